@@ -1,0 +1,139 @@
+//! Machine-readable error codes and WebSocket close codes: part of the public wire contract.
+
+use serde::{Deserialize, Serialize};
+
+/// WebSocket close codes the server uses (RFC 6455 section 7.4.1).
+pub mod close {
+    /// Normal closure: the client asked to leave, or the server finished with it.
+    pub const NORMAL: u16 = 1000;
+    /// The server is shutting down (or draining).
+    pub const GOING_AWAY: u16 = 1001;
+    /// Protocol error: wrong protocol version, or a message that breaks the handshake rules.
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// Unsupported data: a text frame, or a message `type` the server does not know.
+    pub const UNSUPPORTED_DATA: u16 = 1003;
+    /// Invalid payload: bytes that are not MessagePack, or a map with wrong field types.
+    pub const INVALID_PAYLOAD: u16 = 1007;
+    /// Policy violation: heartbeat timeout, a kick, abuse of rate limits.
+    pub const POLICY_VIOLATION: u16 = 1008;
+    /// A message or frame larger than the server accepts.
+    pub const MESSAGE_TOO_BIG: u16 = 1009;
+    /// The server hit an unexpected condition (for example a lobby's game code panicked).
+    pub const INTERNAL_ERROR: u16 = 1011;
+}
+
+/// The `code` of an `error` message. Serialized as the snake_case string shown in each doc.
+///
+/// Codes marked *fatal* are followed by a close frame; the others leave the session usable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// `protocol_version` (fatal, 1002): `hello.protocol` is not the server's version.
+    ProtocolVersion,
+    /// `expected_hello` (fatal, 1002): the first message was not `hello`, or `hello` came twice.
+    ExpectedHello,
+    /// `malformed` (fatal, 1007): not MessagePack, not a map, or a field of the wrong type.
+    Malformed,
+    /// `unknown_type` (fatal, 1003): a `type` this server does not know.
+    UnknownType,
+    /// `text_frame` (fatal, 1003): a text frame; the protocol is binary MessagePack only.
+    TextFrame,
+    /// `too_large` (fatal, 1009): a message over the size limit.
+    TooLarge,
+    /// `heartbeat_timeout` (fatal, 1008): no pong for the heartbeat timeout.
+    HeartbeatTimeout,
+    /// `invalid_name` (fatal, 1007): an empty or over-long name in `hello`.
+    InvalidName,
+    /// `server_shutting_down` (fatal, 1001).
+    ServerShuttingDown,
+    /// `unknown_mode`: `find_match` / `create_private` named a mode the server does not run.
+    UnknownMode,
+    /// `already_queued`: `find_match` while already waiting in a queue.
+    AlreadyQueued,
+    /// `already_in_lobby`: `find_match` or a private-lobby request while in a lobby.
+    AlreadyInLobby,
+    /// `not_queued`: `cancel_match` while not waiting in a queue.
+    NotQueued,
+    /// `not_in_lobby`: `input` or `leave` while not in a lobby.
+    NotInLobby,
+    /// `unknown_code`: `join_private` with a code that names no open private lobby.
+    UnknownCode,
+    /// `lobby_full`: `join_private` to a lobby with no free seat.
+    LobbyFull,
+    /// `invalid_input`: an `input` whose values are not finite numbers.
+    InvalidInput,
+    /// `overloaded`: the server could not take the request now (a full mailbox); retry later.
+    Overloaded,
+    /// `lobby_failed` (fatal for the lobby, not the session): the lobby's game crashed.
+    LobbyFailed,
+}
+
+impl ErrorCode {
+    /// The close code that follows a fatal error, or `None` when the session goes on.
+    pub fn close_code(self) -> Option<u16> {
+        use ErrorCode::*;
+        match self {
+            ProtocolVersion | ExpectedHello => Some(close::PROTOCOL_ERROR),
+            Malformed | InvalidName => Some(close::INVALID_PAYLOAD),
+            UnknownType | TextFrame => Some(close::UNSUPPORTED_DATA),
+            TooLarge => Some(close::MESSAGE_TOO_BIG),
+            HeartbeatTimeout => Some(close::POLICY_VIOLATION),
+            ServerShuttingDown => Some(close::GOING_AWAY),
+            UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby
+            | UnknownCode | LobbyFull | InvalidInput | Overloaded | LobbyFailed => None,
+        }
+    }
+
+    /// The snake_case string of this code, as sent on the wire.
+    pub fn as_str(self) -> &'static str {
+        use ErrorCode::*;
+        match self {
+            ProtocolVersion => "protocol_version",
+            ExpectedHello => "expected_hello",
+            Malformed => "malformed",
+            UnknownType => "unknown_type",
+            TextFrame => "text_frame",
+            TooLarge => "too_large",
+            HeartbeatTimeout => "heartbeat_timeout",
+            InvalidName => "invalid_name",
+            ServerShuttingDown => "server_shutting_down",
+            UnknownMode => "unknown_mode",
+            AlreadyQueued => "already_queued",
+            AlreadyInLobby => "already_in_lobby",
+            NotQueued => "not_queued",
+            NotInLobby => "not_in_lobby",
+            UnknownCode => "unknown_code",
+            LobbyFull => "lobby_full",
+            InvalidInput => "invalid_input",
+            Overloaded => "overloaded",
+            LobbyFailed => "lobby_failed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn as_str_matches_serde_name() {
+        for code in [
+            ErrorCode::ProtocolVersion,
+            ErrorCode::Malformed,
+            ErrorCode::UnknownType,
+            ErrorCode::TooLarge,
+            ErrorCode::LobbyFull,
+            ErrorCode::LobbyFailed,
+        ] {
+            let bytes = rmp_serde::to_vec(&code).unwrap();
+            let s: String = rmp_serde::from_slice(&bytes).unwrap();
+            assert_eq!(s, code.as_str());
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! Every knob of the server with its default. The README's defaults table mirrors this file.
+//!
+//! [`Config`] is what the server runs on; [`Cli`] is how `main` fills it from flags and
+//! `TICKWAVE_*` environment variables. Tests build a `Config` directly (port 0, short timers).
+
+use crate::game::GameRegistry;
+use crate::matchmaker::ModeConfig;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the TLS certificate comes from.
+#[derive(Debug, Clone)]
+pub enum TlsMode {
+    /// Serve plain ws:// (only behind a TLS-terminating proxy; logged as a warning).
+    Plain,
+    /// PEM files given by the operator.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A self-signed certificate for localhost/127.0.0.1, created once and kept in this
+    /// directory so that a restart keeps the same fingerprint.
+    SelfSigned { data_dir: PathBuf },
+}
+
+/// WebSocket limits and buffer sizes handed to tungstenite.
+///
+/// Game traffic is many small messages, so buffers are small: tungstenite allocates (and,
+/// measured, zero-fills) its read buffer up to capacity, so 128 KiB defaults cost both memory
+/// per connection and CPU per read.
+#[derive(Debug, Clone, Copy)]
+pub struct WsLimits {
+    /// Largest client message accepted; larger closes with 1009.
+    pub max_message_bytes: usize,
+    /// Largest single frame accepted.
+    pub max_frame_bytes: usize,
+    /// tungstenite read buffer capacity.
+    pub read_buffer_bytes: usize,
+    /// tungstenite write buffer target before it writes to the socket (flush always writes).
+    pub write_buffer_bytes: usize,
+    /// Hard cap of the write buffer; past it a send fails instead of growing memory.
+    pub max_write_buffer_bytes: usize,
+}
+
+impl Default for WsLimits {
+    fn default() -> Self {
+        WsLimits {
+            max_message_bytes: 16 * 1024,
+            max_frame_bytes: 16 * 1024,
+            read_buffer_bytes: 4 * 1024,
+            write_buffer_bytes: 4 * 1024,
+            max_write_buffer_bytes: 256 * 1024,
+        }
+    }
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Game listener address.
+    pub listen: SocketAddr,
+    pub tls: TlsMode,
+    pub ws: WsLimits,
+    /// Interval of WebSocket pings to each session.
+    pub heartbeat_interval: Duration,
+    /// A session that answers no ping for this long is closed.
+    pub heartbeat_timeout: Duration,
+    /// TCP accept to `hello` must finish within this, or the connection is dropped.
+    pub handshake_timeout: Duration,
+    /// Upper bound for a graceful shutdown.
+    pub shutdown_timeout: Duration,
+    /// Messages waiting to be written to one client; when full, state is skipped and the
+    /// client is resynced later, so a slow reader never grows memory or blocks a tick.
+    pub outbound_queue: usize,
+    /// Largest HTTP request head accepted before the upgrade.
+    pub max_header_bytes: usize,
+    /// Open connections (TCP accepted, any stage) beyond which new ones are refused.
+    pub max_connections: usize,
+    /// Game modes, each with its matchmaking and lobby settings.
+    pub modes: Vec<ModeConfig>,
+    /// Capacity of each lobby's and the matchmaker's mailbox.
+    pub mailbox: usize,
+    /// Games the modes can name; `arena` is built in. Studios register theirs here.
+    pub games: GameRegistry,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:4433".parse().expect("valid literal"),
+            tls: TlsMode::SelfSigned { data_dir: PathBuf::from(".tickwave") },
+            ws: WsLimits::default(),
+            heartbeat_interval: Duration::from_secs(1),
+            heartbeat_timeout: Duration::from_secs(5),
+            handshake_timeout: Duration::from_secs(5),
+            shutdown_timeout: Duration::from_secs(10),
+            outbound_queue: 64,
+            max_header_bytes: 8 * 1024,
+            max_connections: 20_000,
+            modes: ModeConfig::defaults(),
+            mailbox: 4096,
+            games: GameRegistry::default(),
+        }
+    }
+}
+
+/// Command line and environment (`TICKWAVE_*`) of the `tickwave` binary.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(name = "tickwave", version, about = "Tickwave multiplayer game session server")]
+pub struct Cli {
+    /// Address of the game listener (wss://ADDR/ws).
+    #[arg(long, env = "TICKWAVE_LISTEN", default_value = "127.0.0.1:4433")]
+    pub listen: SocketAddr,
+    /// PEM certificate chain; with --key. Without both, a self-signed one is used.
+    #[arg(long, env = "TICKWAVE_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key; with --cert.
+    #[arg(long, env = "TICKWAVE_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Where the self-signed development certificate is kept.
+    #[arg(long, env = "TICKWAVE_DATA_DIR", default_value = ".tickwave")]
+    pub data_dir: PathBuf,
+    /// Serve plain ws:// without TLS (only behind a TLS-terminating proxy).
+    #[arg(long, env = "TICKWAVE_PLAIN", conflicts_with_all = ["cert", "key"])]
+    pub plain: bool,
+    /// Interval of heartbeat pings, milliseconds.
+    #[arg(long, env = "TICKWAVE_HEARTBEAT_MS", default_value_t = 1000)]
+    pub heartbeat_ms: u64,
+    /// Close a session that answers no ping for this long, milliseconds.
+    #[arg(long, env = "TICKWAVE_TIMEOUT_MS", default_value_t = 5000)]
+    pub timeout_ms: u64,
+    /// TCP accept + TLS + upgrade + hello must finish within this, milliseconds.
+    #[arg(long, env = "TICKWAVE_HANDSHAKE_TIMEOUT_MS", default_value_t = 5000)]
+    pub handshake_timeout_ms: u64,
+    /// Upper bound of a graceful shutdown, milliseconds.
+    #[arg(long, env = "TICKWAVE_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    pub shutdown_timeout_ms: u64,
+    /// Largest client WebSocket message (and frame), bytes.
+    #[arg(long, env = "TICKWAVE_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    pub max_message_bytes: usize,
+    /// Outbound messages queued per client before state is skipped for it.
+    #[arg(long, env = "TICKWAVE_OUTBOUND_QUEUE", default_value_t = 64)]
+    pub outbound_queue: usize,
+    /// Open connections beyond which new ones are refused.
+    #[arg(long, env = "TICKWAVE_MAX_CONNECTIONS", default_value_t = 20_000)]
+    pub max_connections: usize,
+    /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
+    #[arg(long, env = "TICKWAVE_MODES")]
+    pub modes: Option<PathBuf>,
+}
+
+impl Cli {
+    /// Turn flags into a [`Config`], reading the modes file when one is named.
+    pub fn into_config(self) -> Result<Config, crate::StartError> {
+        let tls = match (self.plain, self.cert, self.key) {
+            (true, _, _) => TlsMode::Plain,
+            (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
+            _ => TlsMode::SelfSigned { data_dir: self.data_dir },
+        };
+        let modes = match &self.modes {
+            Some(path) => ModeConfig::load(path)?,
+            None => ModeConfig::defaults(),
+        };
+        let d = Config::default();
+        Ok(Config {
+            listen: self.listen,
+            tls,
+            ws: WsLimits {
+                max_message_bytes: self.max_message_bytes,
+                max_frame_bytes: self.max_message_bytes,
+                ..d.ws
+            },
+            heartbeat_interval: Duration::from_millis(self.heartbeat_ms),
+            heartbeat_timeout: Duration::from_millis(self.timeout_ms),
+            handshake_timeout: Duration::from_millis(self.handshake_timeout_ms),
+            shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
+            outbound_queue: self.outbound_queue.max(4),
+            max_connections: self.max_connections,
+            modes,
+            ..d
+        })
+    }
+}

@@ -1,0 +1,33 @@
+//! Tickwave: a multiplayer game session server.
+//!
+//! The server loop, in the order a packet meets it:
+//!
+//! 1. [`net`] accepts TCP, runs the TLS handshake (rustls), serves HTTP/1.1 with hyper and
+//!    upgrades `GET /ws` to a WebSocket (tokio-tungstenite).
+//! 2. A [`session`] task per connection reads frames, decodes them with `tickwave-protocol`,
+//!    answers heartbeats ([`session::heartbeat`], a pure tracker), and routes requests:
+//!    `find_match` to the [`matchmaker`] actor, `input` to the player's [`lobby`] actor.
+//! 3. The matchmaker groups waiting players with a pure policy ([`matchmaker::policy`]) and
+//!    starts lobbies.
+//! 4. Each lobby is its own task: at a fixed tick it applies queued inputs, steps its
+//!    [`game::Game`], diffs the visible state against the previous tick, encodes the delta
+//!    ONCE to `Bytes` and `try_send`s the same bytes to every member's bounded queue. A full
+//!    queue never blocks the tick: that member skips state and is resynced with a snapshot.
+//! 5. Each session's writer task drains its queue to the socket, one flush per batch.
+//!
+//! Key types: [`Server`] (start, address, shutdown), [`Config`], [`game::Game`] (what a studio
+//! implements), [`matchmaker::ModeConfig`] (per-mode settings).
+
+pub mod config;
+pub mod game;
+pub mod lobby;
+pub mod matchmaker;
+pub mod net;
+pub mod session;
+pub mod tls;
+
+pub use config::{Cli, Config, TlsMode};
+pub use net::{Server, StartError};
+
+/// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.
+pub const SERVER_NAME: &str = concat!("tickwave/", env!("CARGO_PKG_VERSION"));

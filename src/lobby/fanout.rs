@@ -1,0 +1,146 @@
+//! Per-tick state for members: diff once, encode once, send the same `Bytes` to everyone.
+//!
+//! A member whose queue is full is never waited for: it is marked for resync and skips
+//! deltas (which would not apply without the ones it missed) until its queue has room again,
+//! then gets the roster, the lobby state and a snapshot, and continues with deltas.
+
+use crate::session::SessionLink;
+use bytes::Bytes;
+use std::collections::VecDeque;
+use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::session::Outbound;
+
+/// Inputs a member may have waiting for the next tick; older ones are dropped past this.
+pub(crate) const MAX_PENDING_INPUTS: usize = 32;
+
+/// Free queue slots a lagging member needs before it is resynced (roster, lobby state,
+/// snapshot), so the resync itself does not overflow.
+const RESYNC_ROOM: usize = 4;
+
+pub(crate) struct Member {
+    pub(crate) link: SessionLink,
+    pub(crate) pending: VecDeque<Input>,
+    /// Highest input sequence number applied (0: none yet).
+    pub(crate) last_applied: u64,
+    /// Highest sequence number accepted into `pending`, to drop duplicates early.
+    pub(crate) last_queued: u64,
+    /// True until the member holds the current state: it gets a snapshot, not a delta.
+    pub(crate) needs_resync: bool,
+    pub(crate) resyncs: u64,
+    pub(crate) inputs_dropped: u64,
+}
+
+impl Member {
+    pub(crate) fn new(link: SessionLink) -> Self {
+        Member {
+            link,
+            pending: VecDeque::new(),
+            last_applied: 0,
+            last_queued: 0,
+            needs_resync: true,
+            resyncs: 0,
+            inputs_dropped: 0,
+        }
+    }
+
+    /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored.
+    pub(crate) fn queue_input(&mut self, input: Input) {
+        if input.seq <= self.last_queued {
+            return;
+        }
+        self.last_queued = input.seq;
+        if self.pending.len() == MAX_PENDING_INPUTS {
+            self.pending.pop_front();
+            self.inputs_dropped += 1;
+        }
+        self.pending.push_back(input);
+    }
+}
+
+/// What happened to one member's state message this tick.
+pub(crate) enum Sent {
+    Ok,
+    /// The queue was full: the member now waits for a resync.
+    Lagging,
+    /// The session is gone.
+    Closed,
+    /// Still lagging and not enough room yet.
+    Skipped,
+}
+
+/// Scratch space reused every tick, so a steady tick allocates only the encoded bytes.
+#[derive(Default)]
+pub(crate) struct Fanout {
+    pub(crate) prev: WorldView,
+    pub(crate) cur: WorldView,
+    delta: Delta,
+    pub(crate) acks: Vec<(u32, u64)>,
+    /// Bytes of the last encoded delta and snapshot, for metrics and the closing figures.
+    pub(crate) last_delta_len: usize,
+    pub(crate) last_snapshot_len: usize,
+}
+
+impl Fanout {
+    /// Diff `cur` against `prev` and encode the delta once.
+    pub(crate) fn encode_delta(&mut self, tick: u64) -> Bytes {
+        self.prev.diff_into(&self.cur, &mut self.delta);
+        let b = encode_delta(tick, tick.saturating_sub(1), &self.acks, &self.delta);
+        self.last_delta_len = b.len();
+        b
+    }
+
+    pub(crate) fn encode_snapshot(&mut self, tick: u64) -> Bytes {
+        let b = encode_snapshot(tick, &self.acks, &self.cur);
+        self.last_snapshot_len = b.len();
+        b
+    }
+
+    /// The current view becomes the base of the next diff.
+    pub(crate) fn rotate(&mut self) {
+        std::mem::swap(&mut self.prev, &mut self.cur);
+        self.cur.clear();
+    }
+}
+
+/// Send this tick's delta to an up-to-date member.
+pub(crate) fn send_delta(m: &mut Member, delta: &Bytes) -> Sent {
+    match m.link.out.try_send(Outbound::Frame(delta.clone())) {
+        Ok(()) => Sent::Ok,
+        Err(TrySendError::Full(_)) => {
+            m.needs_resync = true;
+            m.resyncs += 1;
+            Sent::Lagging
+        }
+        Err(TrySendError::Closed(_)) => Sent::Closed,
+    }
+}
+
+/// Resync a lagging member if its queue has room: `prelude` (roster, lobby state) then the
+/// snapshot, which `snapshot` encodes at most once per tick for all lagging members.
+pub(crate) fn send_resync(
+    m: &mut Member,
+    prelude: &[Bytes],
+    snapshot: &mut dyn FnMut() -> Bytes,
+) -> Sent {
+    if m.link.out.is_closed() {
+        return Sent::Closed;
+    }
+    if m.link.out.capacity() < RESYNC_ROOM + prelude.len() {
+        return Sent::Skipped;
+    }
+    for b in prelude {
+        if m.link.out.try_send(Outbound::Frame(b.clone())).is_err() {
+            return Sent::Skipped;
+        }
+    }
+    match m.link.out.try_send(Outbound::Frame(snapshot())) {
+        Ok(()) => {
+            m.needs_resync = false;
+            Sent::Ok
+        }
+        Err(TrySendError::Full(_)) => Sent::Skipped,
+        Err(TrySendError::Closed(_)) => Sent::Closed,
+    }
+}

@@ -1,0 +1,330 @@
+//! The matchmaker actor: owns the queues of every mode and the list of lobbies that take
+//! players, runs the pure [`policy`] every `match_interval`, and starts lobbies.
+//!
+//! Requests arrive through a bounded mailbox ([`MatchmakerHandle::try_send`]); a session that
+//! finds it full tells its client `overloaded` instead of waiting.
+
+mod mode;
+pub mod policy;
+
+pub use mode::ModeConfig;
+
+use crate::game::{GameRegistry, GameSettings, SplitMix64};
+use crate::lobby::{self, LobbyHandle, LobbyMsg, LobbySeats};
+use crate::session::{SessionEvent, SessionLink, send_error, send_to};
+use policy::{OpenSeats, Params, Placement, Waiting};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tickwave_protocol::{ErrorCode, ServerMessage};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+/// How often the matching cycle runs.
+pub const MATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A player waiting for a match.
+pub(crate) struct Ticket {
+    pub(crate) link: SessionLink,
+    pub(crate) mode: String,
+    pub(crate) skill: Option<f64>,
+    pub(crate) region: Option<String>,
+    pub(crate) since: Instant,
+}
+
+impl Ticket {
+    pub(crate) fn new(
+        link: SessionLink,
+        mode: String,
+        skill: Option<f64>,
+        region: Option<String>,
+    ) -> Self {
+        Ticket { link, mode, skill: skill.filter(|s| s.is_finite()), region, since: Instant::now() }
+    }
+}
+
+/// Requests to the matchmaker.
+pub(crate) enum MmRequest {
+    FindMatch(Ticket),
+    Cancel { session: u64 },
+    CreatePrivate { link: SessionLink, mode: String },
+    JoinPrivate { link: SessionLink, code: String },
+    /// A lobby could not seat a ticket it was sent (it filled up or ended meanwhile).
+    Requeue(Ticket),
+}
+
+/// How sessions reach the matchmaker.
+#[derive(Clone)]
+pub(crate) struct MatchmakerHandle {
+    tx: mpsc::Sender<MmRequest>,
+    modes: Arc<[String]>,
+}
+
+impl MatchmakerHandle {
+    pub(crate) fn try_send(&self, req: MmRequest) -> bool {
+        self.tx.try_send(req).is_ok()
+    }
+
+    pub(crate) fn has_mode(&self, mode: &str) -> bool {
+        self.modes.iter().any(|m| m == mode)
+    }
+
+    pub(crate) fn modes(&self) -> Vec<String> {
+        self.modes.to_vec()
+    }
+}
+
+struct OpenLobby {
+    handle: LobbyHandle,
+    seats: Arc<LobbySeats>,
+    mode: String,
+    region: Option<String>,
+    skill: f64,
+    code: Option<String>,
+}
+
+struct Matchmaker {
+    modes: HashMap<String, Arc<ModeConfig>>,
+    games: GameRegistry,
+    queues: HashMap<String, Vec<Ticket>>,
+    lobbies: Vec<OpenLobby>,
+    rx: mpsc::Receiver<MmRequest>,
+    tx: mpsc::Sender<MmRequest>,
+    mailbox: usize,
+    shutdown: CancellationToken,
+    rng: SplitMix64,
+}
+
+/// Start the matchmaker. Fails when a mode names a game that is not registered or has
+/// inconsistent settings.
+pub(crate) fn spawn(
+    modes: Vec<ModeConfig>,
+    games: GameRegistry,
+    mailbox: usize,
+    shutdown: CancellationToken,
+) -> Result<MatchmakerHandle, String> {
+    let mut by_name = HashMap::new();
+    for m in modes {
+        m.validate()?;
+        if games.get(&m.game).is_none() {
+            return Err(format!("mode {:?} names unknown game {:?}", m.name, m.game));
+        }
+        if by_name.insert(m.name.clone(), Arc::new(m)).is_some() {
+            return Err("two modes share a name".into());
+        }
+    }
+    let names: Arc<[String]> = by_name.keys().cloned().collect::<Vec<_>>().into();
+    let (tx, rx) = mpsc::channel(mailbox);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    let mm = Matchmaker {
+        modes: by_name,
+        games,
+        queues: HashMap::new(),
+        lobbies: Vec::new(),
+        rx,
+        tx: tx.clone(),
+        mailbox,
+        shutdown,
+        rng: SplitMix64::new(seed),
+    };
+    tokio::spawn(mm.run());
+    Ok(MatchmakerHandle { tx, modes: names })
+}
+
+impl Matchmaker {
+    async fn run(mut self) {
+        let mut cycle = tokio::time::interval(MATCH_INTERVAL);
+        cycle.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shutdown.cancelled() => break,
+                Some(req) = self.rx.recv() => self.on_request(req),
+                _ = cycle.tick() => self.match_cycle(Instant::now()),
+            }
+        }
+        tracing::debug!("matchmaker stopped");
+    }
+
+    fn on_request(&mut self, req: MmRequest) {
+        match req {
+            MmRequest::FindMatch(t) => {
+                let q = self.queues.entry(t.mode.clone()).or_default();
+                let msg = ServerMessage::Queued { mode: t.mode.clone(), waiting: q.len() as u32 + 1 };
+                send_to(&t.link, &msg);
+                q.push(t);
+            }
+            MmRequest::Requeue(t) => {
+                let q = self.queues.entry(t.mode.clone()).or_default();
+                q.insert(0, t);
+            }
+            MmRequest::Cancel { session } => {
+                for q in self.queues.values_mut() {
+                    if let Some(i) = q.iter().position(|t| t.link.session == session) {
+                        let t = q.remove(i);
+                        let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
+                        send_to(&t.link, &msg);
+                        let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                        return;
+                    }
+                }
+            }
+            MmRequest::CreatePrivate { link, mode } => {
+                let code = self.new_code();
+                let ticket = Ticket::new(link, mode, None, None);
+                self.start_lobby(vec![ticket], Some(code));
+            }
+            MmRequest::JoinPrivate { link, code } => {
+                let code = code.to_ascii_uppercase();
+                self.lobbies.retain(|l| !l.seats.is_closed());
+                let lobby = self.lobbies.iter().find(|l| l.code.as_deref() == Some(&code));
+                let refuse = |link: &SessionLink, c: ErrorCode, m: &str| {
+                    send_error(link, c, m);
+                    let _ = link.events.try_send(SessionEvent::QueueLeft);
+                };
+                match lobby {
+                    None => refuse(&link, ErrorCode::UnknownCode, "no open private lobby has that code"),
+                    Some(l) if l.seats.free() == 0 || !l.seats.accepting() => {
+                        refuse(&link, ErrorCode::LobbyFull, "that lobby has no free seat")
+                    }
+                    Some(l) => {
+                        let t = Ticket::new(link, l.mode.clone(), None, None);
+                        self.join(l.handle.clone(), &l.seats.clone(), t);
+                    }
+                }
+            }
+        }
+    }
+
+    /// A 6-letter code without look-alike characters (no 0/O, 1/I/L).
+    fn new_code(&mut self) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+        loop {
+            let code: String = (0..6)
+                .map(|_| ALPHABET[(self.rng.next_u64() % ALPHABET.len() as u64) as usize] as char)
+                .collect();
+            if !self.lobbies.iter().any(|l| l.code.as_deref() == Some(code.as_str())) {
+                return code;
+            }
+        }
+    }
+
+    fn join(&self, handle: LobbyHandle, seats: &LobbySeats, t: Ticket) {
+        seats.reserve();
+        if let Err(e) = handle.tx.try_send(LobbyMsg::Join(t)) {
+            seats.unreserve();
+            let t = match e.into_inner() {
+                LobbyMsg::Join(t) => t,
+                _ => unreachable!("we sent a Join"),
+            };
+            send_error(&t.link, ErrorCode::Overloaded, "lobby busy, try again");
+            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+        }
+    }
+
+    fn match_cycle(&mut self, now: Instant) {
+        self.lobbies.retain(|l| !l.seats.is_closed());
+        let modes: Vec<String> = self.queues.keys().cloned().collect();
+        for mode in modes {
+            let Some(cfg) = self.modes.get(&mode).cloned() else { continue };
+            let mut queue = self.queues.remove(&mode).unwrap_or_default();
+            // Sessions that went away without a cancel reaching us.
+            queue.retain(|t| !t.link.out.is_closed());
+            // Regions are separate pools.
+            let mut regions: Vec<Option<String>> = queue.iter().map(|t| t.region.clone()).collect();
+            regions.sort();
+            regions.dedup();
+            let mut rest = Vec::new();
+            for region in regions {
+                let (pool, others): (Vec<Ticket>, Vec<Ticket>) =
+                    queue.into_iter().partition(|t| t.region == region);
+                queue = others;
+                rest.extend(self.match_pool(&cfg, region, pool, now));
+            }
+            if !rest.is_empty() {
+                self.queues.insert(mode, rest);
+            }
+        }
+    }
+
+    /// Match one (mode, region) pool; returns the tickets still waiting, in order.
+    fn match_pool(
+        &mut self,
+        cfg: &Arc<ModeConfig>,
+        region: Option<String>,
+        pool: Vec<Ticket>,
+        now: Instant,
+    ) -> Vec<Ticket> {
+        let waiting: Vec<Waiting> = pool
+            .iter()
+            .map(|t| Waiting {
+                skill: t.skill.unwrap_or(cfg.default_skill),
+                waited: now.saturating_duration_since(t.since),
+            })
+            .collect();
+        let open_idx: Vec<usize> = (0..self.lobbies.len())
+            .filter(|&i| {
+                let l = &self.lobbies[i];
+                l.mode == cfg.name && l.region == region && l.code.is_none() && l.seats.accepting()
+            })
+            .collect();
+        let open: Vec<OpenSeats> = open_idx
+            .iter()
+            .map(|&i| OpenSeats {
+                lobby: self.lobbies[i].handle.id,
+                free: self.lobbies[i].seats.free(),
+                skill: self.lobbies[i].skill,
+            })
+            .collect();
+        let params = Params {
+            max_players: cfg.max_players,
+            min_players: cfg.min_players,
+            window: cfg.skill_window(),
+        };
+        let placements = policy::plan(&waiting, &open, &params);
+        let mut slots: Vec<Option<Ticket>> = pool.into_iter().map(Some).collect();
+        for p in placements {
+            match p {
+                Placement::Join { lobby, tickets } => {
+                    let Some(l) = self.lobbies.iter().find(|l| l.handle.id == lobby) else { continue };
+                    let (handle, seats) = (l.handle.clone(), l.seats.clone());
+                    for i in tickets {
+                        if let Some(t) = slots[i].take() {
+                            self.join(handle.clone(), &seats, t);
+                        }
+                    }
+                }
+                Placement::NewLobby { tickets } => {
+                    let group: Vec<Ticket> = tickets.iter().filter_map(|&i| slots[i].take()).collect();
+                    self.start_lobby(group, None);
+                }
+            }
+        }
+        slots.into_iter().flatten().collect()
+    }
+
+    fn start_lobby(&mut self, group: Vec<Ticket>, code: Option<String>) {
+        let Some(first) = group.first() else { return };
+        let Some(cfg) = self.modes.get(&first.mode).cloned() else { return };
+        let region = first.region.clone();
+        let factory = self.games.get(&cfg.game).expect("validated at start");
+        let skill = group.iter().map(|t| t.skill.unwrap_or(cfg.default_skill)).sum::<f64>()
+            / group.len() as f64;
+        let settings =
+            GameSettings { seed: self.rng.next_u64(), tick_hz: cfg.tick_hz, max_players: cfg.max_players };
+        let (handle, seats) = lobby::spawn(lobby::LobbyInit {
+            mode: cfg.clone(),
+            game: factory(settings),
+            code: code.clone(),
+            members: group,
+            matchmaker: self.tx.clone(),
+            mailbox: self.mailbox,
+            shutdown: self.shutdown.clone(),
+        });
+        tracing::info!(lobby = handle.id, mode = %cfg.name, players = seats.taken(), ?code, "lobby created");
+        self.lobbies.push(OpenLobby { handle, seats, mode: cfg.name.clone(), region, skill, code });
+    }
+}

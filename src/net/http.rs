@@ -1,0 +1,175 @@
+//! HTTP/1.1 on hyper: `/healthz`, the `/ws` upgrade, and clear answers for everything else.
+
+use super::{ConnGuard, ConnInfo, Shared};
+use crate::SERVER_NAME;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::sync::Arc;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tracing::Instrument;
+
+type Body = Full<Bytes>;
+
+/// Serve one connection until it is upgraded or closed. One request per connection
+/// (no keep-alive): clients here are game clients that upgrade, or probes that ask once.
+pub(super) async fn serve<S>(
+    io: S,
+    info: ConnInfo,
+    deadline: tokio::time::Instant,
+    shared: Arc<Shared>,
+    guard: Arc<ConnGuard>,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+    let svc_shared = shared.clone();
+    let svc = hyper::service::service_fn(move |req| {
+        let r = route(req, info, svc_shared.clone(), guard.clone());
+        async move { Ok::<_, Infallible>(r) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(remaining)
+        .keep_alive(false)
+        .max_buf_size(shared.config.max_header_bytes.max(8192))
+        .serve_connection(TokioIo::new(io), svc)
+        .with_upgrades();
+    // The connection future ends when the response is written and the socket is handed to
+    // the upgrade; bound it so a client that never finishes its request cannot hold a slot.
+    match tokio::time::timeout_at(deadline, conn).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "HTTP connection error"),
+        Err(_) => tracing::debug!("HTTP request not finished before the handshake timeout"),
+    }
+}
+
+fn text(status: StatusCode, msg: &'static str) -> Response<Body> {
+    let mut r = Response::new(Full::new(Bytes::from_static(msg.as_bytes())));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    h.insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    r
+}
+
+fn route(
+    req: Request<Incoming>,
+    info: ConnInfo,
+    shared: Arc<Shared>,
+    guard: Arc<ConnGuard>,
+) -> Response<Body> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (_, "/ws") => upgrade(req, info, shared, guard),
+        _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
+    }
+}
+
+fn header_has_token(req: &Request<Incoming>, name: header::HeaderName, token: &str) -> bool {
+    req.headers().get_all(name).iter().any(|v| {
+        v.to_str()
+            .map(|s| s.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+            .unwrap_or(false)
+    })
+}
+
+/// A Sec-WebSocket-Key must be the base64 of 16 bytes (RFC 6455 4.2.1): 24 characters
+/// ending in "==".
+fn valid_key(key: &[u8]) -> bool {
+    key.len() == 24
+        && key.ends_with(b"==")
+        && key[..22].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+}
+
+fn upgrade(
+    mut req: Request<Incoming>,
+    info: ConnInfo,
+    shared: Arc<Shared>,
+    guard: Arc<ConnGuard>,
+) -> Response<Body> {
+    if req.method() != Method::GET {
+        return text(StatusCode::METHOD_NOT_ALLOWED, "the WebSocket endpoint takes GET\n");
+    }
+    if !header_has_token(&req, header::UPGRADE, "websocket")
+        || !header_has_token(&req, header::CONNECTION, "upgrade")
+    {
+        let mut r = text(
+            StatusCode::UPGRADE_REQUIRED,
+            "426: this endpoint speaks WebSocket; send Upgrade: websocket\n",
+        );
+        r.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        return r;
+    }
+    if req.headers().get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13") {
+        let mut r = text(StatusCode::UPGRADE_REQUIRED, "426: Sec-WebSocket-Version must be 13\n");
+        r.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
+        return r;
+    }
+    let key = match req.headers().get(header::SEC_WEBSOCKET_KEY) {
+        Some(k) if valid_key(k.as_bytes()) => k.clone(),
+        _ => return text(StatusCode::BAD_REQUEST, "400: missing or invalid Sec-WebSocket-Key\n"),
+    };
+    if shared.shutdown.is_cancelled() {
+        return text(StatusCode::SERVICE_UNAVAILABLE, "503: server shutting down\n");
+    }
+    let accept = derive_accept_key(key.as_bytes());
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    let ws = &shared.config.ws;
+    let ws_config = WebSocketConfig::default()
+        .read_buffer_size(ws.read_buffer_bytes)
+        .write_buffer_size(ws.write_buffer_bytes)
+        .max_write_buffer_size(ws.max_write_buffer_bytes)
+        .max_message_size(Some(ws.max_message_bytes))
+        .max_frame_size(Some(ws.max_frame_bytes));
+    let task_shared = shared.clone();
+    shared.tasks.spawn(
+        async move {
+            let _guard = guard;
+            let upgraded = match on_upgrade.await {
+                Ok(u) => u,
+                Err(e) => {
+                    tracing::debug!(error = %e, "upgrade failed");
+                    return;
+                }
+            };
+            let ws =
+                WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config))
+                    .await;
+            crate::session::run(ws, info, task_shared).await;
+        }
+        .in_current_span(),
+    );
+    let mut r = Response::new(Full::new(Bytes::new()));
+    *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let h = r.headers_mut();
+    h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+    h.insert(
+        header::SEC_WEBSOCKET_ACCEPT,
+        HeaderValue::from_str(&accept).expect("base64 is a valid header value"),
+    );
+    h.insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::valid_key;
+
+    #[test]
+    fn key_validation() {
+        assert!(valid_key(b"dGhlIHNhbXBsZSBub25jZQ=="));
+        assert!(!valid_key(b"dGhlIHNhbXBsZSBub25jZQ"));
+        assert!(!valid_key(b"dGhlIHNhbXBsZSBub25jZQ!="));
+        assert!(!valid_key(b""));
+    }
+}

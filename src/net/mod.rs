@@ -1,0 +1,216 @@
+//! The game listener: TCP accept, TLS, HTTP routing, WebSocket upgrade, and shutdown.
+
+mod http;
+
+use crate::config::Config;
+use crate::matchmaker::{self, MatchmakerHandle};
+use crate::session::registry::Registry;
+use crate::tls::{self, Tls};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("binding {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    #[error("mode configuration: {0}")]
+    Modes(String),
+}
+
+/// What every connection task shares.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) registry: Registry,
+    pub(crate) matchmaker: MatchmakerHandle,
+    /// Cancelled when the server shuts down: sessions send close 1001 and end.
+    pub(crate) shutdown: CancellationToken,
+    /// Every task that holds a connection, so shutdown can wait for them.
+    pub(crate) tasks: TaskTracker,
+    pub(crate) open_connections: AtomicUsize,
+    pub(crate) tls: Option<Tls>,
+}
+
+/// A running server.
+pub struct Server {
+    local_addr: SocketAddr,
+    fingerprint: Option<String>,
+    shared: Arc<Shared>,
+    done: JoinHandle<()>,
+}
+
+impl Server {
+    /// Bind, set up TLS, start the matchmaker and the accept loop. Returns once listening.
+    pub async fn start(config: Config) -> Result<Server, StartError> {
+        let tls = tls::load(&config.tls)?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let matchmaker = matchmaker::spawn(
+            config.modes.clone(),
+            config.games.clone(),
+            config.mailbox,
+            shutdown.clone(),
+        )
+            .map_err(StartError::Modes)?;
+        let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
+        match &fingerprint {
+            Some(fp) => tracing::info!(%local_addr, sha256 = %fp, "listening on wss://{local_addr}/ws"),
+            None => tracing::warn!(
+                %local_addr,
+                "listening on plain ws://{local_addr}/ws without TLS (--plain): only behind a TLS-terminating proxy"
+            ),
+        }
+        let shared = Arc::new(Shared {
+            config,
+            registry: Registry::default(),
+            matchmaker,
+            shutdown,
+            tasks,
+            open_connections: AtomicUsize::new(0),
+            tls,
+        });
+        let done = tokio::spawn(accept_loop(listener, shared.clone()));
+        Ok(Server { local_addr, fingerprint, shared, done })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// SHA-256 of the certificate (hex), `None` in plain mode.
+    pub fn cert_fingerprint(&self) -> Option<&str> {
+        self.fingerprint.as_deref()
+    }
+
+    /// Sessions currently registered (handshake done, not yet freed).
+    pub fn session_count(&self) -> usize {
+        self.shared.registry.len()
+    }
+
+    /// Connections open at any stage (TLS, HTTP, WebSocket).
+    pub fn connection_count(&self) -> usize {
+        self.shared.open_connections.load(Ordering::Relaxed)
+    }
+
+    /// A token that starts the graceful shutdown when cancelled.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shared.shutdown.clone()
+    }
+
+    /// Start the graceful shutdown and wait for it (bounded by the shutdown timeout).
+    pub async fn shutdown(self) {
+        self.shared.shutdown.cancel();
+        self.wait().await;
+    }
+
+    /// Wait until the server has stopped (after something cancelled its shutdown token).
+    pub async fn wait(self) {
+        let _ = self.done.await;
+    }
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = shared.shutdown.cancelled() => break,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(e) => {
+                    // EMFILE and friends: back off briefly instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let open = shared.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
+        if open > shared.config.max_connections {
+            shared.open_connections.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(%peer, open, "connection refused: max_connections reached");
+            drop(tcp);
+            continue;
+        }
+        let _ = tcp.set_nodelay(true);
+        let span = tracing::info_span!("conn", %peer, session = tracing::field::Empty);
+        let s = shared.clone();
+        shared.tasks.spawn(
+            async move {
+                let guard = Arc::new(ConnGuard(s.clone()));
+                serve_connection(tcp, peer, s, guard).await;
+            }
+            .instrument(span),
+        );
+    }
+    drop(listener);
+    tracing::info!("shutting down: stopped accepting, closing sessions");
+    shared.tasks.close();
+    if tokio::time::timeout(shared.config.shutdown_timeout, shared.tasks.wait()).await.is_err() {
+        tracing::warn!(
+            remaining = shared.tasks.len(),
+            "shutdown timeout reached; dropping remaining connections"
+        );
+    }
+    tracing::info!("shutdown complete");
+}
+
+/// Decrements the open-connection count however the connection ends; shared between the HTTP
+/// connection task and the session task that takes over the socket after the upgrade.
+pub(crate) struct ConnGuard(Arc<Shared>);
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        self.0.open_connections.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// When and from where a connection came: carried into the session for its deadlines.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ConnInfo {
+    pub(crate) peer: SocketAddr,
+    pub(crate) accepted_at: Instant,
+}
+
+async fn serve_connection(
+    tcp: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    guard: Arc<ConnGuard>,
+) {
+    let info = ConnInfo { peer, accepted_at: Instant::now() };
+    let deadline = tokio::time::Instant::from_std(info.accepted_at + shared.config.handshake_timeout);
+    match shared.tls.clone() {
+        Some(tls) => {
+            let stream = tokio::select! {
+                r = tokio::time::timeout_at(deadline, tls.acceptor.accept(tcp)) => match r {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(error = %e, "TLS handshake failed");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!("TLS handshake timed out");
+                        return;
+                    }
+                },
+                _ = shared.shutdown.cancelled() => return,
+            };
+            http::serve(stream, info, deadline, shared, guard).await;
+        }
+        None => http::serve(tcp, info, deadline, shared, guard).await,
+    }
+}

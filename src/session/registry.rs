@@ -1,0 +1,96 @@
+//! Registry of live sessions in a slotmap: O(1) insert/remove with generation-checked keys,
+//! so a stale key from a freed session can never reach a new one in the same slot.
+
+use super::heartbeat::RttEstimate;
+use slotmap::{SlotMap, new_key_type};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+new_key_type! {
+    /// Internal handle of a session in the registry.
+    pub struct SessionKey;
+}
+
+/// What the server knows about one session, for inspection (admin) and bookkeeping.
+#[derive(Debug, Clone)]
+pub struct SessionInfo {
+    /// Public session id (the `session` of `welcome`): a counter, so it stays below 2^53 and
+    /// is safe in JavaScript.
+    pub id: u64,
+    pub player: u32,
+    pub name: Arc<str>,
+    pub peer: SocketAddr,
+    pub connected_at: Instant,
+    pub rtt: Option<RttEstimate>,
+    /// `idle`, `queued` or `in_lobby`.
+    pub state: &'static str,
+    pub lobby: Option<u64>,
+}
+
+#[derive(Default)]
+struct Inner {
+    slots: SlotMap<SessionKey, SessionInfo>,
+    by_id: HashMap<u64, SessionKey>,
+}
+
+/// Shared by every session task. The lock is held only for map operations, never across
+/// an await.
+#[derive(Default)]
+pub struct Registry {
+    inner: Mutex<Inner>,
+    next_session: AtomicU64,
+    next_player: AtomicU32,
+}
+
+impl Registry {
+    /// Register a session; returns its key and assigns public session and player ids.
+    pub fn register(&self, name: Arc<str>, peer: SocketAddr) -> (SessionKey, SessionInfo) {
+        let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
+        let player = self.next_player.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let info = SessionInfo {
+            id,
+            player,
+            name,
+            peer,
+            connected_at: Instant::now(),
+            rtt: None,
+            state: "idle",
+            lobby: None,
+        };
+        let mut g = self.inner.lock().expect("registry lock");
+        let key = g.slots.insert(info.clone());
+        g.by_id.insert(id, key);
+        (key, info)
+    }
+
+    /// Free a session's entry.
+    pub fn unregister(&self, key: SessionKey) {
+        let mut g = self.inner.lock().expect("registry lock");
+        if let Some(info) = g.slots.remove(key) {
+            g.by_id.remove(&info.id);
+        }
+    }
+
+    /// Change an entry in place (RTT, state); a freed key is ignored.
+    pub fn update(&self, key: SessionKey, f: impl FnOnce(&mut SessionInfo)) {
+        if let Some(info) = self.inner.lock().expect("registry lock").slots.get_mut(key) {
+            f(info);
+        }
+    }
+
+    pub fn get(&self, id: u64) -> Option<SessionInfo> {
+        let g = self.inner.lock().expect("registry lock");
+        g.by_id.get(&id).and_then(|k| g.slots.get(*k)).cloned()
+    }
+
+    pub fn len(&self) -> usize {
+        self.inner.lock().expect("registry lock").slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
