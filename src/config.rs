@@ -86,7 +86,9 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:4433".parse().expect("valid literal"),
-            tls: TlsMode::SelfSigned { data_dir: PathBuf::from(".tickwave") },
+            tls: TlsMode::SelfSigned {
+                data_dir: PathBuf::from(".tickwave"),
+            },
             ws: WsLimits::default(),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_timeout: Duration::from_secs(5),
@@ -104,7 +106,11 @@ impl Default for Config {
 
 /// Command line and environment (`TICKWAVE_*`) of the `tickwave` binary.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(name = "tickwave", version, about = "Tickwave multiplayer game session server")]
+#[command(
+    name = "tickwave",
+    version,
+    about = "Tickwave multiplayer game session server"
+)]
 pub struct Cli {
     /// Address of the game listener (wss://ADDR/ws).
     #[arg(long, env = "TICKWAVE_LISTEN", default_value = "127.0.0.1:4433")]
@@ -153,7 +159,9 @@ impl Cli {
         let tls = match (self.plain, self.cert, self.key) {
             (true, _, _) => TlsMode::Plain,
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
-            _ => TlsMode::SelfSigned { data_dir: self.data_dir },
+            _ => TlsMode::SelfSigned {
+                data_dir: self.data_dir,
+            },
         };
         let modes = match &self.modes {
             Some(path) => ModeConfig::load(path)?,

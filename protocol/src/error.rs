@@ -79,8 +79,8 @@ impl ErrorCode {
             TooLarge => Some(close::MESSAGE_TOO_BIG),
             HeartbeatTimeout => Some(close::POLICY_VIOLATION),
             ServerShuttingDown => Some(close::GOING_AWAY),
-            UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby
-            | UnknownCode | LobbyFull | InvalidInput | Overloaded | LobbyFailed => None,
+            UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
+            | LobbyFull | InvalidInput | Overloaded | LobbyFailed => None,
         }
     }
 

@@ -83,7 +83,9 @@ pub enum ServerMessage {
         waiting: u32,
     },
     /// The player left the queue (`cancel_match`, or the server stopped matching).
-    MatchCancelled { reason: String },
+    MatchCancelled {
+        reason: String,
+    },
     MatchFound(MatchFound),
     Roster(Roster),
     LobbyState(LobbyState),
@@ -95,7 +97,10 @@ pub enum ServerMessage {
         scores: Vec<ScoreLine>,
     },
     /// The player is no longer in the lobby; the session is back to idle.
-    LobbyClosed { lobby: u64, reason: String },
+    LobbyClosed {
+        lobby: u64,
+        reason: String,
+    },
 }
 
 /// `welcome`: the answer to a good `hello`.

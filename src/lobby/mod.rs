@@ -71,7 +71,9 @@ impl LobbySeats {
         self.taken.fetch_add(1, Ordering::AcqRel);
     }
     pub(crate) fn unreserve(&self) {
-        let _ = self.taken.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(1));
+        let _ = self
+            .taken
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(1));
     }
     pub(crate) fn accepting(&self) -> bool {
         self.accepting.load(Ordering::Acquire) && !self.is_closed()
@@ -160,7 +162,14 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
             for t in members {
                 lobby.seat(t.link);
             }
-            lobby.broadcast_roster(&lobby.members.iter().map(|m| m.link.player).collect::<Vec<_>>(), &[]);
+            lobby.broadcast_roster(
+                &lobby
+                    .members
+                    .iter()
+                    .map(|m| m.link.player)
+                    .collect::<Vec<_>>(),
+                &[],
+            );
             lobby.run(rx, shutdown).await;
         }
         .instrument(span),
@@ -233,7 +242,10 @@ impl Lobby {
             }
             LobbyMsg::Leave { player } => {
                 if let Some(m) = self.remove(player) {
-                    let msg = ServerMessage::LobbyClosed { lobby: self.handle.id, reason: "left".into() };
+                    let msg = ServerMessage::LobbyClosed {
+                        lobby: self.handle.id,
+                        reason: "left".into(),
+                    };
                     send_to(&m.link, &msg);
                 }
             }
@@ -243,7 +255,11 @@ impl Lobby {
     fn requeue(&self, t: Ticket) {
         if let Err(e) = self.matchmaker.try_send(MmRequest::Requeue(t)) {
             if let MmRequest::Requeue(t) = e.into_inner() {
-                send_error(&t.link, ErrorCode::Overloaded, "could not seat you; find a match again");
+                send_error(
+                    &t.link,
+                    ErrorCode::Overloaded,
+                    "could not seat you; find a match again",
+                );
                 let _ = t.link.events.try_send(SessionEvent::QueueLeft);
             }
         }
@@ -252,14 +268,20 @@ impl Lobby {
     fn roster(&self) -> Vec<PlayerInfo> {
         self.members
             .iter()
-            .map(|m| PlayerInfo { player: m.link.player, name: m.link.name.to_string(), connected: true })
+            .map(|m| PlayerInfo {
+                player: m.link.player,
+                name: m.link.name.to_string(),
+                connected: true,
+            })
             .collect()
     }
 
     /// Give a player a seat: the game, the session's routing, and `match_found`.
     fn seat(&mut self, link: SessionLink) {
         self.game.add_player(link.player);
-        let _ = link.events.try_send(SessionEvent::Joined(self.handle.clone()));
+        let _ = link
+            .events
+            .try_send(SessionEvent::Joined(self.handle.clone()));
         self.members.push(Member::new(link));
         let link = &self.members.last().expect("just pushed").link;
         let msg = ServerMessage::MatchFound(MatchFound {
@@ -284,7 +306,9 @@ impl Lobby {
         let m = self.members.swap_remove(i);
         self.game.remove_player(player);
         self.seats.unreserve();
-        let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
+        let _ = m.link.events.try_send(SessionEvent::LobbyEnded {
+            lobby: self.handle.id,
+        });
         tracing::debug!(player, "player left");
         if self.members.is_empty() {
             self.done = true;
@@ -334,7 +358,12 @@ impl Lobby {
     }
 
     fn set_phase(&mut self, phase: Phase) {
-        tracing::debug!(from = self.phase.name(), to = phase.name(), tick = self.tick, "phase");
+        tracing::debug!(
+            from = self.phase.name(),
+            to = phase.name(),
+            tick = self.tick,
+            "phase"
+        );
         self.phase = phase;
         let accepting = match phase {
             Phase::Waiting { .. } | Phase::Starting { .. } => true,
@@ -384,11 +413,18 @@ impl Lobby {
             .into_iter()
             .filter_map(|(player, score)| {
                 let m = self.members.iter().find(|m| m.link.player == player)?;
-                Some(ScoreLine { player, name: m.link.name.to_string(), score })
+                Some(ScoreLine {
+                    player,
+                    name: m.link.name.to_string(),
+                    score,
+                })
             })
             .collect();
         scores.sort_by(|a, b| b.score.cmp(&a.score).then(a.player.cmp(&b.player)));
-        let results = proto::encode_server(&ServerMessage::Results { lobby: self.handle.id, scores });
+        let results = proto::encode_server(&ServerMessage::Results {
+            lobby: self.handle.id,
+            scores,
+        });
         let closed = proto::encode_server(&ServerMessage::LobbyClosed {
             lobby: self.handle.id,
             reason: "match over".into(),
@@ -396,7 +432,9 @@ impl Lobby {
         for m in &self.members {
             m.link.try_send(results.clone());
             m.link.try_send(closed.clone());
-            let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
+            let _ = m.link.events.try_send(SessionEvent::LobbyEnded {
+                lobby: self.handle.id,
+            });
         }
         self.done = true;
     }
@@ -422,7 +460,9 @@ impl Lobby {
             tracing::error!(error = %e, "game view has duplicate entity ids");
         }
         self.fan.acks.clear();
-        self.fan.acks.extend(self.members.iter().map(|m| (m.link.player, m.last_applied)));
+        self.fan
+            .acks
+            .extend(self.members.iter().map(|m| (m.link.player, m.last_applied)));
         self.fan.acks.sort_unstable();
         let tick = self.tick;
         let delta = self.fan.encode_delta(tick);
@@ -432,11 +472,14 @@ impl Lobby {
         let mut gone = Vec::new();
         for i in 0..self.members.len() {
             let sent = if self.members[i].needs_resync {
-                let pre = prelude.get_or_insert_with(|| {
-                    [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]
-                });
+                let pre = prelude
+                    .get_or_insert_with(|| [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]);
                 let fan = &mut self.fan;
-                let mut snap = || snapshot.get_or_insert_with(|| fan.encode_snapshot(tick)).clone();
+                let mut snap = || {
+                    snapshot
+                        .get_or_insert_with(|| fan.encode_snapshot(tick))
+                        .clone()
+                };
                 fanout::send_resync(&mut self.members[i], pre.as_slice(), &mut snap)
             } else {
                 fanout::send_delta(&mut self.members[i], &delta)

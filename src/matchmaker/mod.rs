@@ -39,16 +39,30 @@ impl Ticket {
         skill: Option<f64>,
         region: Option<String>,
     ) -> Self {
-        Ticket { link, mode, skill: skill.filter(|s| s.is_finite()), region, since: Instant::now() }
+        Ticket {
+            link,
+            mode,
+            skill: skill.filter(|s| s.is_finite()),
+            region,
+            since: Instant::now(),
+        }
     }
 }
 
 /// Requests to the matchmaker.
 pub(crate) enum MmRequest {
     FindMatch(Ticket),
-    Cancel { session: u64 },
-    CreatePrivate { link: SessionLink, mode: String },
-    JoinPrivate { link: SessionLink, code: String },
+    Cancel {
+        session: u64,
+    },
+    CreatePrivate {
+        link: SessionLink,
+        mode: String,
+    },
+    JoinPrivate {
+        link: SessionLink,
+        code: String,
+    },
     /// A lobby could not seat a ticket it was sent (it filled up or ended meanwhile).
     Requeue(Ticket),
 }
@@ -153,7 +167,10 @@ impl Matchmaker {
         match req {
             MmRequest::FindMatch(t) => {
                 let q = self.queues.entry(t.mode.clone()).or_default();
-                let msg = ServerMessage::Queued { mode: t.mode.clone(), waiting: q.len() as u32 + 1 };
+                let msg = ServerMessage::Queued {
+                    mode: t.mode.clone(),
+                    waiting: q.len() as u32 + 1,
+                };
                 send_to(&t.link, &msg);
                 q.push(t);
             }
@@ -165,7 +182,9 @@ impl Matchmaker {
                 for q in self.queues.values_mut() {
                     if let Some(i) = q.iter().position(|t| t.link.session == session) {
                         let t = q.remove(i);
-                        let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
+                        let msg = ServerMessage::MatchCancelled {
+                            reason: "cancelled".into(),
+                        };
                         send_to(&t.link, &msg);
                         let _ = t.link.events.try_send(SessionEvent::QueueLeft);
                         return;
@@ -180,13 +199,20 @@ impl Matchmaker {
             MmRequest::JoinPrivate { link, code } => {
                 let code = code.to_ascii_uppercase();
                 self.lobbies.retain(|l| !l.seats.is_closed());
-                let lobby = self.lobbies.iter().find(|l| l.code.as_deref() == Some(&code));
+                let lobby = self
+                    .lobbies
+                    .iter()
+                    .find(|l| l.code.as_deref() == Some(&code));
                 let refuse = |link: &SessionLink, c: ErrorCode, m: &str| {
                     send_error(link, c, m);
                     let _ = link.events.try_send(SessionEvent::QueueLeft);
                 };
                 match lobby {
-                    None => refuse(&link, ErrorCode::UnknownCode, "no open private lobby has that code"),
+                    None => refuse(
+                        &link,
+                        ErrorCode::UnknownCode,
+                        "no open private lobby has that code",
+                    ),
                     Some(l) if l.seats.free() == 0 || !l.seats.accepting() => {
                         refuse(&link, ErrorCode::LobbyFull, "that lobby has no free seat")
                     }
@@ -206,7 +232,11 @@ impl Matchmaker {
             let code: String = (0..6)
                 .map(|_| ALPHABET[(self.rng.next_u64() % ALPHABET.len() as u64) as usize] as char)
                 .collect();
-            if !self.lobbies.iter().any(|l| l.code.as_deref() == Some(code.as_str())) {
+            if !self
+                .lobbies
+                .iter()
+                .any(|l| l.code.as_deref() == Some(code.as_str()))
+            {
                 return code;
             }
         }
@@ -229,7 +259,9 @@ impl Matchmaker {
         self.lobbies.retain(|l| !l.seats.is_closed());
         let modes: Vec<String> = self.queues.keys().cloned().collect();
         for mode in modes {
-            let Some(cfg) = self.modes.get(&mode).cloned() else { continue };
+            let Some(cfg) = self.modes.get(&mode).cloned() else {
+                continue;
+            };
             let mut queue = self.queues.remove(&mode).unwrap_or_default();
             // Sessions that went away without a cancel reaching us.
             queue.retain(|t| !t.link.out.is_closed());
@@ -289,7 +321,9 @@ impl Matchmaker {
         for p in placements {
             match p {
                 Placement::Join { lobby, tickets } => {
-                    let Some(l) = self.lobbies.iter().find(|l| l.handle.id == lobby) else { continue };
+                    let Some(l) = self.lobbies.iter().find(|l| l.handle.id == lobby) else {
+                        continue;
+                    };
                     let (handle, seats) = (l.handle.clone(), l.seats.clone());
                     for i in tickets {
                         if let Some(t) = slots[i].take() {
@@ -298,7 +332,8 @@ impl Matchmaker {
                     }
                 }
                 Placement::NewLobby { tickets } => {
-                    let group: Vec<Ticket> = tickets.iter().filter_map(|&i| slots[i].take()).collect();
+                    let group: Vec<Ticket> =
+                        tickets.iter().filter_map(|&i| slots[i].take()).collect();
                     self.start_lobby(group, None);
                 }
             }
@@ -308,13 +343,21 @@ impl Matchmaker {
 
     fn start_lobby(&mut self, group: Vec<Ticket>, code: Option<String>) {
         let Some(first) = group.first() else { return };
-        let Some(cfg) = self.modes.get(&first.mode).cloned() else { return };
+        let Some(cfg) = self.modes.get(&first.mode).cloned() else {
+            return;
+        };
         let region = first.region.clone();
         let factory = self.games.get(&cfg.game).expect("validated at start");
-        let skill = group.iter().map(|t| t.skill.unwrap_or(cfg.default_skill)).sum::<f64>()
+        let skill = group
+            .iter()
+            .map(|t| t.skill.unwrap_or(cfg.default_skill))
+            .sum::<f64>()
             / group.len() as f64;
-        let settings =
-            GameSettings { seed: self.rng.next_u64(), tick_hz: cfg.tick_hz, max_players: cfg.max_players };
+        let settings = GameSettings {
+            seed: self.rng.next_u64(),
+            tick_hz: cfg.tick_hz,
+            max_players: cfg.max_players,
+        };
         let (handle, seats) = lobby::spawn(lobby::LobbyInit {
             mode: cfg.clone(),
             game: factory(settings),
@@ -325,6 +368,13 @@ impl Matchmaker {
             shutdown: self.shutdown.clone(),
         });
         tracing::info!(lobby = handle.id, mode = %cfg.name, players = seats.taken(), ?code, "lobby created");
-        self.lobbies.push(OpenLobby { handle, seats, mode: cfg.name.clone(), region, skill, code });
+        self.lobbies.push(OpenLobby {
+            handle,
+            seats,
+            mode: cfg.name.clone(),
+            region,
+            skill,
+            code,
+        });
     }
 }

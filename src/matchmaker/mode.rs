@@ -88,7 +88,10 @@ impl ModeConfig {
         let file: ModesFile = toml::from_str(&text)
             .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
         if file.mode.is_empty() {
-            return Err(crate::StartError::Modes(format!("{}: no [[mode]]", path.display())));
+            return Err(crate::StartError::Modes(format!(
+                "{}: no [[mode]]",
+                path.display()
+            )));
         }
         for m in &file.mode {
             m.validate().map_err(crate::StartError::Modes)?;

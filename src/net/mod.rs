@@ -19,7 +19,10 @@ use tracing::Instrument;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
     #[error("mode configuration: {0}")]
@@ -51,9 +54,13 @@ impl Server {
     /// Bind, set up TLS, start the matchmaker and the accept loop. Returns once listening.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let tls = tls::load(&config.tls)?;
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let listener =
+            TcpListener::bind(config.listen)
+                .await
+                .map_err(|source| StartError::Bind {
+                    addr: config.listen,
+                    source,
+                })?;
         let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
             addr: config.listen,
             source,
@@ -66,10 +73,12 @@ impl Server {
             config.mailbox,
             shutdown.clone(),
         )
-            .map_err(StartError::Modes)?;
+        .map_err(StartError::Modes)?;
         let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
         match &fingerprint {
-            Some(fp) => tracing::info!(%local_addr, sha256 = %fp, "listening on wss://{local_addr}/ws"),
+            Some(fp) => {
+                tracing::info!(%local_addr, sha256 = %fp, "listening on wss://{local_addr}/ws")
+            }
             None => tracing::warn!(
                 %local_addr,
                 "listening on plain ws://{local_addr}/ws without TLS (--plain): only behind a TLS-terminating proxy"
@@ -85,7 +94,12 @@ impl Server {
             tls,
         });
         let done = tokio::spawn(accept_loop(listener, shared.clone()));
-        Ok(Server { local_addr, fingerprint, shared, done })
+        Ok(Server {
+            local_addr,
+            fingerprint,
+            shared,
+            done,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -159,7 +173,10 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     drop(listener);
     tracing::info!("shutting down: stopped accepting, closing sessions");
     shared.tasks.close();
-    if tokio::time::timeout(shared.config.shutdown_timeout, shared.tasks.wait()).await.is_err() {
+    if tokio::time::timeout(shared.config.shutdown_timeout, shared.tasks.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!(
             remaining = shared.tasks.len(),
             "shutdown timeout reached; dropping remaining connections"
@@ -191,8 +208,12 @@ async fn serve_connection(
     shared: Arc<Shared>,
     guard: Arc<ConnGuard>,
 ) {
-    let info = ConnInfo { peer, accepted_at: Instant::now() };
-    let deadline = tokio::time::Instant::from_std(info.accepted_at + shared.config.handshake_timeout);
+    let info = ConnInfo {
+        peer,
+        accepted_at: Instant::now(),
+    };
+    let deadline =
+        tokio::time::Instant::from_std(info.accepted_at + shared.config.handshake_timeout);
     match shared.tls.clone() {
         Some(tls) => {
             let stream = tokio::select! {

@@ -71,7 +71,11 @@ enum End {
     /// The peer closed or vanished; nothing more to send.
     Gone,
     /// Send this close frame (after an optional error message), then finish.
-    Close { code: u16, reason: &'static str, urgent: bool },
+    Close {
+        code: u16,
+        reason: &'static str,
+        urgent: bool,
+    },
 }
 
 fn encode(msg: &ServerMessage) -> Bytes {
@@ -128,25 +132,38 @@ where
         out: out_tx.clone(),
         events: ev_tx,
     };
-    let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(proto::Welcome {
-        session: sinfo.id,
-        protocol: proto::PROTOCOL_VERSION,
-        player: sinfo.player,
-        server: crate::SERVER_NAME.into(),
-        heartbeat_ms: cfg.heartbeat_interval.as_millis() as u32,
-        timeout_ms: cfg.heartbeat_timeout.as_millis() as u32,
-        modes: shared.matchmaker.modes(),
-    }))));
+    let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(
+        proto::Welcome {
+            session: sinfo.id,
+            protocol: proto::PROTOCOL_VERSION,
+            player: sinfo.player,
+            server: crate::SERVER_NAME.into(),
+            heartbeat_ms: cfg.heartbeat_interval.as_millis() as u32,
+            timeout_ms: cfg.heartbeat_timeout.as_millis() as u32,
+            modes: shared.matchmaker.modes(),
+        },
+    ))));
 
-    let mut session = Session { shared: shared.clone(), key, link, place: Place::Idle };
-    let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
+    let mut session = Session {
+        shared: shared.clone(),
+        key,
+        link,
+        place: Place::Idle,
+    };
+    let end = session
+        .main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer)
+        .await;
     session.leave_everything();
     shared.registry.unregister(key);
     match end {
         End::Gone => {
             writer.abort();
         }
-        End::Close { code, reason, urgent } => {
+        End::Close {
+            code,
+            reason,
+            urgent,
+        } => {
             if urgent || out_tx.try_send(Outbound::Close(code, reason)).is_err() {
                 let _ = urgent_tx.try_send(Urgent::Close(code, reason));
             }
@@ -173,7 +190,10 @@ async fn finish<St>(mut stream: St, mut writer: tokio::task::JoinHandle<()>)
 where
     St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
 {
-    if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
+        .await
+        .is_err()
+    {
         writer.abort();
         return;
     }
@@ -194,7 +214,10 @@ where
             Some(Err(e)) => return Err(ws_error(e)),
             Some(Ok(Message::Binary(b))) => b,
             Some(Ok(Message::Text(_))) => {
-                return Err(Some((ErrorCode::TextFrame, "text frames are not supported".into())));
+                return Err(Some((
+                    ErrorCode::TextFrame,
+                    "text frames are not supported".into(),
+                )));
             }
             Some(Ok(_)) => continue,
         };
@@ -215,7 +238,10 @@ where
                     Ok(h)
                 }
             }
-            Ok(_) => Err(Some((ErrorCode::ExpectedHello, "the first message must be hello".into()))),
+            Ok(_) => Err(Some((
+                ErrorCode::ExpectedHello,
+                "the first message must be hello".into(),
+            ))),
             Err(e) => Err(Some(decode_error(e))),
         };
     }
@@ -224,7 +250,9 @@ where
 fn check_name(name: &str) -> Result<(), String> {
     let n = name.chars().count();
     if n == 0 || n > MAX_NAME_CHARS {
-        return Err(format!("name must be 1 to {MAX_NAME_CHARS} characters, got {n}"));
+        return Err(format!(
+            "name must be 1 to {MAX_NAME_CHARS} characters, got {n}"
+        ));
     }
     if name.chars().any(char::is_control) {
         return Err("name must not contain control characters".into());
@@ -234,7 +262,10 @@ fn check_name(name: &str) -> Result<(), String> {
 
 fn decode_error(e: DecodeError) -> (ErrorCode, String) {
     match e {
-        DecodeError::UnknownType(t) => (ErrorCode::UnknownType, format!("unknown message type {t:?}")),
+        DecodeError::UnknownType(t) => (
+            ErrorCode::UnknownType,
+            format!("unknown message type {t:?}"),
+        ),
         DecodeError::Malformed(m) => (ErrorCode::Malformed, m),
     }
 }
@@ -276,7 +307,10 @@ impl Session {
         let cfg = &self.shared.config;
         let epoch = Instant::now();
         let mut hb = HeartbeatTracker::new(
-            HeartbeatConfig { interval: cfg.heartbeat_interval, timeout: cfg.heartbeat_timeout },
+            HeartbeatConfig {
+                interval: cfg.heartbeat_interval,
+                timeout: cfg.heartbeat_timeout,
+            },
             Duration::ZERO,
         );
         let mut ticker = tokio::time::interval_at(
@@ -386,7 +420,10 @@ impl Session {
                     } else {
                         // A full lobby mailbox drops the input: the client sees its ack lag and
                         // may resend; the tick is never delayed for it.
-                        let _ = l.tx.try_send(LobbyMsg::Input { player: self.link.player, input });
+                        let _ = l.tx.try_send(LobbyMsg::Input {
+                            player: self.link.player,
+                            input,
+                        });
                     }
                 }
                 _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),
@@ -395,7 +432,11 @@ impl Session {
                 let msg = "hello was already received";
                 return Err(fatal(&self.link.out, ErrorCode::ExpectedHello, msg.into()));
             }
-            ClientMessage::FindMatch { mode, skill, region } => {
+            ClientMessage::FindMatch {
+                mode,
+                skill,
+                region,
+            } => {
                 if let Some(code) = self.busy() {
                     self.error(code, "finish or leave the current queue or lobby first");
                 } else if !self.shared.matchmaker.has_mode(&mode) {
@@ -407,7 +448,9 @@ impl Session {
             }
             ClientMessage::CancelMatch {} => match self.place {
                 Place::Queued => {
-                    let req = MmRequest::Cancel { session: self.link.session };
+                    let req = MmRequest::Cancel {
+                        session: self.link.session,
+                    };
                     self.to_matchmaker(req, Place::Idle);
                 }
                 _ => self.error(ErrorCode::NotQueued, "not waiting in a queue"),
@@ -418,7 +461,10 @@ impl Session {
                 } else if !self.shared.matchmaker.has_mode(&mode) {
                     self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
                 } else {
-                    let req = MmRequest::CreatePrivate { link: self.link.clone(), mode };
+                    let req = MmRequest::CreatePrivate {
+                        link: self.link.clone(),
+                        mode,
+                    };
                     self.to_matchmaker(req, Place::Queued);
                 }
             }
@@ -426,13 +472,18 @@ impl Session {
                 if let Some(c) = self.busy() {
                     self.error(c, "finish or leave the current queue or lobby first");
                 } else {
-                    let req = MmRequest::JoinPrivate { link: self.link.clone(), code };
+                    let req = MmRequest::JoinPrivate {
+                        link: self.link.clone(),
+                        code,
+                    };
                     self.to_matchmaker(req, Place::Queued);
                 }
             }
             ClientMessage::Leave {} => match &self.place {
                 Place::InLobby(l) => {
-                    let _ = l.tx.try_send(LobbyMsg::Leave { player: self.link.player });
+                    let _ = l.tx.try_send(LobbyMsg::Leave {
+                        player: self.link.player,
+                    });
                     self.set_place(Place::Idle);
                 }
                 _ => self.error(ErrorCode::NotInLobby, "not in a lobby"),
@@ -462,10 +513,14 @@ impl Session {
         match std::mem::replace(&mut self.place, Place::Idle) {
             Place::InLobby(l) => {
                 // If the mailbox is full the lobby still notices: the member's queue is closed.
-                let _ = l.tx.try_send(LobbyMsg::Leave { player: self.link.player });
+                let _ = l.tx.try_send(LobbyMsg::Leave {
+                    player: self.link.player,
+                });
             }
             Place::Queued => {
-                let _ = self.shared.matchmaker.try_send(MmRequest::Cancel { session: self.link.session });
+                let _ = self.shared.matchmaker.try_send(MmRequest::Cancel {
+                    session: self.link.session,
+                });
             }
             Place::Idle => {}
         }

@@ -49,7 +49,10 @@ impl Registry {
     /// Register a session; returns its key and assigns public session and player ids.
     pub fn register(&self, name: Arc<str>, peer: SocketAddr) -> (SessionKey, SessionInfo) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
-        let player = self.next_player.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+        let player = self
+            .next_player
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_add(1);
         let info = SessionInfo {
             id,
             player,

@@ -33,7 +33,10 @@ pub(crate) enum Urgent {
 const MAX_BATCH: usize = 64;
 
 fn close_frame(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }))
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into(),
+    }))
 }
 
 pub(crate) async fn run<S>(
@@ -84,8 +87,9 @@ pub(crate) async fn run<S>(
         };
         if let Some((code, reason)) = close {
             // Bounded: a peer that does not read cannot hold the task.
-            let _ = tokio::time::timeout(Duration::from_secs(1), sink.send(close_frame(code, reason)))
-                .await;
+            let _ =
+                tokio::time::timeout(Duration::from_secs(1), sink.send(close_frame(code, reason)))
+                    .await;
             return;
         }
         if sink.flush().await.is_err() {
