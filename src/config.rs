@@ -70,6 +70,10 @@ pub struct Config {
     /// Messages waiting to be written to one client; when full, state is skipped and the
     /// client is resynced later, so a slow reader never grows memory or blocks a tick.
     pub outbound_queue: usize,
+    /// Kernel send buffer per connection (SO_SNDBUF; the kernel doubles it). Capping it bounds
+    /// kernel memory per player and makes a client that stops reading show up as a full
+    /// outbound queue within seconds instead of after megabytes. `None` keeps autotuning.
+    pub tcp_send_buffer: Option<u32>,
     /// Largest HTTP request head accepted before the upgrade.
     pub max_header_bytes: usize,
     /// Open connections (TCP accepted, any stage) beyond which new ones are refused.
@@ -95,6 +99,7 @@ impl Default for Config {
             handshake_timeout: Duration::from_secs(5),
             shutdown_timeout: Duration::from_secs(10),
             outbound_queue: 64,
+            tcp_send_buffer: Some(64 * 1024),
             max_header_bytes: 8 * 1024,
             max_connections: 20_000,
             modes: ModeConfig::defaults(),
@@ -148,6 +153,9 @@ pub struct Cli {
     /// Open connections beyond which new ones are refused.
     #[arg(long, env = "TICKWAVE_MAX_CONNECTIONS", default_value_t = 20_000)]
     pub max_connections: usize,
+    /// Kernel send buffer per connection in bytes (0: leave to kernel autotuning).
+    #[arg(long, env = "TICKWAVE_TCP_SEND_BUFFER", default_value_t = 64 * 1024)]
+    pub tcp_send_buffer: u32,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
@@ -182,6 +190,7 @@ impl Cli {
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
             outbound_queue: self.outbound_queue.max(4),
             max_connections: self.max_connections,
+            tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),
             modes,
             ..d
         })

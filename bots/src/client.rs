@@ -63,8 +63,30 @@ fn parse_url(url: &str) -> Result<(bool, String, u16), ClientError> {
 /// Open TCP (and TLS for wss) to the URL's host, without the WebSocket handshake; tests use
 /// this to misbehave at the byte level.
 pub async fn connect_stream(url: &str, check: &CertCheck) -> Result<Box<dyn Io>, ClientError> {
+    connect_stream_with(url, check, None).await
+}
+
+/// [`connect_stream`] with a chosen socket receive buffer (tests use a small one to make a
+/// client that stops reading back up quickly).
+pub async fn connect_stream_with(
+    url: &str,
+    check: &CertCheck,
+    recv_buffer: Option<u32>,
+) -> Result<Box<dyn Io>, ClientError> {
     let (tls, host, port) = parse_url(url)?;
-    let tcp = TcpStream::connect((host.as_str(), port)).await?;
+    let addr = tokio::net::lookup_host((host.as_str(), port))
+        .await?
+        .next()
+        .ok_or_else(|| ClientError::Url(url.into()))?;
+    let sock = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    if let Some(n) = recv_buffer {
+        sock.set_recv_buffer_size(n)?;
+    }
+    let tcp: TcpStream = sock.connect(addr).await?;
     tcp.set_nodelay(true)?;
     if !tls {
         return Ok(Box::new(tcp));
@@ -94,7 +116,16 @@ pub struct Client {
 impl Client {
     /// TCP + TLS + WebSocket upgrade.
     pub async fn connect(url: &str, check: &CertCheck) -> Result<Client, ClientError> {
-        let stream = connect_stream(url, check).await?;
+        Self::connect_with(url, check, None).await
+    }
+
+    /// [`Client::connect`] with a chosen socket receive buffer.
+    pub async fn connect_with(
+        url: &str,
+        check: &CertCheck,
+        recv_buffer: Option<u32>,
+    ) -> Result<Client, ClientError> {
+        let stream = connect_stream_with(url, check, recv_buffer).await?;
         let req = url.into_client_request()?;
         let (ws, _resp) =
             tokio_tungstenite::client_async_with_config(req, stream, Some(ws_config())).await?;

@@ -8,6 +8,6 @@ pub mod client;
 pub mod state;
 pub mod tls;
 
-pub use client::{Client, ClientError, connect_stream};
+pub use client::{Client, ClientError, connect_stream, connect_stream_with};
 pub use state::LocalState;
 pub use tls::CertCheck;

@@ -160,6 +160,9 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             continue;
         }
         let _ = tcp.set_nodelay(true);
+        if let Some(n) = shared.config.tcp_send_buffer {
+            let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(n as usize);
+        }
         let span = tracing::info_span!("conn", %peer, session = tracing::field::Empty);
         let s = shared.clone();
         shared.tasks.spawn(
