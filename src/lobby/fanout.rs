@@ -28,6 +28,9 @@ pub(crate) struct Member {
     pub(crate) last_queued: u64,
     /// True until the member holds the current state: it gets a snapshot, not a delta.
     pub(crate) needs_resync: bool,
+    /// Just seated: `match_found` already told it the roster and state, so its first sync is
+    /// the snapshot alone.
+    pub(crate) fresh: bool,
     pub(crate) resyncs: u64,
     pub(crate) inputs_dropped: u64,
 }
@@ -40,6 +43,7 @@ impl Member {
             last_applied: 0,
             last_queued: 0,
             needs_resync: true,
+            fresh: true,
             resyncs: 0,
             inputs_dropped: 0,
         }
@@ -127,6 +131,7 @@ pub(crate) fn send_resync(
     if m.link.out.is_closed() {
         return Sent::Closed;
     }
+    let prelude = if m.fresh { &[][..] } else { prelude };
     if m.link.out.capacity() < RESYNC_ROOM + prelude.len() {
         return Sent::Skipped;
     }
@@ -138,6 +143,7 @@ pub(crate) fn send_resync(
     match m.link.out.try_send(Outbound::Frame(snapshot())) {
         Ok(()) => {
             m.needs_resync = false;
+            m.fresh = false;
             Sent::Ok
         }
         Err(TrySendError::Full(_)) => Sent::Skipped,

@@ -348,6 +348,7 @@ impl Lobby {
         for m in &mut self.members {
             if !m.link.try_send(bytes.clone()) {
                 m.needs_resync = true;
+                m.fresh = false;
             }
         }
     }

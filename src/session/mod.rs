@@ -443,7 +443,7 @@ impl Session {
                     self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
                 } else {
                     let ticket = Ticket::new(self.link.clone(), mode, skill, region);
-                    self.to_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
+                    self.ask_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
                 }
             }
             ClientMessage::CancelMatch {} => match self.place {
@@ -451,7 +451,7 @@ impl Session {
                     let req = MmRequest::Cancel {
                         session: self.link.session,
                     };
-                    self.to_matchmaker(req, Place::Idle);
+                    self.ask_matchmaker(req, Place::Idle);
                 }
                 _ => self.error(ErrorCode::NotQueued, "not waiting in a queue"),
             },
@@ -465,7 +465,7 @@ impl Session {
                         link: self.link.clone(),
                         mode,
                     };
-                    self.to_matchmaker(req, Place::Queued);
+                    self.ask_matchmaker(req, Place::Queued);
                 }
             }
             ClientMessage::JoinPrivate { code } => {
@@ -476,7 +476,7 @@ impl Session {
                         link: self.link.clone(),
                         code,
                     };
-                    self.to_matchmaker(req, Place::Queued);
+                    self.ask_matchmaker(req, Place::Queued);
                 }
             }
             ClientMessage::Leave {} => match &self.place {
@@ -500,7 +500,7 @@ impl Session {
         }
     }
 
-    fn to_matchmaker(&mut self, req: MmRequest, then: Place) {
+    fn ask_matchmaker(&mut self, req: MmRequest, then: Place) {
         if self.shared.matchmaker.try_send(req) {
             self.set_place(then);
         } else {
