@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs it (.ci/run calls this). Installs what the tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== installing test dependencies"
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore websockets msgpack
+
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== Python client written from PROTOCOL.md, against the real binary"
+tests/python-e2e.sh
