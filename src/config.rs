@@ -82,6 +82,12 @@ pub struct Config {
     pub modes: Vec<ModeConfig>,
     /// Capacity of each lobby's and the matchmaker's mailbox.
     pub mailbox: usize,
+    /// How long a dropped player who was not in a lobby keeps their identity for a resume
+    /// (in a lobby, the mode's `seat_grace_ms` applies).
+    pub resume_grace: Duration,
+    /// On SIGTERM (or an admin drain), how long running matches may go on before everyone
+    /// still connected gets close 1001.
+    pub drain_timeout: Duration,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
     pub games: GameRegistry,
 }
@@ -90,9 +96,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:4433".parse().expect("valid literal"),
-            tls: TlsMode::SelfSigned {
-                data_dir: PathBuf::from(".tickwave"),
-            },
+            tls: TlsMode::SelfSigned { data_dir: PathBuf::from(".tickwave") },
             ws: WsLimits::default(),
             heartbeat_interval: Duration::from_secs(1),
             heartbeat_timeout: Duration::from_secs(5),
@@ -104,6 +108,8 @@ impl Default for Config {
             max_connections: 20_000,
             modes: ModeConfig::defaults(),
             mailbox: 4096,
+            resume_grace: Duration::from_secs(15),
+            drain_timeout: Duration::from_secs(300),
             games: GameRegistry::default(),
         }
     }
@@ -111,11 +117,7 @@ impl Default for Config {
 
 /// Command line and environment (`TICKWAVE_*`) of the `tickwave` binary.
 #[derive(Debug, Clone, clap::Parser)]
-#[command(
-    name = "tickwave",
-    version,
-    about = "Tickwave multiplayer game session server"
-)]
+#[command(name = "tickwave", version, about = "Tickwave multiplayer game session server")]
 pub struct Cli {
     /// Address of the game listener (wss://ADDR/ws).
     #[arg(long, env = "TICKWAVE_LISTEN", default_value = "127.0.0.1:4433")]
@@ -156,6 +158,9 @@ pub struct Cli {
     /// Kernel send buffer per connection in bytes (0: leave to kernel autotuning).
     #[arg(long, env = "TICKWAVE_TCP_SEND_BUFFER", default_value_t = 64 * 1024)]
     pub tcp_send_buffer: u32,
+    /// On SIGTERM, how long running matches may finish before everyone gets close 1001, ms.
+    #[arg(long, env = "TICKWAVE_DRAIN_TIMEOUT_MS", default_value_t = 300_000)]
+    pub drain_timeout_ms: u64,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
@@ -167,9 +172,7 @@ impl Cli {
         let tls = match (self.plain, self.cert, self.key) {
             (true, _, _) => TlsMode::Plain,
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
-            _ => TlsMode::SelfSigned {
-                data_dir: self.data_dir,
-            },
+            _ => TlsMode::SelfSigned { data_dir: self.data_dir },
         };
         let modes = match &self.modes {
             Some(path) => ModeConfig::load(path)?,
@@ -188,6 +191,7 @@ impl Cli {
             heartbeat_timeout: Duration::from_millis(self.timeout_ms),
             handshake_timeout: Duration::from_millis(self.handshake_timeout_ms),
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
+            drain_timeout: Duration::from_millis(self.drain_timeout_ms),
             outbound_queue: self.outbound_queue.max(4),
             max_connections: self.max_connections,
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),

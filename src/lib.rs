@@ -19,6 +19,7 @@
 //! implements), [`matchmaker::ModeConfig`] (per-mode settings).
 
 pub mod config;
+pub mod counters;
 pub mod game;
 pub mod lobby;
 pub mod matchmaker;

@@ -14,11 +14,11 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = Cli::parse().into_config().context("configuration")?;
     let server = Server::start(config).await.context("starting the server")?;
-    let token = server.shutdown_token();
+    let drainer = server.drainer();
     tokio::spawn(async move {
         wait_for_signal().await;
-        tracing::info!("signal received: graceful shutdown (a second signal exits at once)");
-        token.cancel();
+        tracing::info!("signal received: draining (a second signal exits at once)");
+        drainer.drain();
         wait_for_signal().await;
         tracing::warn!("second signal: exiting now");
         std::process::exit(130);

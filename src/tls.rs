@@ -11,10 +11,7 @@ use tokio_rustls::TlsAcceptor;
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
     #[error("reading {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     #[error("{path} holds no usable PEM {what}")]
     Pem { path: PathBuf, what: &'static str },
     #[error("generating the self-signed certificate: {0}")]
@@ -54,38 +51,22 @@ pub fn load(mode: &TlsMode) -> Result<Option<Tls>, TlsError> {
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     // Game messages are small; keep TLS session state lean and buffers bounded.
     cfg.send_tls13_tickets = 0;
-    Ok(Some(Tls {
-        acceptor: TlsAcceptor::from(Arc::new(cfg)),
-        fingerprint,
-    }))
+    Ok(Some(Tls { acceptor: TlsAcceptor::from(Arc::new(cfg)), fingerprint }))
 }
 
 fn read_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let bytes = std::fs::read(path).map_err(|source| TlsError::Io {
-        path: path.into(),
-        source,
-    })?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
-        .filter_map(Result::ok)
-        .collect();
+    let bytes = std::fs::read(path).map_err(|source| TlsError::Io { path: path.into(), source })?;
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes).filter_map(Result::ok).collect();
     if certs.is_empty() {
-        return Err(TlsError::Pem {
-            path: path.into(),
-            what: "certificate",
-        });
+        return Err(TlsError::Pem { path: path.into(), what: "certificate" });
     }
     Ok(certs)
 }
 
 fn read_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let bytes = std::fs::read(path).map_err(|source| TlsError::Io {
-        path: path.into(),
-        source,
-    })?;
-    PrivateKeyDer::from_pem_slice(&bytes).map_err(|_| TlsError::Pem {
-        path: path.into(),
-        what: "private key",
-    })
+    let bytes = std::fs::read(path).map_err(|source| TlsError::Io { path: path.into(), source })?;
+    PrivateKeyDer::from_pem_slice(&bytes)
+        .map_err(|_| TlsError::Pem { path: path.into(), what: "private key" })
 }
 
 /// Load the development certificate from `dir`, creating it on first use. The key file is
@@ -126,9 +107,7 @@ mod tests {
     #[test]
     fn self_signed_is_reused_across_restarts() {
         let dir = tempfile::tempdir().unwrap();
-        let mode = TlsMode::SelfSigned {
-            data_dir: dir.path().into(),
-        };
+        let mode = TlsMode::SelfSigned { data_dir: dir.path().into() };
         let a = load(&mode).unwrap().unwrap().fingerprint;
         let b = load(&mode).unwrap().unwrap().fingerprint;
         assert_eq!(a, b);

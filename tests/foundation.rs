@@ -20,16 +20,13 @@ async fn hello_gets_welcome() {
     assert!(w.server.starts_with("tickwave/"));
     assert_eq!((w.heartbeat_ms, w.timeout_ms), (1000, 5000));
     assert!(w.modes.contains(&"arena".to_string()));
-    s.eventually(SEC, "one session", |srv| srv.session_count() == 1)
-        .await;
+    s.eventually(SEC, "one session", |srv| srv.session_count() == 1).await;
 }
 
 /// Expect an error message with `code`, then a close frame with `close_code`.
 async fn expect_refusal(c: &mut tickwave_bots::Client, code: ErrorCode, close_code: u16) {
     match c.recv_timeout(5 * SEC).await {
-        Ok(ServerMessage::Error {
-            code: got, fatal, ..
-        }) => {
+        Ok(ServerMessage::Error { code: got, fatal, .. }) => {
             assert_eq!(got, code);
             assert!(fatal, "a refusal is fatal");
         }
@@ -48,6 +45,7 @@ async fn wrong_protocol_version_is_refused_with_1002() {
         name: "x".into(),
         token: None,
         resume: None,
+        last_tick: None,
     }))
     .await
     .unwrap();
@@ -72,6 +70,7 @@ async fn invalid_names_are_refused() {
             name: name.into(),
             token: None,
             resume: None,
+            last_tick: None,
         }))
         .await
         .unwrap();
@@ -148,10 +147,7 @@ async fn bad_input_closes_only_the_offender() {
             "after {what}"
         );
     }
-    s.eventually(2 * SEC, "only the good session left", |srv| {
-        srv.session_count() == 1
-    })
-    .await;
+    s.eventually(2 * SEC, "only the good session left", |srv| srv.session_count() == 1).await;
 }
 
 #[tokio::test]
@@ -212,51 +208,26 @@ async fn silent_client_is_closed_by_heartbeat_timeout_and_freed() {
     )
     .unwrap();
     raw.write_all(&masked_binary(&hello)).await.unwrap();
-    s.eventually(2 * SEC, "the session to register", |srv| {
-        srv.session_count() == 1
-    })
-    .await;
+    s.eventually(2 * SEC, "the session to register", |srv| srv.session_count() == 1).await;
     let t0 = Instant::now();
-    s.eventually(5 * SEC, "the silent session to be freed", |srv| {
-        srv.session_count() == 0
-    })
-    .await;
+    s.eventually(5 * SEC, "the silent session to be freed", |srv| srv.session_count() == 0).await;
     let took = t0.elapsed();
-    assert!(
-        took <= Duration::from_millis(2500),
-        "freed after {took:?} with a 1 s timeout"
-    );
-    s.eventually(5 * SEC, "its connection to close", |srv| {
-        srv.connection_count() == 0
-    })
-    .await;
+    assert!(took <= Duration::from_millis(2500), "freed after {took:?} with a 1 s timeout");
+    s.eventually(5 * SEC, "its connection to close", |srv| srv.connection_count() == 0).await;
     drop(raw);
 }
 
 #[tokio::test]
 async fn tcp_that_never_speaks_is_dropped_by_handshake_timeout() {
     let s = start_with(|c| c.handshake_timeout = Duration::from_millis(500)).await;
-    let mut tcp = tokio::net::TcpStream::connect(s.server.local_addr())
-        .await
-        .unwrap();
-    s.eventually(SEC, "the connection to count", |srv| {
-        srv.connection_count() == 1
-    })
-    .await;
+    let mut tcp = tokio::net::TcpStream::connect(s.server.local_addr()).await.unwrap();
+    s.eventually(SEC, "the connection to count", |srv| srv.connection_count() == 1).await;
     let t0 = Instant::now();
     let mut buf = [0u8; 16];
-    let n = tokio::time::timeout(5 * SEC, tcp.read(&mut buf))
-        .await
-        .expect("dropped in time");
-    assert!(
-        matches!(n, Ok(0) | Err(_)),
-        "connection should be closed, read {n:?}"
-    );
+    let n = tokio::time::timeout(5 * SEC, tcp.read(&mut buf)).await.expect("dropped in time");
+    assert!(matches!(n, Ok(0) | Err(_)), "connection should be closed, read {n:?}");
     assert!(t0.elapsed() < Duration::from_millis(1500));
-    s.eventually(SEC, "the count to return to 0", |srv| {
-        srv.connection_count() == 0
-    })
-    .await;
+    s.eventually(SEC, "the count to return to 0", |srv| srv.connection_count() == 0).await;
 }
 
 #[tokio::test]
@@ -266,10 +237,7 @@ async fn upgraded_but_no_hello_is_dropped_by_handshake_timeout() {
     let closed = c.closed(3 * SEC).await.expect("dropped in time");
     // No close frame is owed to a peer that never said hello; the socket is just dropped.
     assert!(closed.is_none() || closed.unwrap().0 != 1000);
-    s.eventually(SEC, "the count to return to 0", |srv| {
-        srv.connection_count() == 0
-    })
-    .await;
+    s.eventually(SEC, "the count to return to 0", |srv| srv.connection_count() == 0).await;
 }
 
 #[tokio::test]
@@ -319,10 +287,7 @@ async fn plain_http_gets_clear_answers() {
     let r = http(&s, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: short\r\n\r\n").await;
     assert!(r.starts_with("HTTP/1.1 400"), "{r}");
     let r = http(&s, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").await;
-    assert!(
-        r.starts_with("HTTP/1.1 426") && r.contains("sec-websocket-version: 13"),
-        "{r}"
-    );
+    assert!(r.starts_with("HTTP/1.1 426") && r.contains("sec-websocket-version: 13"), "{r}");
     let r = http(&s, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").await;
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
     let r = http(&s, "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n").await;

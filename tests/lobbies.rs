@@ -65,17 +65,9 @@ async fn two_players_share_a_lobby_and_see_each_other_move() {
         b_after.1 > b_before.1 && b_after.0 == b_before.0,
         "ada sees bob move down: {b_before:?} -> {b_after:?}"
     );
-    assert_eq!(
-        sa.ack(wa.player),
-        Some(10),
-        "ada's inputs acknowledged up to seq 10"
-    );
+    assert_eq!(sa.ack(wa.player), Some(10), "ada's inputs acknowledged up to seq 10");
     assert_eq!(sb.ack(wb.player), Some(10));
-    assert_eq!(
-        sa.ack(wb.player),
-        Some(10),
-        "acks of every player travel to everyone"
-    );
+    assert_eq!(sa.ack(wb.player), Some(10), "acks of every player travel to everyone");
 }
 
 #[tokio::test]
@@ -98,7 +90,9 @@ async fn seventeen_players_fill_two_lobbies() {
 
 #[tokio::test]
 async fn a_player_who_disconnects_leaves_the_roster() {
-    let s = start_with(|c| c.modes = vec![quick_mode("arena", 16, 2)]).await;
+    let mut mode = quick_mode("arena", 16, 2);
+    mode.seat_grace_ms = 700;
+    let s = start_with(|c| c.modes = vec![mode]).await;
     let (mut a, _) = s.client("a").await;
     let (mut b, _) = s.client("b").await;
     let (mut c, wc) = s.client("c").await;
@@ -112,13 +106,23 @@ async fn a_player_who_disconnects_leaves_the_roster() {
     let (mut sa, mut sb) = (LocalState::default(), LocalState::default());
     pump(&mut a, &mut sa, Duration::from_millis(300)).await;
     pump(&mut b, &mut sb, Duration::from_millis(300)).await;
-    assert!(
-        sa.view.get(wc.player).is_some(),
-        "c is in the state before it leaves"
-    );
-    // drop c without a close frame
+    assert!(sa.view.get(wc.player).is_some(), "c is in the state before it leaves");
+    // drop c without a close frame: its seat is held (shown disconnected), then given up
     drop(c);
     for (x, st) in [(&mut a, &mut sa), (&mut b, &mut sb)] {
+        x.recv_until(5 * SEC, "c shown disconnected", |m| {
+            st.apply(m).expect("state applies");
+            match m {
+                ServerMessage::Roster(r) => r
+                    .players
+                    .iter()
+                    .any(|p| p.player == wc.player && !p.connected)
+                    .then_some(()),
+                _ => None,
+            }
+        })
+        .await
+        .unwrap();
         let r = x
             .recv_until(5 * SEC, "roster without c", |m| {
                 st.apply(m).expect("state applies");
@@ -135,8 +139,7 @@ async fn a_player_who_disconnects_leaves_the_roster() {
         pump(x, st, Duration::from_millis(300)).await;
         assert!(st.view.get(wc.player).is_none(), "c removed from the state");
     }
-    s.eventually(2 * SEC, "c's session freed", |srv| srv.session_count() == 2)
-        .await;
+    s.eventually(2 * SEC, "c's session freed", |srv| srv.session_count() == 2).await;
 }
 
 #[tokio::test]
@@ -159,10 +162,7 @@ async fn state_arrives_at_the_tick_rate_with_increasing_ticks() {
     }
     let n = ticks.len() as f64;
     assert!((81.0..=99.0).contains(&n), "{n} deltas in 3 s at 30 Hz");
-    assert!(
-        ticks.windows(2).all(|w| w[1] == w[0] + 1),
-        "consecutive ticks"
-    );
+    assert!(ticks.windows(2).all(|w| w[1] == w[0] + 1), "consecutive ticks");
     assert!(ticks[0] > first);
 }
 
@@ -177,9 +177,7 @@ async fn a_client_that_stops_reading_does_not_slow_the_others() {
     })
     .await;
     let (mut fast, _) = s.client("fast").await;
-    let mut slow = Client::connect_with(&s.url, &s.check, Some(4096))
-        .await
-        .unwrap();
+    let mut slow = Client::connect_with(&s.url, &s.check, Some(4096)).await.unwrap();
     slow.hello("slow").await.unwrap();
     fast.send(&find("arena")).await.unwrap();
     slow.send(&find("arena")).await.unwrap();
@@ -209,11 +207,7 @@ async fn a_client_that_stops_reading_does_not_slow_the_others() {
         .iter()
         .filter(|m| matches!(m, ServerMessage::Delta(_) | ServerMessage::Snapshot(_)))
         .count();
-    assert!(
-        sst.snapshots >= 2,
-        "the stalled client was resynced ({} snapshots)",
-        sst.snapshots
-    );
+    assert!(sst.snapshots >= 2, "the stalled client was resynced ({} snapshots)", sst.snapshots);
     // Kernel socket buffers still absorb a few seconds of these small messages; what matters
     // is that the rest were skipped instead of queued.
     let ticks_passed = (7.5 * 30.0) as usize;
@@ -241,9 +235,7 @@ async fn queue_errors_and_cancel() {
     a.send(&input(1, 0.0, 0.0)).await.unwrap();
     let err = a
         .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error {
-                code, fatal: false, ..
-            } => Some(*code),
+            ServerMessage::Error { code, fatal: false, .. } => Some(*code),
             _ => None,
         })
         .await
@@ -288,11 +280,7 @@ async fn queue_errors_and_cancel() {
 async fn private_lobby_by_code() {
     let s = start_with(|c| c.modes = vec![quick_mode("arena", 4, 2)]).await;
     let (mut host, _) = s.client("host").await;
-    host.send(&ClientMessage::CreatePrivate {
-        mode: "arena".into(),
-    })
-    .await
-    .unwrap();
+    host.send(&ClientMessage::CreatePrivate { mode: "arena".into() }).await.unwrap();
     let f = match_found(&mut host).await;
     let code = f.code.clone().expect("a private lobby has a code");
     assert_eq!(code.len(), 6);
@@ -300,19 +288,10 @@ async fn private_lobby_by_code() {
     let (mut stranger, _) = s.client("stranger").await;
     stranger.send(&find("arena")).await.unwrap();
     let (mut friend, _) = s.client("friend").await;
-    friend
-        .send(&ClientMessage::JoinPrivate {
-            code: code.to_lowercase(),
-        })
-        .await
-        .unwrap();
+    friend.send(&ClientMessage::JoinPrivate { code: code.to_lowercase() }).await.unwrap();
     assert_eq!(match_found(&mut friend).await.lobby, f.lobby);
     let (mut lost, _) = s.client("lost").await;
-    lost.send(&ClientMessage::JoinPrivate {
-        code: "ZZZZZZ".into(),
-    })
-    .await
-    .unwrap();
+    lost.send(&ClientMessage::JoinPrivate { code: "ZZZZZZ".into() }).await.unwrap();
     let err = lost
         .recv_until(5 * SEC, "error", |m| match m {
             ServerMessage::Error { code, .. } => Some(*code),
@@ -326,10 +305,7 @@ async fn private_lobby_by_code() {
             matches!(m, ServerMessage::MatchFound(_)).then_some(())
         })
         .await;
-    assert!(
-        r.is_err(),
-        "a public player must not be put into a private lobby"
-    );
+    assert!(r.is_err(), "a public player must not be put into a private lobby");
 }
 
 #[tokio::test]
@@ -358,10 +334,7 @@ async fn full_lifecycle_ends_with_results_and_frees_the_lobby() {
     assert_eq!(states, ["starting", "running", "finished"]);
     let ids: HashSet<u32> = scores.iter().map(|s| s.player).collect();
     assert_eq!(ids, HashSet::from([wa.player, wb.player]));
-    assert!(
-        scores.windows(2).all(|w| w[0].score >= w[1].score),
-        "best first"
-    );
+    assert!(scores.windows(2).all(|w| w[0].score >= w[1].score), "best first");
     a.recv_until(SEC, "lobby_closed", |m| {
         matches!(m, ServerMessage::LobbyClosed { lobby: l, .. } if *l == lobby).then_some(())
     })
@@ -369,10 +342,8 @@ async fn full_lifecycle_ends_with_results_and_frees_the_lobby() {
     .unwrap();
     // back to idle: can queue again
     a.send(&find("sprint")).await.unwrap();
-    a.recv_until(SEC, "queued", |m| {
-        matches!(m, ServerMessage::Queued { .. }).then_some(())
-    })
-    .await
-    .unwrap();
+    a.recv_until(SEC, "queued", |m| matches!(m, ServerMessage::Queued { .. }).then_some(()))
+        .await
+        .unwrap();
     drop(b);
 }

@@ -38,7 +38,7 @@ pub enum ClientError {
 }
 
 /// Split a ws/wss URL into (tls, host, port).
-fn parse_url(url: &str) -> Result<(bool, String, u16), ClientError> {
+pub(crate) fn parse_url(url: &str) -> Result<(bool, String, u16), ClientError> {
     let (tls, rest) = if let Some(r) = url.strip_prefix("wss://") {
         (true, r)
     } else if let Some(r) = url.strip_prefix("ws://") {
@@ -93,9 +93,7 @@ pub async fn connect_stream_with(
     }
     let name = rustls::pki_types::ServerName::try_from(host.clone())
         .map_err(|_| ClientError::Url(url.into()))?;
-    let stream = tokio_rustls::TlsConnector::from(client_config(check))
-        .connect(name, tcp)
-        .await?;
+    let stream = tokio_rustls::TlsConnector::from(client_config(check)).connect(name, tcp).await?;
     Ok(Box::new(stream))
 }
 
@@ -149,22 +147,20 @@ impl Client {
             name: name.into(),
             token: None,
             resume: None,
+            last_tick: None,
         }))
         .await?;
         match self.recv_timeout(Duration::from_secs(10)).await? {
             ServerMessage::Welcome(w) => Ok(w),
-            ServerMessage::Error { code, message, .. } => Err(ClientError::Refused {
-                code: code.to_string(),
-                message,
-            }),
+            ServerMessage::Error { code, message, .. } => {
+                Err(ClientError::Refused { code: code.to_string(), message })
+            }
             other => Err(ClientError::Unexpected(format!("{other:?}"))),
         }
     }
 
     pub async fn send(&mut self, msg: &ClientMessage) -> Result<(), ClientError> {
-        self.ws
-            .send(Message::Binary(proto::encode_client(msg)))
-            .await?;
+        self.ws.send(Message::Binary(proto::encode_client(msg))).await?;
         Ok(())
     }
 
@@ -192,9 +188,7 @@ impl Client {
     }
 
     pub async fn recv_timeout(&mut self, t: Duration) -> Result<ServerMessage, ClientError> {
-        tokio::time::timeout(t, self.recv())
-            .await
-            .map_err(|_| ClientError::Timeout("a message"))?
+        tokio::time::timeout(t, self.recv()).await.map_err(|_| ClientError::Timeout("a message"))?
     }
 
     /// Receive until `f` returns `Some`, skipping other messages; bounded by `t`.
@@ -240,18 +234,9 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert_eq!(
-            parse_url("wss://127.0.0.1:4433/ws").unwrap(),
-            (true, "127.0.0.1".into(), 4433)
-        );
-        assert_eq!(
-            parse_url("ws://localhost/ws").unwrap(),
-            (false, "localhost".into(), 80)
-        );
-        assert_eq!(
-            parse_url("wss://[::1]:9/ws").unwrap(),
-            (true, "::1".into(), 9)
-        );
+        assert_eq!(parse_url("wss://127.0.0.1:4433/ws").unwrap(), (true, "127.0.0.1".into(), 4433));
+        assert_eq!(parse_url("ws://localhost/ws").unwrap(), (false, "localhost".into(), 80));
+        assert_eq!(parse_url("wss://[::1]:9/ws").unwrap(), (true, "::1".into(), 9));
         assert!(parse_url("http://x/ws").is_err());
     }
 }

@@ -34,9 +34,7 @@ struct TypeOnly<'a> {
 pub fn peek_type(bytes: &[u8]) -> Result<&str, DecodeError> {
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
     de.set_max_depth(MAX_DEPTH);
-    TypeOnly::deserialize(&mut de)
-        .map(|t| t.ty)
-        .map_err(|e| DecodeError::Malformed(e.to_string()))
+    TypeOnly::deserialize(&mut de).map(|t| t.ty).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
 fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], known: &[&str]) -> Result<T, DecodeError> {
@@ -52,15 +50,8 @@ fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], known: &[&str]) -> Result<T, 
     }
 }
 
-const CLIENT_TYPES: &[&str] = &[
-    "hello",
-    "find_match",
-    "cancel_match",
-    "create_private",
-    "join_private",
-    "input",
-    "leave",
-];
+const CLIENT_TYPES: &[&str] =
+    &["hello", "find_match", "cancel_match", "create_private", "join_private", "input", "leave"];
 
 const SERVER_TYPES: &[&str] = &[
     "welcome",
@@ -128,12 +119,7 @@ struct DeltaRef<'a> {
 
 /// Encode a `snapshot` message from borrowed state (the server's hot path).
 pub fn encode_snapshot(tick: u64, acks: &[(u32, u64)], view: &WorldView) -> Bytes {
-    let msg = SnapshotRef {
-        ty: "snapshot",
-        tick,
-        acks,
-        entities: view,
-    };
+    let msg = SnapshotRef { ty: "snapshot", tick, acks, entities: view };
     encode_named(&msg, 32 + acks.len() * 8 + view.len() * 16)
 }
 
@@ -148,10 +134,7 @@ pub fn encode_delta(tick: u64, base: u64, acks: &[(u32, u64)], delta: &Delta) ->
         changed: &delta.changed,
         removed: &delta.removed,
     };
-    encode_named(
-        &msg,
-        48 + acks.len() * 8 + delta.changed.len() * 12 + delta.added.len() * 16,
-    )
+    encode_named(&msg, 48 + acks.len() * 8 + delta.changed.len() * 12 + delta.added.len() * 16)
 }
 
 #[cfg(test)]
@@ -167,6 +150,7 @@ mod tests {
             name: "ada".into(),
             token: None,
             resume: None,
+            last_tick: None,
         });
         let b = encode_client(&m);
         // fixmap with 3 entries, first key "type"
@@ -178,36 +162,18 @@ mod tests {
     #[test]
     fn unknown_type_and_malformed_are_told_apart() {
         let b = rmp_serde::to_vec_named(&serde_json_like("warp")).unwrap();
-        assert_eq!(
-            decode_client(&b),
-            Err(DecodeError::UnknownType("warp".into()))
-        );
-        assert!(matches!(
-            decode_client(b"\xc1garbage"),
-            Err(DecodeError::Malformed(_))
-        ));
+        assert_eq!(decode_client(&b), Err(DecodeError::UnknownType("warp".into())));
+        assert!(matches!(decode_client(b"\xc1garbage"), Err(DecodeError::Malformed(_))));
         // known type, wrong field type
-        let bad = rmp_serde::to_vec_named(&BadInput {
-            r#type: "input",
-            seq: "x",
-        })
-        .unwrap();
-        assert!(matches!(
-            decode_client(&bad),
-            Err(DecodeError::Malformed(_))
-        ));
+        let bad = rmp_serde::to_vec_named(&BadInput { r#type: "input", seq: "x" }).unwrap();
+        assert!(matches!(decode_client(&bad), Err(DecodeError::Malformed(_))));
         // not a map at all
-        assert!(matches!(
-            decode_client(&[0x01]),
-            Err(DecodeError::Malformed(_))
-        ));
+        assert!(matches!(decode_client(&[0x01]), Err(DecodeError::Malformed(_))));
     }
 
     #[test]
     fn deep_nesting_is_refused_not_overflowed() {
-        let mut b = vec![
-            0x82, 0xa4, b't', b'y', b'p', b'e', 0xa5, b'h', b'e', b'l', b'l', b'o',
-        ];
+        let mut b = vec![0x82, 0xa4, b't', b'y', b'p', b'e', 0xa5, b'h', b'e', b'l', b'l', b'o'];
         b.extend_from_slice(&[0xa1, b'x']);
         b.extend(std::iter::repeat_n(0x91, 100_000));
         b.push(0x00);
@@ -223,21 +189,10 @@ mod tests {
             dx: f32,
             dy: f32,
         }
-        let b = rmp_serde::to_vec_named(&I {
-            r#type: "input",
-            seq: 7,
-            dx: 1.0,
-            dy: -0.5,
-        })
-        .unwrap();
+        let b = rmp_serde::to_vec_named(&I { r#type: "input", seq: 7, dx: 1.0, dy: -0.5 }).unwrap();
         assert_eq!(
             decode_client(&b).unwrap(),
-            ClientMessage::Input(Input {
-                seq: 7,
-                dx: 1.0,
-                dy: -0.5,
-                action: false
-            })
+            ClientMessage::Input(Input { seq: 7, dx: 1.0, dy: -0.5, action: false })
         );
     }
 
@@ -248,10 +203,7 @@ mod tests {
         let snap = encode_snapshot(10, &[(1, 4)], &a);
         match decode_server(&snap).unwrap() {
             ServerMessage::Snapshot(s) => {
-                assert_eq!(
-                    (s.tick, s.acks.as_slice(), &s.entities),
-                    (10, &[(1, 4)][..], &a)
-                );
+                assert_eq!((s.tick, s.acks.as_slice(), &s.entities), (10, &[(1, 4)][..], &a));
             }
             other => panic!("{other:?}"),
         }
@@ -260,12 +212,8 @@ mod tests {
             ServerMessage::Delta(d) => {
                 assert_eq!((d.tick, d.base), (11, 10));
                 let mut x = a.clone();
-                x.apply(&crate::Delta {
-                    added: d.added,
-                    changed: d.changed,
-                    removed: d.removed,
-                })
-                .unwrap();
+                x.apply(&crate::Delta { added: d.added, changed: d.changed, removed: d.removed })
+                    .unwrap();
                 assert_eq!(x, b);
             }
             other => panic!("{other:?}"),

@@ -66,6 +66,18 @@ pub enum ErrorCode {
     Overloaded,
     /// `lobby_failed` (fatal for the lobby, not the session): the lobby's game crashed.
     LobbyFailed,
+    /// `resume_invalid` (fatal, 1008): the resume token is malformed or its signature is wrong.
+    ResumeInvalid,
+    /// `resume_foreign` (fatal, 1008): the token was issued by another server.
+    ResumeForeign,
+    /// `resume_expired` (fatal, 1008): the seat hold is over (grace period passed) or unknown.
+    ResumeExpired,
+    /// `resume_used` (fatal, 1008): the token was already used; each token works once.
+    ResumeUsed,
+    /// `session_replaced` (fatal, 1008): the player resumed on a new connection.
+    SessionReplaced,
+    /// `server_draining`: the server is draining and takes no new matches; try another server.
+    ServerDraining,
 }
 
 impl ErrorCode {
@@ -77,10 +89,11 @@ impl ErrorCode {
             Malformed | InvalidName => Some(close::INVALID_PAYLOAD),
             UnknownType | TextFrame => Some(close::UNSUPPORTED_DATA),
             TooLarge => Some(close::MESSAGE_TOO_BIG),
-            HeartbeatTimeout => Some(close::POLICY_VIOLATION),
+            HeartbeatTimeout | ResumeInvalid | ResumeForeign | ResumeExpired | ResumeUsed
+            | SessionReplaced => Some(close::POLICY_VIOLATION),
             ServerShuttingDown => Some(close::GOING_AWAY),
             UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
-            | LobbyFull | InvalidInput | Overloaded | LobbyFailed => None,
+            | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining => None,
         }
     }
 
@@ -107,6 +120,12 @@ impl ErrorCode {
             InvalidInput => "invalid_input",
             Overloaded => "overloaded",
             LobbyFailed => "lobby_failed",
+            ResumeInvalid => "resume_invalid",
+            ResumeForeign => "resume_foreign",
+            ResumeExpired => "resume_expired",
+            ResumeUsed => "resume_used",
+            SessionReplaced => "session_replaced",
+            ServerDraining => "server_draining",
         }
     }
 }
@@ -130,6 +149,12 @@ mod tests {
             ErrorCode::TooLarge,
             ErrorCode::LobbyFull,
             ErrorCode::LobbyFailed,
+            ErrorCode::ResumeInvalid,
+            ErrorCode::ResumeForeign,
+            ErrorCode::ResumeExpired,
+            ErrorCode::ResumeUsed,
+            ErrorCode::SessionReplaced,
+            ErrorCode::ServerDraining,
         ] {
             let bytes = rmp_serde::to_vec(&code).unwrap();
             let s: String = rmp_serde::from_slice(&bytes).unwrap();

@@ -46,6 +46,10 @@ pub struct Hello {
     /// Resume token from an earlier `welcome` (reconnect).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume: Option<String>,
+    /// With `resume`: the last tick whose state the client holds, so the server can catch it
+    /// up with one delta instead of a snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_tick: Option<u64>,
 }
 
 /// `input`: the arena-style input every built-in game reads: a direction and an action button.
@@ -118,6 +122,13 @@ pub struct Welcome {
     pub timeout_ms: u32,
     /// Game modes the server runs.
     pub modes: Vec<String>,
+    /// Single-use token to resume this player after a dropped connection (`hello.resume`).
+    /// Each `welcome` carries a new one; the previous one stops working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<String>,
+    /// True when this `welcome` answers a successful resume: same player, seat kept.
+    #[serde(default)]
+    pub resumed: bool,
 }
 
 /// `rtt`: the server's measurement of this session's round trip.

@@ -31,18 +31,10 @@ impl Entity {
     /// Build an entity; panics when more than [`MAX_FIELDS`] fields are given, which is a bug
     /// in the game's view code, not something a peer can cause.
     pub fn new(id: u32, kind: u8, values: &[i32]) -> Self {
-        assert!(
-            values.len() <= MAX_FIELDS,
-            "an entity has at most {MAX_FIELDS} fields"
-        );
+        assert!(values.len() <= MAX_FIELDS, "an entity has at most {MAX_FIELDS} fields");
         let mut fields = [0; MAX_FIELDS];
         fields[..values.len()].copy_from_slice(values);
-        Entity {
-            id,
-            kind,
-            len: values.len() as u8,
-            fields,
-        }
+        Entity { id, kind, len: values.len() as u8, fields }
     }
 
     /// The entity's field values, in schema order.
@@ -58,13 +50,7 @@ impl Entity {
 
 impl fmt::Debug for Entity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Entity({}, kind {}, {:?})",
-            self.id,
-            self.kind,
-            self.fields()
-        )
+        write!(f, "Entity({}, kind {}, {:?})", self.id, self.kind, self.fields())
     }
 }
 
@@ -88,13 +74,7 @@ impl Change {
 
 impl fmt::Debug for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Change({}, mask {:#b}, {:?})",
-            self.id,
-            self.mask,
-            self.values()
-        )
+        write!(f, "Change({}, mask {:#b}, {:?})", self.id, self.mask, self.values())
     }
 }
 
@@ -163,10 +143,7 @@ impl WorldView {
     }
 
     pub fn get(&self, id: u32) -> Option<&Entity> {
-        self.entities
-            .binary_search_by_key(&id, |e| e.id)
-            .ok()
-            .map(|i| &self.entities[i])
+        self.entities.binary_search_by_key(&id, |e| e.id).ok().map(|i| &self.entities[i])
     }
 
     pub fn len(&self) -> usize {
@@ -212,12 +189,7 @@ impl WorldView {
                         out.removed.push(x.id);
                         out.added.push(*y);
                     } else if x.fields() != y.fields() {
-                        let mut c = Change {
-                            id: y.id,
-                            mask: 0,
-                            len: 0,
-                            values: [0; MAX_FIELDS],
-                        };
+                        let mut c = Change { id: y.id, mask: 0, len: 0, values: [0; MAX_FIELDS] };
                         for (k, (old, new)) in x.fields().iter().zip(y.fields()).enumerate() {
                             if old != new {
                                 c.mask |= 1 << k;
@@ -281,11 +253,7 @@ impl WorldView {
                     });
                 }
                 if u32::from(c.mask) >> e.len != 0 {
-                    return Err(StateError::FieldOutOfRange {
-                        id: c.id,
-                        mask: c.mask,
-                        len: e.len,
-                    });
+                    return Err(StateError::FieldOutOfRange { id: c.id, mask: c.mask, len: e.len });
                 }
                 let mut vals = c.values().iter();
                 for k in 0..e.len as usize {
@@ -385,12 +353,7 @@ impl Serialize for Entity {
 impl<'de> Deserialize<'de> for Entity {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let (id, kind, FieldsDe((len, fields))) = <(u32, u8, FieldsDe)>::deserialize(d)?;
-        Ok(Entity {
-            id,
-            kind,
-            len,
-            fields,
-        })
+        Ok(Entity { id, kind, len, fields })
     }
 }
 
@@ -413,12 +376,7 @@ impl<'de> Deserialize<'de> for Change {
                 mask.count_ones()
             )));
         }
-        Ok(Change {
-            id,
-            mask,
-            len,
-            values,
-        })
+        Ok(Change { id, mask, len, values })
     }
 }
 
@@ -472,17 +430,12 @@ mod tests {
     fn arb_view() -> impl Strategy<Value = WorldView> {
         proptest::collection::btree_map(
             0u32..40,
-            (
-                0u8..3,
-                proptest::collection::vec(-1000i32..1000, 0..=MAX_FIELDS),
-            ),
+            (0u8..3, proptest::collection::vec(-1000i32..1000, 0..=MAX_FIELDS)),
             0..24,
         )
         .prop_map(|m| {
             WorldView::from_entities(
-                m.into_iter()
-                    .map(|(id, (k, f))| Entity::new(id, k, &f))
-                    .collect(),
+                m.into_iter().map(|(id, (k, f))| Entity::new(id, k, &f)).collect(),
             )
             .unwrap()
         })

@@ -111,11 +111,7 @@ impl Arena {
 
 /// Map a float direction to hundredths in -100..=100; NaN is treated as 0.
 fn quantize(v: f32) -> i32 {
-    if v.is_nan() {
-        0
-    } else {
-        (v.clamp(-1.0, 1.0) * 100.0).round() as i32
-    }
+    if v.is_nan() { 0 } else { (v.clamp(-1.0, 1.0) * 100.0).round() as i32 }
 }
 
 impl Game for Arena {
@@ -128,25 +124,12 @@ impl Game for Arena {
             kind: kind.into(),
             fields: fields.iter().map(|f| (*f).into()).collect(),
         };
-        vec![
-            s("player", &["x", "y", "score", "boost"]),
-            s("pickup", &["x", "y", "value"]),
-        ]
+        vec![s("player", &["x", "y", "score", "boost"]), s("pickup", &["x", "y", "value"])]
     }
 
     fn add_player(&mut self, player: u32) {
         let (x, y) = self.random_point();
-        self.players.insert(
-            player,
-            Player {
-                x,
-                y,
-                dx: 0,
-                dy: 0,
-                boost: false,
-                score: 0,
-            },
-        );
+        self.players.insert(player, Player { x, y, dx: 0, dy: 0, boost: false, score: 0 });
     }
 
     fn remove_player(&mut self, player: u32) {
@@ -233,20 +216,11 @@ mod tests {
     use super::*;
 
     fn settings(seed: u64) -> GameSettings {
-        GameSettings {
-            seed,
-            tick_hz: 30,
-            max_players: 16,
-        }
+        GameSettings { seed, tick_hz: 30, max_players: 16 }
     }
 
     fn input(seq: u64, dx: f32, dy: f32, action: bool) -> Input {
-        Input {
-            seq,
-            dx,
-            dy,
-            action,
-        }
+        Input { seq, dx, dy, action }
     }
 
     /// Runs a scripted match: 4 players, inputs derived from the tick number.

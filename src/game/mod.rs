@@ -66,9 +66,7 @@ impl std::fmt::Debug for GameRegistry {
 impl Default for GameRegistry {
     /// The built-in games: `arena`.
     fn default() -> Self {
-        let mut r = GameRegistry {
-            games: HashMap::new(),
-        };
+        let mut r = GameRegistry { games: HashMap::new() };
         r.register("arena", |s| Box::new(arena::Arena::new(s)));
         r
     }

@@ -56,10 +56,7 @@ impl TickClock {
         let run = behind.min(self.max_catch_up as u64);
         let skipped = behind - run;
         self.next = passed + 1;
-        TickPlan {
-            run: run as u32,
-            skipped,
-        }
+        TickPlan { run: run as u32, skipped }
     }
 }
 
@@ -87,11 +84,7 @@ mod tests {
         c.due(ms(20));
         // tick 2 is 15 ms late
         assert_eq!(c.due(ms(55)), TickPlan { run: 1, skipped: 0 });
-        assert_eq!(
-            c.next_deadline(),
-            ms(60),
-            "deadline stays on the 20 ms grid"
-        );
+        assert_eq!(c.next_deadline(), ms(60), "deadline stays on the 20 ms grid");
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub(crate) struct Member {
     pub(crate) fresh: bool,
     pub(crate) resyncs: u64,
     pub(crate) inputs_dropped: u64,
+    /// False while the connection is gone and the seat is held for a resume.
+    pub(crate) connected: bool,
+    /// While disconnected: the tick at which the held seat is given up.
+    pub(crate) held_until: Option<u64>,
 }
 
 impl Member {
@@ -46,6 +50,8 @@ impl Member {
             fresh: true,
             resyncs: 0,
             inputs_dropped: 0,
+            connected: true,
+            held_until: None,
         }
     }
 

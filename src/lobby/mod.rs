@@ -2,39 +2,49 @@
 //!
 //! Lifecycle: `waiting` (filling; starts when full, or after the fill timeout with
 //! `min_players`) -> `starting` (countdown) -> `running` (match length) -> `finished`
-//! (`results`, then `lobby_closed` to everyone) -> closed. A lobby that becomes empty closes
-//! at once, and all its memory goes with the task.
+//! (`results`, then `lobby_closed` to everyone) -> closed. A lobby with no connected player
+//! and no held seat closes at once, and all its memory goes with the task.
 //!
 //! The simulation ticks in every phase, so players see each other move while the lobby
 //! fills; `start_match` resets scores when the countdown ends.
+//!
+//! Game code runs under `catch_unwind`: a panic ends this lobby only (its players get
+//! `lobby_failed` and go back to idle), never the process or another lobby.
 
 pub mod clock;
 mod fanout;
+mod members;
+mod tick;
 
+use crate::counters::{Counters, LiveLobby};
 use crate::game::Game;
 use crate::matchmaker::{MmRequest, ModeConfig, Ticket};
 use crate::session::{SessionEvent, SessionLink, send_error, send_to};
-use bytes::Bytes;
 use clock::TickClock;
-use fanout::{Fanout, Member, Sent};
+use fanout::{Fanout, Member};
+use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::time::Instant;
-use tickwave_protocol::{
-    self as proto, ErrorCode, Input, LobbyState, MatchFound, PlayerInfo, Roster, ScoreLine,
-    ServerMessage,
-};
+use std::time::{Duration, Instant};
+use tickwave_protocol::{ErrorCode, Input, ServerMessage, WorldView};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 static NEXT_LOBBY: AtomicU64 = AtomicU64::new(1);
 
+/// Views of recent ticks kept for catching up a resumed player with one delta (about two
+/// seconds at 30 Hz); an older tick gets a snapshot instead.
+const RECENT_TICKS: usize = 64;
+
 /// How sessions and the matchmaker reach a lobby.
 #[derive(Clone)]
 pub(crate) struct LobbyHandle {
     pub(crate) id: u64,
     pub(crate) tx: mpsc::Sender<LobbyMsg>,
+    /// How long this lobby holds the seat of a player who dropped.
+    pub(crate) grace: Duration,
 }
 
 impl std::fmt::Debug for LobbyHandle {
@@ -43,10 +53,30 @@ impl std::fmt::Debug for LobbyHandle {
     }
 }
 
+#[derive(Debug)]
 pub(crate) enum LobbyMsg {
     Join(Ticket),
-    Input { player: u32, input: Input },
-    Leave { player: u32 },
+    Input {
+        player: u32,
+        input: Input,
+    },
+    /// The player left on purpose: free the seat now.
+    Leave {
+        player: u32,
+        session: u64,
+    },
+    /// The player's connection dropped: hold the seat for the grace period.
+    Disconnected {
+        player: u32,
+        session: u64,
+    },
+    /// A resumed player takes its held seat back; `last_tick` is the state it holds.
+    Rejoin {
+        link: SessionLink,
+        last_tick: Option<u64>,
+    },
+    /// The server is draining: close unless the match is running.
+    Drain,
 }
 
 /// Seat accounting shared with the matchmaker without messages: the matchmaker reserves a
@@ -71,9 +101,7 @@ impl LobbySeats {
         self.taken.fetch_add(1, Ordering::AcqRel);
     }
     pub(crate) fn unreserve(&self) {
-        let _ = self
-            .taken
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(1));
+        let _ = self.taken.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(1));
     }
     pub(crate) fn accepting(&self) -> bool {
         self.accepting.load(Ordering::Acquire) && !self.is_closed()
@@ -91,6 +119,7 @@ pub(crate) struct LobbyInit {
     pub(crate) matchmaker: mpsc::Sender<MmRequest>,
     pub(crate) mailbox: usize,
     pub(crate) shutdown: CancellationToken,
+    pub(crate) counters: Arc<Counters>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,8 +150,11 @@ struct Lobby {
     tick: u64,
     members: Vec<Member>,
     fan: Fanout,
+    /// (tick, view) of the last [`RECENT_TICKS`] ticks, oldest first.
+    recent: VecDeque<(u64, WorldView)>,
     seats: Arc<LobbySeats>,
     matchmaker: mpsc::Sender<MmRequest>,
+    counters: Arc<Counters>,
     done: bool,
     overruns: u64,
     skipped_ticks: u64,
@@ -132,13 +164,15 @@ struct Lobby {
 pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let id = NEXT_LOBBY.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = mpsc::channel(init.mailbox);
-    let handle = LobbyHandle { id, tx };
+    let grace = Duration::from_millis(init.mode.seat_grace_ms);
+    let handle = LobbyHandle { id, tx, grace };
     let seats = Arc::new(LobbySeats {
         max: init.mode.max_players,
         taken: AtomicU32::new(init.members.len() as u32),
         accepting: AtomicBool::new(true),
         closed: AtomicBool::new(false),
     });
+    let live = LiveLobby::new(init.counters.clone());
     let mut lobby = Lobby {
         handle: handle.clone(),
         mode: init.mode,
@@ -148,8 +182,10 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         tick: 0,
         members: Vec::new(),
         fan: Fanout::default(),
+        recent: VecDeque::with_capacity(RECENT_TICKS),
         seats: seats.clone(),
         matchmaker: init.matchmaker,
+        counters: init.counters,
         done: false,
         overruns: 0,
         skipped_ticks: 0,
@@ -159,17 +195,14 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let members = init.members;
     tokio::spawn(
         async move {
-            for t in members {
-                lobby.seat(t.link);
-            }
-            lobby.broadcast_roster(
-                &lobby
-                    .members
-                    .iter()
-                    .map(|m| m.link.player)
-                    .collect::<Vec<_>>(),
-                &[],
-            );
+            let _live = live;
+            lobby.guarded(|l| {
+                for t in members {
+                    l.seat(t.link);
+                }
+                let all: Vec<u32> = l.members.iter().map(|m| m.link.player).collect();
+                l.broadcast_roster(&all, &[]);
+            });
             lobby.run(rx, shutdown).await;
         }
         .instrument(span),
@@ -191,7 +224,7 @@ impl Lobby {
                     let plan = clock.due(epoch.elapsed());
                     self.skipped_ticks += plan.skipped;
                     for _ in 0..plan.run {
-                        self.tick();
+                        self.guarded(Lobby::tick);
                         if self.done {
                             break;
                         }
@@ -201,13 +234,13 @@ impl Lobby {
                     }
                 }
                 msg = rx.recv() => match msg {
-                    Some(m) => self.on_msg(m),
+                    Some(m) => self.guarded(|l| l.on_msg(m)),
                     None => break,
                 },
             }
         }
         self.seats.closed.store(true, Ordering::Release);
-        // Anyone still queued for this lobby goes back to matchmaking.
+        // Anyone still on the way into this lobby goes back to matchmaking.
         rx.close();
         while let Ok(m) = rx.try_recv() {
             if let LobbyMsg::Join(t) = m {
@@ -222,10 +255,29 @@ impl Lobby {
         );
     }
 
+    /// Run lobby code that calls into the game; a panic ends this lobby cleanly.
+    fn guarded(&mut self, f: impl FnOnce(&mut Lobby)) {
+        if self.done {
+            return;
+        }
+        if let Err(panic) = std::panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "non-string panic".into());
+            tracing::error!(lobby = self.handle.id, panic = %what, "game code panicked; ending this lobby");
+            self.counters.lobby_panics.fetch_add(1, Ordering::Relaxed);
+            self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
+        }
+    }
+
     fn on_msg(&mut self, msg: LobbyMsg) {
         match msg {
             LobbyMsg::Input { player, input } => {
-                if let Some(m) = self.members.iter_mut().find(|m| m.link.player == player) {
+                if let Some(m) =
+                    self.members.iter_mut().find(|m| m.link.player == player && m.connected)
+                {
                     m.queue_input(input);
                 }
             }
@@ -240,16 +292,34 @@ impl Lobby {
                     self.broadcast_roster(&[player], &[]);
                 }
             }
-            LobbyMsg::Leave { player } => {
-                if let Some(m) = self.remove(player) {
-                    let msg = ServerMessage::LobbyClosed {
-                        lobby: self.handle.id,
-                        reason: "left".into(),
-                    };
-                    send_to(&m.link, &msg);
+            LobbyMsg::Leave { player, session } => {
+                if self.member(player).is_some_and(|m| m.link.session == session) {
+                    if let Some(m) = self.remove(player) {
+                        let lobby = self.handle.id;
+                        send_to(
+                            &m.link,
+                            &ServerMessage::LobbyClosed { lobby, reason: "left".into() },
+                        );
+                    }
+                }
+            }
+            LobbyMsg::Disconnected { player, session } => {
+                if self.member(player).is_some_and(|m| m.link.session == session) {
+                    self.hold_seat(player);
+                }
+            }
+            LobbyMsg::Rejoin { link, last_tick } => self.rejoin(link, last_tick),
+            LobbyMsg::Drain => {
+                self.seats.accepting.store(false, Ordering::Release);
+                if !matches!(self.phase, Phase::Running { .. }) {
+                    self.close_all(None, "server draining");
                 }
             }
         }
+    }
+
+    fn member(&self, player: u32) -> Option<&Member> {
+        self.members.iter().find(|m| m.link.player == player)
     }
 
     fn requeue(&self, t: Ticket) {
@@ -265,233 +335,16 @@ impl Lobby {
         }
     }
 
-    fn roster(&self) -> Vec<PlayerInfo> {
-        self.members
-            .iter()
-            .map(|m| PlayerInfo {
-                player: m.link.player,
-                name: m.link.name.to_string(),
-                connected: true,
-            })
-            .collect()
-    }
-
-    /// Give a player a seat: the game, the session's routing, and `match_found`.
-    fn seat(&mut self, link: SessionLink) {
-        self.game.add_player(link.player);
-        let _ = link
-            .events
-            .try_send(SessionEvent::Joined(self.handle.clone()));
-        self.members.push(Member::new(link));
-        let link = &self.members.last().expect("just pushed").link;
-        let msg = ServerMessage::MatchFound(MatchFound {
-            lobby: self.handle.id,
-            player: link.player,
-            mode: self.mode.name.clone(),
-            game: self.game.name().into(),
-            state: self.phase.name().into(),
-            tick_hz: self.mode.tick_hz,
-            max_players: self.mode.max_players,
-            roster: self.roster(),
-            schema: self.game.schema(),
-            code: self.code.clone(),
-        });
-        send_to(link, &msg);
-        tracing::debug!(player = link.player, "player seated");
-    }
-
-    /// Take a player out of the lobby; tells the others. Returns the member for a last word.
-    fn remove(&mut self, player: u32) -> Option<Member> {
-        let i = self.members.iter().position(|m| m.link.player == player)?;
-        let m = self.members.swap_remove(i);
-        self.game.remove_player(player);
-        self.seats.unreserve();
-        let _ = m.link.events.try_send(SessionEvent::LobbyEnded {
-            lobby: self.handle.id,
-        });
-        tracing::debug!(player, "player left");
-        if self.members.is_empty() {
-            self.done = true;
-        } else {
-            self.broadcast_roster(&[], &[player]);
-        }
-        Some(m)
-    }
-
-    fn roster_bytes(&self, joined: &[u32], left: &[u32]) -> Bytes {
-        proto::encode_server(&ServerMessage::Roster(Roster {
-            lobby: self.handle.id,
-            players: self.roster(),
-            joined: joined.to_vec(),
-            left: left.to_vec(),
-        }))
-    }
-
-    fn lobby_state_bytes(&self) -> Bytes {
-        let remaining = match self.phase {
-            Phase::Starting { until } | Phase::Running { until } => {
-                let ticks = until.saturating_sub(self.tick);
-                Some(ticks * 1000 / self.mode.tick_hz as u64)
+    /// End the lobby for everyone now: an optional error, then `lobby_closed`.
+    fn close_all(&mut self, error: Option<ErrorCode>, reason: &str) {
+        let lobby = self.handle.id;
+        for m in self.members.iter().filter(|m| m.connected) {
+            if let Some(code) = error {
+                send_error(&m.link, code, format!("lobby {lobby}: {reason}"));
             }
-            _ => None,
-        };
-        proto::encode_server(&ServerMessage::LobbyState(LobbyState {
-            lobby: self.handle.id,
-            state: self.phase.name().into(),
-            remaining_ms: remaining,
-            tick: self.tick,
-        }))
-    }
-
-    /// Send to every member; one that cannot take it gets a full resync later.
-    fn broadcast(&mut self, bytes: &Bytes) {
-        for m in &mut self.members {
-            if !m.link.try_send(bytes.clone()) {
-                m.needs_resync = true;
-                m.fresh = false;
-            }
-        }
-    }
-
-    fn broadcast_roster(&mut self, joined: &[u32], left: &[u32]) {
-        let b = self.roster_bytes(joined, left);
-        self.broadcast(&b);
-    }
-
-    fn set_phase(&mut self, phase: Phase) {
-        tracing::debug!(
-            from = self.phase.name(),
-            to = phase.name(),
-            tick = self.tick,
-            "phase"
-        );
-        self.phase = phase;
-        let accepting = match phase {
-            Phase::Waiting { .. } | Phase::Starting { .. } => true,
-            Phase::Running { .. } => self.mode.backfill,
-            Phase::Finished => false,
-        };
-        self.seats.accepting.store(accepting, Ordering::Release);
-        let b = self.lobby_state_bytes();
-        self.broadcast(&b);
-    }
-
-    fn advance_phase(&mut self) {
-        let n = self.members.len() as u32;
-        let (min, max) = (self.mode.min_players, self.mode.max_players);
-        match self.phase {
-            Phase::Waiting { since } => {
-                let filled = self.tick - since >= self.mode.ticks(self.mode.fill_timeout_ms);
-                if n >= max || (n >= min && filled) {
-                    let until = self.tick + self.mode.ticks(self.mode.countdown_ms);
-                    self.set_phase(Phase::Starting { until });
-                }
-            }
-            Phase::Starting { until } => {
-                if n < min {
-                    self.set_phase(Phase::Waiting { since: self.tick });
-                } else if self.tick >= until {
-                    self.game.start_match();
-                    let until = self.tick + self.mode.ticks(self.mode.match_length_ms);
-                    self.set_phase(Phase::Running { until });
-                }
-            }
-            Phase::Running { until } => {
-                if self.tick >= until {
-                    self.set_phase(Phase::Finished);
-                    self.finish();
-                }
-            }
-            Phase::Finished => {}
-        }
-    }
-
-    /// Match over: results to everyone, then each player is released back to idle.
-    fn finish(&mut self) {
-        let mut scores: Vec<ScoreLine> = self
-            .game
-            .scores()
-            .into_iter()
-            .filter_map(|(player, score)| {
-                let m = self.members.iter().find(|m| m.link.player == player)?;
-                Some(ScoreLine {
-                    player,
-                    name: m.link.name.to_string(),
-                    score,
-                })
-            })
-            .collect();
-        scores.sort_by(|a, b| b.score.cmp(&a.score).then(a.player.cmp(&b.player)));
-        let results = proto::encode_server(&ServerMessage::Results {
-            lobby: self.handle.id,
-            scores,
-        });
-        let closed = proto::encode_server(&ServerMessage::LobbyClosed {
-            lobby: self.handle.id,
-            reason: "match over".into(),
-        });
-        for m in &self.members {
-            m.link.try_send(results.clone());
-            m.link.try_send(closed.clone());
-            let _ = m.link.events.try_send(SessionEvent::LobbyEnded {
-                lobby: self.handle.id,
-            });
+            send_to(&m.link, &ServerMessage::LobbyClosed { lobby, reason: reason.into() });
+            let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby });
         }
         self.done = true;
-    }
-
-    /// One simulation tick: inputs, phase, step, view, diff, encode once, fan out.
-    fn tick(&mut self) {
-        self.tick += 1;
-        for m in &mut self.members {
-            for input in m.pending.drain(..) {
-                if input.seq > m.last_applied {
-                    self.game.apply_input(m.link.player, &input);
-                    m.last_applied = input.seq;
-                }
-            }
-        }
-        self.advance_phase();
-        if self.done {
-            return;
-        }
-        self.game.step();
-        self.game.view(&mut self.fan.cur);
-        if let Err(e) = self.fan.cur.finish() {
-            tracing::error!(error = %e, "game view has duplicate entity ids");
-        }
-        self.fan.acks.clear();
-        self.fan
-            .acks
-            .extend(self.members.iter().map(|m| (m.link.player, m.last_applied)));
-        self.fan.acks.sort_unstable();
-        let tick = self.tick;
-        let delta = self.fan.encode_delta(tick);
-
-        let mut prelude: Option<[Bytes; 2]> = None;
-        let mut snapshot: Option<Bytes> = None;
-        let mut gone = Vec::new();
-        for i in 0..self.members.len() {
-            let sent = if self.members[i].needs_resync {
-                let pre = prelude
-                    .get_or_insert_with(|| [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]);
-                let fan = &mut self.fan;
-                let mut snap = || {
-                    snapshot
-                        .get_or_insert_with(|| fan.encode_snapshot(tick))
-                        .clone()
-                };
-                fanout::send_resync(&mut self.members[i], pre.as_slice(), &mut snap)
-            } else {
-                fanout::send_delta(&mut self.members[i], &delta)
-            };
-            if let Sent::Closed = sent {
-                gone.push(self.members[i].link.player);
-            }
-        }
-        self.fan.rotate();
-        for player in gone {
-            self.remove(player);
-        }
     }
 }

@@ -9,6 +9,7 @@ pub mod policy;
 
 pub use mode::ModeConfig;
 
+use crate::counters::Counters;
 use crate::game::{GameRegistry, GameSettings, SplitMix64};
 use crate::lobby::{self, LobbyHandle, LobbyMsg, LobbySeats};
 use crate::session::{SessionEvent, SessionLink, send_error, send_to};
@@ -39,13 +40,13 @@ impl Ticket {
         skill: Option<f64>,
         region: Option<String>,
     ) -> Self {
-        Ticket {
-            link,
-            mode,
-            skill: skill.filter(|s| s.is_finite()),
-            region,
-            since: Instant::now(),
-        }
+        Ticket { link, mode, skill: skill.filter(|s| s.is_finite()), region, since: Instant::now() }
+    }
+}
+
+impl std::fmt::Debug for Ticket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Ticket(session {}, mode {})", self.link.session, self.mode)
     }
 }
 
@@ -65,6 +66,8 @@ pub(crate) enum MmRequest {
     },
     /// A lobby could not seat a ticket it was sent (it filled up or ended meanwhile).
     Requeue(Ticket),
+    /// Stop matching: tell queued players, close lobbies that have not started.
+    Drain,
 }
 
 /// How sessions reach the matchmaker.
@@ -107,6 +110,8 @@ struct Matchmaker {
     mailbox: usize,
     shutdown: CancellationToken,
     rng: SplitMix64,
+    counters: Arc<Counters>,
+    draining: bool,
 }
 
 /// Start the matchmaker. Fails when a mode names a game that is not registered or has
@@ -116,6 +121,7 @@ pub(crate) fn spawn(
     games: GameRegistry,
     mailbox: usize,
     shutdown: CancellationToken,
+    counters: Arc<Counters>,
 ) -> Result<MatchmakerHandle, String> {
     let mut by_name = HashMap::new();
     for m in modes {
@@ -143,6 +149,8 @@ pub(crate) fn spawn(
         mailbox,
         shutdown,
         rng: SplitMix64::new(seed),
+        counters,
+        draining: false,
     };
     tokio::spawn(mm.run());
     Ok(MatchmakerHandle { tx, modes: names })
@@ -157,20 +165,33 @@ impl Matchmaker {
                 biased;
                 _ = self.shutdown.cancelled() => break,
                 Some(req) = self.rx.recv() => self.on_request(req),
-                _ = cycle.tick() => self.match_cycle(Instant::now()),
+                _ = cycle.tick(), if !self.draining => self.match_cycle(Instant::now()),
             }
         }
         tracing::debug!("matchmaker stopped");
     }
 
     fn on_request(&mut self, req: MmRequest) {
+        if self.draining {
+            self.refuse_while_draining(req);
+            return;
+        }
         match req {
+            MmRequest::Drain => {
+                self.draining = true;
+                for t in self.queues.drain().flat_map(|(_, q)| q) {
+                    let msg = ServerMessage::MatchCancelled { reason: "server draining".into() };
+                    send_to(&t.link, &msg);
+                    let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                }
+                for l in &self.lobbies {
+                    let _ = l.handle.tx.try_send(LobbyMsg::Drain);
+                }
+            }
             MmRequest::FindMatch(t) => {
                 let q = self.queues.entry(t.mode.clone()).or_default();
-                let msg = ServerMessage::Queued {
-                    mode: t.mode.clone(),
-                    waiting: q.len() as u32 + 1,
-                };
+                let msg =
+                    ServerMessage::Queued { mode: t.mode.clone(), waiting: q.len() as u32 + 1 };
                 send_to(&t.link, &msg);
                 q.push(t);
             }
@@ -182,9 +203,7 @@ impl Matchmaker {
                 for q in self.queues.values_mut() {
                     if let Some(i) = q.iter().position(|t| t.link.session == session) {
                         let t = q.remove(i);
-                        let msg = ServerMessage::MatchCancelled {
-                            reason: "cancelled".into(),
-                        };
+                        let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
                         send_to(&t.link, &msg);
                         let _ = t.link.events.try_send(SessionEvent::QueueLeft);
                         return;
@@ -199,20 +218,15 @@ impl Matchmaker {
             MmRequest::JoinPrivate { link, code } => {
                 let code = code.to_ascii_uppercase();
                 self.lobbies.retain(|l| !l.seats.is_closed());
-                let lobby = self
-                    .lobbies
-                    .iter()
-                    .find(|l| l.code.as_deref() == Some(&code));
+                let lobby = self.lobbies.iter().find(|l| l.code.as_deref() == Some(&code));
                 let refuse = |link: &SessionLink, c: ErrorCode, m: &str| {
                     send_error(link, c, m);
                     let _ = link.events.try_send(SessionEvent::QueueLeft);
                 };
                 match lobby {
-                    None => refuse(
-                        &link,
-                        ErrorCode::UnknownCode,
-                        "no open private lobby has that code",
-                    ),
+                    None => {
+                        refuse(&link, ErrorCode::UnknownCode, "no open private lobby has that code")
+                    }
                     Some(l) if l.seats.free() == 0 || !l.seats.accepting() => {
                         refuse(&link, ErrorCode::LobbyFull, "that lobby has no free seat")
                     }
@@ -225,6 +239,17 @@ impl Matchmaker {
         }
     }
 
+    /// While draining, requests that would seat someone are answered `server_draining`.
+    fn refuse_while_draining(&mut self, req: MmRequest) {
+        let link = match req {
+            MmRequest::FindMatch(t) | MmRequest::Requeue(t) => t.link,
+            MmRequest::CreatePrivate { link, .. } | MmRequest::JoinPrivate { link, .. } => link,
+            MmRequest::Cancel { .. } | MmRequest::Drain => return,
+        };
+        send_error(&link, ErrorCode::ServerDraining, "this server is draining; connect to another");
+        let _ = link.events.try_send(SessionEvent::QueueLeft);
+    }
+
     /// A 6-letter code without look-alike characters (no 0/O, 1/I/L).
     fn new_code(&mut self) -> String {
         const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
@@ -232,11 +257,7 @@ impl Matchmaker {
             let code: String = (0..6)
                 .map(|_| ALPHABET[(self.rng.next_u64() % ALPHABET.len() as u64) as usize] as char)
                 .collect();
-            if !self
-                .lobbies
-                .iter()
-                .any(|l| l.code.as_deref() == Some(code.as_str()))
-            {
+            if !self.lobbies.iter().any(|l| l.code.as_deref() == Some(code.as_str())) {
                 return code;
             }
         }
@@ -348,10 +369,7 @@ impl Matchmaker {
         };
         let region = first.region.clone();
         let factory = self.games.get(&cfg.game).expect("validated at start");
-        let skill = group
-            .iter()
-            .map(|t| t.skill.unwrap_or(cfg.default_skill))
-            .sum::<f64>()
+        let skill = group.iter().map(|t| t.skill.unwrap_or(cfg.default_skill)).sum::<f64>()
             / group.len() as f64;
         let settings = GameSettings {
             seed: self.rng.next_u64(),
@@ -366,15 +384,9 @@ impl Matchmaker {
             matchmaker: self.tx.clone(),
             mailbox: self.mailbox,
             shutdown: self.shutdown.clone(),
+            counters: self.counters.clone(),
         });
         tracing::info!(lobby = handle.id, mode = %cfg.name, players = seats.taken(), ?code, "lobby created");
-        self.lobbies.push(OpenLobby {
-            handle,
-            seats,
-            mode: cfg.name.clone(),
-            region,
-            skill,
-            code,
-        });
+        self.lobbies.push(OpenLobby { handle, seats, mode: cfg.name.clone(), region, skill, code });
     }
 }

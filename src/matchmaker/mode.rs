@@ -26,6 +26,8 @@ pub struct ModeConfig {
     pub match_length_ms: u64,
     /// Simulation ticks per second.
     pub tick_hz: u32,
+    /// A player whose connection drops keeps their seat this long for a resume.
+    pub seat_grace_ms: u64,
     /// Ticks run back to back to catch up after a stall, before the rest are skipped.
     pub max_catch_up_ticks: u32,
     /// Skill assumed when `find_match` gives none.
@@ -48,6 +50,7 @@ impl Default for ModeConfig {
             backfill: true,
             match_length_ms: 180_000,
             tick_hz: 30,
+            seat_grace_ms: 15_000,
             max_catch_up_ticks: 3,
             default_skill: 1500.0,
             skill_window: 200.0,
@@ -88,10 +91,7 @@ impl ModeConfig {
         let file: ModesFile = toml::from_str(&text)
             .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
         if file.mode.is_empty() {
-            return Err(crate::StartError::Modes(format!(
-                "{}: no [[mode]]",
-                path.display()
-            )));
+            return Err(crate::StartError::Modes(format!("{}: no [[mode]]", path.display())));
         }
         for m in &file.mode {
             m.validate().map_err(crate::StartError::Modes)?;

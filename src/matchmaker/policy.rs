@@ -79,10 +79,7 @@ pub fn plan(waiting: &[Waiting], open: &[OpenSeats], p: &Params) -> Vec<Placemen
         .into_iter()
         .enumerate()
         .filter(|(_, t)| !t.is_empty())
-        .map(|(l, tickets)| Placement::Join {
-            lobby: open[l].lobby,
-            tickets,
-        })
+        .map(|(l, tickets)| Placement::Join { lobby: open[l].lobby, tickets })
         .collect();
 
     for &anchor in &order {
@@ -99,16 +96,10 @@ pub fn plan(waiting: &[Waiting], open: &[OpenSeats], p: &Params) -> Vec<Placemen
         cands.sort_by(|&x, &y| {
             let dx = (waiting[x].skill - a.skill).abs();
             let dy = (waiting[y].skill - a.skill).abs();
-            dx.total_cmp(&dy)
-                .then(waiting[y].waited.cmp(&waiting[x].waited))
-                .then(x.cmp(&y))
+            dx.total_cmp(&dy).then(waiting[y].waited.cmp(&waiting[x].waited)).then(x.cmp(&y))
         });
         let mut group = vec![anchor];
-        group.extend(
-            cands
-                .into_iter()
-                .take(p.max_players.saturating_sub(1) as usize),
-        );
+        group.extend(cands.into_iter().take(p.max_players.saturating_sub(1) as usize));
         if group.len() as u32 >= p.min_players.max(1) {
             for &t in &group {
                 placed[t] = true;
@@ -127,19 +118,12 @@ mod tests {
         Params {
             max_players: max,
             min_players: min,
-            window: SkillWindow {
-                base: 100.0,
-                growth_per_sec: 50.0,
-                max: 1000.0,
-            },
+            window: SkillWindow { base: 100.0, growth_per_sec: 50.0, max: 1000.0 },
         }
     }
 
     fn w(skill: f64, secs: u64) -> Waiting {
-        Waiting {
-            skill,
-            waited: Duration::from_secs(secs),
-        }
+        Waiting { skill, waited: Duration::from_secs(secs) }
     }
 
     fn sizes(p: &[Placement]) -> Vec<usize> {
@@ -179,29 +163,15 @@ mod tests {
     #[test]
     fn open_lobbies_are_filled_first_fullest_first() {
         let open = [
-            OpenSeats {
-                lobby: 1,
-                free: 5,
-                skill: 1500.0,
-            },
-            OpenSeats {
-                lobby: 2,
-                free: 1,
-                skill: 1500.0,
-            },
+            OpenSeats { lobby: 1, free: 5, skill: 1500.0 },
+            OpenSeats { lobby: 2, free: 1, skill: 1500.0 },
         ];
         let out = plan(&[w(1500.0, 2), w(1500.0, 1)], &open, &params(16, 2));
         assert_eq!(
             out,
             vec![
-                Placement::Join {
-                    lobby: 1,
-                    tickets: vec![1]
-                },
-                Placement::Join {
-                    lobby: 2,
-                    tickets: vec![0]
-                },
+                Placement::Join { lobby: 1, tickets: vec![1] },
+                Placement::Join { lobby: 2, tickets: vec![0] },
             ]
         );
     }
@@ -210,24 +180,13 @@ mod tests {
     fn groups_take_the_closest_skills() {
         let waiting = [w(1500.0, 10), w(1900.0, 1), w(1510.0, 1), w(1490.0, 1)];
         let out = plan(&waiting, &[], &params(3, 2));
-        assert_eq!(
-            out,
-            vec![Placement::NewLobby {
-                tickets: vec![0, 2, 3]
-            }]
-        );
+        assert_eq!(out, vec![Placement::NewLobby { tickets: vec![0, 2, 3] }]);
     }
 
     #[test]
     fn every_ticket_is_placed_at_most_once() {
-        let waiting: Vec<_> = (0..100)
-            .map(|i| w(1000.0 + (i * 37 % 400) as f64, i % 7))
-            .collect();
-        let open = [OpenSeats {
-            lobby: 9,
-            free: 3,
-            skill: 1200.0,
-        }];
+        let waiting: Vec<_> = (0..100).map(|i| w(1000.0 + (i * 37 % 400) as f64, i % 7)).collect();
+        let open = [OpenSeats { lobby: 9, free: 3, skill: 1200.0 }];
         let out = plan(&waiting, &open, &params(8, 2));
         let mut seen = std::collections::HashSet::new();
         for p in &out {

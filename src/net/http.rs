@@ -56,10 +56,7 @@ fn text(status: StatusCode, msg: &'static str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from_static(msg.as_bytes())));
     *r.status_mut() = status;
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     h.insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
     r
 }
@@ -73,10 +70,7 @@ fn route(
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (_, "/ws") => upgrade(req, info, shared, guard),
-        _ => text(
-            StatusCode::NOT_FOUND,
-            "not found: the game endpoint is GET /ws\n",
-        ),
+        _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
     }
 }
 
@@ -93,9 +87,7 @@ fn header_has_token(req: &Request<Incoming>, name: header::HeaderName, token: &s
 fn valid_key(key: &[u8]) -> bool {
     key.len() == 24
         && key.ends_with(b"==")
-        && key[..22]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
+        && key[..22].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
 }
 
 fn upgrade(
@@ -105,10 +97,7 @@ fn upgrade(
     guard: Arc<ConnGuard>,
 ) -> Response<Body> {
     if req.method() != Method::GET {
-        return text(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "the WebSocket endpoint takes GET\n",
-        );
+        return text(StatusCode::METHOD_NOT_ALLOWED, "the WebSocket endpoint takes GET\n");
     }
     if !header_has_token(&req, header::UPGRADE, "websocket")
         || !header_has_token(&req, header::CONNECTION, "upgrade")
@@ -117,42 +106,23 @@ fn upgrade(
             StatusCode::UPGRADE_REQUIRED,
             "426: this endpoint speaks WebSocket; send Upgrade: websocket\n",
         );
-        r.headers_mut()
-            .insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-        r.headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
+        r.headers_mut().insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("Upgrade"));
         return r;
     }
-    if req
-        .headers()
-        .get(header::SEC_WEBSOCKET_VERSION)
-        .map(|v| v.as_bytes())
-        != Some(b"13")
-    {
-        let mut r = text(
-            StatusCode::UPGRADE_REQUIRED,
-            "426: Sec-WebSocket-Version must be 13\n",
-        );
-        r.headers_mut().insert(
-            header::SEC_WEBSOCKET_VERSION,
-            HeaderValue::from_static("13"),
-        );
+    if req.headers().get(header::SEC_WEBSOCKET_VERSION).map(|v| v.as_bytes()) != Some(b"13") {
+        let mut r = text(StatusCode::UPGRADE_REQUIRED, "426: Sec-WebSocket-Version must be 13\n");
+        r.headers_mut().insert(header::SEC_WEBSOCKET_VERSION, HeaderValue::from_static("13"));
         return r;
     }
     let key = match req.headers().get(header::SEC_WEBSOCKET_KEY) {
         Some(k) if valid_key(k.as_bytes()) => k.clone(),
         _ => {
-            return text(
-                StatusCode::BAD_REQUEST,
-                "400: missing or invalid Sec-WebSocket-Key\n",
-            );
+            return text(StatusCode::BAD_REQUEST, "400: missing or invalid Sec-WebSocket-Key\n");
         }
     };
     if shared.shutdown.is_cancelled() {
-        return text(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "503: server shutting down\n",
-        );
+        return text(StatusCode::SERVICE_UNAVAILABLE, "503: server shutting down\n");
     }
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(&mut req);

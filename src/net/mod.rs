@@ -3,12 +3,14 @@
 mod http;
 
 use crate::config::Config;
-use crate::matchmaker::{self, MatchmakerHandle};
+use crate::counters::Counters;
+use crate::matchmaker::{self, MatchmakerHandle, MmRequest};
 use crate::session::registry::Registry;
+use crate::session::resume::{ResumeKeys, SeatHolds};
 use crate::tls::{self, Tls};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
@@ -19,10 +21,7 @@ use tracing::Instrument;
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
     #[error("binding {addr}: {source}")]
-    Bind {
-        addr: SocketAddr,
-        source: std::io::Error,
-    },
+    Bind { addr: SocketAddr, source: std::io::Error },
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
     #[error("mode configuration: {0}")]
@@ -40,6 +39,17 @@ pub(crate) struct Shared {
     pub(crate) tasks: TaskTracker,
     pub(crate) open_connections: AtomicUsize,
     pub(crate) tls: Option<Tls>,
+    pub(crate) resume_keys: ResumeKeys,
+    pub(crate) holds: SeatHolds,
+    pub(crate) counters: Arc<Counters>,
+    /// Set once a drain starts: no new matches, running ones finish, then shutdown.
+    draining: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn draining(&self) -> bool {
+        self.draining.load(Ordering::Acquire)
+    }
 }
 
 /// A running server.
@@ -54,24 +64,21 @@ impl Server {
     /// Bind, set up TLS, start the matchmaker and the accept loop. Returns once listening.
     pub async fn start(config: Config) -> Result<Server, StartError> {
         let tls = tls::load(&config.tls)?;
-        let listener =
-            TcpListener::bind(config.listen)
-                .await
-                .map_err(|source| StartError::Bind {
-                    addr: config.listen,
-                    source,
-                })?;
-        let local_addr = listener.local_addr().map_err(|source| StartError::Bind {
-            addr: config.listen,
-            source,
-        })?;
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
+        let local_addr = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr: config.listen, source })?;
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
+        let counters = Arc::new(Counters::default());
         let matchmaker = matchmaker::spawn(
             config.modes.clone(),
             config.games.clone(),
             config.mailbox,
             shutdown.clone(),
+            counters.clone(),
         )
         .map_err(StartError::Modes)?;
         let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
@@ -92,14 +99,14 @@ impl Server {
             tasks,
             open_connections: AtomicUsize::new(0),
             tls,
+            resume_keys: ResumeKeys::random(),
+            holds: SeatHolds::default(),
+            counters,
+            draining: AtomicBool::new(false),
         });
         let done = tokio::spawn(accept_loop(listener, shared.clone()));
-        Ok(Server {
-            local_addr,
-            fingerprint,
-            shared,
-            done,
-        })
+        tokio::spawn(sweep_holds(shared.clone()));
+        Ok(Server { local_addr, fingerprint, shared, done })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -121,6 +128,33 @@ impl Server {
         self.shared.open_connections.load(Ordering::Relaxed)
     }
 
+    /// Players whose identity or seat is held for a resume (connected or dropped).
+    pub fn held_players(&self) -> usize {
+        self.shared.holds.len()
+    }
+
+    /// Lobbies alive now.
+    pub fn lobby_count(&self) -> usize {
+        self.shared.counters.lobbies_live()
+    }
+
+    /// Lobbies ended by a panic in their game code.
+    pub fn lobby_panics(&self) -> u64 {
+        self.shared.counters.lobby_panics.load(Ordering::Relaxed)
+    }
+
+    /// Start draining: matchmaking stops (queued players are told), lobbies that have not
+    /// started close, running matches play to their end. When no lobby is left, or the drain
+    /// timeout passes, the server shuts down (close 1001 to everyone still connected).
+    pub fn drain(&self) {
+        drain(&self.shared);
+    }
+
+    /// A handle that can start the drain from another task (signal handlers, admin).
+    pub fn drainer(&self) -> Drainer {
+        Drainer(self.shared.clone())
+    }
+
     /// A token that starts the graceful shutdown when cancelled.
     pub fn shutdown_token(&self) -> CancellationToken {
         self.shared.shutdown.clone()
@@ -135,6 +169,60 @@ impl Server {
     /// Wait until the server has stopped (after something cancelled its shutdown token).
     pub async fn wait(self) {
         let _ = self.done.await;
+    }
+}
+
+/// Starts the drain of a running server; see [`Server::drain`].
+#[derive(Clone)]
+pub struct Drainer(Arc<Shared>);
+
+impl Drainer {
+    pub fn drain(&self) {
+        drain(&self.0);
+    }
+}
+
+pub(crate) fn drain(shared: &Arc<Shared>) {
+    if shared.draining.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    tracing::info!(timeout = ?shared.config.drain_timeout, "draining: no new matches; running matches finish");
+    // Retry until the matchmaker takes the request: a drain must not be lost in a full mailbox.
+    let s = shared.clone();
+    tokio::spawn(async move {
+        while !s.matchmaker.try_send(MmRequest::Drain) {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        let deadline = tokio::time::Instant::now() + s.config.drain_timeout;
+        loop {
+            if s.counters.lobbies_live() == 0 {
+                tracing::info!("drain complete: no lobby left");
+                break;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                tracing::warn!(
+                    lobbies = s.counters.lobbies_live(),
+                    "drain timeout: closing everyone"
+                );
+                break;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {}
+                _ = s.shutdown.cancelled() => return,
+            }
+        }
+        s.shutdown.cancel();
+    });
+}
+
+/// Expired seat holds are dropped once a second.
+async fn sweep_holds(shared: Arc<Shared>) {
+    let mut t = tokio::time::interval(std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = t.tick() => shared.holds.sweep(std::time::Instant::now()),
+            _ = shared.shutdown.cancelled() => return,
+        }
     }
 }
 
@@ -176,10 +264,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     drop(listener);
     tracing::info!("shutting down: stopped accepting, closing sessions");
     shared.tasks.close();
-    if tokio::time::timeout(shared.config.shutdown_timeout, shared.tasks.wait())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(shared.config.shutdown_timeout, shared.tasks.wait()).await.is_err() {
         tracing::warn!(
             remaining = shared.tasks.len(),
             "shutdown timeout reached; dropping remaining connections"
@@ -211,10 +296,7 @@ async fn serve_connection(
     shared: Arc<Shared>,
     guard: Arc<ConnGuard>,
 ) {
-    let info = ConnInfo {
-        peer,
-        accepted_at: Instant::now(),
-    };
+    let info = ConnInfo { peer, accepted_at: Instant::now() };
     let deadline =
         tokio::time::Instant::from_std(info.accepted_at + shared.config.handshake_timeout);
     match shared.tls.clone() {

@@ -82,12 +82,7 @@ impl HeartbeatTracker {
         self.last_heard = now;
         let sample = now.saturating_sub(sent);
         let est = match self.estimate {
-            None => RttEstimate {
-                srtt: sample,
-                jitter: sample / 2,
-                last: sample,
-                samples: 1,
-            },
+            None => RttEstimate { srtt: sample, jitter: sample / 2, last: sample, samples: 1 },
             Some(e) => {
                 let dev = e.srtt.abs_diff(sample);
                 RttEstimate {
@@ -121,10 +116,7 @@ mod tests {
     }
 
     fn cfg() -> HeartbeatConfig {
-        HeartbeatConfig {
-            interval: ms(1000),
-            timeout: ms(5000),
-        }
+        HeartbeatConfig { interval: ms(1000), timeout: ms(5000) }
     }
 
     fn ping(t: &mut HeartbeatTracker, now: Duration) -> [u8; 8] {
@@ -139,10 +131,7 @@ mod tests {
         let mut t = HeartbeatTracker::new(cfg(), ms(0));
         let p = ping(&mut t, ms(1000));
         let e = t.on_pong(&p, ms(1040)).unwrap();
-        assert_eq!(
-            (e.srtt, e.jitter, e.last, e.samples),
-            (ms(40), ms(20), ms(40), 1)
-        );
+        assert_eq!((e.srtt, e.jitter, e.last, e.samples), (ms(40), ms(20), ms(40), 1));
     }
 
     #[test]
@@ -200,10 +189,7 @@ mod tests {
     #[test]
     fn outstanding_pings_are_bounded() {
         let mut t = HeartbeatTracker::new(
-            HeartbeatConfig {
-                interval: ms(1),
-                timeout: Duration::from_secs(3600),
-            },
+            HeartbeatConfig { interval: ms(1), timeout: Duration::from_secs(3600) },
             ms(0),
         );
         let first = ping(&mut t, ms(1));

@@ -2,21 +2,22 @@
 //! matchmaker and lobby actors. Writing happens in a separate task ([`writer`]) fed by a
 //! bounded queue, so nothing a session reads ever waits on a slow socket write.
 
+mod handler;
 pub mod heartbeat;
 pub mod registry;
+pub mod resume;
 pub(crate) mod writer;
 
 use crate::lobby::{LobbyHandle, LobbyMsg};
-use crate::matchmaker::{MmRequest, Ticket};
 use crate::net::{ConnInfo, Shared};
 use bytes::Bytes;
 use futures_util::StreamExt;
-use heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
+use handler::Session;
 use registry::SessionKey;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tickwave_protocol::{
-    self as proto, ClientMessage, DecodeError, ErrorCode, Hello, RttReport, ServerMessage, close,
+    self as proto, ClientMessage, DecodeError, ErrorCode, Hello, ServerMessage, close,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
@@ -43,6 +44,12 @@ impl SessionLink {
     }
 }
 
+impl std::fmt::Debug for SessionLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SessionLink(session {}, player {})", self.session, self.player)
+    }
+}
+
 /// Changes of a session's state decided by an actor.
 #[derive(Debug)]
 pub(crate) enum SessionEvent {
@@ -52,6 +59,9 @@ pub(crate) enum SessionEvent {
     LobbyEnded { lobby: u64 },
     /// The player is no longer waiting in a queue.
     QueueLeft,
+    /// The player resumed on a new connection: hand the seat over with this message to the
+    /// lobby and close.
+    Replaced(LobbyMsg),
 }
 
 /// Capacity of the event mailbox: events are a handful per match.
@@ -60,7 +70,7 @@ const EVENT_QUEUE: usize = 16;
 /// Upper bound on a display name, in Unicode scalar values.
 pub const MAX_NAME_CHARS: usize = 32;
 
-enum Place {
+pub(crate) enum Place {
     Idle,
     Queued,
     InLobby(LobbyHandle),
@@ -68,14 +78,11 @@ enum Place {
 
 /// How the main loop ended.
 enum End {
-    /// The peer closed or vanished; nothing more to send.
-    Gone,
+    /// The peer closed or vanished; nothing more to send. `intentional`: the client closed
+    /// with 1000 (a deliberate quit, which gives up the seat) rather than dropping.
+    Gone { intentional: bool },
     /// Send this close frame (after an optional error message), then finish.
-    Close {
-        code: u16,
-        reason: &'static str,
-        urgent: bool,
-    },
+    Close { code: u16, reason: &'static str, urgent: bool },
 }
 
 fn encode(msg: &ServerMessage) -> Bytes {
@@ -101,14 +108,17 @@ where
     let (urgent_tx, urgent_rx) = mpsc::channel::<Urgent>(4);
     let mut writer = tokio::spawn(writer::run(sink, out_rx, urgent_rx));
 
+    let refuse = |code: ErrorCode, msg: String| {
+        if let End::Close { code, reason, .. } = fatal(&out_tx, code, msg) {
+            let _ = out_tx.try_send(Outbound::Close(code, reason));
+        }
+    };
     let deadline = tokio::time::Instant::from_std(info.accepted_at + cfg.handshake_timeout);
     let hello = tokio::select! {
         r = tokio::time::timeout_at(deadline, read_hello(&mut stream)) => match r {
             Ok(Ok(h)) => h,
             Ok(Err(Some((code, msg)))) => {
-                if let End::Close { code, reason, .. } = fatal(&out_tx, code, msg) {
-                    let _ = out_tx.try_send(Outbound::Close(code, reason));
-                }
+                refuse(code, msg);
                 finish(stream, writer).await;
                 return;
             }
@@ -120,50 +130,72 @@ where
         },
         _ = shared.shutdown.cancelled() => return,
     };
+    // A resume redeems the player's hold: same player id, and the seat if one is held.
+    let resumed = match &hello.resume {
+        None => None,
+        Some(token) => {
+            let redeemed = shared
+                .resume_keys
+                .verify(token)
+                .and_then(|c| shared.holds.take(&c, Instant::now()).map(|h| (c, h)));
+            match redeemed {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::info!(error = %e, "resume refused");
+                    refuse(e.code(), e.to_string());
+                    finish(stream, writer).await;
+                    return;
+                }
+            }
+        }
+    };
     let name: Arc<str> = Arc::from(hello.name.as_str());
-    let (key, sinfo) = shared.registry.register(name.clone(), info.peer);
+    let (key, sinfo) =
+        shared.registry.register(name.clone(), info.peer, resumed.as_ref().map(|(c, _)| c.player));
+    let _registered = Unregister { shared: shared.clone(), key };
     tracing::Span::current().record("session", sinfo.id);
-    tracing::info!(player = sinfo.player, name = %name, "session started");
+    tracing::info!(player = sinfo.player, name = %name, resumed = resumed.is_some(), "session started");
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let link = SessionLink {
         session: sinfo.id,
         player: sinfo.player,
         name,
         out: out_tx.clone(),
-        events: ev_tx,
+        events: ev_tx.clone(),
     };
-    let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(
-        proto::Welcome {
-            session: sinfo.id,
-            protocol: proto::PROTOCOL_VERSION,
-            player: sinfo.player,
-            server: crate::SERVER_NAME.into(),
-            heartbeat_ms: cfg.heartbeat_interval.as_millis() as u32,
-            timeout_ms: cfg.heartbeat_timeout.as_millis() as u32,
-            modes: shared.matchmaker.modes(),
-        },
-    ))));
+    let nonce = shared.holds.connected(sinfo.player, ev_tx);
+    let token = shared.resume_keys.issue(sinfo.player, sinfo.id, nonce);
+    let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(proto::Welcome {
+        session: sinfo.id,
+        protocol: proto::PROTOCOL_VERSION,
+        player: sinfo.player,
+        server: crate::SERVER_NAME.into(),
+        heartbeat_ms: cfg.heartbeat_interval.as_millis() as u32,
+        timeout_ms: cfg.heartbeat_timeout.as_millis() as u32,
+        modes: shared.matchmaker.modes(),
+        resume: Some(token),
+        resumed: resumed.is_some(),
+    }))));
+    if let Some((_, hold)) = resumed {
+        let msg = LobbyMsg::Rejoin { link: link.clone(), last_tick: hello.last_tick };
+        if let Some(live) = hold.live {
+            // The old connection is still open (half-open or racing): it hands its seat over.
+            let _ = live.try_send(SessionEvent::Replaced(msg));
+        } else if let Some(lobby) = hold.lobby {
+            if lobby.tx.try_send(msg).is_err() {
+                send_error(&link, ErrorCode::Overloaded, "could not rejoin the lobby, try again");
+            }
+        }
+    }
 
-    let mut session = Session {
-        shared: shared.clone(),
-        key,
-        link,
-        place: Place::Idle,
-    };
-    let end = session
-        .main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer)
-        .await;
-    session.leave_everything();
-    shared.registry.unregister(key);
+    let mut session = Session::new(shared.clone(), key, link, nonce);
+    let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
+    session.leave_everything(&end);
     match end {
-        End::Gone => {
+        End::Gone { .. } => {
             writer.abort();
         }
-        End::Close {
-            code,
-            reason,
-            urgent,
-        } => {
+        End::Close { code, reason, urgent } => {
             if urgent || out_tx.try_send(Outbound::Close(code, reason)).is_err() {
                 let _ = urgent_tx.try_send(Urgent::Close(code, reason));
             }
@@ -171,6 +203,18 @@ where
         }
     }
     tracing::info!("session ended");
+}
+
+/// Frees the registry entry however the session task ends, panics included.
+struct Unregister {
+    shared: Arc<Shared>,
+    key: SessionKey,
+}
+
+impl Drop for Unregister {
+    fn drop(&mut self) {
+        self.shared.registry.unregister(self.key);
+    }
 }
 
 /// Queue a fatal error message; the returned [`End`] sends the matching close frame after it.
@@ -190,10 +234,7 @@ async fn finish<St>(mut stream: St, mut writer: tokio::task::JoinHandle<()>)
 where
     St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
 {
-    if tokio::time::timeout(Duration::from_secs(2), &mut writer)
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
         writer.abort();
         return;
     }
@@ -214,10 +255,7 @@ where
             Some(Err(e)) => return Err(ws_error(e)),
             Some(Ok(Message::Binary(b))) => b,
             Some(Ok(Message::Text(_))) => {
-                return Err(Some((
-                    ErrorCode::TextFrame,
-                    "text frames are not supported".into(),
-                )));
+                return Err(Some((ErrorCode::TextFrame, "text frames are not supported".into())));
             }
             Some(Ok(_)) => continue,
         };
@@ -238,10 +276,9 @@ where
                     Ok(h)
                 }
             }
-            Ok(_) => Err(Some((
-                ErrorCode::ExpectedHello,
-                "the first message must be hello".into(),
-            ))),
+            Ok(_) => {
+                Err(Some((ErrorCode::ExpectedHello, "the first message must be hello".into())))
+            }
             Err(e) => Err(Some(decode_error(e))),
         };
     }
@@ -250,9 +287,7 @@ where
 fn check_name(name: &str) -> Result<(), String> {
     let n = name.chars().count();
     if n == 0 || n > MAX_NAME_CHARS {
-        return Err(format!(
-            "name must be 1 to {MAX_NAME_CHARS} characters, got {n}"
-        ));
+        return Err(format!("name must be 1 to {MAX_NAME_CHARS} characters, got {n}"));
     }
     if name.chars().any(char::is_control) {
         return Err("name must not contain control characters".into());
@@ -262,10 +297,9 @@ fn check_name(name: &str) -> Result<(), String> {
 
 fn decode_error(e: DecodeError) -> (ErrorCode, String) {
     match e {
-        DecodeError::UnknownType(t) => (
-            ErrorCode::UnknownType,
-            format!("unknown message type {t:?}"),
-        ),
+        DecodeError::UnknownType(t) => {
+            (ErrorCode::UnknownType, format!("unknown message type {t:?}"))
+        }
         DecodeError::Malformed(m) => (ErrorCode::Malformed, m),
     }
 }
@@ -282,247 +316,6 @@ fn ws_error(e: WsError) -> Option<(ErrorCode, String)> {
         other => {
             tracing::debug!(error = %other, "read error");
             None
-        }
-    }
-}
-
-struct Session {
-    shared: Arc<Shared>,
-    key: SessionKey,
-    link: SessionLink,
-    place: Place,
-}
-
-impl Session {
-    async fn main_loop<St>(
-        &mut self,
-        stream: &mut St,
-        mut events: mpsc::Receiver<SessionEvent>,
-        urgent: &mpsc::Sender<Urgent>,
-        writer: &mut tokio::task::JoinHandle<()>,
-    ) -> End
-    where
-        St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
-    {
-        let cfg = &self.shared.config;
-        let epoch = Instant::now();
-        let mut hb = HeartbeatTracker::new(
-            HeartbeatConfig {
-                interval: cfg.heartbeat_interval,
-                timeout: cfg.heartbeat_timeout,
-            },
-            Duration::ZERO,
-        );
-        let mut ticker = tokio::time::interval_at(
-            tokio::time::Instant::now() + cfg.heartbeat_interval,
-            cfg.heartbeat_interval,
-        );
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                biased;
-                _ = self.shared.shutdown.cancelled() => {
-                    return End::Close { code: close::GOING_AWAY, reason: "server shutting down", urgent: true };
-                }
-                Some(ev) = events.recv() => self.on_event(ev),
-                _ = ticker.tick() => match hb.on_tick(epoch.elapsed()) {
-                    Verdict::Ping(p) => {
-                        let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
-                    }
-                    Verdict::TimedOut => {
-                        tracing::info!("heartbeat timeout");
-                        return End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", urgent: true };
-                    }
-                },
-                _ = &mut *writer => {
-                    tracing::debug!("writer ended (socket closed or failed)");
-                    return End::Gone;
-                }
-                m = stream.next() => match m {
-                    None => return End::Gone,
-                    Some(Err(e)) => {
-                        return match ws_error(e) {
-                            Some((code, msg)) => fatal(&self.link.out, code, msg),
-                            None => End::Gone,
-                        };
-                    }
-                    Some(Ok(Message::Binary(b))) => {
-                        if let Err(end) = self.on_message(&b) {
-                            return end;
-                        }
-                    }
-                    Some(Ok(Message::Text(_))) => {
-                        let msg = "text frames are not supported; send binary MessagePack";
-                        return fatal(&self.link.out, ErrorCode::TextFrame, msg.into());
-                    }
-                    Some(Ok(Message::Pong(p))) => {
-                        if let Some(est) = hb.on_pong(&p, epoch.elapsed()) {
-                            self.shared.registry.update(self.key, |s| s.rtt = Some(est));
-                            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-                            let report = RttReport { rtt_ms: ms(est.srtt), jitter_ms: ms(est.jitter), last_ms: ms(est.last) };
-                            self.link.try_send(encode(&ServerMessage::Rtt(report)));
-                        }
-                    }
-                    // tungstenite answers pings itself; a close is answered and ends the stream.
-                    Some(Ok(_)) => {}
-                },
-            }
-        }
-    }
-
-    fn error(&self, code: ErrorCode, message: impl Into<String>) {
-        self.link.try_send(error_bytes(code, message));
-    }
-
-    fn set_place(&mut self, place: Place) {
-        let (state, lobby) = match &place {
-            Place::Idle => ("idle", None),
-            Place::Queued => ("queued", None),
-            Place::InLobby(l) => ("in_lobby", Some(l.id)),
-        };
-        self.shared.registry.update(self.key, |s| {
-            s.state = state;
-            s.lobby = lobby;
-        });
-        self.place = place;
-    }
-
-    fn on_event(&mut self, ev: SessionEvent) {
-        match ev {
-            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(lobby)),
-            SessionEvent::LobbyEnded { lobby } => {
-                if matches!(&self.place, Place::InLobby(l) if l.id == lobby) {
-                    self.set_place(Place::Idle);
-                }
-            }
-            SessionEvent::QueueLeft => {
-                if matches!(self.place, Place::Queued) {
-                    self.set_place(Place::Idle);
-                }
-            }
-        }
-    }
-
-    /// Handle one client message. Err ends the session after a fatal error.
-    fn on_message(&mut self, bytes: &[u8]) -> Result<(), End> {
-        let msg = match proto::decode_client(bytes) {
-            Ok(m) => m,
-            Err(e) => {
-                let (code, msg) = decode_error(e);
-                return Err(fatal(&self.link.out, code, msg));
-            }
-        };
-        match msg {
-            ClientMessage::Input(input) => match &self.place {
-                Place::InLobby(l) => {
-                    if !(input.dx.is_finite() && input.dy.is_finite()) {
-                        self.error(ErrorCode::InvalidInput, "dx and dy must be finite numbers");
-                    } else {
-                        // A full lobby mailbox drops the input: the client sees its ack lag and
-                        // may resend; the tick is never delayed for it.
-                        let _ = l.tx.try_send(LobbyMsg::Input {
-                            player: self.link.player,
-                            input,
-                        });
-                    }
-                }
-                _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),
-            },
-            ClientMessage::Hello(_) => {
-                let msg = "hello was already received";
-                return Err(fatal(&self.link.out, ErrorCode::ExpectedHello, msg.into()));
-            }
-            ClientMessage::FindMatch {
-                mode,
-                skill,
-                region,
-            } => {
-                if let Some(code) = self.busy() {
-                    self.error(code, "finish or leave the current queue or lobby first");
-                } else if !self.shared.matchmaker.has_mode(&mode) {
-                    self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
-                } else {
-                    let ticket = Ticket::new(self.link.clone(), mode, skill, region);
-                    self.ask_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
-                }
-            }
-            ClientMessage::CancelMatch {} => match self.place {
-                Place::Queued => {
-                    let req = MmRequest::Cancel {
-                        session: self.link.session,
-                    };
-                    self.ask_matchmaker(req, Place::Idle);
-                }
-                _ => self.error(ErrorCode::NotQueued, "not waiting in a queue"),
-            },
-            ClientMessage::CreatePrivate { mode } => {
-                if let Some(code) = self.busy() {
-                    self.error(code, "finish or leave the current queue or lobby first");
-                } else if !self.shared.matchmaker.has_mode(&mode) {
-                    self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
-                } else {
-                    let req = MmRequest::CreatePrivate {
-                        link: self.link.clone(),
-                        mode,
-                    };
-                    self.ask_matchmaker(req, Place::Queued);
-                }
-            }
-            ClientMessage::JoinPrivate { code } => {
-                if let Some(c) = self.busy() {
-                    self.error(c, "finish or leave the current queue or lobby first");
-                } else {
-                    let req = MmRequest::JoinPrivate {
-                        link: self.link.clone(),
-                        code,
-                    };
-                    self.ask_matchmaker(req, Place::Queued);
-                }
-            }
-            ClientMessage::Leave {} => match &self.place {
-                Place::InLobby(l) => {
-                    let _ = l.tx.try_send(LobbyMsg::Leave {
-                        player: self.link.player,
-                    });
-                    self.set_place(Place::Idle);
-                }
-                _ => self.error(ErrorCode::NotInLobby, "not in a lobby"),
-            },
-        }
-        Ok(())
-    }
-
-    fn busy(&self) -> Option<ErrorCode> {
-        match self.place {
-            Place::Idle => None,
-            Place::Queued => Some(ErrorCode::AlreadyQueued),
-            Place::InLobby(_) => Some(ErrorCode::AlreadyInLobby),
-        }
-    }
-
-    fn ask_matchmaker(&mut self, req: MmRequest, then: Place) {
-        if self.shared.matchmaker.try_send(req) {
-            self.set_place(then);
-        } else {
-            self.error(ErrorCode::Overloaded, "matchmaker busy, try again");
-        }
-    }
-
-    /// The connection is ending: give up the seat or the queue ticket.
-    fn leave_everything(&mut self) {
-        match std::mem::replace(&mut self.place, Place::Idle) {
-            Place::InLobby(l) => {
-                // If the mailbox is full the lobby still notices: the member's queue is closed.
-                let _ = l.tx.try_send(LobbyMsg::Leave {
-                    player: self.link.player,
-                });
-            }
-            Place::Queued => {
-                let _ = self.shared.matchmaker.try_send(MmRequest::Cancel {
-                    session: self.link.session,
-                });
-            }
-            Place::Idle => {}
         }
     }
 }

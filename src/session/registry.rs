@@ -46,13 +46,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Register a session; returns its key and assigns public session and player ids.
-    pub fn register(&self, name: Arc<str>, peer: SocketAddr) -> (SessionKey, SessionInfo) {
+    /// Register a session; returns its key and assigns a public session id and, unless the
+    /// session resumes an existing player, a new player id.
+    pub fn register(
+        &self,
+        name: Arc<str>,
+        peer: SocketAddr,
+        player: Option<u32>,
+    ) -> (SessionKey, SessionInfo) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
-        let player = self
-            .next_player
-            .fetch_add(1, Ordering::Relaxed)
-            .wrapping_add(1);
+        let player = player
+            .unwrap_or_else(|| self.next_player.fetch_add(1, Ordering::Relaxed).wrapping_add(1));
         let info = SessionInfo {
             id,
             player,

@@ -33,10 +33,7 @@ pub(crate) enum Urgent {
 const MAX_BATCH: usize = 64;
 
 fn close_frame(code: u16, reason: &'static str) -> Message {
-    Message::Close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.into(),
-    }))
+    Message::Close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() }))
 }
 
 pub(crate) async fn run<S>(

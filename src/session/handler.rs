@@ -1,0 +1,303 @@
+//! The session's main loop after `welcome`: heartbeats, events from actors, client requests,
+//! and what the session gives up when it ends.
+
+use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
+use super::registry::SessionKey;
+use super::writer::Urgent;
+use super::{
+    End, Place, SessionEvent, SessionLink, decode_error, encode, error_bytes, fatal, ws_error,
+};
+use crate::lobby::LobbyMsg;
+use crate::matchmaker::{MmRequest, Ticket};
+use crate::net::Shared;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tickwave_protocol::{self as proto, ClientMessage, ErrorCode, RttReport, ServerMessage, close};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+pub(super) struct Session {
+    shared: Arc<Shared>,
+    key: SessionKey,
+    link: SessionLink,
+    place: Place,
+    /// Nonce of this session's resume token: its seat hold is ours while it matches.
+    nonce: u64,
+}
+
+impl Session {
+    pub(super) fn new(shared: Arc<Shared>, key: SessionKey, link: SessionLink, nonce: u64) -> Self {
+        Session { shared, key, link, place: Place::Idle, nonce }
+    }
+
+    pub(super) async fn main_loop<St>(
+        &mut self,
+        stream: &mut St,
+        mut events: mpsc::Receiver<SessionEvent>,
+        urgent: &mpsc::Sender<Urgent>,
+        writer: &mut tokio::task::JoinHandle<()>,
+    ) -> End
+    where
+        St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
+    {
+        let cfg = &self.shared.config;
+        let epoch = Instant::now();
+        let mut hb = HeartbeatTracker::new(
+            HeartbeatConfig { interval: cfg.heartbeat_interval, timeout: cfg.heartbeat_timeout },
+            Duration::ZERO,
+        );
+        let mut ticker = tokio::time::interval_at(
+            tokio::time::Instant::now() + cfg.heartbeat_interval,
+            cfg.heartbeat_interval,
+        );
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut peer_close: Option<u16> = None;
+        loop {
+            tokio::select! {
+                biased;
+                _ = self.shared.shutdown.cancelled() => {
+                    return End::Close { code: close::GOING_AWAY, reason: "server shutting down", urgent: true };
+                }
+                Some(ev) = events.recv() => {
+                    if let Some(end) = self.on_event(ev) {
+                        return end;
+                    }
+                }
+                _ = ticker.tick() => match hb.on_tick(epoch.elapsed()) {
+                    Verdict::Ping(p) => {
+                        let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
+                    }
+                    Verdict::TimedOut => {
+                        tracing::info!("heartbeat timeout");
+                        return End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", urgent: true };
+                    }
+                },
+                _ = &mut *writer => {
+                    tracing::debug!("writer ended (socket closed or failed)");
+                    return End::Gone { intentional: false };
+                }
+                m = stream.next() => match m {
+                    None => return End::Gone { intentional: peer_close == Some(close::NORMAL) },
+                    Some(Err(e)) => {
+                        return match ws_error(e) {
+                            Some((code, msg)) => fatal(&self.link.out, code, msg),
+                            None => End::Gone { intentional: peer_close == Some(close::NORMAL) },
+                        };
+                    }
+                    Some(Ok(Message::Binary(b))) => {
+                        if let Err(end) = self.on_message(&b) {
+                            return end;
+                        }
+                    }
+                    Some(Ok(Message::Text(_))) => {
+                        let msg = "text frames are not supported; send binary MessagePack";
+                        return fatal(&self.link.out, ErrorCode::TextFrame, msg.into());
+                    }
+                    Some(Ok(Message::Pong(p))) => {
+                        if let Some(est) = hb.on_pong(&p, epoch.elapsed()) {
+                            self.shared.registry.update(self.key, |s| s.rtt = Some(est));
+                            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                            let report = RttReport { rtt_ms: ms(est.srtt), jitter_ms: ms(est.jitter), last_ms: ms(est.last) };
+                            self.link.try_send(encode(&ServerMessage::Rtt(report)));
+                        }
+                    }
+                    // tungstenite answers the close; the stream ends right after.
+                    Some(Ok(Message::Close(f))) => {
+                        peer_close = Some(f.map_or(close::NORMAL, |f| u16::from(f.code)));
+                    }
+                    // tungstenite answers pings itself.
+                    Some(Ok(_)) => {}
+                },
+            }
+        }
+    }
+
+    fn error(&self, code: ErrorCode, message: impl Into<String>) {
+        self.link.try_send(error_bytes(code, message));
+    }
+
+    fn set_place(&mut self, place: Place) {
+        let (state, lobby) = match &place {
+            Place::Idle => ("idle", None),
+            Place::Queued => ("queued", None),
+            Place::InLobby(l) => ("in_lobby", Some(l.id)),
+        };
+        self.shared.registry.update(self.key, |s| {
+            s.state = state;
+            s.lobby = lobby;
+        });
+        self.place = place;
+    }
+
+    /// Apply an actor's event; `Some` ends the session.
+    fn on_event(&mut self, ev: SessionEvent) -> Option<End> {
+        match ev {
+            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(lobby)),
+            SessionEvent::LobbyEnded { lobby } => {
+                if matches!(&self.place, Place::InLobby(l) if l.id == lobby) {
+                    self.set_place(Place::Idle);
+                }
+            }
+            SessionEvent::QueueLeft => {
+                if matches!(self.place, Place::Queued) {
+                    self.set_place(Place::Idle);
+                }
+            }
+            SessionEvent::Replaced(rejoin) => {
+                tracing::info!("replaced by a resumed connection");
+                match std::mem::replace(&mut self.place, Place::Idle) {
+                    Place::InLobby(l) => {
+                        let _ = l.tx.try_send(rejoin);
+                    }
+                    Place::Queued => {
+                        let req = MmRequest::Cancel { session: self.link.session };
+                        let _ = self.shared.matchmaker.try_send(req);
+                    }
+                    Place::Idle => {}
+                }
+                // The hold now belongs to the new session: forget nothing on the way out.
+                self.nonce = 0;
+                let msg = "this player resumed on another connection";
+                return Some(fatal(&self.link.out, ErrorCode::SessionReplaced, msg.into()));
+            }
+        }
+        None
+    }
+
+    /// Handle one client message. Err ends the session after a fatal error.
+    fn on_message(&mut self, bytes: &[u8]) -> Result<(), End> {
+        let msg = match proto::decode_client(bytes) {
+            Ok(m) => m,
+            Err(e) => {
+                let (code, msg) = decode_error(e);
+                return Err(fatal(&self.link.out, code, msg));
+            }
+        };
+        match msg {
+            ClientMessage::Input(input) => match &self.place {
+                Place::InLobby(l) => {
+                    if !(input.dx.is_finite() && input.dy.is_finite()) {
+                        self.error(ErrorCode::InvalidInput, "dx and dy must be finite numbers");
+                    } else {
+                        // A full lobby mailbox drops the input: the client sees its ack lag and
+                        // may resend; the tick is never delayed for it.
+                        let _ = l.tx.try_send(LobbyMsg::Input { player: self.link.player, input });
+                    }
+                }
+                _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),
+            },
+            ClientMessage::Hello(_) => {
+                let msg = "hello was already received";
+                return Err(fatal(&self.link.out, ErrorCode::ExpectedHello, msg.into()));
+            }
+            ClientMessage::FindMatch { mode, skill, region } => {
+                if self.can_join(Some(&mode)) {
+                    let ticket = Ticket::new(self.link.clone(), mode, skill, region);
+                    self.ask_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
+                }
+            }
+            ClientMessage::CancelMatch {} => match self.place {
+                Place::Queued => {
+                    let req = MmRequest::Cancel { session: self.link.session };
+                    self.ask_matchmaker(req, Place::Idle);
+                }
+                _ => self.error(ErrorCode::NotQueued, "not waiting in a queue"),
+            },
+            ClientMessage::CreatePrivate { mode } => {
+                if self.can_join(Some(&mode)) {
+                    let req = MmRequest::CreatePrivate { link: self.link.clone(), mode };
+                    self.ask_matchmaker(req, Place::Queued);
+                }
+            }
+            ClientMessage::JoinPrivate { code } => {
+                if self.can_join(None) {
+                    let req = MmRequest::JoinPrivate { link: self.link.clone(), code };
+                    self.ask_matchmaker(req, Place::Queued);
+                }
+            }
+            ClientMessage::Leave {} => match &self.place {
+                Place::InLobby(l) => {
+                    let msg =
+                        LobbyMsg::Leave { player: self.link.player, session: self.link.session };
+                    let _ = l.tx.try_send(msg);
+                    self.set_place(Place::Idle);
+                }
+                _ => self.error(ErrorCode::NotInLobby, "not in a lobby"),
+            },
+        }
+        Ok(())
+    }
+
+    /// May this session ask for a match now? Answers the client with the reason when not.
+    fn can_join(&self, mode: Option<&str>) -> bool {
+        let refusal = match self.place {
+            Place::Queued => Some(ErrorCode::AlreadyQueued),
+            Place::InLobby(_) => Some(ErrorCode::AlreadyInLobby),
+            Place::Idle => None,
+        };
+        if let Some(code) = refusal {
+            self.error(code, "finish or leave the current queue or lobby first");
+        } else if self.shared.draining() {
+            self.error(ErrorCode::ServerDraining, "this server is draining; connect to another");
+        } else if let Some(mode) = mode.filter(|m| !self.shared.matchmaker.has_mode(m)) {
+            self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
+        } else {
+            return true;
+        }
+        false
+    }
+
+    fn ask_matchmaker(&mut self, req: MmRequest, then: Place) {
+        if self.shared.matchmaker.try_send(req) {
+            self.set_place(then);
+        } else {
+            self.error(ErrorCode::Overloaded, "matchmaker busy, try again");
+        }
+    }
+
+    /// The connection is ending. A deliberate end (client close 1000, a protocol violation)
+    /// gives up seat and hold; an unplanned drop keeps the seat for the grace period so the
+    /// player can resume.
+    pub(super) fn leave_everything(&mut self, end: &End) {
+        let holds = &self.shared.holds;
+        let player = self.link.player;
+        if self.nonce == 0 {
+            return; // replaced: the new session owns the seat and the hold
+        }
+        let dropped = matches!(end, End::Gone { intentional: false })
+            || matches!(
+                end,
+                End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", .. }
+            );
+        match std::mem::replace(&mut self.place, Place::Idle) {
+            Place::InLobby(l) => {
+                let session = self.link.session;
+                let msg = if dropped {
+                    holds.dropped(player, self.nonce, Some(l.clone()), Instant::now(), l.grace);
+                    LobbyMsg::Disconnected { player, session }
+                } else {
+                    holds.forget(player, self.nonce);
+                    LobbyMsg::Leave { player, session }
+                };
+                // If the mailbox is full the lobby still notices: the member's queue closes.
+                let _ = l.tx.try_send(msg);
+                return;
+            }
+            Place::Queued => {
+                let _ = self
+                    .shared
+                    .matchmaker
+                    .try_send(MmRequest::Cancel { session: self.link.session });
+            }
+            Place::Idle => {}
+        }
+        if dropped {
+            let grace = self.shared.config.resume_grace;
+            holds.dropped(player, self.nonce, None, Instant::now(), grace);
+        } else {
+            holds.forget(player, self.nonce);
+        }
+    }
+}
