@@ -4,6 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "== installing test dependencies"
+if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ]; then
+  # the half-open test stops a connection's packets with iptables
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
+fi
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore websockets msgpack
 
 echo "== cargo fmt --check"

@@ -2,7 +2,7 @@
 
 use super::fanout::Member;
 use super::{Lobby, RECENT_TICKS};
-use crate::session::{SessionEvent, SessionLink, send_error, send_to};
+use crate::session::{SessionEvent, SessionLink, send_to};
 use bytes::Bytes;
 use tickwave_protocol::{
     self as proto, ErrorCode, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage,
@@ -102,8 +102,9 @@ impl Lobby {
     pub(super) fn rejoin(&mut self, link: SessionLink, last_tick: Option<u64>) {
         let player = link.player;
         let Some(i) = self.members.iter().position(|m| m.link.player == player) else {
-            send_error(&link, ErrorCode::ResumeExpired, "the seat is no longer held");
-            let _ = link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
+            // The grace period ran out just before the resume arrived: refuse it like an
+            // expired token, so the client sees one consistent answer.
+            let _ = link.events.try_send(SessionEvent::Refused(ErrorCode::ResumeExpired));
             return;
         };
         let _ = link.events.try_send(SessionEvent::Joined(self.handle.clone()));
@@ -122,9 +123,12 @@ impl Lobby {
         if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) =
             (base, self.recent.back())
         {
-            let delta = base_view.diff(cur_view);
-            let bytes = encode_delta(*cur_tick, *base_tick, &self.fan.acks, &delta);
-            if link.try_send(bytes) {
+            // Holding the latest tick already, the client just continues with the next delta.
+            let caught_up = base_tick == cur_tick || {
+                let delta = base_view.diff(cur_view);
+                link.try_send(encode_delta(*cur_tick, *base_tick, &self.fan.acks, &delta))
+            };
+            if caught_up {
                 let m = &mut self.members[i];
                 m.needs_resync = false;
                 m.fresh = false;

@@ -128,6 +128,11 @@ impl Server {
         self.shared.open_connections.load(Ordering::Relaxed)
     }
 
+    /// What the server knows about a session, by its public id.
+    pub fn session(&self, id: u64) -> Option<crate::session::registry::SessionInfo> {
+        self.shared.registry.get(id)
+    }
+
     /// Players whose identity or seat is held for a resume (connected or dropped).
     pub fn held_players(&self) -> usize {
         self.shared.holds.len()

@@ -145,6 +145,9 @@ impl Session {
                     self.set_place(Place::Idle);
                 }
             }
+            SessionEvent::Refused(code) => {
+                return Some(fatal(&self.link.out, code, code.to_string()));
+            }
             SessionEvent::Replaced(rejoin) => {
                 tracing::info!("replaced by a resumed connection");
                 match std::mem::replace(&mut self.place, Place::Idle) {

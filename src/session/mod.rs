@@ -62,6 +62,8 @@ pub(crate) enum SessionEvent {
     /// The player resumed on a new connection: hand the seat over with this message to the
     /// lobby and close.
     Replaced(LobbyMsg),
+    /// An actor refuses this session (e.g. a resume whose seat is gone): fatal error, close.
+    Refused(ErrorCode),
 }
 
 /// Capacity of the event mailbox: events are a handful per match.
