@@ -113,11 +113,9 @@ async fn a_player_who_disconnects_leaves_the_roster() {
         x.recv_until(5 * SEC, "c shown disconnected", |m| {
             st.apply(m).expect("state applies");
             match m {
-                ServerMessage::Roster(r) => r
-                    .players
-                    .iter()
-                    .any(|p| p.player == wc.player && !p.connected)
-                    .then_some(()),
+                ServerMessage::Roster(r) => {
+                    r.players.iter().any(|p| p.player == wc.player && !p.connected).then_some(())
+                }
                 _ => None,
             }
         })

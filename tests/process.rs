@@ -37,25 +37,13 @@ async fn binary_serves_wss_and_exits_cleanly_on_sigterm() {
         }
     }
     std::thread::spawn(move || for _ in lines {});
-    let (url, pin) = (
-        url.expect("listening line"),
-        pin.expect("fingerprint logged"),
-    );
-    assert!(
-        dir.path().join("dev-cert.pem").exists(),
-        "certificate kept in the data dir"
-    );
+    let (url, pin) = (url.expect("listening line"), pin.expect("fingerprint logged"));
+    assert!(dir.path().join("dev-cert.pem").exists(), "certificate kept in the data dir");
 
-    let (mut c, _) = Client::join(&url, &CertCheck::Pin(pin), "sig")
-        .await
-        .unwrap();
+    let (mut c, _) = Client::join(&url, &CertCheck::Pin(pin), "sig").await.unwrap();
     let t0 = Instant::now();
     assert!(
-        Command::new("kill")
-            .args(["-TERM", &child.id().to_string()])
-            .status()
-            .unwrap()
-            .success()
+        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success()
     );
     let (code, _) = c.closed(5 * SEC).await.unwrap().expect("close frame");
     assert_eq!(code, close::GOING_AWAY);
@@ -63,10 +51,7 @@ async fn binary_serves_wss_and_exits_cleanly_on_sigterm() {
         if let Some(st) = child.try_wait().unwrap() {
             break st;
         }
-        assert!(
-            t0.elapsed() < Duration::from_secs(12),
-            "exits within the shutdown timeout"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(12), "exits within the shutdown timeout");
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "exit status {status:?}");

@@ -57,16 +57,9 @@ fn apply(client: &mut WorldView, held: &mut u64, bytes: &[u8]) {
             *held = s.tick;
         }
         ServerMessage::Delta(d) => {
-            assert_eq!(
-                d.base, *held,
-                "delta must apply to the tick the client holds"
-            );
+            assert_eq!(d.base, *held, "delta must apply to the tick the client holds");
             client
-                .apply(&Delta {
-                    added: d.added,
-                    changed: d.changed,
-                    removed: d.removed,
-                })
+                .apply(&Delta { added: d.added, changed: d.changed, removed: d.removed })
                 .unwrap();
             *held = d.tick;
         }

@@ -19,9 +19,7 @@ pub struct TestServer {
 pub fn config(dir: &std::path::Path) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
-        tls: TlsMode::SelfSigned {
-            data_dir: dir.to_path_buf(),
-        },
+        tls: TlsMode::SelfSigned { data_dir: dir.to_path_buf() },
         ..Config::default()
     }
 }
@@ -46,12 +44,7 @@ pub async fn start_with(f: impl FnOnce(&mut Config)) -> TestServer {
     let url = format!("wss://{}/ws", server.local_addr());
     // Pin the real certificate: the tests check TLS for real, not with verification off.
     let check = CertCheck::Pin(server.cert_fingerprint().unwrap().to_owned());
-    TestServer {
-        server,
-        url,
-        check,
-        _dir: dir,
-    }
+    TestServer { server, url, check, _dir: dir }
 }
 
 pub async fn start() -> TestServer {
@@ -60,25 +53,18 @@ pub async fn start() -> TestServer {
 
 impl TestServer {
     pub async fn client(&self, name: &str) -> (Client, tickwave_protocol::Welcome) {
-        Client::join(&self.url, &self.check, name)
-            .await
-            .expect("hello/welcome")
+        Client::join(&self.url, &self.check, name).await.expect("hello/welcome")
     }
 
     pub async fn connect(&self) -> Client {
-        Client::connect(&self.url, &self.check)
-            .await
-            .expect("connect")
+        Client::connect(&self.url, &self.check).await.expect("connect")
     }
 
     /// Wait until `f` holds, polling; panics with `what` after `t`.
     pub async fn eventually(&self, t: Duration, what: &str, f: impl Fn(&Server) -> bool) {
         let end = tokio::time::Instant::now() + t;
         while !f(&self.server) {
-            assert!(
-                tokio::time::Instant::now() < end,
-                "timed out waiting for {what}"
-            );
+            assert!(tokio::time::Instant::now() < end, "timed out waiting for {what}");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -87,20 +73,11 @@ impl TestServer {
 pub const SEC: Duration = Duration::from_secs(1);
 
 pub fn input(seq: u64, dx: f32, dy: f32) -> ClientMessage {
-    ClientMessage::Input(Input {
-        seq,
-        dx,
-        dy,
-        action: false,
-    })
+    ClientMessage::Input(Input { seq, dx, dy, action: false })
 }
 
 pub fn find(mode: &str) -> ClientMessage {
-    ClientMessage::FindMatch {
-        mode: mode.into(),
-        skill: None,
-        region: None,
-    }
+    ClientMessage::FindMatch { mode: mode.into(), skill: None, region: None }
 }
 
 /// Receive until `match_found`; returns (lobby, player).
