@@ -88,6 +88,8 @@ pub struct Config {
     /// On SIGTERM (or an admin drain), how long running matches may go on before everyone
     /// still connected gets close 1001.
     pub drain_timeout: Duration,
+    /// Directory served at `/` on the game listener (the browser demo); `None` serves nothing.
+    pub static_dir: Option<PathBuf>,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
     pub games: GameRegistry,
 }
@@ -111,6 +113,7 @@ impl Default for Config {
             resume_grace: Duration::from_secs(15),
             drain_timeout: Duration::from_secs(300),
             games: GameRegistry::default(),
+            static_dir: Some(PathBuf::from("assets/play")),
         }
     }
 }
@@ -161,6 +164,9 @@ pub struct Cli {
     /// On SIGTERM, how long running matches may finish before everyone gets close 1001, ms.
     #[arg(long, env = "TICKWAVE_DRAIN_TIMEOUT_MS", default_value_t = 300_000)]
     pub drain_timeout_ms: u64,
+    /// Directory served at / on the game listener (the browser demo); "" serves nothing.
+    #[arg(long, env = "TICKWAVE_STATIC_DIR", default_value = "assets/play")]
+    pub static_dir: PathBuf,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
@@ -192,6 +198,7 @@ impl Cli {
             handshake_timeout: Duration::from_millis(self.handshake_timeout_ms),
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
             drain_timeout: Duration::from_millis(self.drain_timeout_ms),
+            static_dir: (!self.static_dir.as_os_str().is_empty()).then_some(self.static_dir),
             outbound_queue: self.outbound_queue.max(4),
             max_connections: self.max_connections,
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),

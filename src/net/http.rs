@@ -34,8 +34,8 @@ pub(super) async fn serve<S>(
     let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
     let svc_shared = shared.clone();
     let svc = hyper::service::service_fn(move |req| {
-        let r = route(req, info, svc_shared.clone(), guard.clone());
-        async move { Ok::<_, Infallible>(r) }
+        let (s, g) = (svc_shared.clone(), guard.clone());
+        async move { Ok::<_, Infallible>(route(req, info, s, g).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
@@ -61,7 +61,13 @@ fn text(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
-fn route(
+/// Shown at `/` when the demo's bundle has not been built.
+const DEMO_MISSING: &str = "<!doctype html><title>Tickwave</title><h1>Tickwave</h1>\
+<p>The game endpoint is <code>wss://&lt;this host&gt;/ws</code>.</p>\
+<p>The browser demo is not built here. Build it with <code>npm ci &amp;&amp; npm run build</code> \
+in <code>protocol/ts</code> (Node.js and npm needed), then reload.</p>";
+
+async fn route(
     req: Request<Incoming>,
     info: ConnInfo,
     shared: Arc<Shared>,
@@ -70,6 +76,10 @@ fn route(
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
         (_, "/ws") => upgrade(req, info, shared, guard),
+        (&Method::GET, path) => match &shared.config.static_dir {
+            Some(dir) => super::static_files::serve(dir, path, DEMO_MISSING).await,
+            None => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
+        },
         _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
     }
 }

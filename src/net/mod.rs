@@ -1,6 +1,7 @@
 //! The game listener: TCP accept, TLS, HTTP routing, WebSocket upgrade, and shutdown.
 
 mod http;
+pub mod static_files;
 
 use crate::config::Config;
 use crate::counters::Counters;
