@@ -52,6 +52,37 @@ impl Default for WsLimits {
     }
 }
 
+/// Chat limits, per player.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatLimits {
+    /// Longest chat line in Unicode scalar values; longer is refused (`chat_too_long`).
+    pub max_chars: usize,
+    /// Lines a player may send in a burst, and the sustained rate (lines per second).
+    pub burst: u32,
+    pub per_sec: f64,
+    /// Refused lines within `abuse_window` beyond which the session is closed with 1008.
+    pub abuse_limit: u32,
+    pub abuse_window: Duration,
+    /// Lines of history a joining or resuming player gets after the snapshot.
+    pub history: usize,
+    /// Lines waiting for one slow reader before its oldest are dropped.
+    pub backlog: usize,
+}
+
+impl Default for ChatLimits {
+    fn default() -> Self {
+        ChatLimits {
+            max_chars: 280,
+            burst: 5,
+            per_sec: 1.0,
+            abuse_limit: 20,
+            abuse_window: Duration::from_secs(10),
+            history: 20,
+            backlog: 32,
+        }
+    }
+}
+
 /// The whole server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -90,6 +121,14 @@ pub struct Config {
     pub drain_timeout: Duration,
     /// Directory served at `/` on the game listener (the browser demo); `None` serves nothing.
     pub static_dir: Option<PathBuf>,
+    pub chat: ChatLimits,
+    /// Admin listener (HTTPS with the game listener's certificate); `None` disables it.
+    pub admin_listen: Option<SocketAddr>,
+    /// Operator (read and act) and viewer (read) bearer tokens; generated when unset.
+    pub admin_token: Option<String>,
+    pub viewer_token: Option<String>,
+    /// The dashboard's files, served by the admin listener at `/`.
+    pub admin_static_dir: Option<PathBuf>,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
     pub games: GameRegistry,
 }
@@ -114,6 +153,11 @@ impl Default for Config {
             drain_timeout: Duration::from_secs(300),
             games: GameRegistry::default(),
             static_dir: Some(PathBuf::from("assets/play")),
+            chat: ChatLimits::default(),
+            admin_listen: Some("127.0.0.1:9433".parse().expect("valid literal")),
+            admin_token: None,
+            viewer_token: None,
+            admin_static_dir: Some(PathBuf::from("assets/admin")),
         }
     }
 }
@@ -167,6 +211,21 @@ pub struct Cli {
     /// Directory served at / on the game listener (the browser demo); "" serves nothing.
     #[arg(long, env = "TICKWAVE_STATIC_DIR", default_value = "assets/play")]
     pub static_dir: PathBuf,
+    /// Admin listener address (HTTPS); "off" disables the admin API and dashboard.
+    #[arg(long, env = "TICKWAVE_ADMIN_LISTEN", default_value = "127.0.0.1:9433")]
+    pub admin_listen: String,
+    /// Operator bearer token (read and act). Generated and printed once when unset.
+    #[arg(long, env = "TICKWAVE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Viewer bearer token (read only). Generated and printed once when unset.
+    #[arg(long, env = "TICKWAVE_VIEWER_TOKEN", hide_env_values = true)]
+    pub viewer_token: Option<String>,
+    /// Longest chat line, in Unicode scalar values.
+    #[arg(long, env = "TICKWAVE_CHAT_MAX_CHARS", default_value_t = 280)]
+    pub chat_max_chars: usize,
+    /// Chat lines per second per player (sustained; a burst of 5 is allowed).
+    #[arg(long, env = "TICKWAVE_CHAT_PER_SEC", default_value_t = 1.0)]
+    pub chat_per_sec: f64,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
@@ -199,6 +258,19 @@ impl Cli {
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
             drain_timeout: Duration::from_millis(self.drain_timeout_ms),
             static_dir: (!self.static_dir.as_os_str().is_empty()).then_some(self.static_dir),
+            chat: ChatLimits {
+                max_chars: self.chat_max_chars,
+                per_sec: self.chat_per_sec,
+                ..d.chat
+            },
+            admin_listen: match self.admin_listen.as_str() {
+                "off" | "" => None,
+                a => Some(a.parse().map_err(|e| {
+                    crate::StartError::Config(format!("--admin-listen {a:?}: {e}"))
+                })?),
+            },
+            admin_token: self.admin_token.filter(|t| !t.is_empty()),
+            viewer_token: self.viewer_token.filter(|t| !t.is_empty()),
             outbound_queue: self.outbound_queue.max(4),
             max_connections: self.max_connections,
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),

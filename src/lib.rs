@@ -18,11 +18,13 @@
 //! Key types: [`Server`] (start, address, shutdown), [`Config`], [`game::Game`] (what a studio
 //! implements), [`matchmaker::ModeConfig`] (per-mode settings).
 
+pub mod admin;
 pub mod config;
 pub mod counters;
 pub mod game;
 pub mod lobby;
 pub mod matchmaker;
+pub mod metrics;
 pub mod net;
 pub mod session;
 pub mod tls;

@@ -15,7 +15,7 @@ use tickwave_protocol::close;
 async fn binary_serves_wss_and_exits_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tickwave"))
-        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("RUST_LOG", "info")
         .env("NO_COLOR", "1")

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 cargo build -q --bin tickwave
 tmp=$(mktemp -d)
 log="$tmp/server.log"
-NO_COLOR=1 ./target/debug/tickwave --listen 127.0.0.1:0 --data-dir "$tmp/data" >"$log" 2>&1 &
+NO_COLOR=1 ./target/debug/tickwave --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 --data-dir "$tmp/data" >"$log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 url=""

@@ -50,8 +50,16 @@ fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], known: &[&str]) -> Result<T, 
     }
 }
 
-const CLIENT_TYPES: &[&str] =
-    &["hello", "find_match", "cancel_match", "create_private", "join_private", "input", "leave"];
+const CLIENT_TYPES: &[&str] = &[
+    "hello",
+    "find_match",
+    "cancel_match",
+    "create_private",
+    "join_private",
+    "input",
+    "leave",
+    "chat",
+];
 
 const SERVER_TYPES: &[&str] = &[
     "welcome",
@@ -66,6 +74,8 @@ const SERVER_TYPES: &[&str] = &[
     "delta",
     "results",
     "lobby_closed",
+    "chat",
+    "notice",
 ];
 
 /// Decode one client message (server side).

@@ -78,6 +78,18 @@ pub enum ErrorCode {
     SessionReplaced,
     /// `server_draining`: the server is draining and takes no new matches; try another server.
     ServerDraining,
+    /// `kicked` (fatal, 1008): an operator removed this session; the message says why.
+    Kicked,
+    /// `chat_too_long`: a chat line over the length limit (it is refused, not truncated).
+    ChatTooLong,
+    /// `chat_rate_limited`: chat lines faster than the allowed rate; this one was dropped.
+    ChatRateLimited,
+    /// `chat_invalid`: an empty chat line, or one with control characters.
+    ChatInvalid,
+    /// `rate_limited`: too many messages of one kind; this one was dropped.
+    RateLimited,
+    /// `abuse` (fatal, 1008): sustained flooding after rate-limit warnings.
+    Abuse,
 }
 
 impl ErrorCode {
@@ -90,10 +102,11 @@ impl ErrorCode {
             UnknownType | TextFrame => Some(close::UNSUPPORTED_DATA),
             TooLarge => Some(close::MESSAGE_TOO_BIG),
             HeartbeatTimeout | ResumeInvalid | ResumeForeign | ResumeExpired | ResumeUsed
-            | SessionReplaced => Some(close::POLICY_VIOLATION),
+            | SessionReplaced | Kicked | Abuse => Some(close::POLICY_VIOLATION),
             ServerShuttingDown => Some(close::GOING_AWAY),
             UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
-            | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining => None,
+            | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining
+            | ChatTooLong | ChatRateLimited | ChatInvalid | RateLimited => None,
         }
     }
 
@@ -126,6 +139,12 @@ impl ErrorCode {
             ResumeUsed => "resume_used",
             SessionReplaced => "session_replaced",
             ServerDraining => "server_draining",
+            Kicked => "kicked",
+            ChatTooLong => "chat_too_long",
+            ChatRateLimited => "chat_rate_limited",
+            ChatInvalid => "chat_invalid",
+            RateLimited => "rate_limited",
+            Abuse => "abuse",
         }
     }
 }
@@ -155,6 +174,12 @@ mod tests {
             ErrorCode::ResumeUsed,
             ErrorCode::SessionReplaced,
             ErrorCode::ServerDraining,
+            ErrorCode::Kicked,
+            ErrorCode::ChatTooLong,
+            ErrorCode::ChatRateLimited,
+            ErrorCode::ChatInvalid,
+            ErrorCode::RateLimited,
+            ErrorCode::Abuse,
         ] {
             let bytes = rmp_serde::to_vec(&code).unwrap();
             let s: String = rmp_serde::from_slice(&bytes).unwrap();

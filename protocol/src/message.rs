@@ -31,6 +31,8 @@ pub enum ClientMessage {
     Input(Input),
     /// Leave the current lobby (the session stays open and may find another match).
     Leave {},
+    /// A chat line to everyone in the player's lobby.
+    Chat { text: String },
 }
 
 /// `hello`: the versioned handshake.
@@ -104,6 +106,20 @@ pub enum ServerMessage {
     LobbyClosed {
         lobby: u64,
         reason: String,
+    },
+    /// A chat line in the lobby (also echoed to its sender), in the order the lobby got them.
+    Chat {
+        from: u32,
+        name: String,
+        text: String,
+        /// The lobby's tick when the line was received.
+        tick: u64,
+    },
+    /// A message from the operators to every connected player.
+    Notice {
+        /// `info`, `warning` or `critical`.
+        severity: String,
+        text: String,
     },
 }
 

@@ -209,6 +209,16 @@ impl Game for Arena {
     fn scores(&self) -> Vec<(u32, i64)> {
         self.players.iter().map(|(id, p)| (*id, p.score)).collect()
     }
+
+    fn summary(&self) -> serde_json::Value {
+        serde_json::json!({
+            "players": self.players.len(),
+            "pickups": self.pickups.len(),
+            "respawning": self.respawns.len(),
+            "top_score": self.players.values().map(|p| p.score).max(),
+            "arena_units": SIZE / SCALE,
+        })
+    }
 }
 
 #[cfg(test)]

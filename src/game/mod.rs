@@ -10,6 +10,7 @@ mod rng;
 
 pub use rng::SplitMix64;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tickwave_protocol::{EntityKindSchema, Input, WorldView};
@@ -46,6 +47,15 @@ pub trait Game: Send + 'static {
     fn view(&self, out: &mut WorldView);
     /// Scores for `results`, any order.
     fn scores(&self) -> Vec<(u32, i64)>;
+    /// Filter or rewrite a chat line (a word filter, say) before the lobby delivers it;
+    /// `None` drops it. Lines reaching here are already length-, character- and rate-checked.
+    fn filter_chat<'a>(&mut self, _player: u32, text: &'a str) -> Option<Cow<'a, str>> {
+        Some(Cow::Borrowed(text))
+    }
+    /// A short summary for operators (admin API, dashboard): anything JSON.
+    fn summary(&self) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 /// Makes a game for a new lobby.

@@ -7,6 +7,7 @@
 use crate::session::SessionLink;
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::time::Instant;
 use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -21,7 +22,8 @@ const RESYNC_ROOM: usize = 4;
 
 pub(crate) struct Member {
     pub(crate) link: SessionLink,
-    pub(crate) pending: VecDeque<Input>,
+    /// Inputs for the next tick, with their arrival time (for the input-lag figure).
+    pub(crate) pending: VecDeque<(Input, Instant)>,
     /// Highest input sequence number applied (0: none yet).
     pub(crate) last_applied: u64,
     /// Highest sequence number accepted into `pending`, to drop duplicates early.
@@ -37,6 +39,14 @@ pub(crate) struct Member {
     pub(crate) connected: bool,
     /// While disconnected: the tick at which the held seat is given up.
     pub(crate) held_until: Option<u64>,
+    /// Smoothed arrival-to-apply time of inputs, ms (EWMA, gain 1/8).
+    pub(crate) input_lag_ms: f64,
+    pub(crate) bytes_sent: u64,
+    pub(crate) messages_sent: u64,
+    pub(crate) joined: Instant,
+    /// Chat lines waiting for queue room (see `lobby/chat.rs`).
+    pub(crate) chat_backlog: VecDeque<Bytes>,
+    pub(crate) chat_dropped: u64,
 }
 
 impl Member {
@@ -52,6 +62,12 @@ impl Member {
             inputs_dropped: 0,
             connected: true,
             held_until: None,
+            input_lag_ms: 0.0,
+            bytes_sent: 0,
+            messages_sent: 0,
+            joined: Instant::now(),
+            chat_backlog: VecDeque::new(),
+            chat_dropped: 0,
         }
     }
 
@@ -65,7 +81,17 @@ impl Member {
             self.pending.pop_front();
             self.inputs_dropped += 1;
         }
-        self.pending.push_back(input);
+        self.pending.push_back((input, Instant::now()));
+    }
+
+    /// Queue a message; counts what was sent. False when the queue is full or closed.
+    pub(crate) fn send(&mut self, bytes: &Bytes) -> bool {
+        let ok = self.link.try_send(bytes.clone());
+        if ok {
+            self.bytes_sent += bytes.len() as u64;
+            self.messages_sent += 1;
+        }
+        ok
     }
 }
 
@@ -117,7 +143,11 @@ impl Fanout {
 /// Send this tick's delta to an up-to-date member.
 pub(crate) fn send_delta(m: &mut Member, delta: &Bytes) -> Sent {
     match m.link.out.try_send(Outbound::Frame(delta.clone())) {
-        Ok(()) => Sent::Ok,
+        Ok(()) => {
+            m.bytes_sent += delta.len() as u64;
+            m.messages_sent += 1;
+            Sent::Ok
+        }
         Err(TrySendError::Full(_)) => {
             m.needs_resync = true;
             m.resyncs += 1;
@@ -142,12 +172,15 @@ pub(crate) fn send_resync(
         return Sent::Skipped;
     }
     for b in prelude {
-        if m.link.out.try_send(Outbound::Frame(b.clone())).is_err() {
+        if !m.send(b) {
             return Sent::Skipped;
         }
     }
-    match m.link.out.try_send(Outbound::Frame(snapshot())) {
+    let snap = snapshot();
+    match m.link.out.try_send(Outbound::Frame(snap.clone())) {
         Ok(()) => {
+            m.bytes_sent += snap.len() as u64;
+            m.messages_sent += 1;
             m.needs_resync = false;
             m.fresh = false;
             Sent::Ok

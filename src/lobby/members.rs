@@ -43,7 +43,10 @@ impl Lobby {
         self.members.push(Member::new(link));
         let link = &self.members.last().expect("just pushed").link;
         send_to(link, &self.match_found(link));
-        tracing::debug!(player = link.player, "player seated");
+        let player = link.player;
+        tracing::debug!(player, "player seated");
+        self.send_history(player);
+        self.publish_status();
     }
 
     /// Take a player out of the lobby; tells the others. Returns the member for a last word.
@@ -54,6 +57,7 @@ impl Lobby {
         self.seats.unreserve();
         let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
         tracing::debug!(player, "player left");
+        self.publish_status();
         if self.members.is_empty() {
             self.done = true;
         } else {
@@ -135,6 +139,8 @@ impl Lobby {
             }
         }
         tracing::info!(player, caught_up = !self.members[i].needs_resync, "player resumed");
+        self.send_history(player);
+        self.members[i].flush_chat();
         self.broadcast_roster(&[], &[]);
         debug_assert!(self.recent.len() <= RECENT_TICKS);
     }
@@ -168,7 +174,7 @@ impl Lobby {
     /// Send to every connected member; one that cannot take it gets a full resync later.
     pub(super) fn broadcast(&mut self, bytes: &Bytes) {
         for m in self.members.iter_mut().filter(|m| m.connected) {
-            if !m.link.try_send(bytes.clone()) {
+            if !m.send(bytes) {
                 m.needs_resync = true;
                 m.fresh = false;
             }

@@ -11,24 +11,29 @@
 //! Game code runs under `catch_unwind`: a panic ends this lobby only (its players get
 //! `lobby_failed` and go back to idle), never the process or another lobby.
 
+mod chat;
 pub mod clock;
 mod fanout;
 mod members;
+pub mod status;
 mod tick;
 
+use crate::config::ChatLimits;
 use crate::counters::{Counters, LiveLobby};
 use crate::game::Game;
 use crate::matchmaker::{MmRequest, ModeConfig, Ticket};
 use crate::session::{SessionEvent, SessionLink, send_error, send_to};
+use bytes::Bytes;
 use clock::TickClock;
 use fanout::{Fanout, Member};
+use status::{Directory, LobbyEntry, LobbyStatus, MemberStatus, SpectatorFrame};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tickwave_protocol::{ErrorCode, Input, ServerMessage, WorldView};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -77,6 +82,15 @@ pub(crate) enum LobbyMsg {
     },
     /// The server is draining: close unless the match is running.
     Drain,
+    /// An operator closes the lobby.
+    Close {
+        reason: String,
+    },
+    /// A chat line, already checked by the session (length, characters, rate).
+    Chat {
+        player: u32,
+        text: String,
+    },
 }
 
 /// Seat accounting shared with the matchmaker without messages: the matchmaker reserves a
@@ -120,6 +134,8 @@ pub(crate) struct LobbyInit {
     pub(crate) mailbox: usize,
     pub(crate) shutdown: CancellationToken,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) chat: ChatLimits,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,7 +174,47 @@ struct Lobby {
     done: bool,
     overruns: u64,
     skipped_ticks: u64,
+    created: Instant,
+    /// Tick durations in microseconds, for the admin view (p50/p99).
+    tick_us: hdrhistogram::Histogram<u64>,
+    status_tx: watch::Sender<Arc<LobbyStatus>>,
+    spectate: Arc<watch::Sender<SpectatorFrame>>,
+    metrics: LobbyMetrics,
+    chat: ChatLimits,
+    /// The last `chat.history` lines, encoded.
+    chat_history: VecDeque<Bytes>,
 }
+
+/// Metric handles resolved once per lobby, so the tick does no registry lookups.
+struct LobbyMetrics {
+    tick: metrics::Histogram,
+    overruns: metrics::Counter,
+    skipped: metrics::Counter,
+    state_bytes: metrics::Counter,
+    state_messages: metrics::Counter,
+    resyncs: metrics::Counter,
+    inputs: metrics::Counter,
+}
+
+impl LobbyMetrics {
+    fn new() -> Self {
+        use crate::metrics as m;
+        LobbyMetrics {
+            tick: metrics::histogram!(m::TICK_DURATION),
+            overruns: metrics::counter!(m::TICK_OVERRUNS),
+            skipped: metrics::counter!(m::TICKS_SKIPPED),
+            state_bytes: metrics::counter!(m::STATE_BYTES),
+            state_messages: metrics::counter!(m::STATE_MESSAGES),
+            resyncs: metrics::counter!(m::RESYNCS),
+            inputs: metrics::counter!(m::INPUT_MESSAGES),
+        }
+    }
+}
+
+/// Status is published every this many ticks (and on lifecycle changes).
+const STATUS_EVERY: u64 = 8;
+/// Spectator frames are published every this many ticks while someone watches.
+const SPECTATE_EVERY: u64 = 3;
 
 /// Start a lobby task with its first members.
 pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
@@ -173,6 +229,35 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         closed: AtomicBool::new(false),
     });
     let live = LiveLobby::new(init.counters.clone());
+    let created = Instant::now();
+    let (status_tx, status_rx) = watch::channel(Arc::new(LobbyStatus {
+        id,
+        mode: init.mode.name.clone(),
+        game: init.game.name().into(),
+        state: "waiting",
+        players: 0,
+        connected: 0,
+        max_players: init.mode.max_players,
+        private: init.code.is_some(),
+        tick: 0,
+        tick_hz: init.mode.tick_hz,
+        tick_p50_us: 0,
+        tick_p99_us: 0,
+        tick_max_us: 0,
+        overruns: 0,
+        skipped_ticks: 0,
+        last_delta_bytes: 0,
+        last_snapshot_bytes: 0,
+        members: Vec::new(),
+        summary: serde_json::Value::Null,
+        created,
+    }));
+    let spectate = Arc::new(watch::channel(SpectatorFrame::from("{}")).0);
+    init.directory.insert(
+        id,
+        LobbyEntry { status: status_rx, tx: handle.tx.clone(), spectate: spectate.clone() },
+    );
+    let directory = init.directory.clone();
     let mut lobby = Lobby {
         handle: handle.clone(),
         mode: init.mode,
@@ -189,6 +274,14 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         done: false,
         overruns: 0,
         skipped_ticks: 0,
+        created,
+        tick_us: hdrhistogram::Histogram::new_with_bounds(1, 60_000_000, 2)
+            .expect("static histogram bounds"),
+        status_tx,
+        spectate,
+        metrics: LobbyMetrics::new(),
+        chat: init.chat,
+        chat_history: VecDeque::new(),
     };
     let span = tracing::info_span!("lobby", id);
     let shutdown = init.shutdown;
@@ -204,6 +297,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
                 l.broadcast_roster(&all, &[]);
             });
             lobby.run(rx, shutdown).await;
+            directory.remove(id);
         }
         .instrument(span),
     );
@@ -223,14 +317,23 @@ impl Lobby {
                 _ = tokio::time::sleep_until(deadline) => {
                     let plan = clock.due(epoch.elapsed());
                     self.skipped_ticks += plan.skipped;
+                    self.metrics.skipped.increment(plan.skipped);
                     for _ in 0..plan.run {
+                        let t0 = Instant::now();
                         self.guarded(Lobby::tick);
+                        let took = t0.elapsed();
+                        self.metrics.tick.record(took.as_secs_f64());
+                        let _ = self.tick_us.record((took.as_micros() as u64).max(1));
                         if self.done {
                             break;
                         }
                     }
                     if epoch.elapsed() > clock.next_deadline() {
                         self.overruns += 1;
+                        self.metrics.overruns.increment(1);
+                    }
+                    if self.tick % STATUS_EVERY == 0 {
+                        self.publish_status();
                     }
                 }
                 msg = rx.recv() => match msg {
@@ -240,6 +343,7 @@ impl Lobby {
             }
         }
         self.seats.closed.store(true, Ordering::Release);
+        self.publish_status();
         // Anyone still on the way into this lobby goes back to matchmaking.
         rx.close();
         while let Ok(m) = rx.try_recv() {
@@ -309,6 +413,11 @@ impl Lobby {
                 }
             }
             LobbyMsg::Rejoin { link, last_tick } => self.rejoin(link, last_tick),
+            LobbyMsg::Chat { player, text } => self.on_chat(player, text),
+            LobbyMsg::Close { reason } => {
+                tracing::info!(%reason, "closed by an operator");
+                self.close_all(None, &reason);
+            }
             LobbyMsg::Drain => {
                 self.seats.accepting.store(false, Ordering::Release);
                 if !matches!(self.phase, Phase::Running { .. }) {
@@ -316,6 +425,54 @@ impl Lobby {
                 }
             }
         }
+    }
+
+    /// Publish the admin view of this lobby (cheap: a few hundred bytes per member).
+    fn publish_status(&mut self) {
+        let now = Instant::now();
+        let members = self
+            .members
+            .iter()
+            .map(|m| MemberStatus {
+                player: m.link.player,
+                name: m.link.name.to_string(),
+                session: m.link.session,
+                connected: m.connected,
+                last_input_seq: m.last_applied,
+                input_lag_ms: m.input_lag_ms,
+                queue_depth: m.link.out.max_capacity() - m.link.out.capacity(),
+                bytes_sent: m.bytes_sent,
+                messages_sent: m.messages_sent,
+                resyncs: m.resyncs,
+                inputs_dropped: m.inputs_dropped,
+                in_lobby_ms: now.duration_since(m.joined).as_millis() as u64,
+            })
+            .collect::<Vec<_>>();
+        let summary = std::panic::catch_unwind(AssertUnwindSafe(|| self.game.summary()))
+            .unwrap_or(serde_json::Value::Null);
+        let status = LobbyStatus {
+            id: self.handle.id,
+            mode: self.mode.name.clone(),
+            game: self.game.name().into(),
+            state: if self.done { "finished" } else { self.phase.name() },
+            players: members.len() as u32,
+            connected: members.iter().filter(|m| m.connected).count() as u32,
+            max_players: self.mode.max_players,
+            private: self.code.is_some(),
+            tick: self.tick,
+            tick_hz: self.mode.tick_hz,
+            tick_p50_us: self.tick_us.value_at_quantile(0.5),
+            tick_p99_us: self.tick_us.value_at_quantile(0.99),
+            tick_max_us: self.tick_us.max(),
+            overruns: self.overruns,
+            skipped_ticks: self.skipped_ticks,
+            last_delta_bytes: self.fan.last_delta_len,
+            last_snapshot_bytes: self.fan.last_snapshot_len,
+            members,
+            summary,
+            created: self.created,
+        };
+        self.status_tx.send_replace(Arc::new(status));
     }
 
     fn member(&self, player: u32) -> Option<&Member> {

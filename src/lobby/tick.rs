@@ -19,6 +19,7 @@ impl Lobby {
         self.seats.accepting.store(accepting, Ordering::Release);
         let b = self.lobby_state_bytes();
         self.broadcast(&b);
+        self.publish_status();
     }
 
     fn advance_phase(&mut self) {
@@ -77,6 +78,39 @@ impl Lobby {
         self.done = true;
     }
 
+    /// The current view as JSON with named fields, serialized once for every spectator.
+    fn publish_spectator_frame(&mut self) {
+        let schema = self.game.schema();
+        let entities: Vec<serde_json::Value> = self
+            .fan
+            .cur
+            .entities()
+            .iter()
+            .map(|e| {
+                let s = schema.get(e.kind as usize);
+                let mut fields = serde_json::Map::new();
+                for (i, v) in e.fields().iter().enumerate() {
+                    let name =
+                        s.and_then(|s| s.fields.get(i)).cloned().unwrap_or_else(|| i.to_string());
+                    fields.insert(name, (*v).into());
+                }
+                serde_json::json!({
+                    "id": e.id,
+                    "kind": s.map(|s| s.kind.as_str()).unwrap_or("?"),
+                    "fields": fields,
+                })
+            })
+            .collect();
+        let frame = serde_json::json!({
+            "lobby": self.handle.id,
+            "tick": self.tick,
+            "state": self.phase.name(),
+            "game": self.game.name(),
+            "entities": entities,
+        });
+        self.spectate.send_replace(frame.to_string().into());
+    }
+
     /// Keep this tick's view for catch-up deltas, recycling the oldest allocation.
     fn remember(&mut self) {
         let mut v = if self.recent.len() == RECENT_TICKS {
@@ -95,14 +129,20 @@ impl Lobby {
         if self.done {
             return;
         }
+        let now = std::time::Instant::now();
+        let mut inputs = 0;
         for m in &mut self.members {
-            for input in m.pending.drain(..) {
+            for (input, arrived) in m.pending.drain(..) {
                 if input.seq > m.last_applied {
                     self.game.apply_input(m.link.player, &input);
                     m.last_applied = input.seq;
+                    let lag = now.duration_since(arrived).as_secs_f64() * 1000.0;
+                    m.input_lag_ms += (lag - m.input_lag_ms) / 8.0;
+                    inputs += 1;
                 }
             }
         }
+        self.metrics.inputs.increment(inputs);
         self.advance_phase();
         if self.done {
             return;
@@ -121,10 +161,12 @@ impl Lobby {
         let mut prelude: Option<[Bytes; 2]> = None;
         let mut snapshot: Option<Bytes> = None;
         let mut gone = Vec::new();
+        let (mut deltas_sent, mut snapshots_sent, mut lagging) = (0u64, 0u64, 0u64);
         for i in 0..self.members.len() {
             if !self.members[i].connected {
                 continue;
             }
+            let resync = self.members[i].needs_resync;
             let sent = if self.members[i].needs_resync {
                 let pre = prelude
                     .get_or_insert_with(|| [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]);
@@ -134,9 +176,25 @@ impl Lobby {
             } else {
                 fanout::send_delta(&mut self.members[i], &delta)
             };
-            if let Sent::Closed = sent {
-                gone.push(self.members[i].link.player);
+            match sent {
+                Sent::Closed => gone.push(self.members[i].link.player),
+                Sent::Ok if resync => snapshots_sent += 1,
+                Sent::Ok => deltas_sent += 1,
+                Sent::Lagging => lagging += 1,
+                Sent::Skipped => {}
             }
+        }
+        for m in &mut self.members {
+            m.flush_chat();
+        }
+        let snapshot_len = snapshot.as_ref().map_or(0, |b| b.len() as u64);
+        self.metrics.state_messages.increment(deltas_sent + snapshots_sent);
+        self.metrics
+            .state_bytes
+            .increment(deltas_sent * delta.len() as u64 + snapshots_sent * snapshot_len);
+        self.metrics.resyncs.increment(lagging);
+        if tick % super::SPECTATE_EVERY == 0 && self.spectate.receiver_count() > 0 {
+            self.publish_spectator_frame();
         }
         self.remember();
         self.fan.rotate();

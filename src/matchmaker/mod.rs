@@ -6,11 +6,15 @@
 
 mod mode;
 pub mod policy;
+pub mod status;
 
 pub use mode::ModeConfig;
+use status::{MatchmakingStatus, ModeQueue, WaitStats};
 
+use crate::config::ChatLimits;
 use crate::counters::Counters;
 use crate::game::{GameRegistry, GameSettings, SplitMix64};
+use crate::lobby::status::Directory;
 use crate::lobby::{self, LobbyHandle, LobbyMsg, LobbySeats};
 use crate::session::{SessionEvent, SessionLink, send_error, send_to};
 use policy::{OpenSeats, Params, Placement, Waiting};
@@ -18,7 +22,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tickwave_protocol::{ErrorCode, ServerMessage};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How often the matching cycle runs.
@@ -75,6 +79,7 @@ pub(crate) enum MmRequest {
 pub(crate) struct MatchmakerHandle {
     tx: mpsc::Sender<MmRequest>,
     modes: Arc<[String]>,
+    status: watch::Receiver<Arc<MatchmakingStatus>>,
 }
 
 impl MatchmakerHandle {
@@ -88,6 +93,11 @@ impl MatchmakerHandle {
 
     pub(crate) fn modes(&self) -> Vec<String> {
         self.modes.to_vec()
+    }
+
+    /// The latest published queue status.
+    pub(crate) fn status(&self) -> Arc<MatchmakingStatus> {
+        self.status.borrow().clone()
     }
 }
 
@@ -111,7 +121,11 @@ struct Matchmaker {
     shutdown: CancellationToken,
     rng: SplitMix64,
     counters: Arc<Counters>,
+    directory: Arc<Directory>,
+    chat: ChatLimits,
     draining: bool,
+    waits: WaitStats,
+    status: watch::Sender<Arc<MatchmakingStatus>>,
 }
 
 /// Start the matchmaker. Fails when a mode names a game that is not registered or has
@@ -122,6 +136,8 @@ pub(crate) fn spawn(
     mailbox: usize,
     shutdown: CancellationToken,
     counters: Arc<Counters>,
+    directory: Arc<Directory>,
+    chat: ChatLimits,
 ) -> Result<MatchmakerHandle, String> {
     let mut by_name = HashMap::new();
     for m in modes {
@@ -135,6 +151,7 @@ pub(crate) fn spawn(
     }
     let names: Arc<[String]> = by_name.keys().cloned().collect::<Vec<_>>().into();
     let (tx, rx) = mpsc::channel(mailbox);
+    let (status, status_rx) = watch::channel(Arc::new(MatchmakingStatus::default()));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -150,10 +167,14 @@ pub(crate) fn spawn(
         shutdown,
         rng: SplitMix64::new(seed),
         counters,
+        directory,
+        chat,
         draining: false,
+        waits: WaitStats::default(),
+        status,
     };
     tokio::spawn(mm.run());
-    Ok(MatchmakerHandle { tx, modes: names })
+    Ok(MatchmakerHandle { tx, modes: names, status: status_rx })
 }
 
 impl Matchmaker {
@@ -165,10 +186,39 @@ impl Matchmaker {
                 biased;
                 _ = self.shutdown.cancelled() => break,
                 Some(req) = self.rx.recv() => self.on_request(req),
-                _ = cycle.tick(), if !self.draining => self.match_cycle(Instant::now()),
+                _ = cycle.tick() => {
+                    if !self.draining {
+                        self.match_cycle(Instant::now());
+                    }
+                    self.publish(Instant::now());
+                }
             }
         }
         tracing::debug!("matchmaker stopped");
+    }
+
+    fn publish(&self, now: Instant) {
+        let mut names: Vec<&String> = self.modes.keys().collect();
+        names.sort();
+        let modes = names
+            .into_iter()
+            .map(|m| {
+                let q = self.queues.get(m);
+                let mut mq = ModeQueue {
+                    mode: m.clone(),
+                    waiting: q.map_or(0, Vec::len),
+                    oldest_wait_ms: q
+                        .and_then(|q| {
+                            q.iter().map(|t| now.saturating_duration_since(t.since)).max()
+                        })
+                        .map_or(0, |d| d.as_millis() as u64),
+                    ..ModeQueue::default()
+                };
+                self.waits.fill(&mut mq);
+                mq
+            })
+            .collect();
+        self.status.send_replace(Arc::new(MatchmakingStatus { draining: self.draining, modes }));
     }
 
     fn on_request(&mut self, req: MmRequest) {
@@ -263,7 +313,8 @@ impl Matchmaker {
         }
     }
 
-    fn join(&self, handle: LobbyHandle, seats: &LobbySeats, t: Ticket) {
+    fn join(&mut self, handle: LobbyHandle, seats: &LobbySeats, t: Ticket) {
+        self.waits.record(&t.mode, t.since.elapsed());
         seats.reserve();
         if let Err(e) = handle.tx.try_send(LobbyMsg::Join(t)) {
             seats.unreserve();
@@ -368,6 +419,9 @@ impl Matchmaker {
             return;
         };
         let region = first.region.clone();
+        for t in &group {
+            self.waits.record(&t.mode, t.since.elapsed());
+        }
         let factory = self.games.get(&cfg.game).expect("validated at start");
         let skill = group.iter().map(|t| t.skill.unwrap_or(cfg.default_skill)).sum::<f64>()
             / group.len() as f64;
@@ -385,6 +439,8 @@ impl Matchmaker {
             mailbox: self.mailbox,
             shutdown: self.shutdown.clone(),
             counters: self.counters.clone(),
+            directory: self.directory.clone(),
+            chat: self.chat,
         });
         tracing::info!(lobby = handle.id, mode = %cfg.name, players = seats.taken(), ?code, "lobby created");
         self.lobbies.push(OpenLobby { handle, seats, mode: cfg.name.clone(), region, skill, code });

@@ -5,6 +5,7 @@ pub mod static_files;
 
 use crate::config::Config;
 use crate::counters::Counters;
+use crate::lobby::status::Directory;
 use crate::matchmaker::{self, MatchmakerHandle, MmRequest};
 use crate::session::registry::Registry;
 use crate::session::resume::{ResumeKeys, SeatHolds};
@@ -27,6 +28,8 @@ pub enum StartError {
     Tls(#[from] tls::TlsError),
     #[error("mode configuration: {0}")]
     Modes(String),
+    #[error("configuration: {0}")]
+    Config(String),
 }
 
 /// What every connection task shares.
@@ -43,6 +46,7 @@ pub(crate) struct Shared {
     pub(crate) resume_keys: ResumeKeys,
     pub(crate) holds: SeatHolds,
     pub(crate) counters: Arc<Counters>,
+    pub(crate) directory: Arc<Directory>,
     /// Set once a drain starts: no new matches, running ones finish, then shutdown.
     draining: AtomicBool,
 }
@@ -59,6 +63,7 @@ pub struct Server {
     fingerprint: Option<String>,
     shared: Arc<Shared>,
     done: JoinHandle<()>,
+    admin: Option<Arc<crate::admin::Admin>>,
 }
 
 impl Server {
@@ -74,12 +79,15 @@ impl Server {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let counters = Arc::new(Counters::default());
+        let directory = Arc::new(Directory::default());
         let matchmaker = matchmaker::spawn(
             config.modes.clone(),
             config.games.clone(),
             config.mailbox,
             shutdown.clone(),
             counters.clone(),
+            directory.clone(),
+            config.chat,
         )
         .map_err(StartError::Modes)?;
         let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
@@ -103,15 +111,41 @@ impl Server {
             resume_keys: ResumeKeys::random(),
             holds: SeatHolds::default(),
             counters,
+            directory,
             draining: AtomicBool::new(false),
         });
+        crate::metrics::handle();
+        let admin = match shared.config.admin_listen {
+            Some(addr) => {
+                let tokens = crate::admin::auth::AdminTokens::new(
+                    shared.config.admin_token.clone(),
+                    shared.config.viewer_token.clone(),
+                );
+                Some(
+                    crate::admin::start(shared.clone(), addr, tokens)
+                        .await
+                        .map_err(|source| StartError::Bind { addr, source })?,
+                )
+            }
+            None => None,
+        };
         let done = tokio::spawn(accept_loop(listener, shared.clone()));
         tokio::spawn(sweep_holds(shared.clone()));
-        Ok(Server { local_addr, fingerprint, shared, done })
+        Ok(Server { local_addr, fingerprint, shared, done, admin })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.local_addr
+    }
+
+    /// The admin listener's address, when enabled.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin.as_ref().map(|a| a.addr)
+    }
+
+    /// The admin tokens in force: (operator, viewer).
+    pub fn admin_tokens(&self) -> Option<(String, String)> {
+        self.admin.as_ref().map(|a| (a.tokens.operator.clone(), a.tokens.viewer.clone()))
     }
 
     /// SHA-256 of the certificate (hex), `None` in plain mode.
@@ -193,6 +227,15 @@ pub(crate) fn drain(shared: &Arc<Shared>) {
         return;
     }
     tracing::info!(timeout = ?shared.config.drain_timeout, "draining: no new matches; running matches finish");
+    let secs = shared.config.drain_timeout.as_secs();
+    crate::admin::broadcast_notice(
+        shared,
+        "warning",
+        &format!(
+            "This server is shutting down: running matches finish (at most {secs} s), no new matches start."
+        ),
+    );
+    tracing::info!(target: "audit", action = "drain", "drain started; notice sent to every session");
     // Retry until the matchmaker takes the request: a drain must not be lost in a full mailbox.
     let s = shared.clone();
     tokio::spawn(async move {
@@ -246,9 +289,12 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
                 }
             },
         };
+        metrics::counter!(crate::metrics::CONNECTIONS_TOTAL).increment(1);
         let open = shared.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
         if open > shared.config.max_connections {
             shared.open_connections.fetch_sub(1, Ordering::Relaxed);
+            metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "reason" => "max_connections")
+                .increment(1);
             tracing::debug!(%peer, open, "connection refused: max_connections reached");
             drop(tcp);
             continue;

@@ -2,6 +2,7 @@
 //! and what the session gives up when it ends.
 
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
+use super::ratelimit::{AbuseMeter, TokenBucket};
 use super::registry::SessionKey;
 use super::writer::Urgent;
 use super::{
@@ -25,11 +26,24 @@ pub(super) struct Session {
     place: Place,
     /// Nonce of this session's resume token: its seat hold is ours while it matches.
     nonce: u64,
+    epoch: Instant,
+    chat_bucket: TokenBucket,
+    chat_abuse: AbuseMeter,
 }
 
 impl Session {
     pub(super) fn new(shared: Arc<Shared>, key: SessionKey, link: SessionLink, nonce: u64) -> Self {
-        Session { shared, key, link, place: Place::Idle, nonce }
+        let c = shared.config.chat;
+        Session {
+            shared,
+            key,
+            link,
+            place: Place::Idle,
+            nonce,
+            epoch: Instant::now(),
+            chat_bucket: TokenBucket::new(c.burst, c.per_sec, Duration::ZERO),
+            chat_abuse: AbuseMeter::new(c.abuse_limit, c.abuse_window),
+        }
     }
 
     pub(super) async fn main_loop<St>(
@@ -98,6 +112,7 @@ impl Session {
                     Some(Ok(Message::Pong(p))) => {
                         if let Some(est) = hb.on_pong(&p, epoch.elapsed()) {
                             self.shared.registry.update(self.key, |s| s.rtt = Some(est));
+                            metrics::histogram!(crate::metrics::RTT).record(est.srtt.as_secs_f64());
                             let ms = |d: Duration| d.as_secs_f64() * 1000.0;
                             let report = RttReport { rtt_ms: ms(est.srtt), jitter_ms: ms(est.jitter), last_ms: ms(est.last) };
                             self.link.try_send(encode(&ServerMessage::Rtt(report)));
@@ -147,6 +162,10 @@ impl Session {
             }
             SessionEvent::Refused(code) => {
                 return Some(fatal(&self.link.out, code, code.to_string()));
+            }
+            SessionEvent::Kick { reason } => {
+                tracing::info!(%reason, "kicked by an operator");
+                return Some(fatal(&self.link.out, ErrorCode::Kicked, reason));
             }
             SessionEvent::Replaced(rejoin) => {
                 tracing::info!("replaced by a resumed connection");
@@ -220,6 +239,7 @@ impl Session {
                     self.ask_matchmaker(req, Place::Queued);
                 }
             }
+            ClientMessage::Chat { text } => return self.on_chat(text),
             ClientMessage::Leave {} => match &self.place {
                 Place::InLobby(l) => {
                     let msg =
@@ -231,6 +251,49 @@ impl Session {
             },
         }
         Ok(())
+    }
+
+    /// Check a chat line here (cheap, before it reaches the lobby): in a lobby, within the
+    /// length limit, no control characters, within the rate. Refusals are errors; many of
+    /// them in a short window close the session (1008).
+    fn on_chat(&mut self, text: String) -> Result<(), End> {
+        let Place::InLobby(lobby) = &self.place else {
+            self.error(ErrorCode::NotInLobby, "chat is only possible in a lobby");
+            return Ok(());
+        };
+        let limits = self.shared.config.chat;
+        let chars = text.chars().count();
+        let refusal = if chars > limits.max_chars {
+            Some((
+                ErrorCode::ChatTooLong,
+                format!("{chars} characters; the limit is {}", limits.max_chars),
+            ))
+        } else if text.trim().is_empty() || text.chars().any(char::is_control) {
+            Some((ErrorCode::ChatInvalid, "empty, or contains control characters".into()))
+        } else if !self.chat_bucket.try_take(self.epoch.elapsed()) {
+            Some((
+                ErrorCode::ChatRateLimited,
+                format!("at most {} lines per second", limits.per_sec),
+            ))
+        } else {
+            None
+        };
+        match refusal {
+            None => {
+                let msg = LobbyMsg::Chat { player: self.link.player, text };
+                if lobby.tx.try_send(msg).is_err() {
+                    self.error(ErrorCode::Overloaded, "lobby busy; chat line dropped");
+                }
+                Ok(())
+            }
+            Some((code, message)) => {
+                if self.chat_abuse.refused(self.epoch.elapsed()) {
+                    return Err(fatal(&self.link.out, ErrorCode::Abuse, "chat flooding".into()));
+                }
+                self.error(code, message);
+                Ok(())
+            }
+        }
     }
 
     /// May this session ask for a match now? Answers the client with the reason when not.

@@ -4,6 +4,7 @@
 
 mod handler;
 pub mod heartbeat;
+pub mod ratelimit;
 pub mod registry;
 pub mod resume;
 pub(crate) mod writer;
@@ -64,6 +65,8 @@ pub(crate) enum SessionEvent {
     Replaced(LobbyMsg),
     /// An actor refuses this session (e.g. a resume whose seat is gone): fatal error, close.
     Refused(ErrorCode),
+    /// An operator kicks this session; the reason goes to the client.
+    Kick { reason: String },
 }
 
 /// Capacity of the event mailbox: events are a handful per match.
@@ -92,6 +95,7 @@ fn encode(msg: &ServerMessage) -> Bytes {
 }
 
 fn error_bytes(code: ErrorCode, message: impl Into<String>) -> Bytes {
+    crate::metrics::error(code);
     encode(&ServerMessage::Error {
         code,
         message: message.into(),
@@ -152,12 +156,17 @@ where
         }
     };
     let name: Arc<str> = Arc::from(hello.name.as_str());
-    let (key, sinfo) =
-        shared.registry.register(name.clone(), info.peer, resumed.as_ref().map(|(c, _)| c.player));
+    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
+    let (key, sinfo) = shared.registry.register(
+        name.clone(),
+        info.peer,
+        resumed.as_ref().map(|(c, _)| c.player),
+        out_tx.clone(),
+        ev_tx.clone(),
+    );
     let _registered = Unregister { shared: shared.clone(), key };
     tracing::Span::current().record("session", sinfo.id);
     tracing::info!(player = sinfo.player, name = %name, resumed = resumed.is_some(), "session started");
-    let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let link = SessionLink {
         session: sinfo.id,
         player: sinfo.player,

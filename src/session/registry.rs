@@ -2,12 +2,14 @@
 //! so a stale key from a freed session can never reach a new one in the same slot.
 
 use super::heartbeat::RttEstimate;
+use super::{Outbound, SessionEvent};
 use slotmap::{SlotMap, new_key_type};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
+use tokio::sync::mpsc;
 
 new_key_type! {
     /// Internal handle of a session in the registry.
@@ -28,6 +30,9 @@ pub struct SessionInfo {
     /// `idle`, `queued` or `in_lobby`.
     pub state: &'static str,
     pub lobby: Option<u64>,
+    /// The session's outbound queue (notices) and event mailbox (kick).
+    pub(crate) out: mpsc::Sender<Outbound>,
+    pub(crate) events: mpsc::Sender<SessionEvent>,
 }
 
 #[derive(Default)]
@@ -48,11 +53,13 @@ pub struct Registry {
 impl Registry {
     /// Register a session; returns its key and assigns a public session id and, unless the
     /// session resumes an existing player, a new player id.
-    pub fn register(
+    pub(crate) fn register(
         &self,
         name: Arc<str>,
         peer: SocketAddr,
         player: Option<u32>,
+        out: mpsc::Sender<Outbound>,
+        events: mpsc::Sender<SessionEvent>,
     ) -> (SessionKey, SessionInfo) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let player = player
@@ -66,6 +73,8 @@ impl Registry {
             rtt: None,
             state: "idle",
             lobby: None,
+            out,
+            events,
         };
         let mut g = self.inner.lock().expect("registry lock");
         let key = g.slots.insert(info.clone());
@@ -91,6 +100,31 @@ impl Registry {
     pub fn get(&self, id: u64) -> Option<SessionInfo> {
         let g = self.inner.lock().expect("registry lock");
         g.by_id.get(&id).and_then(|k| g.slots.get(*k)).cloned()
+    }
+
+    /// Up to `limit` sessions, oldest first.
+    pub fn list(&self, limit: usize) -> Vec<SessionInfo> {
+        let g = self.inner.lock().expect("registry lock");
+        let mut v: Vec<SessionInfo> = g.slots.values().cloned().collect();
+        v.sort_by_key(|s| s.id);
+        v.truncate(limit);
+        v
+    }
+
+    /// Count sessions by state: (idle, queued, in_lobby).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let g = self.inner.lock().expect("registry lock");
+        g.slots.values().fold((0, 0, 0), |(i, q, l), s| match s.state {
+            "queued" => (i, q + 1, l),
+            "in_lobby" => (i, q, l + 1),
+            _ => (i + 1, q, l),
+        })
+    }
+
+    /// Queue the same bytes to every session (notices); returns how many took it.
+    pub(crate) fn broadcast(&self, bytes: &bytes::Bytes) -> usize {
+        let g = self.inner.lock().expect("registry lock");
+        g.slots.values().filter(|s| s.out.try_send(Outbound::Frame(bytes.clone())).is_ok()).count()
     }
 
     pub fn len(&self) -> usize {

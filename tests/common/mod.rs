@@ -20,6 +20,9 @@ pub fn config(dir: &std::path::Path) -> Config {
     Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         tls: TlsMode::SelfSigned { data_dir: dir.to_path_buf() },
+        admin_listen: Some("127.0.0.1:0".parse().unwrap()),
+        admin_token: Some(OPERATOR.into()),
+        viewer_token: Some(VIEWER.into()),
         ..Config::default()
     }
 }
@@ -71,6 +74,8 @@ impl TestServer {
 }
 
 pub const SEC: Duration = Duration::from_secs(1);
+pub const OPERATOR: &str = "test-operator-token";
+pub const VIEWER: &str = "test-viewer-token";
 
 pub fn input(seq: u64, dx: f32, dy: f32) -> ClientMessage {
     ClientMessage::Input(Input { seq, dx, dy, action: false })

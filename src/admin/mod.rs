@@ -1,0 +1,232 @@
+//! The admin listener: a separate HTTPS port (never the public game port), bearer-token
+//! auth with two roles, a JSON API, Prometheus `/metrics`, a spectator WebSocket, and the
+//! dashboard's static files.
+//!
+//! Reads come from what the actors publish (`watch` channels, the session registry), so an
+//! operator looking never slows a tick; actions go through the actors' mailboxes, and every
+//! action is written to the `audit` tracing target.
+
+mod api;
+pub(crate) use api::broadcast_notice;
+pub mod auth;
+mod spectate;
+
+use crate::net::Shared;
+use auth::{AdminTokens, Role};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{self, HeaderValue};
+use hyper::{Method, Request, Response, StatusCode};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+pub(crate) type Body = Full<Bytes>;
+
+/// Admin connections open at once beyond which new ones are dropped.
+const MAX_ADMIN_CONNECTIONS: usize = 256;
+/// Largest request body (actions take small JSON bodies).
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+pub(crate) struct Admin {
+    pub(crate) tokens: AdminTokens,
+    pub(crate) addr: SocketAddr,
+}
+
+/// Start the admin listener; returns its address. Tokens are printed once when generated.
+pub(crate) async fn start(
+    shared: Arc<Shared>,
+    listen: SocketAddr,
+    tokens: AdminTokens,
+) -> std::io::Result<Arc<Admin>> {
+    let listener = TcpListener::bind(listen).await?;
+    let addr = listener.local_addr()?;
+    let scheme = if shared.tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, "admin listener on {scheme}://{addr}/ (dashboard) and /admin/*, /metrics");
+    if tokens.generated {
+        // Printed once, on stdout, not into the structured log.
+        println!("admin operator token: {}", tokens.operator);
+        println!("admin viewer token:   {}", tokens.viewer);
+    }
+    let admin = Arc::new(Admin { tokens, addr });
+    tokio::spawn(accept_loop(listener, shared, admin.clone()));
+    Ok(admin)
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, admin: Arc<Admin>) {
+    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    loop {
+        let (tcp, peer) = tokio::select! {
+            _ = shared.shutdown.cancelled() => return,
+            r = listener.accept() => match r {
+                Ok(c) => c,
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        use std::sync::atomic::Ordering;
+        if open.fetch_add(1, Ordering::AcqRel) >= MAX_ADMIN_CONNECTIONS {
+            open.fetch_sub(1, Ordering::AcqRel);
+            continue;
+        }
+        let (s, a, o) = (shared.clone(), admin.clone(), open.clone());
+        tokio::spawn(
+            async move {
+                serve(tcp, peer, s, a).await;
+                o.fetch_sub(1, Ordering::AcqRel);
+            }
+            .instrument(tracing::debug_span!("admin", %peer)),
+        );
+    }
+}
+
+async fn serve(
+    tcp: tokio::net::TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    admin: Arc<Admin>,
+) {
+    let _ = tcp.set_nodelay(true);
+    let timeout = shared.config.handshake_timeout;
+    match shared.tls.clone() {
+        Some(tls) => match tokio::time::timeout(timeout, tls.acceptor.accept(tcp)).await {
+            Ok(Ok(stream)) => serve_http(TokioIo::new(stream), peer, shared, admin).await,
+            _ => tracing::debug!("admin TLS handshake failed or timed out"),
+        },
+        None => serve_http(TokioIo::new(tcp), peer, shared, admin).await,
+    }
+}
+
+async fn serve_http<I>(io: I, peer: SocketAddr, shared: Arc<Shared>, admin: Arc<Admin>)
+where
+    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| {
+        let (s, a) = (shared.clone(), admin.clone());
+        async move { Ok::<_, Infallible>(route(req, peer, s, a).await) }
+    });
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(10))
+        .max_buf_size(16 * 1024)
+        .serve_connection(io, svc)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "admin connection error");
+    }
+}
+
+pub(crate) fn json(status: StatusCode, value: &impl serde::Serialize) -> Response<Body> {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::SERVER, HeaderValue::from_static(crate::SERVER_NAME));
+    r
+}
+
+/// `{"error": code, "message": ...}` with a status: the shape of every admin error.
+pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
+    json(status, &serde_json::json!({ "error": code, "message": message }))
+}
+
+/// The bearer token of a request: the Authorization header, or (for the spectator
+/// WebSocket only, since browsers cannot set headers on it) a `token` query parameter.
+fn presented_token(req: &Request<Incoming>, allow_query: bool) -> Option<String> {
+    if let Some(v) = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        return v.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    }
+    if allow_query {
+        return req.uri().query().and_then(|q| {
+            q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_owned))
+        });
+    }
+    None
+}
+
+/// Read a small JSON body (actions); an empty body is `{}`.
+pub(crate) async fn body_json(req: Request<Incoming>) -> Result<serde_json::Value, Response<Body>> {
+    let bytes = Limited::new(req.into_body(), MAX_BODY_BYTES)
+        .collect()
+        .await
+        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "at most 16 KiB"))?
+        .to_bytes();
+    if bytes.is_empty() {
+        return Ok(serde_json::json!({}));
+    }
+    serde_json::from_slice(&bytes)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "bad_json", &e.to_string()))
+}
+
+async fn route(
+    req: Request<Incoming>,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    admin: Arc<Admin>,
+) -> Response<Body> {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    // The dashboard's files hold no data; everything they show comes from the API below.
+    if method == Method::GET && (path == "/" || path.starts_with("/ui/")) {
+        let rel = if path == "/" { "/index.html" } else { &path[3..] };
+        return match &shared.config.admin_static_dir {
+            Some(dir) => {
+                crate::net::static_files::serve(dir, rel, "dashboard files not found\n").await
+            }
+            None => error(StatusCode::NOT_FOUND, "not_found", "no dashboard configured"),
+        };
+    }
+    let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let is_watch = matches!(segs.as_slice(), ["admin", "lobbies", _, "watch"]);
+    let Some(role) = presented_token(&req, is_watch).and_then(|t| admin.tokens.role(&t)) else {
+        return error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or wrong bearer token");
+    };
+    let ctx = api::Ctx { shared: &shared, role, peer };
+    let need_operator = method == Method::POST;
+    if need_operator && role < Role::Operator {
+        tracing::info!(target: "audit", role = role.as_str(), %peer, %path, "forbidden action refused");
+        return error(StatusCode::FORBIDDEN, "forbidden", "this token may only read");
+    }
+    let id = |s: &str| s.parse::<u64>().ok();
+    match (&method, segs.as_slice()) {
+        (&Method::GET, ["metrics"]) => api::metrics(&ctx),
+        (&Method::GET, ["admin", "whoami"]) => {
+            json(StatusCode::OK, &serde_json::json!({ "role": role.as_str() }))
+        }
+        (&Method::GET, ["admin", "lobbies"]) => api::lobbies(&ctx, req.uri().query()),
+        (&Method::GET, ["admin", "lobbies", i]) => api::lobby(&ctx, id(i)),
+        (&Method::GET, ["admin", "lobbies", i, "watch"]) => spectate::watch(req, &shared, id(i)),
+        (&Method::POST, ["admin", "lobbies", i, "close"]) => {
+            let i = id(i);
+            match body_json(req).await {
+                Ok(b) => api::close_lobby(&ctx, i, &b),
+                Err(r) => r,
+            }
+        }
+        (&Method::GET, ["admin", "sessions"]) => api::sessions(&ctx, req.uri().query()),
+        (&Method::GET, ["admin", "sessions", i]) => api::session(&ctx, id(i)),
+        (&Method::POST, ["admin", "sessions", i, "kick"]) => {
+            let i = id(i);
+            match body_json(req).await {
+                Ok(b) => api::kick(&ctx, i, &b),
+                Err(r) => r,
+            }
+        }
+        (&Method::GET, ["admin", "matchmaking"]) => api::matchmaking(&ctx),
+        (&Method::POST, ["admin", "drain"]) => api::drain(&ctx),
+        (&Method::POST, ["admin", "notice"]) => match body_json(req).await {
+            Ok(b) => api::notice(&ctx, &b),
+            Err(r) => r,
+        },
+        _ => error(StatusCode::NOT_FOUND, "not_found", "no such admin route"),
+    }
+}

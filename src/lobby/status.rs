@@ -1,0 +1,118 @@
+//! What a lobby publishes for operators: a status snapshot a few times a second and, while
+//! someone watches, a spectator frame. Both go through `watch` channels, so reading them
+//! never touches the lobby task or its tick.
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+use tokio::sync::{mpsc, watch};
+
+use super::LobbyMsg;
+
+/// One member of a lobby, as the admin API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberStatus {
+    pub player: u32,
+    pub name: String,
+    pub session: u64,
+    pub connected: bool,
+    /// Last input sequence number applied.
+    pub last_input_seq: u64,
+    /// Smoothed time from an input's arrival at the lobby to its application, ms.
+    pub input_lag_ms: f64,
+    /// Messages waiting in the member's outbound queue.
+    pub queue_depth: usize,
+    pub bytes_sent: u64,
+    pub messages_sent: u64,
+    pub resyncs: u64,
+    pub inputs_dropped: u64,
+    /// Time in this lobby, ms.
+    pub in_lobby_ms: u64,
+}
+
+/// A lobby's state for the admin API.
+#[derive(Debug, Clone, Serialize)]
+pub struct LobbyStatus {
+    pub id: u64,
+    pub mode: String,
+    pub game: String,
+    /// `waiting`, `starting`, `running` or `finished`.
+    pub state: &'static str,
+    pub players: u32,
+    pub connected: u32,
+    pub max_players: u32,
+    pub private: bool,
+    pub tick: u64,
+    pub tick_hz: u32,
+    pub tick_p50_us: u64,
+    pub tick_p99_us: u64,
+    pub tick_max_us: u64,
+    pub overruns: u64,
+    pub skipped_ticks: u64,
+    /// Bytes of the last delta and snapshot encoded.
+    pub last_delta_bytes: usize,
+    pub last_snapshot_bytes: usize,
+    pub members: Vec<MemberStatus>,
+    /// The game's own summary (scores, entity counts, ...).
+    pub summary: serde_json::Value,
+    #[serde(skip)]
+    pub created: Instant,
+}
+
+/// A spectator frame: the visible state as JSON, serialized once for every watcher.
+pub type SpectatorFrame = Arc<str>;
+
+/// What the directory keeps per lobby.
+pub(crate) struct LobbyEntry {
+    pub(crate) status: watch::Receiver<Arc<LobbyStatus>>,
+    pub(crate) tx: mpsc::Sender<LobbyMsg>,
+    pub(crate) spectate: Arc<watch::Sender<SpectatorFrame>>,
+}
+
+/// Every live lobby, by id. The lock guards only map operations.
+#[derive(Default)]
+pub struct Directory {
+    map: Mutex<BTreeMap<u64, LobbyEntry>>,
+}
+
+impl Directory {
+    pub(crate) fn insert(&self, id: u64, entry: LobbyEntry) {
+        self.map.lock().expect("directory lock").insert(id, entry);
+    }
+
+    pub(crate) fn remove(&self, id: u64) {
+        self.map.lock().expect("directory lock").remove(&id);
+    }
+
+    /// The latest status of every lobby.
+    pub fn statuses(&self) -> Vec<Arc<LobbyStatus>> {
+        self.map
+            .lock()
+            .expect("directory lock")
+            .values()
+            .map(|e| e.status.borrow().clone())
+            .collect()
+    }
+
+    pub fn status(&self, id: u64) -> Option<Arc<LobbyStatus>> {
+        self.map.lock().expect("directory lock").get(&id).map(|e| e.status.borrow().clone())
+    }
+
+    pub(crate) fn sender(&self, id: u64) -> Option<mpsc::Sender<LobbyMsg>> {
+        self.map.lock().expect("directory lock").get(&id).map(|e| e.tx.clone())
+    }
+
+    /// Watch a lobby's spectator frames.
+    pub fn spectate(&self, id: u64) -> Option<watch::Receiver<SpectatorFrame>> {
+        self.map.lock().expect("directory lock").get(&id).map(|e| e.spectate.subscribe())
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.lock().expect("directory lock").len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,82 @@
+//! Prometheus metrics through the `metrics` facade. The recorder is process-wide (installed
+//! once, shared by every server in the process, e.g. in tests); `/metrics` on the admin
+//! listener renders it. Gauges that describe current state (sessions, lobbies, queues) are
+//! set from the live tables right before each render, so they can never drift.
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use std::sync::OnceLock;
+
+pub const CONNECTIONS_TOTAL: &str = "tickwave_connections_total";
+pub const CONNECTIONS_OPEN: &str = "tickwave_connections_open";
+pub const CONNECTIONS_REFUSED: &str = "tickwave_connections_refused_total";
+pub const SESSIONS: &str = "tickwave_sessions";
+pub const LOBBIES: &str = "tickwave_lobbies";
+pub const QUEUE_WAITING: &str = "tickwave_matchmaking_waiting";
+pub const QUEUE_WAIT: &str = "tickwave_matchmaking_wait_seconds";
+pub const TICK_DURATION: &str = "tickwave_tick_duration_seconds";
+pub const TICK_OVERRUNS: &str = "tickwave_tick_overruns_total";
+pub const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
+pub const STATE_BYTES: &str = "tickwave_state_bytes_total";
+pub const STATE_MESSAGES: &str = "tickwave_state_messages_total";
+pub const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
+pub const RTT: &str = "tickwave_rtt_seconds";
+pub const ERRORS: &str = "tickwave_errors_total";
+pub const RESYNCS: &str = "tickwave_resyncs_total";
+pub const LOBBY_PANICS: &str = "tickwave_lobby_panics_total";
+pub const CHAT_MESSAGES: &str = "tickwave_chat_messages_total";
+pub const CHAT_DROPPED: &str = "tickwave_chat_dropped_total";
+pub const NOTICES: &str = "tickwave_notices_total";
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Install the recorder (once per process) and return the handle that renders it.
+pub fn handle() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let secs = [
+            0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+            2.5, 5.0, 10.0, 30.0, 60.0,
+        ];
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &secs)
+            .expect("static buckets are valid")
+            .build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed by an embedding application; then our
+        // handle renders only what we describe, which is still correct output.
+        let _ = metrics::set_global_recorder(recorder);
+        describe();
+        handle
+    })
+}
+
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram};
+    describe_counter!(CONNECTIONS_TOTAL, "TCP connections accepted on the game listener");
+    describe_gauge!(CONNECTIONS_OPEN, "connections open at any stage (TLS, HTTP, WebSocket)");
+    describe_counter!(CONNECTIONS_REFUSED, "connections refused, by reason");
+    describe_gauge!(SESSIONS, "sessions by state (idle, queued, in_lobby)");
+    describe_gauge!(LOBBIES, "lobbies by state (waiting, starting, running, finished)");
+    describe_gauge!(QUEUE_WAITING, "players waiting in matchmaking, by mode");
+    describe_histogram!(QUEUE_WAIT, "time from find_match to a seat");
+    describe_histogram!(
+        TICK_DURATION,
+        "time to run one lobby tick (inputs, step, diff, encode, fan-out)"
+    );
+    describe_counter!(TICK_OVERRUNS, "ticks that finished after the next tick's deadline");
+    describe_counter!(TICKS_SKIPPED, "ticks dropped after a stall longer than the catch-up limit");
+    describe_counter!(STATE_BYTES, "bytes of snapshot and delta messages queued to players");
+    describe_counter!(STATE_MESSAGES, "snapshot and delta messages queued to players");
+    describe_counter!(INPUT_MESSAGES, "input messages received");
+    describe_histogram!(RTT, "smoothed round-trip time of sessions, sampled at each pong");
+    describe_counter!(ERRORS, "error messages sent to clients, by code");
+    describe_counter!(RESYNCS, "players who fell behind (full queue) and were resynced");
+    describe_counter!(LOBBY_PANICS, "lobbies ended because their game code panicked");
+    describe_counter!(CHAT_MESSAGES, "chat lines delivered into lobbies");
+    describe_counter!(CHAT_DROPPED, "chat lines dropped for slow readers");
+    describe_counter!(NOTICES, "server notices broadcast");
+}
+
+/// Count an error sent to a client.
+pub fn error(code: tickwave_protocol::ErrorCode) {
+    metrics::counter!(ERRORS, "code" => code.as_str()).increment(1);
+}
