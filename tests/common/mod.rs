@@ -94,3 +94,49 @@ pub async fn match_found(c: &mut Client) -> tickwave_protocol::MatchFound {
     .await
     .expect("match_found")
 }
+
+/// A minimal HTTPS/1.1 request over a pinned TLS connection (`Connection: close`); returns
+/// the status code and the body. Enough for the admin API, without another HTTP client.
+pub async fn https(
+    addr: std::net::SocketAddr,
+    check: &CertCheck,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&str>,
+) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = format!("wss://{addr}/");
+    let mut s = tickwave_bots::connect_stream(&url, check).await.expect("TLS connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    let body = body.unwrap_or("");
+    req.push_str(&format!(
+        "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(10 * SEC, s.read_to_end(&mut out)).await.expect("response in time").ok();
+    let text = String::from_utf8_lossy(&out).into_owned();
+    let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).expect("status line");
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default();
+    (status, body)
+}
+
+impl TestServer {
+    /// Call the admin API with a token; returns status and parsed JSON (Null if not JSON).
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> (u16, serde_json::Value) {
+        let addr = self.server.admin_addr().expect("admin listener");
+        let (status, body) = https(addr, &self.check, method, path, token, body).await;
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    }
+}
