@@ -65,6 +65,14 @@ async fn everyone_gets_every_line_in_the_same_order() {
     // the sender gets its own echo, with its player id
     let me = p[0].1.player;
     assert!(seen[0].iter().any(|(from, t)| *from == me && t == "hi 0 from 0"));
+    // operators see the same recent chat in the lobby detail
+    let (_, lobbies) = s.admin("GET", "/admin/lobbies", Some(VIEWER), None).await;
+    let id = lobbies["lobbies"][0]["id"].as_u64().unwrap();
+    let (_, d) = s.admin("GET", &format!("/admin/lobbies/{id}"), Some(VIEWER), None).await;
+    let texts: Vec<&str> =
+        d["recent_chat"].as_array().unwrap().iter().map(|l| l["text"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = seen[0].iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(texts, expected);
 }
 
 #[tokio::test]

@@ -124,6 +124,7 @@ pub(super) fn lobby(ctx: &Ctx<'_>, id: Option<u64>) -> Response<Body> {
         .collect();
     out["players_detail"] = Value::Array(players);
     out["summary"] = l.summary.clone();
+    out["recent_chat"] = serde_json::to_value(&l.recent_chat).unwrap_or(Value::Null);
     out["last_delta_bytes"] = json!(l.last_delta_bytes);
     out["last_snapshot_bytes"] = json!(l.last_snapshot_bytes);
     json(StatusCode::OK, &out)

@@ -9,6 +9,7 @@
 
 use super::Lobby;
 use super::fanout::Member;
+use super::status::ChatLine;
 use bytes::Bytes;
 use tickwave_protocol::{self as proto, ServerMessage};
 
@@ -53,16 +54,15 @@ impl Lobby {
         let Some(text) = self.game.filter_chat(player, &text).map(|t| t.into_owned()) else {
             return;
         };
-        let line = proto::encode_server(&ServerMessage::Chat {
-            from: player,
-            name,
-            text,
-            tick: self.tick,
-        });
+        let tick = self.tick;
+        let log = ChatLine { from: player, name: name.clone(), text: text.clone(), tick };
+        let line = proto::encode_server(&ServerMessage::Chat { from: player, name, text, tick });
         if self.chat_history.len() == self.chat.history.max(1) {
             self.chat_history.pop_front();
+            self.chat_log.pop_front();
         }
         self.chat_history.push_back(line.clone());
+        self.chat_log.push_back(log);
         let mut dropped = 0;
         for m in self.members.iter_mut().filter(|m| m.connected) {
             dropped += m.queue_chat(&line, self.chat.backlog);

@@ -183,6 +183,8 @@ struct Lobby {
     chat: ChatLimits,
     /// The last `chat.history` lines, encoded.
     chat_history: VecDeque<Bytes>,
+    /// The same lines as text, for the admin view.
+    chat_log: VecDeque<status::ChatLine>,
 }
 
 /// Metric handles resolved once per lobby, so the tick does no registry lookups.
@@ -249,6 +251,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         last_delta_bytes: 0,
         last_snapshot_bytes: 0,
         members: Vec::new(),
+        recent_chat: Vec::new(),
         summary: serde_json::Value::Null,
         created,
     }));
@@ -282,6 +285,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         metrics: LobbyMetrics::new(),
         chat: init.chat,
         chat_history: VecDeque::new(),
+        chat_log: VecDeque::new(),
     };
     let span = tracing::info_span!("lobby", id);
     let shutdown = init.shutdown;
@@ -469,6 +473,7 @@ impl Lobby {
             last_delta_bytes: self.fan.last_delta_len,
             last_snapshot_bytes: self.fan.last_snapshot_len,
             members,
+            recent_chat: self.chat_log.iter().cloned().collect(),
             summary,
             created: self.created,
         };

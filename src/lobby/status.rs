@@ -31,6 +31,15 @@ pub struct MemberStatus {
     pub in_lobby_ms: u64,
 }
 
+/// One chat line, for the admin view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatLine {
+    pub from: u32,
+    pub name: String,
+    pub text: String,
+    pub tick: u64,
+}
+
 /// A lobby's state for the admin API.
 #[derive(Debug, Clone, Serialize)]
 pub struct LobbyStatus {
@@ -54,6 +63,8 @@ pub struct LobbyStatus {
     pub last_delta_bytes: usize,
     pub last_snapshot_bytes: usize,
     pub members: Vec<MemberStatus>,
+    /// The most recent chat lines, oldest first.
+    pub recent_chat: Vec<ChatLine>,
     /// The game's own summary (scores, entity counts, ...).
     pub summary: serde_json::Value,
     #[serde(skip)]
