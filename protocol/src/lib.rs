@@ -18,6 +18,7 @@ mod codec;
 mod error;
 mod message;
 mod state;
+mod validate;
 
 pub use codec::{
     DecodeError, decode_client, decode_server, encode_client, encode_delta, encode_server,
