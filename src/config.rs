@@ -3,8 +3,10 @@
 //! [`Config`] is what the server runs on; [`Cli`] is how `main` fills it from flags and
 //! `TICKWAVE_*` environment variables. Tests build a `Config` directly (port 0, short timers).
 
+use crate::auth::{AuthMode, TokenVerifier};
 use crate::game::GameRegistry;
 use crate::matchmaker::ModeConfig;
+use crate::net::limits::IpLimits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -83,6 +85,33 @@ impl Default for ChatLimits {
     }
 }
 
+/// Per-session input and frame rates. Inputs over the rate are dropped (and reported with
+/// `rate_limited`, at most once a second); frames of any kind over their rate, or inputs far
+/// over theirs for long, end the session with 1008 `abuse`.
+#[derive(Debug, Clone, Copy)]
+pub struct InputLimits {
+    pub inputs_per_sec: f64,
+    pub inputs_burst: u32,
+    pub frames_per_sec: f64,
+    pub frames_burst: u32,
+    /// Refused inputs or frames within `abuse_window` beyond which the session is closed.
+    pub abuse_limit: u32,
+    pub abuse_window: Duration,
+}
+
+impl Default for InputLimits {
+    fn default() -> Self {
+        InputLimits {
+            inputs_per_sec: 60.0,
+            inputs_burst: 120,
+            frames_per_sec: 240.0,
+            frames_burst: 480,
+            abuse_limit: 600,
+            abuse_window: Duration::from_secs(5),
+        }
+    }
+}
+
 /// The whole server configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -122,6 +151,14 @@ pub struct Config {
     /// Directory served at `/` on the game listener (the browser demo); `None` serves nothing.
     pub static_dir: Option<PathBuf>,
     pub chat: ChatLimits,
+    pub inputs: InputLimits,
+    /// Per-address connection limits, checked at accept.
+    pub ip: IpLimits,
+    /// Browser origins allowed to open the game WebSocket; empty allows any (development).
+    /// Requests without an Origin header (native clients) are always allowed.
+    pub allowed_origins: Vec<String>,
+    /// Serve the `/echo` WebSocket route for conformance testing (Autobahn). Never in production.
+    pub diagnostics_echo: bool,
     /// Admin listener (HTTPS with the game listener's certificate); `None` disables it.
     pub admin_listen: Option<SocketAddr>,
     /// Operator (read and act) and viewer (read) bearer tokens; generated when unset.
@@ -129,6 +166,8 @@ pub struct Config {
     pub viewer_token: Option<String>,
     /// The dashboard's files, served by the admin listener at `/`.
     pub admin_static_dir: Option<PathBuf>,
+    /// Player authentication: guest (development) or signed player tokens.
+    pub auth: AuthMode,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
     pub games: GameRegistry,
 }
@@ -152,8 +191,13 @@ impl Default for Config {
             resume_grace: Duration::from_secs(15),
             drain_timeout: Duration::from_secs(300),
             games: GameRegistry::default(),
+            auth: AuthMode::Guest,
             static_dir: Some(PathBuf::from("assets/play")),
             chat: ChatLimits::default(),
+            inputs: InputLimits::default(),
+            ip: IpLimits::default(),
+            allowed_origins: Vec::new(),
+            diagnostics_echo: false,
             admin_listen: Some("127.0.0.1:9433".parse().expect("valid literal")),
             admin_token: None,
             viewer_token: None,
@@ -226,6 +270,44 @@ pub struct Cli {
     /// Chat lines per second per player (sustained; a burst of 5 is allowed).
     #[arg(long, env = "TICKWAVE_CHAT_PER_SEC", default_value_t = 1.0)]
     pub chat_per_sec: f64,
+    /// Player authentication: `guest` (anyone, development) or `token` (signed JWT in hello).
+    #[arg(long, env = "TICKWAVE_AUTH", default_value = "guest", value_parser = ["guest", "token"])]
+    pub auth: String,
+    /// HS256 shared secret file for player tokens (token mode; or TICKWAVE_AUTH_SECRET).
+    #[arg(long, env = "TICKWAVE_AUTH_SECRET_FILE")]
+    pub auth_secret_file: Option<PathBuf>,
+    /// HS256 shared secret itself (prefer the file; never on the command line).
+    #[arg(
+        long = "auth-secret-env-only",
+        env = "TICKWAVE_AUTH_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub auth_secret: Option<String>,
+    /// PEM public key (RSA for RS256, EC P-256 for ES256) for player tokens, instead of a secret.
+    #[arg(long, env = "TICKWAVE_AUTH_PUBLIC_KEY")]
+    pub auth_public_key: Option<PathBuf>,
+    /// Audience (`aud`) player tokens must carry.
+    #[arg(long, env = "TICKWAVE_AUTH_AUDIENCE", default_value = "tickwave")]
+    pub auth_audience: String,
+    /// Open connections allowed from one address (loopback exempt unless --limit-loopback).
+    #[arg(long, env = "TICKWAVE_PER_IP_CONNECTIONS", default_value_t = 64)]
+    pub per_ip_connections: u32,
+    /// New connections per second allowed from one address (burst: twice this).
+    #[arg(long, env = "TICKWAVE_PER_IP_RATE", default_value_t = 20.0)]
+    pub per_ip_rate: f64,
+    /// Apply the per-address limits to loopback peers too.
+    #[arg(long, env = "TICKWAVE_LIMIT_LOOPBACK")]
+    pub limit_loopback: bool,
+    /// Input messages per second per session (burst: twice this); excess is dropped.
+    #[arg(long, env = "TICKWAVE_INPUT_RATE", default_value_t = 60.0)]
+    pub input_rate: f64,
+    /// Comma-separated browser origins allowed to connect (e.g. https://play.example.com).
+    #[arg(long, env = "TICKWAVE_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.
+    #[arg(long, env = "TICKWAVE_DIAGNOSTICS_ECHO")]
+    pub diagnostics_echo: bool,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
@@ -244,6 +326,29 @@ impl Cli {
             None => ModeConfig::defaults(),
         };
         let d = Config::default();
+        let auth = match self.auth.as_str() {
+            "token" => {
+                let v = match (&self.auth_public_key, &self.auth_secret_file, &self.auth_secret) {
+                    (Some(key), _, _) => TokenVerifier::public_key(key, &self.auth_audience),
+                    (None, Some(file), _) => {
+                        let secret = std::fs::read(file).map_err(|e| {
+                            crate::StartError::Config(format!("{}: {e}", file.display()))
+                        })?;
+                        TokenVerifier::hs256(secret.trim_ascii(), &self.auth_audience)
+                    }
+                    (None, None, Some(secret)) => {
+                        TokenVerifier::hs256(secret.as_bytes(), &self.auth_audience)
+                    }
+                    (None, None, None) => {
+                        return Err(crate::StartError::Config(
+                            "--auth token needs --auth-secret-file, TICKWAVE_AUTH_SECRET or --auth-public-key".into(),
+                        ));
+                    }
+                };
+                AuthMode::Token(Box::new(v.map_err(|e| crate::StartError::Config(e.to_string()))?))
+            }
+            _ => AuthMode::Guest,
+        };
         Ok(Config {
             listen: self.listen,
             tls,
@@ -269,6 +374,20 @@ impl Cli {
                     crate::StartError::Config(format!("--admin-listen {a:?}: {e}"))
                 })?),
             },
+            auth,
+            inputs: InputLimits {
+                inputs_per_sec: self.input_rate,
+                inputs_burst: (self.input_rate * 2.0).ceil() as u32,
+                ..d.inputs
+            },
+            ip: IpLimits {
+                max_per_ip: self.per_ip_connections,
+                rate_per_sec: self.per_ip_rate,
+                burst: (self.per_ip_rate * 2.0).ceil() as u32,
+                exempt_loopback: !self.limit_loopback,
+            },
+            allowed_origins: self.allowed_origins.into_iter().filter(|o| !o.is_empty()).collect(),
+            diagnostics_echo: self.diagnostics_echo,
             admin_token: self.admin_token.filter(|t| !t.is_empty()),
             viewer_token: self.viewer_token.filter(|t| !t.is_empty()),
             outbound_queue: self.outbound_queue.max(4),

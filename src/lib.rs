@@ -19,6 +19,7 @@
 //! implements), [`matchmaker::ModeConfig`] (per-mode settings).
 
 pub mod admin;
+pub mod auth;
 pub mod config;
 pub mod counters;
 pub mod game;

@@ -19,6 +19,7 @@ pub const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
 pub const STATE_BYTES: &str = "tickwave_state_bytes_total";
 pub const STATE_MESSAGES: &str = "tickwave_state_messages_total";
 pub const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
+pub const INPUTS_DROPPED: &str = "tickwave_inputs_dropped_total";
 pub const RTT: &str = "tickwave_rtt_seconds";
 pub const ERRORS: &str = "tickwave_errors_total";
 pub const RESYNCS: &str = "tickwave_resyncs_total";
@@ -66,7 +67,8 @@ fn describe() {
     describe_counter!(TICKS_SKIPPED, "ticks dropped after a stall longer than the catch-up limit");
     describe_counter!(STATE_BYTES, "bytes of snapshot and delta messages queued to players");
     describe_counter!(STATE_MESSAGES, "snapshot and delta messages queued to players");
-    describe_counter!(INPUT_MESSAGES, "input messages received");
+    describe_counter!(INPUT_MESSAGES, "input messages applied by lobbies");
+    describe_counter!(INPUTS_DROPPED, "input messages dropped by the per-session rate limit");
     describe_histogram!(RTT, "smoothed round-trip time of sessions, sampled at each pong");
     describe_counter!(ERRORS, "error messages sent to clients, by code");
     describe_counter!(RESYNCS, "players who fell behind (full queue) and were resynced");

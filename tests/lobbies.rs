@@ -329,7 +329,8 @@ async fn full_lifecycle_ends_with_results_and_frees_the_lobby() {
         })
         .await
         .unwrap();
-    assert_eq!(states, ["starting", "running", "finished"]);
+    // the state at seating (match_found is followed by the current lobby_state), then changes
+    assert_eq!(states, ["waiting", "starting", "running", "finished"]);
     let ids: HashSet<u32> = scores.iter().map(|s| s.player).collect();
     assert_eq!(ids, HashSet::from([wa.player, wb.player]));
     assert!(scores.windows(2).all(|w| w[0].score >= w[1].score), "best first");

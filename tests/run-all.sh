@@ -18,3 +18,5 @@ echo "== cargo test"
 cargo test --workspace
 echo "== Python client written from PROTOCOL.md, against the real binary"
 tests/python-e2e.sh
+echo "== admin dashboard in headless Chromium"
+tests/dashboard/run.sh

@@ -90,6 +90,12 @@ pub enum ErrorCode {
     RateLimited,
     /// `abuse` (fatal, 1008): sustained flooding after rate-limit warnings.
     Abuse,
+    /// `auth_required` (fatal, 1008): the server runs in token mode and `hello` had no token.
+    AuthRequired,
+    /// `auth_invalid` (fatal, 1008): bad signature, audience or claims.
+    AuthInvalid,
+    /// `auth_expired` (fatal, 1008): the token's `exp` has passed.
+    AuthExpired,
 }
 
 impl ErrorCode {
@@ -102,7 +108,9 @@ impl ErrorCode {
             UnknownType | TextFrame => Some(close::UNSUPPORTED_DATA),
             TooLarge => Some(close::MESSAGE_TOO_BIG),
             HeartbeatTimeout | ResumeInvalid | ResumeForeign | ResumeExpired | ResumeUsed
-            | SessionReplaced | Kicked | Abuse => Some(close::POLICY_VIOLATION),
+            | SessionReplaced | Kicked | Abuse | AuthRequired | AuthInvalid | AuthExpired => {
+                Some(close::POLICY_VIOLATION)
+            }
             ServerShuttingDown => Some(close::GOING_AWAY),
             UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
             | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining
@@ -145,6 +153,9 @@ impl ErrorCode {
             ChatInvalid => "chat_invalid",
             RateLimited => "rate_limited",
             Abuse => "abuse",
+            AuthRequired => "auth_required",
+            AuthInvalid => "auth_invalid",
+            AuthExpired => "auth_expired",
         }
     }
 }
@@ -180,6 +191,9 @@ mod tests {
             ErrorCode::ChatInvalid,
             ErrorCode::RateLimited,
             ErrorCode::Abuse,
+            ErrorCode::AuthRequired,
+            ErrorCode::AuthInvalid,
+            ErrorCode::AuthExpired,
         ] {
             let bytes = rmp_serde::to_vec(&code).unwrap();
             let s: String = rmp_serde::from_slice(&bytes).unwrap();

@@ -53,6 +53,7 @@ fn session_json(s: &SessionInfo, now: Instant) -> Value {
         "id": s.id,
         "player": s.player,
         "name": &*s.name,
+        "account": s.account.as_deref(),
         "peer": s.peer.to_string(),
         "state": s.state,
         "lobby": s.lobby,

@@ -28,6 +28,10 @@ use tracing::Instrument;
 
 pub(crate) type Body = Full<Bytes>;
 
+/// The dashboard runs only its own files and talks only to this origin; nothing may frame it.
+const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 /// Admin connections open at once beyond which new ones are dropped.
 const MAX_ADMIN_CONNECTIONS: usize = 256;
 /// Largest request body (actions take small JSON bodies).
@@ -147,10 +151,38 @@ fn presented_token(req: &Request<Incoming>, allow_query: bool) -> Option<String>
     }
     if allow_query {
         return req.uri().query().and_then(|q| {
-            q.split('&').find_map(|kv| kv.strip_prefix("token=").map(str::to_owned))
+            q.split('&').find_map(|kv| kv.strip_prefix("token=").map(percent_decode))
         });
     }
     None
+}
+
+/// Decode `%XX` escapes (and `+` as space) of a query value; malformed escapes stay as is.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escaped = (b[i] == b'%' && i + 2 < b.len())
+            .then(|| std::str::from_utf8(&b[i + 1..i + 3]).ok())
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (escaped, b[i]) {
+            (Some(v), _) => {
+                out.push(v);
+                i += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            (None, c) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Read a small JSON body (actions); an empty body is `{}`.
@@ -180,7 +212,13 @@ async fn route(
         let rel = if path == "/" { "/index.html" } else { &path[3..] };
         return match &shared.config.admin_static_dir {
             Some(dir) => {
-                crate::net::static_files::serve(dir, rel, "dashboard files not found\n").await
+                let mut r =
+                    crate::net::static_files::serve(dir, rel, "dashboard files not found\n").await;
+                let h = r.headers_mut();
+                h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DASHBOARD_CSP));
+                h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+                h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                r
             }
             None => error(StatusCode::NOT_FOUND, "not_found", "no dashboard configured"),
         };
@@ -228,5 +266,13 @@ async fn route(
             Err(r) => r,
         },
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such admin route"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn percent_decoding() {
+        assert_eq!(super::percent_decode("a%2Bb%3D%3d+c%zz%"), "a+b== c%zz%");
     }
 }

@@ -43,6 +43,8 @@ impl Lobby {
         self.members.push(Member::new(link));
         let link = &self.members.last().expect("just pushed").link;
         send_to(link, &self.match_found(link));
+        // The phase's time left (countdown, match), which match_found does not carry.
+        link.try_send(self.lobby_state_bytes());
         let player = link.player;
         tracing::debug!(player, "player seated");
         self.send_history(player);
@@ -122,6 +124,7 @@ impl Lobby {
         }
         let link = self.members[i].link.clone();
         send_to(&link, &self.match_found(&link));
+        link.try_send(self.lobby_state_bytes());
         // Catch-up delta: from the client's tick to the last tick everyone was sent.
         let base = last_tick.and_then(|t| self.recent.iter().find(|(rt, _)| *rt == t));
         if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) =

@@ -10,6 +10,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -75,12 +76,28 @@ async fn route(
 ) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
-        (_, "/ws") => upgrade(req, info, shared, guard),
+        (_, "/ws") => upgrade(req, info, shared, guard, Route::Game),
+        (_, "/echo") if shared.config.diagnostics_echo => {
+            upgrade(req, info, shared, guard, Route::Echo)
+        }
         (&Method::GET, path) => match &shared.config.static_dir {
             Some(dir) => super::static_files::serve(dir, path, DEMO_MISSING).await,
             None => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
         },
         _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
+    }
+}
+
+fn refused(reason: &'static str) {
+    metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+}
+
+/// Holds one of the `max_connections` WebSocket slots until the session ends.
+struct WsSlot(Arc<Shared>);
+
+impl Drop for WsSlot {
+    fn drop(&mut self) {
+        self.0.ws_open.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -100,11 +117,19 @@ fn valid_key(key: &[u8]) -> bool {
         && key[..22].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'+' || *c == b'/')
 }
 
+/// What an upgraded connection runs.
+#[derive(Clone, Copy)]
+enum Route {
+    Game,
+    Echo,
+}
+
 fn upgrade(
     mut req: Request<Incoming>,
     info: ConnInfo,
     shared: Arc<Shared>,
     guard: Arc<ConnGuard>,
+    route: Route,
 ) -> Response<Body> {
     if req.method() != Method::GET {
         return text(StatusCode::METHOD_NOT_ALLOWED, "the WebSocket endpoint takes GET\n");
@@ -134,6 +159,22 @@ fn upgrade(
     if shared.shutdown.is_cancelled() {
         return text(StatusCode::SERVICE_UNAVAILABLE, "503: server shutting down\n");
     }
+    if let Some(origin) = req.headers().get(header::ORIGIN) {
+        let allowed = &shared.config.allowed_origins;
+        if !allowed.is_empty() && !allowed.iter().any(|a| a.as_bytes() == origin.as_bytes()) {
+            refused("origin");
+            return text(StatusCode::FORBIDDEN, "403: this Origin may not connect\n");
+        }
+    }
+    // Count the session before answering, so concurrent upgrades cannot overshoot.
+    if shared.ws_open.fetch_add(1, Ordering::AcqRel) >= shared.config.max_connections {
+        shared.ws_open.fetch_sub(1, Ordering::AcqRel);
+        refused("max_connections");
+        let mut r = text(StatusCode::SERVICE_UNAVAILABLE, "503: server full, try again later\n");
+        r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        return r;
+    }
+    let ws_slot = WsSlot(shared.clone());
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws = &shared.config.ws;
@@ -147,6 +188,7 @@ fn upgrade(
     shared.tasks.spawn(
         async move {
             let _guard = guard;
+            let _ws_slot = ws_slot;
             let upgraded = match on_upgrade.await {
                 Ok(u) => u,
                 Err(e) => {
@@ -154,13 +196,19 @@ fn upgrade(
                     return;
                 }
             };
-            let ws = WebSocketStream::from_raw_socket(
-                TokioIo::new(upgraded),
-                Role::Server,
-                Some(ws_config),
-            )
-            .await;
-            crate::session::run(ws, info, task_shared).await;
+            let io = TokioIo::new(upgraded);
+            match route {
+                Route::Game => {
+                    let ws =
+                        WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
+                    crate::session::run(ws, info, task_shared).await;
+                }
+                Route::Echo => {
+                    let cfg = super::echo::config(ws_config);
+                    let ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(cfg)).await;
+                    super::echo::run(ws).await;
+                }
+            }
         }
         .in_current_span(),
     );

@@ -1,6 +1,8 @@
 //! The game listener: TCP accept, TLS, HTTP routing, WebSocket upgrade, and shutdown.
 
+mod echo;
 mod http;
+pub mod limits;
 pub mod static_files;
 
 use crate::config::Config;
@@ -42,6 +44,9 @@ pub(crate) struct Shared {
     /// Every task that holds a connection, so shutdown can wait for them.
     pub(crate) tasks: TaskTracker,
     pub(crate) open_connections: AtomicUsize,
+    /// WebSocket sessions upgraded and not yet ended (the `max_connections` limit).
+    pub(crate) ws_open: AtomicUsize,
+    pub(crate) ip_limiter: Arc<limits::IpLimiter>,
     pub(crate) tls: Option<Tls>,
     pub(crate) resume_keys: ResumeKeys,
     pub(crate) holds: SeatHolds,
@@ -100,6 +105,7 @@ impl Server {
                 "listening on plain ws://{local_addr}/ws without TLS (--plain): only behind a TLS-terminating proxy"
             ),
         }
+        let ip_limiter = limits::IpLimiter::new(config.ip);
         let shared = Arc::new(Shared {
             config,
             registry: Registry::default(),
@@ -107,6 +113,8 @@ impl Server {
             shutdown,
             tasks,
             open_connections: AtomicUsize::new(0),
+            ws_open: AtomicUsize::new(0),
+            ip_limiter,
             tls,
             resume_keys: ResumeKeys::random(),
             holds: SeatHolds::default(),
@@ -269,7 +277,10 @@ async fn sweep_holds(shared: Arc<Shared>) {
     let mut t = tokio::time::interval(std::time::Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = t.tick() => shared.holds.sweep(std::time::Instant::now()),
+            _ = t.tick() => {
+                shared.holds.sweep(std::time::Instant::now());
+                shared.ip_limiter.sweep();
+            }
             _ = shared.shutdown.cancelled() => return,
         }
     }
@@ -290,13 +301,23 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             },
         };
         metrics::counter!(crate::metrics::CONNECTIONS_TOTAL).increment(1);
+        let refuse = |reason: &'static str| {
+            metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "reason" => reason).increment(1);
+            limits::log_refusal(reason, peer);
+        };
+        let slot = match shared.ip_limiter.admit(peer.ip()) {
+            Ok(slot) => slot,
+            Err(r) => {
+                refuse(r.as_str());
+                continue; // closed before TLS: refusing costs almost nothing
+            }
+        };
+        // Sessions are limited at the upgrade (with a 503); this hard cap on sockets at any
+        // stage is above it, so a flood of half-open handshakes cannot exhaust descriptors.
         let open = shared.open_connections.fetch_add(1, Ordering::Relaxed) + 1;
-        if open > shared.config.max_connections {
+        if open > shared.config.max_connections + HANDSHAKE_OVERFLOW {
             shared.open_connections.fetch_sub(1, Ordering::Relaxed);
-            metrics::counter!(crate::metrics::CONNECTIONS_REFUSED, "reason" => "max_connections")
-                .increment(1);
-            tracing::debug!(%peer, open, "connection refused: max_connections reached");
-            drop(tcp);
+            refuse("max_connections");
             continue;
         }
         let _ = tcp.set_nodelay(true);
@@ -307,7 +328,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
         let s = shared.clone();
         shared.tasks.spawn(
             async move {
-                let guard = Arc::new(ConnGuard(s.clone()));
+                let guard = Arc::new(ConnGuard(s.clone(), slot));
                 serve_connection(tcp, peer, s, guard).await;
             }
             .instrument(span),
@@ -327,7 +348,11 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
 
 /// Decrements the open-connection count however the connection ends; shared between the HTTP
 /// connection task and the session task that takes over the socket after the upgrade.
-pub(crate) struct ConnGuard(Arc<Shared>);
+pub(crate) struct ConnGuard(Arc<Shared>, #[allow(dead_code)] limits::IpSlot);
+
+/// Sockets allowed beyond `max_connections` while they are still in TLS/HTTP, so that a full
+/// server can still answer 503 instead of silently dropping.
+const HANDSHAKE_OVERFLOW: usize = 1024;
 
 impl Drop for ConnGuard {
     fn drop(&mut self) {

@@ -8,6 +8,7 @@ use super::writer::Urgent;
 use super::{
     End, Place, SessionEvent, SessionLink, decode_error, encode, error_bytes, fatal, ws_error,
 };
+use crate::auth::PlayerClaims;
 use crate::lobby::LobbyMsg;
 use crate::matchmaker::{MmRequest, Ticket};
 use crate::net::Shared;
@@ -29,11 +30,26 @@ pub(super) struct Session {
     epoch: Instant,
     chat_bucket: TokenBucket,
     chat_abuse: AbuseMeter,
+    /// The player token's claims (token mode): its skill and region are the ones used.
+    claims: Option<PlayerClaims>,
+    frame_bucket: TokenBucket,
+    input_bucket: TokenBucket,
+    /// Refused inputs and frames; too many in a window close the session (`abuse`).
+    flood: AbuseMeter,
+    /// When the client was last told `rate_limited` (at most once a second).
+    last_rate_warning: Option<Duration>,
 }
 
 impl Session {
-    pub(super) fn new(shared: Arc<Shared>, key: SessionKey, link: SessionLink, nonce: u64) -> Self {
+    pub(super) fn new(
+        shared: Arc<Shared>,
+        key: SessionKey,
+        link: SessionLink,
+        nonce: u64,
+        claims: Option<PlayerClaims>,
+    ) -> Self {
         let c = shared.config.chat;
+        let i = shared.config.inputs;
         Session {
             shared,
             key,
@@ -43,6 +59,11 @@ impl Session {
             epoch: Instant::now(),
             chat_bucket: TokenBucket::new(c.burst, c.per_sec, Duration::ZERO),
             chat_abuse: AbuseMeter::new(c.abuse_limit, c.abuse_window),
+            claims,
+            frame_bucket: TokenBucket::new(i.frames_burst, i.frames_per_sec, Duration::ZERO),
+            input_bucket: TokenBucket::new(i.inputs_burst, i.inputs_per_sec, Duration::ZERO),
+            flood: AbuseMeter::new(i.abuse_limit, i.abuse_window),
+            last_rate_warning: None,
         }
     }
 
@@ -93,6 +114,12 @@ impl Session {
                     return End::Gone { intentional: false };
                 }
                 m = stream.next() => match m {
+                    Some(Ok(_)) if !self.frame_bucket.try_take(self.epoch.elapsed()) => {
+                        // Any frame (pings included) beyond the frame rate is dropped unread.
+                        if let Some(end) = self.flooded() {
+                            return end;
+                        }
+                    }
                     None => return End::Gone { intentional: peer_close == Some(close::NORMAL) },
                     Some(Err(e)) => {
                         return match ws_error(e) {
@@ -198,6 +225,10 @@ impl Session {
             }
         };
         match msg {
+            ClientMessage::Input(_) if !self.input_bucket.try_take(self.epoch.elapsed()) => {
+                metrics::counter!(crate::metrics::INPUTS_DROPPED).increment(1);
+                return self.flooded().map_or(Ok(()), Err);
+            }
             ClientMessage::Input(input) => match &self.place {
                 Place::InLobby(l) => {
                     if !(input.dx.is_finite() && input.dy.is_finite()) {
@@ -215,6 +246,11 @@ impl Session {
                 return Err(fatal(&self.link.out, ErrorCode::ExpectedHello, msg.into()));
             }
             ClientMessage::FindMatch { mode, skill, region } => {
+                // An authenticated player's skill and region come from its token.
+                let (skill, region) = match &self.claims {
+                    Some(c) => (c.skill.or(skill), c.region.clone().or(region)),
+                    None => (skill, region),
+                };
                 if self.can_join(Some(&mode)) {
                     let ticket = Ticket::new(self.link.clone(), mode, skill, region);
                     self.ask_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
@@ -251,6 +287,28 @@ impl Session {
             },
         }
         Ok(())
+    }
+
+    /// A frame or input over its rate was dropped: warn the client (at most once a second)
+    /// and end the session when it keeps flooding.
+    fn flooded(&mut self) -> Option<End> {
+        let now = self.epoch.elapsed();
+        if self.flood.refused(now) {
+            tracing::info!("closing a flooding session");
+            return Some(fatal(&self.link.out, ErrorCode::Abuse, "message flood".into()));
+        }
+        if self.last_rate_warning.is_none_or(|t| now.saturating_sub(t) >= Duration::from_secs(1)) {
+            self.last_rate_warning = Some(now);
+            let i = self.shared.config.inputs;
+            self.error(
+                ErrorCode::RateLimited,
+                format!(
+                    "over {} inputs or {} frames per second; dropped",
+                    i.inputs_per_sec, i.frames_per_sec
+                ),
+            );
+        }
+        None
     }
 
     /// Check a chat line here (cheap, before it reaches the lobby): in a lobby, within the

@@ -9,6 +9,7 @@ pub mod registry;
 pub mod resume;
 pub(crate) mod writer;
 
+use crate::auth::AuthMode;
 use crate::lobby::{LobbyHandle, LobbyMsg};
 use crate::net::{ConnInfo, Shared};
 use bytes::Bytes;
@@ -136,14 +137,36 @@ where
         },
         _ = shared.shutdown.cancelled() => return,
     };
+    // Token mode: the studio's JWT names the player, and its claims beat what the client says.
+    let claims = match &cfg.auth {
+        AuthMode::Guest => None,
+        AuthMode::Token(verifier) => {
+            let checked = match hello.token.as_deref() {
+                None => Err((ErrorCode::AuthRequired, "this server needs hello.token".to_owned())),
+                Some(t) => verifier.verify(t).map_err(|r| (r.code, r.message)),
+            };
+            match checked.and_then(|c| match &c.name {
+                Some(n) => check_name(n).map(|_| c).map_err(|m| (ErrorCode::AuthInvalid, m)),
+                None => Ok(c),
+            }) {
+                Ok(c) => Some(c),
+                Err((code, message)) => {
+                    tracing::info!(%code, %message, "authentication refused");
+                    refuse(code, message);
+                    finish(stream, writer).await;
+                    return;
+                }
+            }
+        }
+    };
+    let account: Option<Arc<str>> = claims.as_ref().map(|c| Arc::from(c.sub.as_str()));
     // A resume redeems the player's hold: same player id, and the seat if one is held.
     let resumed = match &hello.resume {
         None => None,
         Some(token) => {
-            let redeemed = shared
-                .resume_keys
-                .verify(token)
-                .and_then(|c| shared.holds.take(&c, Instant::now()).map(|h| (c, h)));
+            let redeemed = shared.resume_keys.verify(token).and_then(|c| {
+                shared.holds.take(&c, account.as_deref(), Instant::now()).map(|h| (c, h))
+            });
             match redeemed {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -155,7 +178,8 @@ where
             }
         }
     };
-    let name: Arc<str> = Arc::from(hello.name.as_str());
+    let name: Arc<str> =
+        Arc::from(claims.as_ref().and_then(|c| c.name.as_deref()).unwrap_or(&hello.name));
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
     let (key, sinfo) = shared.registry.register(
         name.clone(),
@@ -163,6 +187,7 @@ where
         resumed.as_ref().map(|(c, _)| c.player),
         out_tx.clone(),
         ev_tx.clone(),
+        account.clone(),
     );
     let _registered = Unregister { shared: shared.clone(), key };
     tracing::Span::current().record("session", sinfo.id);
@@ -174,7 +199,7 @@ where
         out: out_tx.clone(),
         events: ev_tx.clone(),
     };
-    let nonce = shared.holds.connected(sinfo.player, ev_tx);
+    let nonce = shared.holds.connected(sinfo.player, ev_tx, account);
     let token = shared.resume_keys.issue(sinfo.player, sinfo.id, nonce);
     let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(proto::Welcome {
         session: sinfo.id,
@@ -193,13 +218,26 @@ where
             // The old connection is still open (half-open or racing): it hands its seat over.
             let _ = live.try_send(SessionEvent::Replaced(msg));
         } else if let Some(lobby) = hold.lobby {
-            if lobby.tx.try_send(msg).is_err() {
-                send_error(&link, ErrorCode::Overloaded, "could not rejoin the lobby, try again");
+            use tokio::sync::mpsc::error::TrySendError;
+            match lobby.tx.try_send(msg) {
+                Ok(()) => {}
+                // The lobby ended while the player was away (match over, closed, drained).
+                Err(TrySendError::Closed(_)) => {
+                    let reason = "the lobby ended while you were away".into();
+                    send_to(&link, &ServerMessage::LobbyClosed { lobby: lobby.id, reason });
+                }
+                Err(TrySendError::Full(_)) => {
+                    send_error(
+                        &link,
+                        ErrorCode::Overloaded,
+                        "lobby busy; the seat is lost, find a new match",
+                    );
+                }
             }
         }
     }
 
-    let mut session = Session::new(shared.clone(), key, link, nonce);
+    let mut session = Session::new(shared.clone(), key, link, nonce, claims);
     let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
     session.leave_everything(&end);
     match end {

@@ -36,7 +36,8 @@ impl TokenBucket {
     }
 }
 
-/// Counts refusals in a sliding window of `window`; past `limit` of them the peer is abusive.
+/// Counts refusals in fixed windows of `window` (a new window starts with the first refusal
+/// after the previous one ended); past `limit` refusals in one window the peer is abusive.
 #[derive(Debug, Clone)]
 pub struct AbuseMeter {
     window: Duration,

@@ -30,6 +30,8 @@ pub struct SessionInfo {
     /// `idle`, `queued` or `in_lobby`.
     pub state: &'static str,
     pub lobby: Option<u64>,
+    /// The authenticated account (`sub` of the player token), in token mode.
+    pub account: Option<Arc<str>>,
     /// The session's outbound queue (notices) and event mailbox (kick).
     pub(crate) out: mpsc::Sender<Outbound>,
     pub(crate) events: mpsc::Sender<SessionEvent>,
@@ -60,6 +62,7 @@ impl Registry {
         player: Option<u32>,
         out: mpsc::Sender<Outbound>,
         events: mpsc::Sender<SessionEvent>,
+        account: Option<Arc<str>>,
     ) -> (SessionKey, SessionInfo) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
         let player = player
@@ -75,6 +78,7 @@ impl Registry {
             lobby: None,
             out,
             events,
+            account,
         };
         let mut g = self.inner.lock().expect("registry lock");
         let key = g.slots.insert(info.clone());

@@ -12,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::hmac;
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tickwave_protocol::ErrorCode;
 use tokio::sync::mpsc;
@@ -134,6 +134,8 @@ pub(crate) struct Hold {
     pub(crate) lobby: Option<LobbyHandle>,
     /// After a drop: when the hold ends.
     deadline: Option<Instant>,
+    /// The authenticated account (token mode): only the same account may resume.
+    account: Option<Arc<str>>,
 }
 
 /// Holds of every player, by player id.
@@ -145,9 +147,14 @@ pub(crate) struct SeatHolds {
 
 impl SeatHolds {
     /// A connected session's hold; returns the nonce for its token.
-    pub(crate) fn connected(&self, player: u32, live: mpsc::Sender<SessionEvent>) -> u64 {
+    pub(crate) fn connected(
+        &self,
+        player: u32,
+        live: mpsc::Sender<SessionEvent>,
+        account: Option<Arc<str>>,
+    ) -> u64 {
         let nonce = self.next_nonce.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        let hold = Hold { nonce, live: Some(live), lobby: None, deadline: None };
+        let hold = Hold { nonce, live: Some(live), lobby: None, deadline: None, account };
         self.map.lock().expect("holds lock").insert(player, hold);
         nonce
     }
@@ -180,11 +187,20 @@ impl SeatHolds {
 
     /// Redeem a verified token: the hold if the nonce is the current one and it has not
     /// expired. The hold is removed either way except on a replay.
-    pub(crate) fn take(&self, claims: &Claims, now: Instant) -> Result<Hold, ResumeError> {
+    pub(crate) fn take(
+        &self,
+        claims: &Claims,
+        account: Option<&str>,
+        now: Instant,
+    ) -> Result<Hold, ResumeError> {
         let mut map = self.map.lock().expect("holds lock");
         let Some(h) = map.get(&claims.player) else { return Err(ResumeError::Expired) };
         if h.nonce != claims.nonce {
             return Err(ResumeError::Used);
+        }
+        if h.account.as_deref() != account {
+            // Someone else's seat: refuse without disturbing the hold.
+            return Err(ResumeError::Invalid);
         }
         let h = map.remove(&claims.player).expect("present");
         if h.deadline.is_some_and(|d| now >= d) {
@@ -242,19 +258,19 @@ mod tests {
         let holds = SeatHolds::default();
         let (tx, _rx) = mpsc::channel(1);
         let t0 = Instant::now();
-        let n1 = holds.connected(5, tx.clone());
+        let n1 = holds.connected(5, tx.clone(), None);
         let claims = |nonce| Claims { server: 1, player: 5, session: 1, nonce };
         holds.dropped(5, n1, None, t0, Duration::from_secs(15));
-        assert!(holds.take(&claims(n1), t0 + Duration::from_secs(3)).is_ok());
+        assert!(holds.take(&claims(n1), None, t0 + Duration::from_secs(3)).is_ok());
         // the hold is gone: using the same token again is refused
-        let n2 = holds.connected(5, tx.clone());
-        assert_eq!(holds.take(&claims(n1), t0).unwrap_err(), ResumeError::Used);
+        let n2 = holds.connected(5, tx.clone(), None);
+        assert_eq!(holds.take(&claims(n1), None, t0).unwrap_err(), ResumeError::Used);
         holds.dropped(5, n2, None, t0, Duration::from_secs(15));
         assert_eq!(
-            holds.take(&claims(n2), t0 + Duration::from_secs(16)).unwrap_err(),
+            holds.take(&claims(n2), None, t0 + Duration::from_secs(16)).unwrap_err(),
             ResumeError::Expired
         );
-        assert_eq!(holds.take(&claims(n2), t0).unwrap_err(), ResumeError::Expired);
+        assert_eq!(holds.take(&claims(n2), None, t0).unwrap_err(), ResumeError::Expired);
     }
 
     #[test]
@@ -262,8 +278,8 @@ mod tests {
         let holds = SeatHolds::default();
         let (tx, _rx) = mpsc::channel(1);
         let t0 = Instant::now();
-        holds.connected(1, tx.clone());
-        let n = holds.connected(2, tx.clone());
+        holds.connected(1, tx.clone(), None);
+        let n = holds.connected(2, tx.clone(), None);
         holds.dropped(2, n, None, t0, Duration::from_secs(1));
         holds.sweep(t0 + Duration::from_secs(2));
         assert_eq!(holds.len(), 1);
