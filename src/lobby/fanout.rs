@@ -16,6 +16,9 @@ use crate::session::Outbound;
 /// Inputs a member may have waiting for the next tick; older ones are dropped past this.
 pub(crate) const MAX_PENDING_INPUTS: usize = 32;
 
+/// Largest accepted step between consecutive input sequence numbers.
+pub(crate) const MAX_SEQ_STEP: u64 = 1 << 20;
+
 /// Free queue slots a lagging member needs before it is resynced (roster, lobby state,
 /// snapshot), so the resync itself does not overflow.
 const RESYNC_ROOM: usize = 4;
@@ -71,10 +74,16 @@ impl Member {
         }
     }
 
-    /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored.
-    pub(crate) fn queue_input(&mut self, input: Input) {
+    /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored;
+    /// a jump of more than [`MAX_SEQ_STEP`] is refused (it would make every later input look
+    /// stale), and the caller tells the client.
+    pub(crate) fn queue_input(&mut self, input: Input) -> Result<(), u64> {
         if input.seq <= self.last_queued {
-            return;
+            return Ok(());
+        }
+        if input.seq - self.last_queued > MAX_SEQ_STEP {
+            self.inputs_dropped += 1;
+            return Err(input.seq - self.last_queued);
         }
         self.last_queued = input.seq;
         if self.pending.len() == MAX_PENDING_INPUTS {
@@ -82,6 +91,7 @@ impl Member {
             self.inputs_dropped += 1;
         }
         self.pending.push_back((input, Instant::now()));
+        Ok(())
     }
 
     /// Queue a message; counts what was sent. False when the queue is full or closed.

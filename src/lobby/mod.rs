@@ -386,7 +386,11 @@ impl Lobby {
                 if let Some(m) =
                     self.members.iter_mut().find(|m| m.link.player == player && m.connected)
                 {
-                    m.queue_input(input);
+                    if let Err(step) = m.queue_input(input) {
+                        let max = fanout::MAX_SEQ_STEP;
+                        let msg = format!("input seq jumped by {step}; at most {max} is accepted");
+                        send_error(&m.link, ErrorCode::InvalidInput, msg);
+                    }
                 }
             }
             LobbyMsg::Join(t) => {
