@@ -308,6 +308,9 @@ pub struct Cli {
     /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.
     #[arg(long, env = "TICKWAVE_DIAGNOSTICS_ECHO")]
     pub diagnostics_echo: bool,
+    /// Do not build the browser demo bundle (npm) at start when it is missing.
+    #[arg(long, env = "TICKWAVE_NO_BUILD_DEMO")]
+    pub no_build_demo: bool,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,

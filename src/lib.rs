@@ -22,6 +22,7 @@ pub mod admin;
 pub mod auth;
 pub mod config;
 pub mod counters;
+pub mod demo;
 pub mod game;
 pub mod lobby;
 pub mod matchmaker;

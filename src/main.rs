@@ -12,7 +12,12 @@ async fn main() -> anyhow::Result<()> {
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .init();
-    let config = Cli::parse().into_config().context("configuration")?;
+    let cli = Cli::parse();
+    let build_demo = !cli.no_build_demo;
+    let config = cli.into_config().context("configuration")?;
+    if let (true, Some(dir)) = (build_demo, &config.static_dir) {
+        tickwave::demo::ensure_bundle(dir);
+    }
     let server = Server::start(config).await.context("starting the server")?;
     let drainer = server.drainer();
     tokio::spawn(async move {

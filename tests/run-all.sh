@@ -20,3 +20,5 @@ echo "== Python client written from PROTOCOL.md, against the real binary"
 tests/python-e2e.sh
 echo "== admin dashboard in headless Chromium"
 tests/dashboard/run.sh
+echo "== TypeScript SDK (golden bytes, node tests) and the browser demo in headless Chromium"
+tests/sdk.sh

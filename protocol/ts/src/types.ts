@@ -1,0 +1,162 @@
+/**
+ * The public types of the client: options, events, and what it knows about the lobby.
+ * Kept apart from `client.ts` so the behaviour there reads without the declarations.
+ */
+
+import type { BackoffOptions } from "./backoff.js";
+import type {
+  ChatMessage,
+  ErrorMessage,
+  KindSchema,
+  LobbyClosed,
+  LobbyStateMessage,
+  LobbyStateName,
+  MatchCancelled,
+  MatchFound,
+  Notice,
+  PlayerInfo,
+  Queued,
+  Results,
+  Roster,
+  RttMessage,
+  ServerMessage,
+  UnknownServerMessage,
+  Welcome,
+} from "./messages.js";
+import type { World } from "./world.js";
+
+/** The part of the WebSocket API the client uses: browsers' `WebSocket` and node's `ws`. */
+export interface WebSocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  /** `ws` only: drop the TCP connection without a close frame. */
+  terminate?(): void;
+}
+
+export interface ConnectOptions {
+  /** Display name, 1 to 32 characters. */
+  name: string;
+  /** Authentication token, for servers that check one. */
+  token?: string;
+  /**
+   * A resume token from an earlier session (e.g. kept in `sessionStorage` across a page
+   * reload): the first connection tries to get that player and seat back, and starts fresh
+   * if the server refuses.
+   */
+  resume?: string;
+  /** Reconnect with resume after an unexpected drop (default on); `false` turns it off. */
+  reconnect?: BackoffOptions | false;
+  /**
+   * WebSocket constructor; default `globalThis.WebSocket`. In node pass the `ws` package's
+   * (node 20 has no global WebSocket, and only `ws` can accept a self-signed certificate).
+   */
+  // `ws` and DOM WebSocket types differ in their event types; the client needs only
+  // `WebSocketLike`, so any constructor is accepted here.
+  WebSocket?: new (...args: any[]) => any;
+  /** Third constructor argument, e.g. `{ rejectUnauthorized: false }` for `ws` and a dev cert. */
+  webSocketOptions?: unknown;
+  /** Give up a connection attempt that has no `welcome` after this long, ms (default 10 000). */
+  connectTimeoutMs?: number;
+  /** After a resume into a lobby, wait this long for the seat to come back, ms (default 3000). */
+  rejoinTimeoutMs?: number;
+}
+
+/** Where the player is. */
+export type Place = "idle" | "queued" | "lobby";
+
+/** The lobby the player is in, kept current from `match_found`, `roster` and `lobby_state`. */
+export interface LobbyInfo {
+  id: number;
+  mode: string;
+  game: string;
+  state: LobbyStateName;
+  tickHz: number;
+  maxPlayers: number;
+  roster: PlayerInfo[];
+  schema: KindSchema[];
+  /** Private lobbies: the code to share. */
+  code?: string;
+  /** Time left in `starting`/`running` when the last `lobby_state` came, ms. */
+  remainingMs?: number;
+  /** `performance.now()` when `remainingMs` was measured, for a countdown display. */
+  remainingAt?: number;
+}
+
+export interface InputIntent {
+  /** Horizontal direction in [-1, 1] (clamped); positive is right. */
+  dx: number;
+  /** Vertical direction in [-1, 1] (clamped); positive is down. */
+  dy: number;
+  /** Action button held (default false). */
+  action?: boolean;
+}
+
+export interface ReconnectingEvent {
+  /** 1 for the first retry after a drop. */
+  attempt: number;
+  delayMs: number;
+  /** Close code of the drop or failed attempt (1006: network). */
+  code: number;
+  reason: string;
+}
+
+export interface CloseEvent {
+  code: number;
+  reason: string;
+  /** True when `close()` was called. */
+  intentional: boolean;
+  /** The fatal error that ended the session, if the server sent one. */
+  error?: ErrorMessage;
+}
+
+export interface InputAckEvent {
+  seq: number;
+  /** From sending the input to seeing a state that includes it. */
+  latencyMs: number;
+}
+
+export interface ClientEvents {
+  /** A new session (first connect, or a fresh start after a refused resume). */
+  welcome: Welcome;
+  /** The same player came back after a drop. */
+  resumed: Welcome;
+  reconnecting: ReconnectingEvent;
+  /** The client is finished: `close()`, a fatal error, or reconnecting gave up. */
+  close: CloseEvent;
+  queued: Queued;
+  matchCancelled: MatchCancelled;
+  matchFound: MatchFound;
+  roster: Roster;
+  lobbyState: LobbyStateMessage;
+  /** After every snapshot or delta, with the new state. */
+  state: World;
+  inputAck: InputAckEvent;
+  rtt: RttMessage;
+  chat: ChatMessage;
+  notice: Notice;
+  /** Server errors, and client-side ones (`decode_failed`, `state_desync`), by `code`. */
+  error: ErrorMessage;
+  results: Results;
+  lobbyClosed: LobbyClosed;
+  /** Every server message, decoded, before the client acts on it. */
+  message: ServerMessage | UnknownServerMessage;
+}
+
+/** A failure to connect, or a refused request; `code` is the protocol's error code. */
+export class TickwaveError extends Error {
+  override name = "TickwaveError";
+  constructor(
+    readonly code: string,
+    message: string,
+    /** WebSocket close code, when the connection ended. */
+    readonly closeCode?: number,
+  ) {
+    super(message);
+  }
+}
