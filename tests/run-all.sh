@@ -2,6 +2,8 @@
 # Every test of the project, as CI runs it (.ci/run calls this). Installs what the tests need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Servers started by the tests must not build the demo bundle themselves (tests/sdk.sh does).
+export TICKWAVE_NO_BUILD_DEMO=true
 
 echo "== installing test dependencies"
 if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -16,6 +18,8 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
 cargo test --workspace
+echo "== Autobahn WebSocket conformance (cases 1-10) over wss"
+tests/autobahn.sh
 echo "== Python client written from PROTOCOL.md, against the real binary"
 tests/python-e2e.sh
 echo "== admin dashboard in headless Chromium"
