@@ -170,6 +170,8 @@ pub struct Config {
     pub auth: AuthMode,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
     pub games: GameRegistry,
+    /// Cluster mode (Redis); `None`, the default, is a single node that needs no Redis.
+    pub cluster: Option<crate::cluster::ClusterConfig>,
 }
 
 impl Default for Config {
@@ -202,6 +204,7 @@ impl Default for Config {
             admin_token: None,
             viewer_token: None,
             admin_static_dir: Some(PathBuf::from("assets/admin")),
+            cluster: None,
         }
     }
 }
@@ -314,6 +317,29 @@ pub struct Cli {
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
+    /// Cluster mode: Redis URL (redis://host:port) shared by every node. See docs/CLUSTER.md.
+    #[arg(long, env = "TICKWAVE_CLUSTER", requires_all = ["node_id", "public_url"])]
+    pub cluster: Option<String>,
+    /// Cluster mode: this node's unique id.
+    #[arg(long, env = "TICKWAVE_NODE_ID")]
+    pub node_id: Option<String>,
+    /// Cluster mode: the wss URL clients use to reach this node (sent in `redirect`).
+    #[arg(long, env = "TICKWAVE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Cluster mode: file holding the secret every node shares (or TICKWAVE_CLUSTER_SECRET).
+    #[arg(long, env = "TICKWAVE_CLUSTER_SECRET_FILE")]
+    pub cluster_secret_file: Option<PathBuf>,
+    /// Cluster secret itself (prefer the file; never on the command line).
+    #[arg(
+        long = "cluster-secret-env-only",
+        env = "TICKWAVE_CLUSTER_SECRET",
+        hide = true,
+        hide_env_values = true
+    )]
+    pub cluster_secret: Option<String>,
+    /// Cluster mode: players this node takes (new lobbies go where most is free).
+    #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000)]
+    pub capacity: u32,
 }
 
 impl Cli {
@@ -329,6 +355,34 @@ impl Cli {
             None => ModeConfig::defaults(),
         };
         let d = Config::default();
+        let cluster = match &self.cluster {
+            None => None,
+            Some(url) => {
+                let secret = match (&self.cluster_secret_file, &self.cluster_secret) {
+                    (Some(f), _) => std::fs::read(f)
+                        .map_err(|e| crate::StartError::Config(format!("{}: {e}", f.display())))?
+                        .trim_ascii()
+                        .to_vec(),
+                    (None, Some(s)) => s.as_bytes().to_vec(),
+                    (None, None) => {
+                        return Err(crate::StartError::Config(
+                            "--cluster needs --cluster-secret-file or TICKWAVE_CLUSTER_SECRET"
+                                .into(),
+                        ));
+                    }
+                };
+                if secret.len() < 16 {
+                    return Err(crate::StartError::Config(
+                        "the cluster secret must be at least 16 bytes".into(),
+                    ));
+                }
+                let node = self.node_id.clone().unwrap_or_default();
+                let public = self.public_url.clone().unwrap_or_default();
+                let mut c = crate::cluster::ClusterConfig::new(url, &node, &public, &secret);
+                c.capacity = self.capacity;
+                Some(c)
+            }
+        };
         let auth = match self.auth.as_str() {
             "token" => {
                 let v = match (&self.auth_public_key, &self.auth_secret_file, &self.auth_secret) {
@@ -397,6 +451,7 @@ impl Cli {
             max_connections: self.max_connections,
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),
             modes,
+            cluster,
             ..d
         })
     }

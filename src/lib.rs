@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod cluster;
 pub mod config;
 pub mod counters;
 pub mod demo;

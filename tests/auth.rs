@@ -24,6 +24,7 @@ fn hello(token: Option<String>) -> ClientMessage {
         token,
         resume: None,
         last_tick: None,
+        reservation: None,
     })
 }
 
@@ -88,6 +89,7 @@ async fn a_valid_token_names_the_player() {
             token: Some(other),
             resume: w.resume.clone(),
             last_tick: None,
+            reservation: None,
         }))
         .await
         .unwrap();

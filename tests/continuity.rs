@@ -69,7 +69,14 @@ async fn probe_server(grace_ms: u64, f: impl FnOnce(&mut tickwave::Config)) -> (
 }
 
 fn hello(name: &str, resume: Option<String>, last_tick: Option<u64>) -> ClientMessage {
-    ClientMessage::Hello(Hello { protocol: 1, name: name.into(), token: None, resume, last_tick })
+    ClientMessage::Hello(Hello {
+        protocol: 1,
+        name: name.into(),
+        token: None,
+        resume,
+        last_tick,
+        reservation: None,
+    })
 }
 
 /// Two players matched in `mode`; returns (a, a's welcome, a's state, b, b's welcome).

@@ -46,6 +46,7 @@ async fn wrong_protocol_version_is_refused_with_1002() {
         token: None,
         resume: None,
         last_tick: None,
+        reservation: None,
     }))
     .await
     .unwrap();
@@ -71,6 +72,7 @@ async fn invalid_names_are_refused() {
             token: None,
             resume: None,
             last_tick: None,
+            reservation: None,
         }))
         .await
         .unwrap();

@@ -95,6 +95,7 @@ async fn a_half_open_peer_is_detected_and_keeps_its_seat() {
         token: None,
         resume: wa.resume.clone(),
         last_tick: None,
+        reservation: None,
     }))
     .await
     .unwrap();

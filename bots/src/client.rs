@@ -148,10 +148,38 @@ impl Client {
             token: None,
             resume: None,
             last_tick: None,
+            reservation: None,
         }))
         .await?;
         match self.recv_timeout(Duration::from_secs(10)).await? {
             ServerMessage::Welcome(w) => Ok(w),
+            ServerMessage::Error { code, message, .. } => {
+                Err(ClientError::Refused { code: code.to_string(), message })
+            }
+            other => Err(ClientError::Unexpected(format!("{other:?}"))),
+        }
+    }
+
+    /// Cluster mode: connect to the node a `redirect` names and redeem its reservation.
+    /// Returns the new client and its `welcome`; the seat's `match_found` follows on it.
+    pub async fn follow_redirect(
+        url: &str,
+        check: &CertCheck,
+        name: &str,
+        reservation: &str,
+    ) -> Result<(Client, Welcome), ClientError> {
+        let mut c = Client::connect(url, check).await?;
+        c.send(&ClientMessage::Hello(Hello {
+            protocol: proto::PROTOCOL_VERSION,
+            name: name.into(),
+            token: None,
+            resume: None,
+            last_tick: None,
+            reservation: Some(reservation.into()),
+        }))
+        .await?;
+        match c.recv_timeout(Duration::from_secs(10)).await? {
+            ServerMessage::Welcome(w) => Ok((c, w)),
             ServerMessage::Error { code, message, .. } => {
                 Err(ClientError::Refused { code: code.to_string(), message })
             }

@@ -78,6 +78,7 @@ const SERVER_TYPES: &[&str] = &[
     "lobby_closed",
     "chat",
     "notice",
+    "redirect",
 ];
 
 /// Decode one client message (server side).
@@ -163,6 +164,7 @@ mod tests {
             token: None,
             resume: None,
             last_tick: None,
+            reservation: None,
         });
         let b = encode_client(&m);
         // fixmap with 3 entries, first key "type"

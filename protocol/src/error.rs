@@ -96,6 +96,19 @@ pub enum ErrorCode {
     AuthInvalid,
     /// `auth_expired` (fatal, 1008): the token's `exp` has passed.
     AuthExpired,
+    /// `reservation_invalid` (fatal, 1008): the cluster seat reservation is malformed or its
+    /// signature is wrong.
+    ReservationInvalid,
+    /// `reservation_expired` (fatal, 1008): the reservation's time ran out (15 s by default).
+    ReservationExpired,
+    /// `reservation_used` (fatal, 1008): the reservation was already redeemed; each works once.
+    ReservationUsed,
+    /// `reservation_foreign` (fatal, 1008): the reservation names another node; connect to the
+    /// `url` of the `redirect` that carried it.
+    ReservationForeign,
+    /// `lobby_lost`: the node that ran the player's lobby died (cluster mode); the player is
+    /// queued again with priority, a `queued` follows.
+    LobbyLost,
 }
 
 impl ErrorCode {
@@ -108,13 +121,14 @@ impl ErrorCode {
             UnknownType | TextFrame => Some(close::UNSUPPORTED_DATA),
             TooLarge => Some(close::MESSAGE_TOO_BIG),
             HeartbeatTimeout | ResumeInvalid | ResumeForeign | ResumeExpired | ResumeUsed
-            | SessionReplaced | Kicked | Abuse | AuthRequired | AuthInvalid | AuthExpired => {
+            | SessionReplaced | Kicked | Abuse | AuthRequired | AuthInvalid | AuthExpired
+            | ReservationInvalid | ReservationExpired | ReservationUsed | ReservationForeign => {
                 Some(close::POLICY_VIOLATION)
             }
             ServerShuttingDown => Some(close::GOING_AWAY),
             UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
             | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining
-            | ChatTooLong | ChatRateLimited | ChatInvalid | RateLimited => None,
+            | ChatTooLong | ChatRateLimited | ChatInvalid | RateLimited | LobbyLost => None,
         }
     }
 
@@ -156,6 +170,11 @@ impl ErrorCode {
             AuthRequired => "auth_required",
             AuthInvalid => "auth_invalid",
             AuthExpired => "auth_expired",
+            ReservationInvalid => "reservation_invalid",
+            ReservationExpired => "reservation_expired",
+            ReservationUsed => "reservation_used",
+            ReservationForeign => "reservation_foreign",
+            LobbyLost => "lobby_lost",
         }
     }
 }
@@ -194,6 +213,11 @@ mod tests {
             ErrorCode::AuthRequired,
             ErrorCode::AuthInvalid,
             ErrorCode::AuthExpired,
+            ErrorCode::ReservationInvalid,
+            ErrorCode::ReservationExpired,
+            ErrorCode::ReservationUsed,
+            ErrorCode::ReservationForeign,
+            ErrorCode::LobbyLost,
         ] {
             let bytes = rmp_serde::to_vec(&code).unwrap();
             let s: String = rmp_serde::from_slice(&bytes).unwrap();

@@ -52,6 +52,9 @@ pub struct Hello {
     /// up with one delta instead of a snapshot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_tick: Option<u64>,
+    /// Cluster mode: the seat reservation from a `redirect`, redeemed on the node it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservation: Option<String>,
 }
 
 /// `input`: the arena-style input every built-in game reads: a direction and an action button.
@@ -120,6 +123,12 @@ pub enum ServerMessage {
         /// `info`, `warning` or `critical`.
         severity: String,
         text: String,
+    },
+    /// Cluster mode: the player's match is on another node. Close this connection, connect to
+    /// `url` and send `hello` with `reservation` (single-use, expires in seconds).
+    Redirect {
+        url: String,
+        reservation: String,
     },
 }
 

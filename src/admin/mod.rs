@@ -260,6 +260,13 @@ async fn route(
             }
         }
         (&Method::GET, ["admin", "matchmaking"]) => api::matchmaking(&ctx),
+        (&Method::GET, ["admin", "cluster"]) => match &shared.cluster {
+            None => error(StatusCode::NOT_FOUND, "not_clustered", "this node runs single-node"),
+            Some(c) => match crate::cluster::view(c).await {
+                Ok(v) => json(StatusCode::OK, &v),
+                Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "redis_unreachable", &e),
+            },
+        },
         (&Method::POST, ["admin", "drain"]) => api::drain(&ctx),
         (&Method::POST, ["admin", "notice"]) => match body_json(req).await {
             Ok(b) => api::notice(&ctx, &b),

@@ -254,6 +254,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         recent_chat: Vec::new(),
         summary: serde_json::Value::Null,
         created,
+        code: init.code.clone(),
     }));
     let spectate = Arc::new(watch::channel(SpectatorFrame::from("{}")).0);
     init.directory.insert(
@@ -480,6 +481,7 @@ impl Lobby {
             recent_chat: self.chat_log.iter().cloned().collect(),
             summary,
             created: self.created,
+            code: self.code.clone(),
         };
         self.status_tx.send_replace(Arc::new(status));
     }

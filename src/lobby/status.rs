@@ -69,6 +69,9 @@ pub struct LobbyStatus {
     pub summary: serde_json::Value,
     #[serde(skip)]
     pub created: Instant,
+    /// The private code (for the cluster directory; never in the admin JSON).
+    #[serde(skip)]
+    pub code: Option<String>,
 }
 
 /// A spectator frame: the visible state as JSON, serialized once for every watcher.

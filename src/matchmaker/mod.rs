@@ -72,6 +72,21 @@ pub(crate) enum MmRequest {
     Requeue(Ticket),
     /// Stop matching: tell queued players, close lobbies that have not started.
     Drain,
+    /// Cluster mode: seat `local` in `lobby` (or a new lobby of `mode`) and hold `remote`
+    /// more seats for players arriving with reservations. Replies with the lobby id, or gives
+    /// the local tickets back when the lobby cannot take everyone.
+    Place {
+        lobby: Option<u64>,
+        mode: String,
+        local: Vec<Ticket>,
+        remote: u32,
+        reply: tokio::sync::oneshot::Sender<Result<u64, Vec<Ticket>>>,
+    },
+    /// Cluster mode: a player redeemed a reservation for a seat held in `lobby`.
+    JoinReserved {
+        link: SessionLink,
+        lobby: u64,
+    },
 }
 
 /// How sessions reach the matchmaker.
@@ -265,6 +280,36 @@ impl Matchmaker {
                 let ticket = Ticket::new(link, mode, None, None);
                 self.start_lobby(vec![ticket], Some(code));
             }
+            MmRequest::Place { lobby, mode, local, remote, reply } => {
+                let _ = reply.send(self.place(lobby, &mode, local, remote));
+            }
+            MmRequest::JoinReserved { link, lobby } => {
+                self.lobbies.retain(|l| !l.seats.is_closed());
+                match self.lobbies.iter().find(|l| l.handle.id == lobby) {
+                    Some(l) => {
+                        let t = Ticket::new(link, l.mode.clone(), None, None);
+                        // The seat was reserved when the reservation was issued.
+                        if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(t)) {
+                            if let LobbyMsg::Join(t) = e.into_inner() {
+                                send_error(
+                                    &t.link,
+                                    ErrorCode::Overloaded,
+                                    "lobby busy, find a match again",
+                                );
+                                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                            }
+                        }
+                    }
+                    None => {
+                        send_error(
+                            &link,
+                            ErrorCode::LobbyLost,
+                            "the reserved lobby has closed; find a match again",
+                        );
+                        let _ = link.events.try_send(SessionEvent::QueueLeft);
+                    }
+                }
+            }
             MmRequest::JoinPrivate { link, code } => {
                 let code = code.to_ascii_uppercase();
                 self.lobbies.retain(|l| !l.seats.is_closed());
@@ -294,6 +339,11 @@ impl Matchmaker {
         let link = match req {
             MmRequest::FindMatch(t) | MmRequest::Requeue(t) => t.link,
             MmRequest::CreatePrivate { link, .. } | MmRequest::JoinPrivate { link, .. } => link,
+            MmRequest::Place { local, reply, .. } => {
+                let _ = reply.send(Err(local));
+                return;
+            }
+            MmRequest::JoinReserved { link, .. } => link,
             MmRequest::Cancel { .. } | MmRequest::Drain => return,
         };
         send_error(&link, ErrorCode::ServerDraining, "this server is draining; connect to another");
@@ -413,18 +463,66 @@ impl Matchmaker {
         slots.into_iter().flatten().collect()
     }
 
+    /// Cluster placement; see [`MmRequest::Place`].
+    fn place(
+        &mut self,
+        lobby: Option<u64>,
+        mode: &str,
+        local: Vec<Ticket>,
+        remote: u32,
+    ) -> Result<u64, Vec<Ticket>> {
+        self.lobbies.retain(|l| !l.seats.is_closed());
+        match lobby {
+            None => {
+                let Some(seats) = self.start_lobby_in(mode, local, None) else {
+                    return Err(Vec::new());
+                };
+                for _ in 0..remote {
+                    seats.1.reserve();
+                }
+                Ok(seats.0)
+            }
+            Some(id) => {
+                let Some(l) = self.lobbies.iter().find(|l| l.handle.id == id) else {
+                    return Err(local);
+                };
+                if !l.seats.accepting() || l.seats.free() < local.len() as u32 + remote {
+                    return Err(local);
+                }
+                let (handle, seats) = (l.handle.clone(), l.seats.clone());
+                for _ in 0..remote {
+                    seats.reserve();
+                }
+                for t in local {
+                    self.join(handle.clone(), &seats, t);
+                }
+                Ok(id)
+            }
+        }
+    }
+
     fn start_lobby(&mut self, group: Vec<Ticket>, code: Option<String>) {
         let Some(first) = group.first() else { return };
-        let Some(cfg) = self.modes.get(&first.mode).cloned() else {
-            return;
-        };
-        let region = first.region.clone();
+        let mode = first.mode.clone();
+        self.start_lobby_in(&mode, group, code);
+    }
+
+    /// Start a lobby of `mode` with `group` (possibly empty in cluster mode, where the players
+    /// arrive with reservations); returns its id and seats.
+    fn start_lobby_in(
+        &mut self,
+        mode: &str,
+        group: Vec<Ticket>,
+        code: Option<String>,
+    ) -> Option<(u64, Arc<LobbySeats>)> {
+        let cfg = self.modes.get(mode).cloned()?;
+        let region = group.first().and_then(|t| t.region.clone());
         for t in &group {
             self.waits.record(&t.mode, t.since.elapsed());
         }
         let factory = self.games.get(&cfg.game).expect("validated at start");
         let skill = group.iter().map(|t| t.skill.unwrap_or(cfg.default_skill)).sum::<f64>()
-            / group.len() as f64;
+            / group.len().max(1) as f64;
         let settings = GameSettings {
             seed: self.rng.next_u64(),
             tick_hz: cfg.tick_hz,
@@ -443,6 +541,8 @@ impl Matchmaker {
             chat: self.chat,
         });
         tracing::info!(lobby = handle.id, mode = %cfg.name, players = seats.taken(), ?code, "lobby created");
+        let out = (handle.id, seats.clone());
         self.lobbies.push(OpenLobby { handle, seats, mode: cfg.name.clone(), region, skill, code });
+        Some(out)
     }
 }

@@ -52,6 +52,8 @@ pub(crate) struct Shared {
     pub(crate) holds: SeatHolds,
     pub(crate) counters: Arc<Counters>,
     pub(crate) directory: Arc<Directory>,
+    /// Cluster mode: the shared queue, directory and reservations in Redis.
+    pub(crate) cluster: Option<Arc<crate::cluster::Cluster>>,
     /// Set once a drain starts: no new matches, running ones finish, then shutdown.
     draining: AtomicBool,
 }
@@ -106,6 +108,13 @@ impl Server {
             ),
         }
         let ip_limiter = limits::IpLimiter::new(config.ip);
+        let cluster = match &config.cluster {
+            Some(c) => Some(
+                crate::cluster::Cluster::new(c.clone())
+                    .map_err(|e| StartError::Config(e.to_string()))?,
+            ),
+            None => None,
+        };
         let shared = Arc::new(Shared {
             config,
             registry: Registry::default(),
@@ -120,8 +129,13 @@ impl Server {
             holds: SeatHolds::default(),
             counters,
             directory,
+            cluster,
             draining: AtomicBool::new(false),
         });
+        if let Some(c) = &shared.cluster {
+            tracing::info!(node = c.node_id(), "cluster mode");
+            crate::cluster::spawn(&shared, c);
+        }
         crate::metrics::handle();
         let admin = match shared.config.admin_listen {
             Some(addr) => {
@@ -179,6 +193,11 @@ impl Server {
     /// Players whose identity or seat is held for a resume (connected or dropped).
     pub fn held_players(&self) -> usize {
         self.shared.holds.len()
+    }
+
+    /// Cluster mode: does this node hold the matchmaker lease now?
+    pub fn is_cluster_leader(&self) -> bool {
+        self.shared.cluster.as_ref().is_some_and(|c| c.is_leader())
     }
 
     /// Lobbies alive now.

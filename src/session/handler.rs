@@ -201,6 +201,9 @@ impl Session {
                         let _ = l.tx.try_send(rejoin);
                     }
                     Place::Queued => {
+                        if let Some(c) = &self.shared.cluster {
+                            c.cancel(self.link.session, false);
+                        }
                         let req = MmRequest::Cancel { session: self.link.session };
                         let _ = self.shared.matchmaker.try_send(req);
                     }
@@ -374,6 +377,24 @@ impl Session {
     }
 
     fn ask_matchmaker(&mut self, req: MmRequest, then: Place) {
+        // Cluster mode: public matchmaking goes through the shared queue in Redis.
+        let req = match (&self.shared.cluster, req) {
+            (Some(c), MmRequest::FindMatch(t)) => {
+                c.enqueue(t, false);
+                self.set_place(then);
+                return;
+            }
+            (Some(c), MmRequest::Cancel { session }) => {
+                if !c.cancel(session, true) {
+                    // Already matched: the seat or redirect on its way is dropped.
+                    let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
+                    self.link.try_send(encode(&msg));
+                }
+                self.set_place(then);
+                return;
+            }
+            (_, req) => req,
+        };
         if self.shared.matchmaker.try_send(req) {
             self.set_place(then);
         } else {
@@ -410,6 +431,9 @@ impl Session {
                 return;
             }
             Place::Queued => {
+                if let Some(c) = &self.shared.cluster {
+                    c.cancel(self.link.session, false);
+                }
                 let _ = self
                     .shared
                     .matchmaker

@@ -178,6 +178,25 @@ where
             }
         }
     };
+    // Cluster mode: a reservation from a `redirect` holds a seat in a lobby of this node.
+    let reserved = match (&hello.reservation, &shared.cluster) {
+        (None, _) => None,
+        (Some(_), None) => {
+            let code = ErrorCode::ReservationForeign;
+            refuse(code, "this server does not run in cluster mode".into());
+            finish(stream, writer).await;
+            return;
+        }
+        (Some(token), Some(cluster)) => match cluster.redeem(token) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                tracing::info!(error = %e, "reservation refused");
+                refuse(e.code(), e.to_string());
+                finish(stream, writer).await;
+                return;
+            }
+        },
+    };
     let name: Arc<str> =
         Arc::from(claims.as_ref().and_then(|c| c.name.as_deref()).unwrap_or(&hello.name));
     let (ev_tx, ev_rx) = mpsc::channel(EVENT_QUEUE);
@@ -237,6 +256,12 @@ where
         }
     }
 
+    if let Some(r) = reserved {
+        let req = crate::matchmaker::MmRequest::JoinReserved { link: link.clone(), lobby: r.lobby };
+        if !shared.matchmaker.try_send(req) {
+            send_error(&link, ErrorCode::Overloaded, "matchmaker busy; find a match again");
+        }
+    }
     let mut session = Session::new(shared.clone(), key, link, nonce, claims);
     let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
     session.leave_everything(&end);

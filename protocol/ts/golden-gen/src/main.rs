@@ -346,6 +346,7 @@ fn client_cases() -> Vec<ClientCase> {
             token: token.map(Into::into),
             resume: resume.map(Into::into),
             last_tick,
+            reservation: None,
         })
     };
     let same = |name, msg| ClientCase { name, msg, sdk_bytes_equal: true, note: "" };

@@ -1,0 +1,119 @@
+//! A node's mailbox: the commands the leader (or a lobby's owner) sends it.
+//!
+//! `assign`: seat the tickets in a new or existing lobby here. Tickets of this node join
+//! directly through the local matchmaker; for the others this node signs a reservation and
+//! sends the player's node a `redirect` command. If the lobby cannot take them (it filled or
+//! closed meanwhile), every ticket goes back to the shared queue with priority.
+//!
+//! `redirect`: tell a queued session of this node where its seat is.
+
+use super::tickets::{Command, Op, TicketRec, inbox_key};
+use super::{Cluster, backoff};
+use crate::matchmaker::MmRequest;
+use crate::net::Shared;
+use crate::session::{SessionEvent, send_to};
+use std::sync::Arc;
+use std::time::Duration;
+use tickwave_protocol::ServerMessage;
+use tokio::sync::oneshot;
+
+/// Poll period of the inbox (LPOP; a blocking pop would stall the shared connection).
+const POLL: Duration = Duration::from_millis(50);
+
+pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+    let key = inbox_key(&cluster.cfg.node_id);
+    let mut failures = 0;
+    loop {
+        let wait = match cluster.conn().await {
+            None => backoff(failures),
+            Some(mut c) => {
+                let r: redis::RedisResult<Option<Vec<String>>> =
+                    redis::cmd("LPOP").arg(&key).arg(64).query_async(&mut c).await;
+                cluster.note(r.as_ref().map(|_| ()));
+                match r {
+                    Ok(cmds) => {
+                        failures = 0;
+                        for c in cmds.unwrap_or_default() {
+                            match serde_json::from_str::<Command>(&c) {
+                                Ok(cmd) => handle(&shared, &cluster, cmd).await,
+                                Err(e) => tracing::warn!(error = %e, "bad inbox command"),
+                            }
+                        }
+                        POLL
+                    }
+                    Err(_) => {
+                        failures += 1;
+                        backoff(failures)
+                    }
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.shutdown.cancelled() => return,
+        }
+    }
+}
+
+async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
+    match cmd {
+        Command::Redirect { session, url, reservation } => {
+            if let Some(t) = cluster.take_ticket(session) {
+                tracing::info!(session, %url, "redirecting a matched player");
+                send_to(&t.link, &ServerMessage::Redirect { url, reservation });
+                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            }
+        }
+        Command::Assign { lobby, mode, tickets } => {
+            assign(shared, cluster, lobby, mode, tickets).await
+        }
+    }
+}
+
+async fn assign(
+    shared: &Arc<Shared>,
+    cluster: &Arc<Cluster>,
+    lobby: Option<u64>,
+    mode: String,
+    tickets: Vec<TicketRec>,
+) {
+    let me = cluster.cfg.node_id.clone();
+    let (mine, remote): (Vec<TicketRec>, Vec<TicketRec>) =
+        tickets.into_iter().partition(|t| t.node == me);
+    // Players of this node that are still queued (one may have cancelled meanwhile).
+    let local: Vec<_> = mine.iter().filter_map(|t| cluster.take_ticket(t.session)).collect();
+    if local.is_empty() && remote.is_empty() {
+        return;
+    }
+    let (reply, rx) = oneshot::channel();
+    let req = MmRequest::Place { lobby, mode, local, remote: remote.len() as u32, reply };
+    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    match placed {
+        Some(Ok(id)) => {
+            for rec in &remote {
+                let reservation = cluster.issue(id, rec);
+                let cmd = Command::Redirect {
+                    session: rec.session,
+                    url: cluster.cfg.public_url.clone(),
+                    reservation,
+                };
+                cluster.push(Op::Send { node: rec.node.clone(), cmd });
+            }
+        }
+        Some(Err(back)) => {
+            for t in back {
+                cluster.enqueue(t, true);
+            }
+            requeue_remote(cluster, remote);
+        }
+        None => requeue_remote(cluster, remote),
+    }
+}
+
+/// Put other nodes' tickets back in the shared queue, first in line.
+fn requeue_remote(cluster: &Cluster, remote: Vec<TicketRec>) {
+    for mut rec in remote {
+        rec.priority = true;
+        cluster.push(Op::Put(rec));
+    }
+}

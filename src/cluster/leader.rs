@@ -1,0 +1,222 @@
+//! The shared matchmaker. Every node runs this loop; only the lease holder matches.
+//!
+//! Each cycle (100 ms) the holder reads the queue (`tw:tickets`), the live nodes and the
+//! directory, runs the same pure [`policy::plan`] as single-node mode per (mode, region), and
+//! for each placement claims the tickets with `HDEL` and sends one `assign` command to the
+//! node that will own the lobby: the owner of an open lobby (backfill), or for a new lobby the
+//! live, non-draining node with the most free capacity. Tickets are only removed by the
+//! claim, so a holder that dies mid-cycle loses nothing that was not yet assigned; a claimed
+//! ticket whose assign is lost surfaces as a player whose queue never answers (documented).
+//!
+//! Dead nodes (in `tw:nodes`, registration expired) are handled here too: their lobbies are
+//! marked `lost`, their tickets dropped (the players were connected to the dead node), their
+//! inbox deleted and their id removed from `tw:nodes`.
+
+use super::directory::{self, DirEntry};
+use super::lease::{self, Attempt, LeaseState};
+use super::registry::{self, NODES_KEY, NodeInfo};
+use super::tickets::{self, Command, TICKETS_KEY, TicketRec};
+use super::{Cluster, unix_ms};
+use crate::matchmaker::policy::{self, OpenSeats, Params, Placement, Waiting};
+use crate::net::Shared;
+use redis::aio::ConnectionManager;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// Matching cycle period of the holder.
+const CYCLE: Duration = Duration::from_millis(100);
+/// Priority tickets (re-queued after a lost lobby) count as having waited this much longer.
+const PRIORITY_BOOST: Duration = Duration::from_secs(3600);
+
+pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+    let epoch = Instant::now();
+    let now = || epoch.elapsed().as_millis() as u64;
+    let mut state = LeaseState::new(cluster.cfg.lease);
+    let mut tick = tokio::time::interval(CYCLE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = shared.shutdown.cancelled() => break,
+        }
+        if shared.draining() {
+            // A draining node gives the lease up so a node that stays runs matchmaking.
+            if state.is_holder(now()) {
+                if let Some(mut c) = cluster.conn().await {
+                    lease::release(&mut c, &cluster.cfg.node_id).await;
+                }
+                state.release();
+                cluster.leader.store(false, Ordering::Release);
+            }
+            continue;
+        }
+        let Some(mut conn) = cluster.conn().await else {
+            cluster.leader.store(state.is_holder(now()), Ordering::Release);
+            continue;
+        };
+        if state.due(now()) {
+            let sent = now();
+            let r = lease::attempt(&mut conn, &cluster.cfg.node_id, cluster.cfg.lease.ttl_ms).await;
+            let was = state.is_holder(sent);
+            state.record(sent, r);
+            if state.is_holder(now()) != was {
+                tracing::info!(
+                    leader = !was,
+                    "matchmaker lease {}",
+                    if was { "lost" } else { "taken" }
+                );
+            }
+            if r == Attempt::Failed {
+                cluster.note(Err(&redis::RedisError::from((redis::ErrorKind::Io, "lease"))));
+            }
+        }
+        let holder = state.is_holder(now());
+        cluster.leader.store(holder, Ordering::Release);
+        if holder {
+            if let Err(e) = cycle(&mut conn, &shared).await {
+                cluster.note(Err(&e));
+            }
+        }
+    }
+}
+
+async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisResult<()> {
+    let now = unix_ms();
+    let (live, dead) = registry::nodes(conn).await?;
+    let entries = directory::all(conn).await?;
+    let raw: HashMap<String, String> =
+        redis::cmd("HGETALL").arg(TICKETS_KEY).query_async(conn).await?;
+    let mut recs: Vec<TicketRec> = Vec::new();
+    let mut orphans: Vec<String> = Vec::new();
+    for (id, v) in raw {
+        match serde_json::from_str::<TicketRec>(&v) {
+            Ok(t) if live.contains_key(&t.node) => recs.push(t),
+            // The player's node is dead: its player is gone with it.
+            Ok(t) if dead.contains(&t.node) => orphans.push(id),
+            Ok(_) => {}
+            Err(_) => orphans.push(id),
+        }
+    }
+    if !dead.is_empty() || entries.iter().any(|e| e.state == "lost") {
+        directory::mark_lost(conn, &entries, &dead, now).await?;
+        for d in &dead {
+            tracing::warn!(node = %d, "node registration expired: handling it as dead");
+            let _: () = redis::cmd("DEL").arg(tickets::inbox_key(d)).query_async(conn).await?;
+            let _: () = redis::cmd("SREM").arg(NODES_KEY).arg(d).query_async(conn).await?;
+        }
+    }
+    if !orphans.is_empty() {
+        let _: () = redis::cmd("HDEL").arg(TICKETS_KEY).arg(&orphans).query_async(conn).await?;
+    }
+    if recs.is_empty() {
+        return Ok(());
+    }
+    let mut free: BTreeMap<String, i64> = live
+        .iter()
+        .filter(|(_, n)| !n.draining)
+        .map(|(id, n)| (id.clone(), i64::from(n.free())))
+        .collect();
+    let open: Vec<&DirEntry> = entries
+        .iter()
+        .filter(|e| e.open_for_backfill() && live.get(&e.node).is_some_and(|n| !n.draining))
+        .collect();
+    let mut pools: BTreeMap<(String, Option<String>), Vec<TicketRec>> = BTreeMap::new();
+    for r in recs {
+        pools.entry((r.mode.clone(), r.region.clone())).or_default().push(r);
+    }
+    for ((mode, _region), pool) in pools {
+        let Some(cfg) = shared.config.modes.iter().find(|m| m.name == mode) else { continue };
+        let waiting: Vec<Waiting> = pool
+            .iter()
+            .map(|t| Waiting {
+                skill: t.skill.unwrap_or(cfg.default_skill),
+                waited: Duration::from_millis(now.saturating_sub(t.since_ms))
+                    + if t.priority { PRIORITY_BOOST } else { Duration::ZERO },
+            })
+            .collect();
+        let lobbies: Vec<&&DirEntry> = open.iter().filter(|e| e.mode == mode).collect();
+        let seats: Vec<OpenSeats> = lobbies
+            .iter()
+            .enumerate()
+            .map(|(i, e)| OpenSeats {
+                lobby: i as u64,
+                free: e.max_players - e.players,
+                skill: cfg.default_skill,
+            })
+            .collect();
+        let params = Params {
+            max_players: cfg.max_players,
+            min_players: cfg.min_players,
+            window: cfg.skill_window(),
+        };
+        for p in policy::plan(&waiting, &seats, &params) {
+            let (target, lobby, idx) = match p {
+                Placement::Join { lobby, tickets } => {
+                    let e = lobbies[lobby as usize];
+                    (e.node.clone(), Some(e.lobby), tickets)
+                }
+                Placement::NewLobby { tickets } => {
+                    let Some((node, _)) =
+                        free.iter().max_by_key(|(id, f)| (**f, std::cmp::Reverse((*id).clone())))
+                    else {
+                        continue; // no node takes new lobbies now: the tickets wait
+                    };
+                    (node.clone(), None, tickets)
+                }
+            };
+            let mut claimed = Vec::new();
+            for i in idx {
+                let n: i64 =
+                    redis::cmd("HDEL").arg(TICKETS_KEY).arg(&pool[i].id).query_async(conn).await?;
+                if n == 1 {
+                    claimed.push(pool[i].clone());
+                }
+            }
+            if claimed.is_empty() {
+                continue;
+            }
+            if let Some(f) = free.get_mut(&target) {
+                *f -= claimed.len() as i64;
+            }
+            tracing::debug!(node = %target, ?lobby, players = claimed.len(), "placing");
+            let cmd = Command::Assign { lobby, mode: mode.clone(), tickets: claimed };
+            tickets::send(conn, &target, &cmd).await?;
+        }
+    }
+    Ok(())
+}
+
+/// `GET /admin/cluster`: nodes with load and health, the lease holder, lobbies per node.
+pub(crate) async fn view(cluster: &Cluster) -> Result<serde_json::Value, String> {
+    let mut conn = cluster.conn().await.ok_or("redis unreachable")?;
+    let (live, dead): (BTreeMap<String, NodeInfo>, Vec<String>) =
+        registry::nodes(&mut conn).await.map_err(|e| e.to_string())?;
+    let entries = directory::all(&mut conn).await.map_err(|e| e.to_string())?;
+    let holder = lease::holder(&mut conn).await;
+    let now = unix_ms();
+    let mut by_node: BTreeMap<String, Vec<&DirEntry>> = BTreeMap::new();
+    for e in &entries {
+        by_node.entry(e.node.clone()).or_default().push(e);
+    }
+    let nodes: Vec<serde_json::Value> = live
+        .values()
+        .map(|n| {
+            serde_json::json!({
+                "node": n.node, "url": n.url, "capacity": n.capacity, "players": n.players,
+                "lobbies": n.lobbies, "draining": n.draining,
+                "health": if n.draining { "draining" } else { "up" },
+                "heartbeat_age_ms": now.saturating_sub(n.heartbeat_ms),
+                "matchmaker": holder.as_deref() == Some(n.node.as_str()),
+            })
+        })
+        .chain(dead.iter().map(|d| serde_json::json!({ "node": d, "health": "dead" })))
+        .collect();
+    Ok(serde_json::json!({
+        "this_node": cluster.cfg.node_id,
+        "matchmaker": holder,
+        "nodes": nodes,
+        "lobbies": by_node,
+    }))
+}

@@ -1,0 +1,265 @@
+//! Cluster mode: several Tickwave nodes share matchmaking, a lobby directory and seat
+//! reservations through Redis. Off by default; single-node mode needs no Redis.
+//!
+//! Why Redis and not something home-made: the only coordination the cluster needs is one
+//! lease (who runs the matchmaker), a few hashes and per-node mailboxes. Redis gives atomic
+//! `SET NX PX`, scripts and TTLs, and every operator knows how to run it. Gameplay never
+//! touches Redis: lobbies tick on their node, so a Redis outage only pauses new matchmaking.
+//!
+//! Parts:
+//! - [`registry`]: each node's registration (URL, capacity, load) under a TTL key, refreshed
+//!   by heartbeat; a node that stops heartbeating disappears on its own.
+//! - [`lease`]: the matchmaker lease, a pure state machine plus its Redis commands.
+//! - [`tickets`]: the shared queue and the per-node mailboxes (inboxes).
+//! - [`leader`]: the matching cycle the lease holder runs: the same [`crate::matchmaker::policy`]
+//!   as single-node mode, placing new lobbies on the node with the most free capacity.
+//! - [`inbox`]: what a node does with the commands the leader (or another node) sends it.
+//! - [`reservation`]: HMAC-signed, expiring, single-use seat reservations (pure).
+//! - [`directory`]: lobby id -> node, mode, state, players, private code.
+//!
+//! The Redis keys and their TTLs are listed in docs/CLUSTER.md.
+
+pub mod directory;
+mod inbox;
+mod leader;
+pub mod lease;
+pub mod registry;
+pub mod reservation;
+pub mod tickets;
+
+use crate::matchmaker::Ticket;
+use crate::net::Shared;
+use crate::session::{SessionEvent, send_to};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tickets::{Op, TicketRec};
+use tickwave_protocol::ServerMessage;
+use tokio::sync::mpsc;
+
+/// Cluster settings (`--cluster`, `--node-id`, `--public-url`, the secret).
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `redis://host:port[/db]`.
+    pub redis_url: String,
+    /// This node's id: unique in the cluster, stable across restarts of the same node.
+    pub node_id: String,
+    /// The wss URL clients use to reach this node (sent in `redirect`).
+    pub public_url: String,
+    /// Shared by every node: signs seat reservations.
+    pub secret: Vec<u8>,
+    /// Players this node takes; the leader places new lobbies where most is free.
+    pub capacity: u32,
+    /// How long a reservation may be redeemed.
+    pub reservation_ttl: Duration,
+    /// Heartbeat period and TTL of the node registration.
+    pub heartbeat: Duration,
+    pub node_ttl: Duration,
+    pub lease: lease::LeaseTiming,
+}
+
+impl ClusterConfig {
+    /// Defaults for everything but the identity.
+    pub fn new(redis_url: &str, node_id: &str, public_url: &str, secret: &[u8]) -> Self {
+        ClusterConfig {
+            redis_url: redis_url.into(),
+            node_id: node_id.into(),
+            public_url: public_url.into(),
+            secret: secret.to_vec(),
+            capacity: 1000,
+            reservation_ttl: Duration::from_secs(15),
+            heartbeat: Duration::from_millis(1000),
+            node_ttl: Duration::from_millis(3000),
+            lease: lease::LeaseTiming::default(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error("redis URL {0:?}: {1}")]
+    Url(String, redis::RedisError),
+}
+
+/// Unix time in ms: expiries in Redis and in reservations are shared between machines, so
+/// they use the wall clock (nodes are expected to run NTP; skew eats into the 15 s).
+pub(crate) fn unix_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// This node's view of the cluster: its Redis connection, its queued players and its keys.
+pub struct Cluster {
+    pub(crate) cfg: ClusterConfig,
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    keys: ReservationKeys,
+    used: Mutex<UsedNonces>,
+    /// Players of this node waiting in the shared queue, by session id.
+    queued: Mutex<HashMap<u64, Ticket>>,
+    ops: mpsc::Sender<Op>,
+    ops_rx: Mutex<Option<mpsc::Receiver<Op>>>,
+    /// Set while this node holds the matchmaker lease (for tests and the admin view).
+    pub(crate) leader: AtomicBool,
+    /// Set while the last Redis command succeeded.
+    pub(crate) redis_ok: AtomicBool,
+}
+
+impl Cluster {
+    pub fn new(cfg: ClusterConfig) -> Result<Arc<Cluster>, ClusterError> {
+        let client = redis::Client::open(cfg.redis_url.as_str())
+            .map_err(|e| ClusterError::Url(cfg.redis_url.clone(), e))?;
+        let (ops, rx) = mpsc::channel(16 * 1024);
+        Ok(Arc::new(Cluster {
+            keys: ReservationKeys::new(&cfg.secret),
+            cfg,
+            client,
+            conn: tokio::sync::Mutex::new(None),
+            used: Mutex::new(UsedNonces::default()),
+            queued: Mutex::new(HashMap::new()),
+            ops,
+            ops_rx: Mutex::new(Some(rx)),
+            leader: AtomicBool::new(false),
+            redis_ok: AtomicBool::new(false),
+        }))
+    }
+
+    pub fn node_id(&self) -> &str {
+        &self.cfg.node_id
+    }
+
+    /// A connection, established on first use. The manager reconnects by itself afterwards;
+    /// `None` when Redis cannot be reached now (callers retry with backoff).
+    pub(crate) async fn conn(&self) -> Option<ConnectionManager> {
+        let mut slot = self.conn.lock().await;
+        if let Some(c) = slot.as_ref() {
+            return Some(c.clone());
+        }
+        let cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_millis(500));
+        match ConnectionManager::new_with_config(self.client.clone(), cfg).await {
+            Ok(c) => {
+                *slot = Some(c.clone());
+                Some(c)
+            }
+            Err(e) => {
+                self.note(Err(&e));
+                None
+            }
+        }
+    }
+
+    /// Record whether Redis answered, logging only the transitions.
+    pub(crate) fn note(&self, r: Result<(), &redis::RedisError>) {
+        let ok = r.is_ok();
+        if self.redis_ok.swap(ok, Ordering::AcqRel) != ok {
+            match r {
+                Ok(()) => tracing::info!("redis reachable"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "redis unreachable; lobbies keep running, matchmaking pauses")
+                }
+            }
+        }
+    }
+
+    /// `find_match` in cluster mode: the ticket goes to the shared queue in Redis.
+    pub(crate) fn enqueue(&self, t: Ticket, priority: bool) {
+        let rec = TicketRec::from_ticket(&self.cfg.node_id, &t, unix_ms(), priority);
+        let waiting = {
+            let mut q = self.queued.lock().expect("queue lock");
+            q.insert(t.link.session, t);
+            q.values().filter(|x| x.mode == rec.mode).count() as u32
+        };
+        if let Some(t) = self.queued.lock().expect("queue lock").get(&rec.session) {
+            send_to(&t.link, &ServerMessage::Queued { mode: rec.mode.clone(), waiting });
+        }
+        self.push(Op::Put(rec));
+    }
+
+    /// `cancel_match` (or the session ended): remove the ticket. False when it was not queued
+    /// here any more (already matched: a redirect or a seat is on its way, and is dropped).
+    pub(crate) fn cancel(&self, session: u64, tell: bool) -> bool {
+        let Some(t) = self.queued.lock().expect("queue lock").remove(&session) else {
+            return false;
+        };
+        self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, session)));
+        if tell {
+            send_to(&t.link, &ServerMessage::MatchCancelled { reason: "cancelled".into() });
+            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+        }
+        true
+    }
+
+    /// Take a queued ticket of this node (the leader matched it).
+    pub(crate) fn take_ticket(&self, session: u64) -> Option<Ticket> {
+        self.queued.lock().expect("queue lock").remove(&session)
+    }
+
+    /// Every ticket queued here, for re-publishing after Redis lost its data.
+    pub(crate) fn queued_records(&self) -> Vec<TicketRec> {
+        let now = unix_ms();
+        self.queued
+            .lock()
+            .expect("queue lock")
+            .values()
+            .map(|t| TicketRec::from_ticket(&self.cfg.node_id, t, now, false))
+            .collect()
+    }
+
+    pub(crate) fn push(&self, op: Op) {
+        if self.ops.try_send(op).is_err() {
+            tracing::warn!("cluster write queue full; a queue update was dropped");
+        }
+    }
+
+    /// Check a `hello.reservation` and mark it used.
+    pub(crate) fn redeem(&self, token: &str) -> Result<Reservation, ReservationError> {
+        let now = unix_ms();
+        let r = self.keys.verify(token, &self.cfg.node_id, now)?;
+        self.used.lock().expect("nonce lock").redeem(&r, now)?;
+        Ok(r)
+    }
+
+    pub(crate) fn issue(&self, lobby: u64, rec: &TicketRec) -> String {
+        use ring::rand::{SecureRandom, SystemRandom};
+        let mut n = [0u8; 8];
+        SystemRandom::new().fill(&mut n).expect("system randomness");
+        self.keys.issue(&Reservation {
+            node: self.cfg.node_id.clone(),
+            lobby,
+            ticket: rec.id.clone(),
+            player: rec.name.clone(),
+            expires_ms: unix_ms() + self.cfg.reservation_ttl.as_millis() as u64,
+            nonce: u64::from_be_bytes(n),
+        })
+    }
+
+    /// Does this node hold the matchmaker lease now?
+    pub fn is_leader(&self) -> bool {
+        self.leader.load(Ordering::Acquire)
+    }
+}
+
+pub(crate) use leader::view;
+
+/// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
+pub(crate) fn spawn(shared: &Arc<Shared>, cluster: &Arc<Cluster>) {
+    let rx = cluster.ops_rx.lock().expect("ops lock").take().expect("spawned once");
+    tokio::spawn(tickets::writer(cluster.clone(), rx, shared.shutdown.clone()));
+    tokio::spawn(registry::heartbeat(shared.clone(), cluster.clone()));
+    tokio::spawn(leader::run(shared.clone(), cluster.clone()));
+    tokio::spawn(inbox::run(shared.clone(), cluster.clone()));
+}
+
+/// Sleep with exponential backoff: 100 ms doubling to 2 s.
+pub(crate) fn backoff(failures: u32) -> Duration {
+    Duration::from_millis((100u64 << failures.min(5)).min(2000))
+}

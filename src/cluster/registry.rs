@@ -1,0 +1,139 @@
+//! Node registration: each node writes `tw:node:<id>` (JSON [`NodeInfo`]) with a TTL
+//! (`node_ttl`, 3 s by default) every heartbeat (1 s) and adds its id to the set `tw:nodes`.
+//! A node that dies stops refreshing and its key expires on its own; the leader then sees an
+//! id in `tw:nodes` without a key and handles the node as dead (see [`super::leader`]).
+//!
+//! The same heartbeat publishes the node's lobbies to the directory, so a Redis that
+//! restarted empty is repopulated within one heartbeat.
+
+use super::directory;
+use super::{Cluster, backoff, unix_ms};
+use crate::net::Shared;
+use redis::aio::ConnectionManager;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub const NODES_KEY: &str = "tw:nodes";
+
+pub fn node_key(node: &str) -> String {
+    format!("tw:node:{node}")
+}
+
+/// A node as the cluster sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    pub node: String,
+    pub url: String,
+    pub capacity: u32,
+    pub players: u32,
+    pub lobbies: u32,
+    pub draining: bool,
+    /// Unix ms of this heartbeat.
+    pub heartbeat_ms: u64,
+    /// The `server` of this node's resume tokens, so another node can recognise them.
+    pub resume_server: u64,
+}
+
+impl NodeInfo {
+    /// Seats left for new lobbies.
+    pub fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.players)
+    }
+}
+
+fn info(shared: &Shared, cluster: &Cluster) -> NodeInfo {
+    NodeInfo {
+        node: cluster.cfg.node_id.clone(),
+        url: cluster.cfg.public_url.clone(),
+        capacity: cluster.cfg.capacity,
+        players: shared.registry.len() as u32,
+        lobbies: shared.counters.lobbies_live() as u32,
+        draining: shared.draining(),
+        heartbeat_ms: unix_ms(),
+        resume_server: shared.resume_keys.server(),
+    }
+}
+
+/// One heartbeat: registration, then the directory. Returns whether the registration key was
+/// missing (first beat, or Redis lost its data).
+async fn beat(
+    conn: &mut ConnectionManager,
+    shared: &Shared,
+    cluster: &Cluster,
+    published: &mut Vec<String>,
+) -> redis::RedisResult<bool> {
+    let me = info(shared, cluster);
+    let json = serde_json::to_string(&me).expect("node info serializes");
+    let old: Option<String> = redis::cmd("SET")
+        .arg(node_key(&me.node))
+        .arg(json)
+        .arg("PX")
+        .arg(cluster.cfg.node_ttl.as_millis() as u64)
+        .arg("GET")
+        .query_async(conn)
+        .await?;
+    let _: () = redis::cmd("SADD").arg(NODES_KEY).arg(&me.node).query_async(conn).await?;
+    *published = directory::publish(conn, shared, &me.node, published).await?;
+    Ok(old.is_none())
+}
+
+/// Heartbeat loop: never panics, backs off while Redis is away, re-registers when it is back.
+pub(crate) async fn heartbeat(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+    let mut failures = 0;
+    let mut registered_before = false;
+    let mut published = Vec::new();
+    loop {
+        let r = match cluster.conn().await {
+            Some(mut c) => beat(&mut c, &shared, &cluster, &mut published).await,
+            None => Err(redis::RedisError::from((redis::ErrorKind::Io, "not connected"))),
+        };
+        cluster.note(r.as_ref().map(|_| ()));
+        let wait = match r {
+            Ok(missing) => {
+                if missing && registered_before {
+                    // Our key vanished before its TTL: Redis restarted without our data.
+                    // Put our queued players back; the directory was just republished.
+                    tracing::warn!("registration was missing: re-registered, re-queueing");
+                    for rec in cluster.queued_records() {
+                        cluster.push(super::tickets::Op::Put(rec));
+                    }
+                }
+                registered_before = true;
+                failures = 0;
+                cluster.cfg.heartbeat
+            }
+            Err(_) => {
+                failures += 1;
+                backoff(failures).min(cluster.cfg.heartbeat)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = shared.shutdown.cancelled() => return,
+        }
+    }
+}
+
+/// Registered nodes: the live ones (key present) and the ids whose key has expired.
+pub(crate) async fn nodes(
+    conn: &mut ConnectionManager,
+) -> redis::RedisResult<(BTreeMap<String, NodeInfo>, Vec<String>)> {
+    let ids: Vec<String> = redis::cmd("SMEMBERS").arg(NODES_KEY).query_async(conn).await?;
+    if ids.is_empty() {
+        return Ok((BTreeMap::new(), Vec::new()));
+    }
+    let keys: Vec<String> = ids.iter().map(|i| node_key(i)).collect();
+    let vals: Vec<Option<String>> = redis::cmd("MGET").arg(&keys).query_async(conn).await?;
+    let mut live = BTreeMap::new();
+    let mut dead = Vec::new();
+    for (id, v) in ids.into_iter().zip(vals) {
+        match v.and_then(|v| serde_json::from_str::<NodeInfo>(&v).ok()) {
+            Some(n) => {
+                live.insert(id, n);
+            }
+            None => dead.push(id),
+        }
+    }
+    Ok((live, dead))
+}
