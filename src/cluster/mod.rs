@@ -198,6 +198,19 @@ impl Cluster {
         true
     }
 
+    /// The node drains: its queued players leave the shared queue (`match_cancelled`), and
+    /// its registration says `draining`, so the leader places no new lobby here.
+    pub(crate) fn drain_queue(&self) {
+        let all: Vec<Ticket> =
+            self.queued.lock().expect("queue lock").drain().map(|(_, t)| t).collect();
+        for t in all {
+            self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, t.link.session)));
+            let msg = ServerMessage::MatchCancelled { reason: "server draining".into() };
+            send_to(&t.link, &msg);
+            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+        }
+    }
+
     /// Take a queued ticket of this node (the leader matched it).
     pub(crate) fn take_ticket(&self, session: u64) -> Option<Ticket> {
         self.queued.lock().expect("queue lock").remove(&session)

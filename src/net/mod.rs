@@ -263,6 +263,9 @@ pub(crate) fn drain(shared: &Arc<Shared>) {
         ),
     );
     tracing::info!(target: "audit", action = "drain", "drain started; notice sent to every session");
+    if let Some(c) = &shared.cluster {
+        c.drain_queue();
+    }
     // Retry until the matchmaker takes the request: a drain must not be lost in a full mailbox.
     let s = shared.clone();
     tokio::spawn(async move {
