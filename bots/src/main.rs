@@ -7,11 +7,7 @@ use tickwave_bots::{CertCheck, Client, LocalState};
 use tickwave_protocol::{ClientMessage, Input, ServerMessage};
 
 #[derive(Parser)]
-#[command(
-    name = "tickwave-bots",
-    version,
-    about = "Tickwave client and load tool"
-)]
+#[command(name = "tickwave-bots", version, about = "Tickwave client and load tool")]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -68,30 +64,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().cmd {
-        Cmd::Client {
-            target,
-            name,
-            mode,
-            seconds,
-        } => client(target, name, mode, seconds).await,
+        Cmd::Client { target, name, mode, seconds } => client(target, name, mode, seconds).await,
     }
 }
 
 async fn client(target: Target, name: String, mode: String, seconds: f64) -> anyhow::Result<()> {
     let check = target.check()?;
-    let (mut c, welcome) = Client::join(&target.url, &check, &name)
-        .await
-        .context("connecting")?;
-    println!(
-        "welcome: session {} player {} ({})",
-        welcome.session, welcome.player, welcome.server
-    );
-    c.send(&ClientMessage::FindMatch {
-        mode,
-        skill: None,
-        region: None,
-    })
-    .await?;
+    let (mut c, welcome) = Client::join(&target.url, &check, &name).await.context("connecting")?;
+    println!("welcome: session {} player {} ({})", welcome.session, welcome.player, welcome.server);
+    c.send(&ClientMessage::FindMatch { mode, skill: None, region: None }).await?;
     let end = Instant::now() + Duration::from_secs_f64(seconds);
     let mut state = LocalState::default();
     let mut seq = 0u64;

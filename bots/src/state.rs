@@ -29,10 +29,7 @@ impl LocalState {
         match msg {
             ServerMessage::Snapshot(s) => {
                 if let Some(t) = self.tick.filter(|t| s.tick < *t) {
-                    return Err(StateCheck::Backwards {
-                        from: t,
-                        to: s.tick,
-                    });
+                    return Err(StateCheck::Backwards { from: t, to: s.tick });
                 }
                 self.view = s.entities.clone();
                 self.tick = Some(s.tick);
@@ -43,10 +40,7 @@ impl LocalState {
             ServerMessage::Delta(d) => {
                 match self.tick {
                     Some(t) if d.tick <= t => {
-                        return Err(StateCheck::Backwards {
-                            from: t,
-                            to: d.tick,
-                        });
+                        return Err(StateCheck::Backwards { from: t, to: d.tick });
                     }
                     Some(t) if t == d.base => {}
                     held => return Err(StateCheck::BaseMismatch { base: d.base, held }),
@@ -67,9 +61,6 @@ impl LocalState {
 
     /// The last input sequence number the server applied for `player`.
     pub fn ack(&self, player: u32) -> Option<u64> {
-        self.acks
-            .iter()
-            .find(|(p, _)| *p == player)
-            .map(|(_, s)| *s)
+        self.acks.iter().find(|(p, _)| *p == player).map(|(_, s)| *s)
     }
 }
