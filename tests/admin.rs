@@ -259,13 +259,7 @@ async fn admin_drain_stops_new_matches_and_exits_when_lobbies_finish() {
     assert!(draining, "matchmaking reports draining");
     let (mut late, _) = s.client("late").await;
     late.send(&find("short")).await.unwrap();
-    let code = late
-        .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error { code, .. } => Some(*code),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let code = next_error(&mut late).await;
     assert_eq!(code, ErrorCode::ServerDraining);
     a.recv_until(5 * SEC, "results", |m| matches!(m, ServerMessage::Results { .. }).then_some(()))
         .await

@@ -141,13 +141,7 @@ async fn chat_outside_a_lobby_is_refused() {
     let (mut a, _) = s.client("waiting").await;
     a.send(&find("arena")).await.unwrap(); // alone: stays queued
     a.send(&chat("anyone?")).await.unwrap();
-    let code = a
-        .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error { code, .. } => Some(*code),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let code = next_error(&mut a).await;
     assert_eq!(code, ErrorCode::NotInLobby);
 }
 

@@ -120,15 +120,6 @@ async fn roster_shows(c: &mut Client, player: u32, connected: bool) {
     .unwrap();
 }
 
-async fn error_code(c: &mut Client) -> ErrorCode {
-    c.recv_until(5 * SEC, "error", |m| match m {
-        ServerMessage::Error { code, .. } => Some(*code),
-        _ => None,
-    })
-    .await
-    .unwrap()
-}
-
 #[tokio::test]
 async fn resume_mid_match_catches_up_with_a_delta() {
     let (s, _) = probe_server(10_000, |_| {}).await;
@@ -198,7 +189,7 @@ async fn resume_after_the_grace_period_is_refused_and_the_seat_freed() {
     .unwrap();
     let mut a = s.connect().await;
     a.send(&hello("a", wa.resume.clone(), None)).await.unwrap();
-    assert_eq!(error_code(&mut a).await, ErrorCode::ResumeExpired);
+    assert_eq!(next_error(&mut a).await, ErrorCode::ResumeExpired);
     assert_eq!(a.closed(5 * SEC).await.unwrap().map(|c| c.0), Some(close::POLICY_VIOLATION));
 }
 
@@ -220,20 +211,20 @@ async fn tokens_are_single_use_and_must_be_ours() {
     // replay of the used token
     let mut replay = s.connect().await;
     replay.send(&hello("a", Some(token.clone()), None)).await.unwrap();
-    assert_eq!(error_code(&mut replay).await, ErrorCode::ResumeUsed);
+    assert_eq!(next_error(&mut replay).await, ErrorCode::ResumeUsed);
     // forged: flip a character of the signature
     let mut forged = token.clone();
     let last = forged.pop().unwrap();
     forged.push(if last == 'A' { 'B' } else { 'A' });
     let mut f = s.connect().await;
     f.send(&hello("a", Some(forged), None)).await.unwrap();
-    assert_eq!(error_code(&mut f).await, ErrorCode::ResumeInvalid);
+    assert_eq!(next_error(&mut f).await, ErrorCode::ResumeInvalid);
     // a token from another server
     let (other, _) = probe_server(10_000, |_| {}).await;
     let (_o, wo) = other.client("o").await;
     let mut x = s.connect().await;
     x.send(&hello("o", wo.resume.clone(), None)).await.unwrap();
-    assert_eq!(error_code(&mut x).await, ErrorCode::ResumeForeign);
+    assert_eq!(next_error(&mut x).await, ErrorCode::ResumeForeign);
     // the resumed session is unaffected by all of this
     again.send(&find("arena")).await.unwrap();
     match_found(&mut again).await;
@@ -246,7 +237,7 @@ async fn resume_while_the_old_connection_lingers_replaces_it() {
     // the old connection is still open (e.g. half-open): the new one takes over
     let mut a2 = s.connect().await;
     a2.send(&hello("a", wa.resume.clone(), None)).await.unwrap();
-    assert_eq!(error_code(&mut a).await, ErrorCode::SessionReplaced);
+    assert_eq!(next_error(&mut a).await, ErrorCode::SessionReplaced);
     let f = match_found(&mut a2).await;
     assert_eq!(f.player, wa.player);
 }
@@ -302,7 +293,7 @@ async fn a_panicking_game_ends_only_its_lobby() {
     assert_eq!(s.server.lobby_count(), 2);
     a.send(&ClientMessage::Input(Input { seq: 1, dx: 0.5, dy: 0.0, action: false })).await.unwrap();
     for c in [&mut a, &mut b] {
-        assert_eq!(error_code(c).await, ErrorCode::LobbyFailed);
+        assert_eq!(next_error(c).await, ErrorCode::LobbyFailed);
         c.recv_until(2 * SEC, "lobby_closed", |m| {
             matches!(m, ServerMessage::LobbyClosed { .. }).then_some(())
         })
@@ -345,7 +336,7 @@ async fn drain_lets_the_running_match_finish_then_exits() {
     .unwrap();
     s.server.drain();
     idle.send(&find("short")).await.unwrap();
-    assert_eq!(error_code(&mut idle).await, ErrorCode::ServerDraining);
+    assert_eq!(next_error(&mut idle).await, ErrorCode::ServerDraining);
     // the match plays to its end
     a.recv_until(5 * SEC, "results", |m| matches!(m, ServerMessage::Results { .. }).then_some(()))
         .await

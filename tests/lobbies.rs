@@ -222,13 +222,7 @@ async fn queue_errors_and_cancel() {
     let s = start_with(|c| c.modes = vec![quick_mode("arena", 16, 2)]).await;
     let (mut a, _) = s.client("a").await;
     a.send(&find("nope")).await.unwrap();
-    let err = a
-        .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error { code, .. } => Some(*code),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let err = next_error(&mut a).await;
     assert_eq!(err, ErrorCode::UnknownMode);
     a.send(&input(1, 0.0, 0.0)).await.unwrap();
     let err = a
@@ -249,13 +243,7 @@ async fn queue_errors_and_cancel() {
         .unwrap();
     assert_eq!(waiting, 1);
     a.send(&find("arena")).await.unwrap();
-    let err = a
-        .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error { code, .. } => Some(*code),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let err = next_error(&mut a).await;
     assert_eq!(err, ErrorCode::AlreadyQueued);
     a.send(&ClientMessage::CancelMatch {}).await.unwrap();
     a.recv_until(5 * SEC, "match_cancelled", |m| {
@@ -290,13 +278,7 @@ async fn private_lobby_by_code() {
     assert_eq!(match_found(&mut friend).await.lobby, f.lobby);
     let (mut lost, _) = s.client("lost").await;
     lost.send(&ClientMessage::JoinPrivate { code: "ZZZZZZ".into() }).await.unwrap();
-    let err = lost
-        .recv_until(5 * SEC, "error", |m| match m {
-            ServerMessage::Error { code, .. } => Some(*code),
-            _ => None,
-        })
-        .await
-        .unwrap();
+    let err = next_error(&mut lost).await;
     assert_eq!(err, ErrorCode::UnknownCode);
     let r = stranger
         .recv_until(Duration::from_millis(500), "match_found", |m| {

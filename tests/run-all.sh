@@ -12,6 +12,9 @@ if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore websockets msgpack
 
+echo "== dependency policy (cargo deny: licences, bans, sources)"
+command -v cargo-deny >/dev/null || cargo install --locked --quiet cargo-deny
+cargo deny check licenses bans sources
 echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"

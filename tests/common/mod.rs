@@ -85,6 +85,16 @@ pub fn find(mode: &str) -> ClientMessage {
     ClientMessage::FindMatch { mode: mode.into(), skill: None, region: None }
 }
 
+/// Receive until the next error message; its code.
+pub async fn next_error(c: &mut Client) -> tickwave_protocol::ErrorCode {
+    c.recv_until(5 * SEC, "an error", |m| match m {
+        ServerMessage::Error { code, .. } => Some(*code),
+        _ => None,
+    })
+    .await
+    .expect("an error message")
+}
+
 /// Receive until `match_found`; returns (lobby, player).
 pub async fn match_found(c: &mut Client) -> tickwave_protocol::MatchFound {
     c.recv_until(10 * SEC, "match_found", |m| match m {
