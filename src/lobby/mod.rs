@@ -310,8 +310,12 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
 
 impl Lobby {
     async fn run(mut self, mut rx: mpsc::Receiver<LobbyMsg>, shutdown: CancellationToken) {
-        let epoch = Instant::now();
         let mut clock = TickClock::new(self.mode.tick_hz, self.mode.max_catch_up_ticks);
+        // Lobbies are created on the matchmaker's 100 ms cycle (a whole number of ticks), so
+        // without an offset they would all tick in the same instant and their fan-outs would
+        // pile up. A golden-ratio fraction of the period per lobby id spreads the phases.
+        let phase = (self.handle.id as f64 * 0.618_033_988_75).fract();
+        let epoch = Instant::now() + clock.period().mul_f64(phase);
         while !self.done {
             let deadline = tokio::time::Instant::from_std(epoch + clock.next_deadline());
             tokio::select! {
