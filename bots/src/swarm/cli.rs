@@ -54,12 +54,16 @@ pub struct SwarmArgs {
     /// Game mode to queue for.
     #[arg(long, default_value = "arena")]
     pub mode: String,
-    /// random-walk, chase, idle, churn, circle; or a weighted mix: random-walk:80,churn:20.
+    /// random-walk, chase, idle, churn, circle, chat; or a weighted mix: random-walk:80,chat:20.
     #[arg(long, default_value = "random-walk")]
     pub behaviour: BehaviourMix,
     /// Inputs per second per bot.
     #[arg(long, default_value_t = 20)]
     pub input_hz: u32,
+    /// Chat lines per second of each `chat` bot. Keep it at or below the server's limit
+    /// (1 line/s sustained by default) unless that was raised: excess lines are refused.
+    #[arg(long, default_value_t = super::config::DEFAULT_CHAT_RATE)]
+    pub chat_rate: f64,
     /// Mean connection lifetime of churning bots before they reconnect.
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub churn_every: Duration,
@@ -125,6 +129,7 @@ impl SwarmArgs {
             mode: self.mode.clone(),
             behaviour: self.behaviour.clone(),
             input_hz: self.input_hz,
+            chat_rate: self.chat_rate,
             seed: self.seed,
             threads: self.threads,
             churn_every: self.churn_every,

@@ -42,6 +42,13 @@ pub struct Slo {
     pub min_delivery: Option<f64>,
 }
 
+/// Chat lines per second of a `chat` bot unless `--chat-rate` says otherwise.
+pub const DEFAULT_CHAT_RATE: f64 = 0.5;
+/// The server's default sustained chat limit per player, lines per second.
+pub const SERVER_CHAT_RATE: f64 = 1.0;
+/// Largest `--chat-rate` accepted (for a server whose limit was raised).
+const MAX_CHAT_RATE: f64 = 100.0;
+
 /// Everything a swarm run needs.
 #[derive(Debug, Clone)]
 pub struct SwarmConfig {
@@ -59,6 +66,9 @@ pub struct SwarmConfig {
     pub behaviour: BehaviourMix,
     /// Inputs per second per bot.
     pub input_hz: u32,
+    /// Chat lines per second of each `chat` bot. The server allows 1 line/s sustained (burst
+    /// of 5) by default; lines above its limit are refused (`chat_refused` errors).
+    pub chat_rate: f64,
     pub seed: u64,
     /// Threads of bots (each a single-threaded runtime with its share of the bots).
     pub threads: usize,
@@ -91,6 +101,7 @@ impl SwarmConfig {
             mode: "arena".into(),
             behaviour: BehaviourMix::single(super::Behaviour::RandomWalk),
             input_hz: 20,
+            chat_rate: DEFAULT_CHAT_RATE,
             seed: 1,
             threads: 1,
             churn_every: Duration::from_secs(10),
@@ -120,6 +131,18 @@ impl SwarmConfig {
         }
         if !(1..=1000).contains(&self.input_hz) {
             return Err("--input-hz must be 1..=1000".into());
+        }
+        if !(self.chat_rate > 0.0 && self.chat_rate <= MAX_CHAT_RATE) {
+            return Err(format!("--chat-rate must be above 0 and at most {MAX_CHAT_RATE}"));
+        }
+        if self.chat_rate > SERVER_CHAT_RATE
+            && self.behaviour.parts().iter().any(|(b, _)| b.chats())
+        {
+            tracing::warn!(
+                chat_rate = self.chat_rate,
+                "--chat-rate is above the server's default of 1 line/s: unless the server's \
+                 limit was raised, lines will be refused (chat_refused errors)"
+            );
         }
         if self.threads == 0 {
             return Err("--threads must be at least 1".into());
@@ -165,6 +188,7 @@ impl SwarmConfig {
             mode: self.mode.clone(),
             behaviour: self.behaviour.to_string(),
             input_hz: self.input_hz,
+            chat_rate: self.chat_rate,
             seed: self.seed,
             threads: self.threads,
             churn_every_s: self.churn_every.as_secs_f64(),
@@ -189,6 +213,9 @@ pub struct Settings {
     pub mode: String,
     pub behaviour: String,
     pub input_hz: u32,
+    /// Chat lines per second of each `chat` bot.
+    #[serde(default)]
+    pub chat_rate: f64,
     pub seed: u64,
     pub threads: usize,
     pub churn_every_s: f64,

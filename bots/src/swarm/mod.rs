@@ -33,13 +33,15 @@ mod wire;
 
 pub use behaviour::{Behaviour, BehaviourMix};
 pub use cli::{SwarmArgs, parse_duration, run_cli};
-pub use config::{ChurnMode, ProgressMode, Settings, Slo, SwarmConfig};
+pub use config::{
+    ChurnMode, DEFAULT_CHAT_RATE, ProgressMode, SERVER_CHAT_RATE, Settings, Slo, SwarmConfig,
+};
 pub use report::Report;
 
 use crate::client::ClientError;
 use crate::sys;
 use record::BotRecord;
-use report::{BotCounts, BotProcess, Delivery, Errors, Latency, Point, Spread, Traffic};
+use report::{BotCounts, BotProcess, Chat, Delivery, Errors, Latency, Point, Spread, Traffic};
 use shard::{ShardMsg, ShardPlan};
 use stats::{ErrorKind, HistSummary, Interval, Totals};
 use std::collections::BTreeMap;
@@ -299,6 +301,14 @@ fn build_report(cfg: &SwarmConfig, c: Collected, started_unix_s: u64, elapsed: D
             resyncs: n.resyncs,
             arrival_phase: t.phase.to_vec(),
             busiest_eighth_share: stats::busiest_eighth(&t.phase),
+        },
+        chat: Chat {
+            sent: n.chat_sent,
+            received: n.chat_received,
+            sent_per_s: n.chat_sent as f64 / window,
+            received_per_s: n.chat_received as f64 / window,
+            echo_latency: HistSummary::of(&t.chat_echo),
+            refused: t.errors[ErrorKind::ChatRefused as usize],
         },
         errors: Errors {
             total: t.errors.iter().sum(),

@@ -37,6 +37,11 @@ pub struct BotRecord {
     pub disconnects: u64,
     pub churns: u64,
     pub resumes: u64,
+    /// Inside the window: chat lines sent, and chat lines received from anyone.
+    #[serde(default)]
+    pub chat_sent: u64,
+    #[serde(default)]
+    pub chat_received: u64,
     #[serde(skip, default = "bot_hist")]
     pub(crate) ack: Histogram<u32>,
     /// The match being counted for delivery: since when (first state message) and its rate.
@@ -71,6 +76,8 @@ impl BotRecord {
             disconnects: 0,
             churns: 0,
             resumes: 0,
+            chat_sent: 0,
+            chat_received: 0,
             ack: bot_hist(),
             open: None,
         }

@@ -24,6 +24,9 @@ pub struct Report {
     pub latency: Latency,
     pub traffic: Traffic,
     pub delivery: Delivery,
+    /// Chat lines (`chat` bots), inside the window.
+    #[serde(default)]
+    pub chat: Chat,
     pub errors: Errors,
     pub bot_process: BotProcess,
     pub per_bot_spread: Spread,
@@ -109,6 +112,22 @@ pub struct Delivery {
     #[serde(default)]
     pub arrival_phase: Vec<u64>,
     pub busiest_eighth_share: Option<f64>,
+}
+
+/// Chat inside the window: lines the `chat` bots sent, lines all bots received (every member
+/// of a lobby receives every line, so received is about sent x lobby size), and the time
+/// from sending a line to receiving its own echo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Chat {
+    pub sent: u64,
+    pub received: u64,
+    pub sent_per_s: f64,
+    pub received_per_s: f64,
+    /// A line sent until the sender received it back.
+    pub echo_latency: HistSummary,
+    /// Whole run: lines the server refused (`chat_rate_limited`, `chat_too_long`,
+    /// `chat_invalid`); also counted as `chat_refused` errors.
+    pub refused: u64,
 }
 
 /// Errors over the whole run.
@@ -289,6 +308,23 @@ impl Report {
                 o,
                 "arrival   {:.0}% of state messages in the busiest 1/8 of the tick period (12% = lobbies tick spread out)",
                 share * 100.0
+            );
+        }
+        let c = &self.chat;
+        if c.sent + c.received + c.refused > 0 || s.behaviour.contains("chat") {
+            let h = &c.echo_latency;
+            let _ = writeln!(
+                o,
+                "chat      {} sent ({:.1}/s), {} received ({:.1}/s), {} refused | own echo p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} echoes)",
+                thousands(c.sent),
+                c.sent_per_s,
+                thousands(c.received),
+                c.received_per_s,
+                c.refused,
+                h.p50_ms,
+                h.p99_ms,
+                h.max_ms,
+                h.count
             );
         }
         let e = &self.errors;

@@ -98,10 +98,13 @@ pub enum ErrorKind {
     ServerError,
     /// The server closed the connection or it broke, unasked.
     Disconnect,
+    /// A chat line the server refused (`chat_rate_limited`, `chat_too_long`,
+    /// `chat_invalid`; the codes are counted separately).
+    ChatRefused,
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Connect,
         ErrorKind::Handshake,
         ErrorKind::Decode,
@@ -111,6 +114,7 @@ impl ErrorKind {
         ErrorKind::MatchTimeout,
         ErrorKind::ServerError,
         ErrorKind::Disconnect,
+        ErrorKind::ChatRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -124,6 +128,7 @@ impl ErrorKind {
             ErrorKind::MatchTimeout => "match_timeout",
             ErrorKind::ServerError => "server_error",
             ErrorKind::Disconnect => "disconnect",
+            ErrorKind::ChatRefused => "chat_refused",
         }
     }
 }
@@ -149,6 +154,11 @@ pub struct Counters {
     /// Snapshots after the first of a match (the server resynced a lagging client).
     pub resyncs: u64,
     pub errors: u64,
+    /// Chat lines sent by `chat` bots, and chat lines received by any bot (from anyone).
+    #[serde(default)]
+    pub chat_sent: u64,
+    #[serde(default)]
+    pub chat_received: u64,
 }
 
 impl Counters {
@@ -164,6 +174,8 @@ impl Counters {
         self.missed_ticks += o.missed_ticks;
         self.resyncs += o.resyncs;
         self.errors += o.errors;
+        self.chat_sent += o.chat_sent;
+        self.chat_received += o.chat_received;
     }
 }
 
@@ -234,6 +246,8 @@ pub(crate) struct Totals {
     pub(crate) rtt_server: Histogram<u64>,
     pub(crate) rtt_bot: Histogram<u64>,
     pub(crate) ack: Histogram<u64>,
+    /// A chat line sent until its own echo came back.
+    pub(crate) chat_echo: Histogram<u64>,
     /// `welcome.server` of the first session.
     pub(crate) server: Option<String>,
 }
@@ -261,6 +275,7 @@ impl Totals {
             rtt_server: hist(),
             rtt_bot: hist(),
             ack: hist(),
+            chat_echo: hist(),
             server: None,
         }
     }
@@ -293,6 +308,7 @@ impl Totals {
             (&mut self.rtt_server, &o.rtt_server),
             (&mut self.rtt_bot, &o.rtt_bot),
             (&mut self.ack, &o.ack),
+            (&mut self.chat_echo, &o.chat_echo),
         ] {
             a.add(b).expect("same bounds");
         }

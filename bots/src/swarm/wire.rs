@@ -3,9 +3,11 @@
 //! `decode_server` reads the internally tagged `ServerMessage`, which makes serde buffer the
 //! whole map before it knows the variant. State messages are most of the traffic, so the bot
 //! looks at the `"type"` first: snapshots and deltas go to the bot's allocation-free state
-//! decoder ([`super::view`]), rtt reports straight into their struct, and everything else
-//! (a few messages per match) through `decode_server`.
+//! decoder ([`super::view`]), rtt reports straight into their struct, chat lines (every
+//! member of a lobby gets every line) to their sender and text borrowed from the frame, and
+//! everything else (a few messages per match) through `decode_server`.
 
+use super::msgpack::{Malformed, Reader};
 use tickwave_protocol::{DecodeError, RttReport, ServerMessage, decode_server, peek_type};
 
 /// Same nesting bound as the protocol crate's decoder.
@@ -13,13 +15,35 @@ const MAX_DEPTH: usize = 16;
 
 /// A decoded server message.
 #[derive(Debug)]
-pub(crate) enum Incoming {
+pub(crate) enum Incoming<'a> {
     /// A snapshot or a delta, left for the state decoder.
     State {
         snapshot: bool,
     },
     Rtt(RttReport),
+    /// A chat line: its sender's player id and its text (the name and tick are skipped).
+    Chat {
+        from: u32,
+        text: &'a str,
+    },
     Other(ServerMessage),
+}
+
+/// Read a `chat` message without allocating: `from` and `text`, the rest skipped.
+fn decode_chat(b: &[u8]) -> Result<Incoming<'_>, Malformed> {
+    let mut r = Reader::new(b);
+    let (mut from, mut text) = (None, None);
+    for _ in 0..r.map_len()? {
+        match r.str()? {
+            "from" => from = Some(r.int::<u32>()?),
+            "text" => text = Some(r.str()?),
+            _ => r.skip()?,
+        }
+    }
+    match (from, text) {
+        (Some(from), Some(text)) => Ok(Incoming::Chat { from, text }),
+        _ => Err(Malformed("chat without from or text")),
+    }
 }
 
 /// The `"type"` of a message when it is the map's first key, as every Tickwave server writes
@@ -47,7 +71,7 @@ fn decode_as<'a, T: serde::Deserialize<'a>>(b: &'a [u8]) -> Result<T, DecodeErro
 }
 
 /// Sort (and except for state messages, decode) one server message.
-pub(crate) fn decode(b: &[u8]) -> Result<Incoming, DecodeError> {
+pub(crate) fn decode(b: &[u8]) -> Result<Incoming<'_>, DecodeError> {
     let ty = match leading_type(b) {
         Some(t) => t,
         None => peek_type(b)?,
@@ -56,6 +80,7 @@ pub(crate) fn decode(b: &[u8]) -> Result<Incoming, DecodeError> {
         "delta" => Incoming::State { snapshot: false },
         "snapshot" => Incoming::State { snapshot: true },
         "rtt" => Incoming::Rtt(decode_as(b)?),
+        "chat" => decode_chat(b).map_err(|e| DecodeError::Malformed(e.to_string()))?,
         _ => Incoming::Other(decode_server(b)?),
     })
 }
@@ -83,6 +108,32 @@ mod tests {
             decode(&q).unwrap(),
             Incoming::Other(ServerMessage::Queued { waiting: 3, .. })
         ));
+    }
+
+    #[test]
+    fn chat_lines_are_read_in_place() {
+        let c = encode_server(&ServerMessage::Chat {
+            from: 7,
+            name: "bot-7".into(),
+            text: "bot 7 line 3".into(),
+            tick: 99,
+        });
+        assert_eq!(leading_type(&c), Some("chat"));
+        match decode(&c).unwrap() {
+            Incoming::Chat { from, text } => assert_eq!((from, text), (7, "bot 7 line 3")),
+            other => panic!("{other:?}"),
+        }
+        // Truncated or missing fields: decode errors, never a panic.
+        for cut in 0..c.len() {
+            assert!(decode(&c[..cut]).is_err(), "cut at {cut}");
+        }
+        #[derive(serde::Serialize)]
+        struct NoText {
+            r#type: &'static str,
+            from: u32,
+        }
+        let b = rmp_serde::to_vec_named(&NoText { r#type: "chat", from: 1 }).unwrap();
+        assert!(matches!(decode(&b), Err(DecodeError::Malformed(_))));
     }
 
     #[test]

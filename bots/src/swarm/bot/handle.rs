@@ -4,7 +4,7 @@
 use super::{Bot, End, InMatch, Sess};
 use crate::state::Applied;
 use crate::state::StateCheck;
-use crate::swarm::behaviour::PickupSchema;
+use crate::swarm::behaviour::{ChatClock, PickupSchema, chat_seq};
 use crate::swarm::conn::{Conn, Frame};
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
 use crate::swarm::view::ViewError;
@@ -63,6 +63,9 @@ impl Bot {
                 }
                 self.rec.borrow_mut().rtt_ms = Some(r.rtt_ms);
             }
+            Incoming::Chat { from, text } => {
+                self.on_chat(s, from, text, now);
+            }
             Incoming::Other(m) => {
                 self.ctx.stats.borrow_mut().count(now, |c| c.other_msgs += 1);
                 return self.on_other(conn, s, m, now);
@@ -117,6 +120,24 @@ impl Bot {
             }
             ServerMessage::MatchCancelled { .. } if s.in_match.is_none() => {
                 s.refind_at = Some(now + RETRY_US);
+            }
+            ServerMessage::Error { code, .. }
+                if matches!(
+                    code,
+                    ErrorCode::ChatRateLimited | ErrorCode::ChatTooLong | ErrorCode::ChatInvalid
+                ) =>
+            {
+                *self
+                    .ctx
+                    .stats
+                    .borrow_mut()
+                    .totals
+                    .server_codes
+                    .entry(code.as_str().to_owned())
+                    .or_default() += 1;
+                // The refused line never echoes: forget it (the oldest pending one).
+                self.chat_pending.pop_front();
+                self.error(ErrorKind::ChatRefused);
             }
             ServerMessage::Error { code, fatal, .. } => {
                 *self
@@ -178,6 +199,44 @@ impl Bot {
             let period = 1_000_000 / u64::from(self.ctx.cfg.input_hz);
             s.next_input = Some(now + self.rng.below(period));
         }
+        s.chat = self
+            .policy
+            .chat_period_us(self.ctx.cfg.chat_rate)
+            .map(|period| ChatClock::new(period, now, self.rng.below(period)));
+    }
+
+    /// A chat line (every member of the lobby gets every line, its sender included): counted,
+    /// and when it is the bot's own, its echo latency recorded.
+    fn on_chat(&mut self, s: &Sess, from: u32, text: &str, now: u64) {
+        let mut st = self.ctx.stats.borrow_mut();
+        let in_win = st.in_window(now);
+        st.count(now, |c| {
+            c.other_msgs += 1;
+            c.chat_received += 1;
+        });
+        let mut rec = self.rec.borrow_mut();
+        if in_win {
+            rec.chat_received += 1;
+        }
+        if s.in_match.as_ref().is_none_or(|m| m.player != from) {
+            return;
+        }
+        let Some(seq) = chat_seq(self.id, text) else {
+            return;
+        };
+        // Echoes come back in order: older lines still pending were refused or lost.
+        while let Some(&(n, sent)) = self.chat_pending.front() {
+            if n > seq {
+                break;
+            }
+            self.chat_pending.pop_front();
+            if n == seq {
+                if in_win {
+                    record(&mut st.totals.chat_echo, now.saturating_sub(sent));
+                }
+                break;
+            }
+        }
     }
 
     /// Out of the lobby (closed, disconnected or stopping): close the delivery count. With
@@ -192,6 +251,10 @@ impl Bot {
             self.rec.borrow_mut().close_match(now, self.ctx.window());
         }
         s.next_input = None;
+        s.chat = None;
+        if !keep {
+            self.chat_pending.clear();
+        }
     }
 
     fn on_state(

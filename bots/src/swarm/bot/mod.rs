@@ -13,7 +13,7 @@
 
 mod handle;
 
-use super::behaviour::{PickupSchema, Policy, Rng};
+use super::behaviour::{ChatClock, PickupSchema, Policy, Rng, chat_text};
 use super::config::ChurnMode;
 use super::conn::{self, Conn, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG};
 use super::record::BotRecord;
@@ -22,6 +22,7 @@ use super::stats::{ErrorKind, Gauges, record};
 use super::track::AckRing;
 use super::view::View;
 use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
 use tickwave_protocol::{self as proto, ClientMessage, Hello, Input};
@@ -30,6 +31,8 @@ use tickwave_protocol::{self as proto, ClientMessage, Hello, Input};
 const HELLO_TIMEOUT_US: u64 = 10_000_000;
 /// How long a bot gives the close handshake when it leaves.
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
+/// Chat lines awaiting their echo that a bot remembers (older ones were refused or lost).
+const CHAT_PENDING: usize = 16;
 
 /// How a session (one connection) ended.
 enum End {
@@ -69,16 +72,25 @@ struct Sess {
     next_input: Option<u64>,
     next_ping: Option<u64>,
     churn_at: Option<u64>,
+    /// When a chatting bot in a match sends its next line.
+    chat: Option<ChatClock>,
     /// Socket byte counters already added to the stats.
     wire: (u64, u64),
 }
 
 impl Sess {
     fn next_wake(&self, stop_us: u64) -> u64 {
-        [self.deadline.map(|d| d.0), self.refind_at, self.next_input, self.next_ping, self.churn_at]
-            .into_iter()
-            .flatten()
-            .fold(stop_us, u64::min)
+        [
+            self.deadline.map(|d| d.0),
+            self.refind_at,
+            self.next_input,
+            self.next_ping,
+            self.churn_at,
+            self.chat.map(|c| c.next_us()),
+        ]
+        .into_iter()
+        .flatten()
+        .fold(stop_us, u64::min)
     }
 }
 
@@ -122,6 +134,10 @@ pub(crate) struct Bot {
     resume_token: Option<String>,
     /// The bot held a seat when its connection went: a resume brings `match_found` back.
     resume_into_match: bool,
+    /// Chat lines sent (the number in each line's text).
+    chat_seq: u64,
+    /// Lines sent and not yet echoed: (line number, when sent), oldest first.
+    chat_pending: VecDeque<(u64, u64)>,
 }
 
 impl Bot {
@@ -142,6 +158,8 @@ impl Bot {
             desynced: false,
             resume_token: None,
             resume_into_match: false,
+            chat_seq: 0,
+            chat_pending: VecDeque::new(),
             ctx,
         };
         (bot, rec)
@@ -408,6 +426,19 @@ impl Bot {
                 self.rec.borrow_mut().inputs_sent += 1;
             }
             st.count(now, |c| c.inputs_sent += 1);
+        }
+        if s.in_match.is_some() && s.chat.as_mut().is_some_and(|c| c.due(now)) {
+            self.chat_seq += 1;
+            conn.queue_msg(&ClientMessage::Chat { text: chat_text(self.id, self.chat_seq) });
+            if self.chat_pending.len() == CHAT_PENDING {
+                self.chat_pending.pop_front();
+            }
+            self.chat_pending.push_back((self.chat_seq, now));
+            let mut st = ctx.stats.borrow_mut();
+            if st.in_window(now) {
+                self.rec.borrow_mut().chat_sent += 1;
+            }
+            st.count(now, |c| c.chat_sent += 1);
         }
         if let (Some(t), Some(every)) = (s.next_ping, ctx.cfg.ping_interval) {
             // A ping due before the next input rides along with this one: one write fewer.
