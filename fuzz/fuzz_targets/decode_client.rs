@@ -7,18 +7,9 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use tickwave_protocol::{ClientMessage, DecodeError, decode_client, encode_client, peek_type};
-
-const CLIENT_TYPES: &[&str] = &[
-    "hello",
-    "find_match",
-    "cancel_match",
-    "create_private",
-    "join_private",
-    "input",
-    "leave",
-    "chat",
-];
+use tickwave_protocol::{
+    CLIENT_TYPES, ClientMessage, DecodeError, decode_client, encode_client, peek_type,
+};
 
 /// NaN != NaN: such messages are compared by their encodings only.
 fn has_nan(m: &ClientMessage) -> bool {

@@ -9,26 +9,9 @@
 
 use libfuzzer_sys::fuzz_target;
 use tickwave_protocol::{
-    DecodeError, Delta, ServerMessage, decode_server, encode_delta, encode_server, encode_snapshot,
-    peek_type,
+    DecodeError, Delta, SERVER_TYPES, ServerMessage, decode_server, encode_delta, encode_server,
+    encode_snapshot, peek_type,
 };
-
-const SERVER_TYPES: &[&str] = &[
-    "welcome",
-    "error",
-    "rtt",
-    "queued",
-    "match_cancelled",
-    "match_found",
-    "roster",
-    "lobby_state",
-    "snapshot",
-    "delta",
-    "results",
-    "lobby_closed",
-    "chat",
-    "notice",
-];
 
 /// NaN != NaN: such messages are compared by their encodings only.
 fn has_nan(m: &ServerMessage) -> bool {
