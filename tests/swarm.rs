@@ -1,6 +1,7 @@
 //! The bot swarm against a real server on port 0 over wss: a small swarm plays without a
 //! single error, every bot is matched and every delta verified; the JSON report and chart
-//! are sane; SLO gates set the exit code both ways; churning bots resume their seats.
+//! are sane; SLO gates set the exit code both ways; churning bots resume their seats;
+//! chatting bots' lines reach the lobby and their own echoes are timed.
 
 mod common;
 
@@ -131,5 +132,43 @@ async fn churning_bots_resume_their_seats() {
     assert!(r.bots.resumes > 0, "{table}");
     assert!(r.bots.resume_deltas + r.bots.resume_snapshots > 0, "{table}");
     assert_eq!(r.bots.matches, 12, "a resumed seat is the same match\n{table}");
+    s.server.shutdown().await;
+}
+
+/// Chatting bots (half of the swarm, at the default rate, within the server's limit) send
+/// lines that every member of their lobby receives, the sender included: no line refused,
+/// no error, and the time to each bot's own echo measured.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chatting_bots_are_heard_and_echoed() {
+    let _serial = SERIAL.lock().await;
+    let s = start_with(|c| c.modes = vec![quick_mode("arena", 16, 2)]).await;
+    let mix: BehaviourMix = "random-walk:50,chat:50".parse().unwrap();
+    let r = swarm(SwarmConfig { behaviour: mix, ..config(&s, 20, 4.5) }).await;
+    let table = r.table();
+    assert_eq!(r.settings.chat_rate, swarm::DEFAULT_CHAT_RATE);
+    assert!(r.settings.chat_rate <= swarm::SERVER_CHAT_RATE);
+    assert_eq!(r.errors.total, 0, "{table}");
+    assert_eq!(r.bots.matched, 20, "{table}");
+    assert_eq!((r.chat.refused, r.errors.by_kind["chat_refused"]), (0, 0), "{table}");
+    assert!(r.chat.sent > 0, "{table}");
+    assert!(r.chat.received >= r.chat.sent, "everyone hears every line\n{table}");
+    assert!(r.chat.echo_latency.count > 0, "{table}");
+    assert!(r.chat.echo_latency.p99_ms < 1000.0, "{table}");
+    assert!(table.contains("chat "), "{table}");
+    // Only chat bots speak; every bot hears.
+    let (chatty, quiet): (Vec<_>, Vec<_>) = r.per_bot.iter().partition(|b| b.behaviour == "chat");
+    assert!(!chatty.is_empty() && !quiet.is_empty());
+    assert!(quiet.iter().all(|b| b.chat_sent == 0));
+    assert_eq!(chatty.iter().map(|b| b.chat_sent).sum::<u64>(), r.chat.sent);
+    assert_eq!(r.per_bot.iter().map(|b| b.chat_received).sum::<u64>(), r.chat.received);
+
+    let json: serde_json::Value = serde_json::from_str(&r.to_json()).unwrap();
+    let chat = &json["chat"];
+    assert_eq!(chat["sent"], r.chat.sent);
+    assert_eq!(chat["received"], r.chat.received);
+    assert_eq!(chat["refused"], 0);
+    assert!(chat["echo_latency"]["p50_ms"].as_f64().unwrap() > 0.0);
+    assert!(chat["echo_latency"]["p99_ms"].as_f64().is_some());
+    assert!(chat["echo_latency"]["max_ms"].as_f64().is_some());
     s.server.shutdown().await;
 }

@@ -3,6 +3,8 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::time::{Duration, Instant};
+use tickwave_bots::capacity::CapacityArgs;
+use tickwave_bots::swarm::SwarmArgs;
 use tickwave_bots::{CertCheck, Client, LocalState};
 use tickwave_protocol::{ClientMessage, Input, ServerMessage};
 
@@ -53,10 +55,15 @@ enum Cmd {
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
     },
+    /// Run a swarm of bots against a server: live progress, a summary table, and optionally
+    /// a JSON report, an SVG chart and SLO gates (exit code 3 when one is violated).
+    Swarm(Box<SwarmArgs>),
+    /// Capacity benchmark: a fresh release server per step, swarms of growing size, server
+    /// CPU and RSS from /proc, and the largest size that holds the SLO.
+    Capacity(CapacityArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -64,7 +71,20 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().cmd {
-        Cmd::Client { target, name, mode, seconds } => client(target, name, mode, seconds).await,
+        Cmd::Client { target, name, mode, seconds } => {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(client(target, name, mode, seconds))
+        }
+        Cmd::Swarm(args) => {
+            let code = tickwave_bots::swarm::run_cli(&args)?;
+            std::process::exit(code)
+        }
+        Cmd::Capacity(args) => {
+            tickwave_bots::capacity::run_cli(&args)?;
+            Ok(())
+        }
     }
 }
 

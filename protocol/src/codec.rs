@@ -52,7 +52,8 @@ fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], known: &[&str]) -> Result<T, 
     }
 }
 
-const CLIENT_TYPES: &[&str] = &[
+/// Every client message `type`, as on the wire.
+pub const CLIENT_TYPES: &[&str] = &[
     "hello",
     "find_match",
     "cancel_match",
@@ -63,7 +64,8 @@ const CLIENT_TYPES: &[&str] = &[
     "chat",
 ];
 
-const SERVER_TYPES: &[&str] = &[
+/// Every server message `type`, as on the wire.
+pub const SERVER_TYPES: &[&str] = &[
     "welcome",
     "error",
     "rtt",

@@ -21,8 +21,8 @@ mod state;
 mod validate;
 
 pub use codec::{
-    DecodeError, decode_client, decode_server, encode_client, encode_delta, encode_server,
-    encode_snapshot, peek_type,
+    CLIENT_TYPES, DecodeError, SERVER_TYPES, decode_client, decode_server, encode_client,
+    encode_delta, encode_server, encode_snapshot, peek_type,
 };
 pub use error::{ErrorCode, close};
 pub use message::{

@@ -26,7 +26,7 @@ use crate::session::{SessionEvent, SessionLink, send_error, send_to};
 use bytes::Bytes;
 use clock::TickClock;
 use fanout::{Fanout, Member};
-use status::{Directory, LobbyEntry, LobbyStatus, MemberStatus, SpectatorFrame};
+use status::{Directory, LobbyEntry, LobbyStatus, SpectatorFrame};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
@@ -311,8 +311,12 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
 
 impl Lobby {
     async fn run(mut self, mut rx: mpsc::Receiver<LobbyMsg>, shutdown: CancellationToken) {
-        let epoch = Instant::now();
         let mut clock = TickClock::new(self.mode.tick_hz, self.mode.max_catch_up_ticks);
+        // Lobbies are created on the matchmaker's 100 ms cycle (a whole number of ticks), so
+        // without an offset they would all tick in the same instant and their fan-outs would
+        // pile up. A golden-ratio fraction of the period per lobby id spreads the phases.
+        let phase = (self.handle.id as f64 * 0.618_033_988_75).fract();
+        let epoch = Instant::now() + clock.period().mul_f64(phase);
         while !self.done {
             let deadline = tokio::time::Instant::from_std(epoch + clock.next_deadline());
             tokio::select! {
@@ -434,56 +438,6 @@ impl Lobby {
                 }
             }
         }
-    }
-
-    /// Publish the admin view of this lobby (cheap: a few hundred bytes per member).
-    fn publish_status(&mut self) {
-        let now = Instant::now();
-        let members = self
-            .members
-            .iter()
-            .map(|m| MemberStatus {
-                player: m.link.player,
-                name: m.link.name.to_string(),
-                session: m.link.session,
-                connected: m.connected,
-                last_input_seq: m.last_applied,
-                input_lag_ms: m.input_lag_ms,
-                queue_depth: m.link.out.max_capacity() - m.link.out.capacity(),
-                bytes_sent: m.bytes_sent,
-                messages_sent: m.messages_sent,
-                resyncs: m.resyncs,
-                inputs_dropped: m.inputs_dropped,
-                in_lobby_ms: now.duration_since(m.joined).as_millis() as u64,
-            })
-            .collect::<Vec<_>>();
-        let summary = std::panic::catch_unwind(AssertUnwindSafe(|| self.game.summary()))
-            .unwrap_or(serde_json::Value::Null);
-        let status = LobbyStatus {
-            id: self.handle.id,
-            mode: self.mode.name.clone(),
-            game: self.game.name().into(),
-            state: if self.done { "finished" } else { self.phase.name() },
-            players: members.len() as u32,
-            connected: members.iter().filter(|m| m.connected).count() as u32,
-            max_players: self.mode.max_players,
-            private: self.code.is_some(),
-            tick: self.tick,
-            tick_hz: self.mode.tick_hz,
-            tick_p50_us: self.tick_us.value_at_quantile(0.5),
-            tick_p99_us: self.tick_us.value_at_quantile(0.99),
-            tick_max_us: self.tick_us.max(),
-            overruns: self.overruns,
-            skipped_ticks: self.skipped_ticks,
-            last_delta_bytes: self.fan.last_delta_len,
-            last_snapshot_bytes: self.fan.last_snapshot_len,
-            members,
-            recent_chat: self.chat_log.iter().cloned().collect(),
-            summary,
-            created: self.created,
-            code: self.code.clone(),
-        };
-        self.status_tx.send_replace(Arc::new(status));
     }
 
     fn member(&self, player: u32) -> Option<&Member> {

@@ -23,10 +23,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tickwave_protocol::{
-    ClientMessage, Entity, EntityKindSchema, ErrorCode, Hello, Input, LobbyState, MatchFound,
-    PROTOCOL_VERSION, PlayerInfo, Roster, RttReport, ScoreLine, ServerMessage, StateDelta,
-    StateSnapshot, Welcome, WorldView, decode_client, decode_server, encode_client, encode_delta,
-    encode_server, encode_snapshot,
+    CLIENT_TYPES, ClientMessage, Entity, EntityKindSchema, ErrorCode, Hello, Input, LobbyState,
+    MatchFound, PROTOCOL_VERSION, PlayerInfo, Roster, RttReport, SERVER_TYPES, ScoreLine,
+    ServerMessage, StateDelta, StateSnapshot, Welcome, WorldView, decode_client, decode_server,
+    encode_client, encode_delta, encode_server, encode_snapshot,
 };
 
 /// One client message example. `sdk_bytes_equal` is false where the SDK's bytes may
@@ -58,23 +58,6 @@ fn server_type(m: &ServerMessage) -> &'static str {
     }
 }
 
-const SERVER_TYPES: &[&str] = &[
-    "welcome",
-    "error",
-    "rtt",
-    "queued",
-    "match_cancelled",
-    "match_found",
-    "roster",
-    "lobby_state",
-    "snapshot",
-    "delta",
-    "results",
-    "lobby_closed",
-    "chat",
-    "notice",
-];
-
 fn client_type(m: &ClientMessage) -> &'static str {
     match m {
         ClientMessage::Hello(_) => "hello",
@@ -87,17 +70,6 @@ fn client_type(m: &ClientMessage) -> &'static str {
         ClientMessage::Chat { .. } => "chat",
     }
 }
-
-const CLIENT_TYPES: &[&str] = &[
-    "hello",
-    "find_match",
-    "cancel_match",
-    "create_private",
-    "join_private",
-    "input",
-    "leave",
-    "chat",
-];
 
 fn all_error_codes() -> Vec<ErrorCode> {
     use ErrorCode::*;

@@ -1,0 +1,360 @@
+//! What a bot does with each server message: state messages applied and measured, the
+//! lifecycle (welcome, match, lobby closed, errors) and the input-to-ack bookkeeping.
+
+use super::{Bot, End, InMatch, Sess};
+use crate::state::Applied;
+use crate::state::StateCheck;
+use crate::swarm::behaviour::{ChatClock, PickupSchema, chat_seq};
+use crate::swarm::conn::{Conn, Frame};
+use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
+use crate::swarm::view::ViewError;
+use crate::swarm::wire::{self, Incoming};
+use tickwave_protocol::{ErrorCode, MatchFound, ServerMessage};
+
+/// A bot told `overloaded` asks again after this long.
+const RETRY_US: u64 = 500_000;
+
+impl Bot {
+    pub(super) fn on_pong(&mut self, p: &[u8], now: u64) {
+        let Ok(sent) = <[u8; 8]>::try_from(p) else {
+            return;
+        };
+        let rtt = now.saturating_sub(u64::from_be_bytes(sent));
+        let mut st = self.ctx.stats.borrow_mut();
+        if st.in_window(now) {
+            record(&mut st.totals.rtt_bot, rtt);
+        }
+    }
+
+    pub(super) fn on_binary(
+        &mut self,
+        conn: &mut Conn,
+        s: &mut Sess,
+        f: Frame,
+        now: u64,
+    ) -> Option<End> {
+        let msg = match wire::decode(conn.payload(&f)) {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::debug!(bot = self.id, error = %e, "undecodable message");
+                self.error(ErrorKind::Decode);
+                return None;
+            }
+        };
+        match msg {
+            Incoming::State { snapshot } => {
+                let b = conn.payload(&f);
+                let me = s.in_match.as_ref().map_or(u32::MAX, |m| m.player);
+                let r = {
+                    let sc = &mut self.ctx.scratch.borrow_mut();
+                    if snapshot {
+                        self.state.apply_snapshot(b, me, sc)
+                    } else {
+                        self.state.apply_delta(b, me, sc)
+                    }
+                };
+                self.on_state(s, r, b.len(), now);
+            }
+            Incoming::Rtt(r) => {
+                let mut st = self.ctx.stats.borrow_mut();
+                st.count(now, |c| c.other_msgs += 1);
+                if st.in_window(now) {
+                    record(&mut st.totals.rtt_server, (r.last_ms * 1000.0) as u64);
+                }
+                self.rec.borrow_mut().rtt_ms = Some(r.rtt_ms);
+            }
+            Incoming::Chat { from, text } => {
+                self.on_chat(s, from, text, now);
+            }
+            Incoming::Other(m) => {
+                self.ctx.stats.borrow_mut().count(now, |c| c.other_msgs += 1);
+                return self.on_other(conn, s, m, now);
+            }
+        }
+        None
+    }
+
+    fn on_other(
+        &mut self,
+        conn: &mut Conn,
+        s: &mut Sess,
+        m: ServerMessage,
+        now: u64,
+    ) -> Option<End> {
+        match m {
+            ServerMessage::Welcome(w) if !s.welcomed => {
+                s.welcomed = true;
+                s.deadline = None;
+                s.resumed = w.resumed;
+                self.resume_token = w.resume;
+                {
+                    let mut st = self.ctx.stats.borrow_mut();
+                    if st.totals.server.is_none() {
+                        st.totals.server = Some(w.server);
+                    }
+                    if w.resumed {
+                        st.totals.resumes += 1;
+                        self.rec.borrow_mut().resumes += 1;
+                    }
+                }
+                let cfg = &self.ctx.cfg;
+                s.churn_at = self
+                    .policy
+                    .connection_lifetime(cfg.churn_every)
+                    .map(|d| now + d.as_micros() as u64);
+                s.next_ping = cfg.ping_interval.map(|p| now + self.rng.below(p.as_micros() as u64));
+                if w.resumed && self.resume_into_match {
+                    // The seat comes back with match_found; no find_match.
+                    s.deadline =
+                        Some((now + cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
+                    return None;
+                }
+                self.resume_into_match = false;
+                self.queue_find(conn, s, now);
+            }
+            ServerMessage::MatchFound(f) => self.on_match_found(s, &f, now),
+            ServerMessage::LobbyClosed { .. } => {
+                self.leave_match(s, now, false);
+                // Queue again, as a player would.
+                self.queue_find(conn, s, now);
+            }
+            ServerMessage::MatchCancelled { .. } if s.in_match.is_none() => {
+                s.refind_at = Some(now + RETRY_US);
+            }
+            ServerMessage::Error { code, .. }
+                if matches!(
+                    code,
+                    ErrorCode::ChatRateLimited | ErrorCode::ChatTooLong | ErrorCode::ChatInvalid
+                ) =>
+            {
+                *self
+                    .ctx
+                    .stats
+                    .borrow_mut()
+                    .totals
+                    .server_codes
+                    .entry(code.as_str().to_owned())
+                    .or_default() += 1;
+                // The refused line never echoes: forget it (the oldest pending one).
+                self.chat_pending.pop_front();
+                self.error(ErrorKind::ChatRefused);
+            }
+            ServerMessage::Error { code, fatal, .. } => {
+                *self
+                    .ctx
+                    .stats
+                    .borrow_mut()
+                    .totals
+                    .server_codes
+                    .entry(code.as_str().to_owned())
+                    .or_default() += 1;
+                if !s.welcomed {
+                    // A refused resume: the next attempt is a fresh session.
+                    self.resume_token = None;
+                    self.resume_into_match = false;
+                    self.error(ErrorKind::Handshake);
+                    return Some(End::Failed);
+                }
+                self.error(ErrorKind::ServerError);
+                if fatal {
+                    return Some(End::Failed);
+                }
+                if code == ErrorCode::Overloaded && s.in_match.is_none() {
+                    s.refind_at = Some(now + RETRY_US);
+                }
+            }
+            _ => {}
+        }
+        None
+    }
+
+    fn on_match_found(&mut self, s: &mut Sess, f: &MatchFound, now: u64) {
+        let rejoined = s.resumed && std::mem::take(&mut self.resume_into_match);
+        self.leave_match(s, now, rejoined);
+        let mut st = self.ctx.stats.borrow_mut();
+        let mut rec = self.rec.borrow_mut();
+        if let Some(t) = s.find_sent_us.take() {
+            record(&mut st.totals.find_to_match, now - t);
+            rec.match_ms.get_or_insert((now - t) as f64 / 1000.0);
+        }
+        st.gauges.in_match += 1;
+        if !rejoined {
+            st.totals.matches += 1;
+            rec.matches += 1;
+            self.state.reset();
+            self.desynced = false;
+        }
+        s.deadline = None;
+        s.refind_at = None;
+        s.in_match = Some(InMatch {
+            player: f.player,
+            hz: f.tick_hz,
+            pickups: PickupSchema::from_schema(&f.schema),
+            found_us: now,
+            states: 0,
+            snapshots: 0,
+            rejoined,
+        });
+        if self.policy.behaviour().sends_inputs() {
+            let period = 1_000_000 / u64::from(self.ctx.cfg.input_hz);
+            s.next_input = Some(now + self.rng.below(period));
+        }
+        s.chat = self
+            .policy
+            .chat_period_us(self.ctx.cfg.chat_rate)
+            .map(|period| ChatClock::new(period, now, self.rng.below(period)));
+    }
+
+    /// A chat line (every member of the lobby gets every line, its sender included): counted,
+    /// and when it is the bot's own, its echo latency recorded.
+    fn on_chat(&mut self, s: &Sess, from: u32, text: &str, now: u64) {
+        let mut st = self.ctx.stats.borrow_mut();
+        let in_win = st.in_window(now);
+        st.count(now, |c| {
+            c.other_msgs += 1;
+            c.chat_received += 1;
+        });
+        let mut rec = self.rec.borrow_mut();
+        if in_win {
+            rec.chat_received += 1;
+        }
+        if s.in_match.as_ref().is_none_or(|m| m.player != from) {
+            return;
+        }
+        let Some(seq) = chat_seq(self.id, text) else {
+            return;
+        };
+        // Echoes come back in order: older lines still pending were refused or lost.
+        while let Some(&(n, sent)) = self.chat_pending.front() {
+            if n > seq {
+                break;
+            }
+            self.chat_pending.pop_front();
+            if n == seq {
+                if in_win {
+                    record(&mut st.totals.chat_echo, now.saturating_sub(sent));
+                }
+                break;
+            }
+        }
+    }
+
+    /// Out of the lobby (closed, disconnected or stopping): close the delivery count. With
+    /// `keep` the seat is expected back by a resume, so inputs in flight may still be acked.
+    pub(super) fn leave_match(&mut self, s: &mut Sess, now: u64, keep: bool) {
+        if s.in_match.take().is_some() {
+            let mut st = self.ctx.stats.borrow_mut();
+            st.gauges.in_match -= 1;
+            if !keep {
+                st.totals.inputs_unacked += self.ring.abandon();
+            }
+            self.rec.borrow_mut().close_match(now, self.ctx.window());
+        }
+        s.next_input = None;
+        s.chat = None;
+        if !keep {
+            self.chat_pending.clear();
+        }
+    }
+
+    fn on_state(
+        &mut self,
+        s: &mut Sess,
+        applied: Result<Applied, ViewError>,
+        len: usize,
+        now: u64,
+    ) {
+        let ctx = self.ctx.clone();
+        let mut st = ctx.stats.borrow_mut();
+        let in_win = st.in_window(now);
+        st.count(now, |c| {
+            c.state_msgs += 1;
+            c.state_bytes += len as u64;
+        });
+        let mut rec = self.rec.borrow_mut();
+        let Some(m) = s.in_match.as_mut() else {
+            return;
+        };
+        // Delivery counts from the first message of a match (or the catch-up of a resumed
+        // seat): `tick_hz x time` more are expected after it.
+        if m.states == 0 {
+            rec.open_match(now, m.hz);
+        }
+        if in_win {
+            rec.state_msgs += 1;
+            rec.state_bytes += len as u64;
+            let period = 1_000_000 / u64::from(m.hz.max(1));
+            st.totals.phase[((now % period) * PHASE_SLOTS as u64 / period) as usize] += 1;
+        }
+        m.states += 1;
+        let ap = match applied {
+            Ok(ap) => ap,
+            Err(e) => {
+                tracing::debug!(bot = self.id, error = %e, "state message refused");
+                drop((st, rec));
+                match e {
+                    // Undecodable bytes are counted every time; the state held stays valid.
+                    ViewError::Decode(_) => self.error(ErrorKind::Decode),
+                    ViewError::Check(c) if !self.desynced => {
+                        self.desynced = true;
+                        self.error(match c {
+                            StateCheck::BaseMismatch { .. } => ErrorKind::BaseMismatch,
+                            StateCheck::Backwards { .. } => ErrorKind::TickBackwards,
+                            StateCheck::Apply(_) => ErrorKind::DeltaApply,
+                        });
+                    }
+                    ViewError::Check(_) => {}
+                }
+                return;
+            }
+        };
+        self.desynced = false;
+        let catch_up = m.rejoined && m.states == 1;
+        if catch_up {
+            // The catch-up of a resumed seat: one delta over the ticks missed, or a snapshot.
+            record(&mut st.totals.resume, now - s.start_us);
+            if ap.snapshot {
+                st.totals.resume_snapshots += 1;
+                m.snapshots += 1;
+            } else {
+                st.totals.resume_deltas += 1;
+            }
+        } else if ap.snapshot {
+            if m.snapshots == 0 {
+                record(&mut st.totals.first_snapshot, now - m.found_us);
+                rec.first_snapshot_ms.get_or_insert((now - m.found_us) as f64 / 1000.0);
+            } else {
+                st.count(now, |c| c.resyncs += 1);
+                if in_win {
+                    rec.resyncs += 1;
+                }
+            }
+            m.snapshots += 1;
+        }
+        if ap.missed > 0 && !catch_up {
+            st.count(now, |c| {
+                c.gaps += 1;
+                c.missed_ticks += ap.missed;
+            });
+            if in_win {
+                rec.gaps += 1;
+                rec.missed_ticks += ap.missed;
+            }
+        }
+        if let Some(n) = self.state.ack() {
+            let a = self.ring.acked(n, now, |lat| {
+                st.ack_latency(now, lat);
+                if in_win {
+                    record(&mut rec.ack, lat);
+                }
+            });
+            let acked = a.sampled + a.lost;
+            if acked > 0 {
+                st.count(now, |c| c.inputs_acked += acked);
+                if in_win {
+                    rec.inputs_acked += acked;
+                }
+            }
+        }
+    }
+}
