@@ -142,16 +142,26 @@ impl Client {
     }
 
     pub async fn hello(&mut self, name: &str) -> Result<Welcome, ClientError> {
-        self.send(&ClientMessage::Hello(Hello {
+        self.hello_with(Self::plain_hello(name)).await
+    }
+
+    /// A `hello` with only a name; set `resume`, `reservation` or `token` on it as needed.
+    pub fn plain_hello(name: &str) -> Hello {
+        Hello {
             protocol: proto::PROTOCOL_VERSION,
             name: name.into(),
             token: None,
             resume: None,
             last_tick: None,
             reservation: None,
-        }))
-        .await?;
-        match self.recv_timeout(Duration::from_secs(10)).await? {
+        }
+    }
+
+    /// Send this `hello` and wait for `welcome` (a refusal is [`ClientError::Refused`]).
+    /// Waits up to 15 s: in cluster mode a resume on another node may take a few seconds.
+    pub async fn hello_with(&mut self, hello: Hello) -> Result<Welcome, ClientError> {
+        self.send(&ClientMessage::Hello(hello)).await?;
+        match self.recv_timeout(Duration::from_secs(15)).await? {
             ServerMessage::Welcome(w) => Ok(w),
             ServerMessage::Error { code, message, .. } => {
                 Err(ClientError::Refused { code: code.to_string(), message })
@@ -169,22 +179,10 @@ impl Client {
         reservation: &str,
     ) -> Result<(Client, Welcome), ClientError> {
         let mut c = Client::connect(url, check).await?;
-        c.send(&ClientMessage::Hello(Hello {
-            protocol: proto::PROTOCOL_VERSION,
-            name: name.into(),
-            token: None,
-            resume: None,
-            last_tick: None,
-            reservation: Some(reservation.into()),
-        }))
-        .await?;
-        match c.recv_timeout(Duration::from_secs(10)).await? {
-            ServerMessage::Welcome(w) => Ok((c, w)),
-            ServerMessage::Error { code, message, .. } => {
-                Err(ClientError::Refused { code: code.to_string(), message })
-            }
-            other => Err(ClientError::Unexpected(format!("{other:?}"))),
-        }
+        let w = c
+            .hello_with(Hello { reservation: Some(reservation.into()), ..Self::plain_hello(name) })
+            .await?;
+        Ok((c, w))
     }
 
     pub async fn send(&mut self, msg: &ClientMessage) -> Result<(), ClientError> {

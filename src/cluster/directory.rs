@@ -5,9 +5,11 @@
 //!   leader marks its entries `lost` (they stay visible to operators for `LOST_KEEP_MS`).
 //! - `tw:codes` (hash): private code -> `<node>/<lobby>`, so `join_private` works on any node.
 
+use super::registry::NodeInfo;
 use crate::net::Shared;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 pub const LOBBIES_KEY: &str = "tw:lobbies";
 pub const CODES_KEY: &str = "tw:codes";
@@ -28,6 +30,12 @@ pub struct DirEntry {
     pub code: Option<String>,
     /// Unix ms of the last update (for lost entries: when the loss was noticed).
     pub updated_ms: u64,
+    /// The `server` of the owning node's resume tokens and the player ids seated here: how
+    /// another node recognises a player of this lobby after the owner died.
+    #[serde(default)]
+    pub server: u64,
+    #[serde(default)]
+    pub members: Vec<u32>,
 }
 
 impl DirEntry {
@@ -71,6 +79,8 @@ pub(crate) async fn publish(
             max_players: s.max_players,
             code: s.code.clone(),
             updated_ms: now,
+            server: shared.resume_keys.server(),
+            members: s.members.iter().map(|m| m.player).collect(),
         })
         .collect();
     let fields: Vec<String> = entries.iter().map(DirEntry::field).collect();
@@ -99,11 +109,19 @@ pub(crate) async fn all(conn: &mut ConnectionManager) -> redis::RedisResult<Vec<
     Ok(map.values().filter_map(|v| serde_json::from_str(v).ok()).collect())
 }
 
+/// Is this entry's lobby gone with its process? Its node is dead, or the node id is live
+/// again under another process (restarted within its TTL: the old lobbies died with it).
+pub fn is_lost(e: &DirEntry, dead: &[String], live: &BTreeMap<String, NodeInfo>) -> bool {
+    dead.contains(&e.node)
+        || live.get(&e.node).is_some_and(|n| e.server != 0 && n.resume_server != e.server)
+}
+
 /// A dead node's lobbies become `lost`; lost entries older than [`LOST_KEEP_MS`] go.
 pub(crate) async fn mark_lost(
     conn: &mut ConnectionManager,
     entries: &[DirEntry],
     dead: &[String],
+    live: &BTreeMap<String, NodeInfo>,
     now: u64,
 ) -> redis::RedisResult<()> {
     let mut pipe = redis::pipe();
@@ -114,7 +132,7 @@ pub(crate) async fn mark_lost(
                 pipe.cmd("HDEL").arg(LOBBIES_KEY).arg(e.field()).ignore();
                 any = true;
             }
-        } else if dead.contains(&e.node) {
+        } else if is_lost(e, dead, live) {
             let lost = DirEntry { state: "lost".into(), updated_ms: now, ..e.clone() };
             let json = serde_json::to_string(&lost).expect("entry serializes");
             pipe.cmd("HSET").arg(LOBBIES_KEY).arg(e.field()).arg(json).ignore();

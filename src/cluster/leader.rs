@@ -99,8 +99,8 @@ async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisRes
             Err(_) => orphans.push(id),
         }
     }
-    if !dead.is_empty() || entries.iter().any(|e| e.state == "lost") {
-        directory::mark_lost(conn, &entries, &dead, now).await?;
+    directory::mark_lost(conn, &entries, &dead, &live, now).await?;
+    if !dead.is_empty() {
         for d in &dead {
             tracing::warn!(node = %d, "node registration expired: handling it as dead");
             let _: () = redis::cmd("DEL").arg(tickets::inbox_key(d)).query_async(conn).await?;
@@ -120,7 +120,11 @@ async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisRes
         .collect();
     let open: Vec<&DirEntry> = entries
         .iter()
-        .filter(|e| e.open_for_backfill() && live.get(&e.node).is_some_and(|n| !n.draining))
+        .filter(|e| {
+            e.open_for_backfill()
+                && live.get(&e.node).is_some_and(|n| !n.draining)
+                && !directory::is_lost(e, &dead, &live)
+        })
         .collect();
     let mut pools: BTreeMap<(String, Option<String>), Vec<TicketRec>> = BTreeMap::new();
     for r in recs {
@@ -136,7 +140,11 @@ async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisRes
                     + if t.priority { PRIORITY_BOOST } else { Duration::ZERO },
             })
             .collect();
-        let lobbies: Vec<&&DirEntry> = open.iter().filter(|e| e.mode == mode).collect();
+        // Running lobbies take players only in modes with backfill (as in single-node mode).
+        let lobbies: Vec<&&DirEntry> = open
+            .iter()
+            .filter(|e| e.mode == mode && (cfg.backfill || e.state != "running"))
+            .collect();
         let seats: Vec<OpenSeats> = lobbies
             .iter()
             .enumerate()

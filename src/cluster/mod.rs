@@ -23,6 +23,7 @@ pub mod directory;
 mod inbox;
 mod leader;
 pub mod lease;
+mod lost;
 pub mod registry;
 pub mod reservation;
 pub mod tickets;
@@ -262,6 +263,7 @@ impl Cluster {
 }
 
 pub(crate) use leader::view;
+pub(crate) use lost::LostSeat;
 
 /// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
 pub(crate) fn spawn(shared: &Arc<Shared>, cluster: &Arc<Cluster>) {

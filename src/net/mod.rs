@@ -115,6 +115,7 @@ impl Server {
             ),
             None => None,
         };
+        let config_cluster_secret = config.cluster.as_ref().map(|c| c.secret.clone());
         let shared = Arc::new(Shared {
             config,
             registry: Registry::default(),
@@ -125,7 +126,11 @@ impl Server {
             ws_open: AtomicUsize::new(0),
             ip_limiter,
             tls,
-            resume_keys: ResumeKeys::random(),
+            // Cluster mode: every node can check every node's tokens (lost lobbies).
+            resume_keys: match &config_cluster_secret {
+                Some(secret) => ResumeKeys::cluster(secret),
+                None => ResumeKeys::random(),
+            },
             holds: SeatHolds::default(),
             counters,
             directory,

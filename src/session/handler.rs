@@ -156,6 +156,30 @@ impl Session {
         }
     }
 
+    /// Cluster mode: this player's lobby died with its node. Say so and queue the player
+    /// again, first in line, in the same mode (when this node runs it).
+    pub(super) fn requeue_lost(&mut self, seat: crate::cluster::LostSeat) {
+        let Some(cluster) = self.shared.cluster.clone() else { return };
+        let runs_mode = self.shared.matchmaker.has_mode(&seat.mode);
+        self.error(
+            ErrorCode::LobbyLost,
+            format!(
+                "lobby {} on node {} was lost with its node; {}",
+                seat.lobby,
+                seat.node,
+                if runs_mode { "you are queued again with priority" } else { "find a match again" }
+            ),
+        );
+        if runs_mode && !self.shared.draining() {
+            let (skill, region) = match &self.claims {
+                Some(c) => (c.skill, c.region.clone()),
+                None => (None, None),
+            };
+            cluster.enqueue(Ticket::new(self.link.clone(), seat.mode, skill, region), true);
+            self.set_place(Place::Queued);
+        }
+    }
+
     fn error(&self, code: ErrorCode, message: impl Into<String>) {
         self.link.try_send(error_bytes(code, message));
     }

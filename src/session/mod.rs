@@ -161,6 +161,8 @@ where
     };
     let account: Option<Arc<str>> = claims.as_ref().map(|c| Arc::from(c.sub.as_str()));
     // A resume redeems the player's hold: same player id, and the seat if one is held.
+    // Cluster mode: a token of another node may stand for a seat lost with that node.
+    let mut lost = None;
     let resumed = match &hello.resume {
         None => None,
         Some(token) => {
@@ -169,6 +171,24 @@ where
             });
             match redeemed {
                 Ok(r) => Some(r),
+                Err(resume::ResumeError::Foreign) if shared.cluster.is_some() => {
+                    let looked = tokio::select! {
+                        r = lost_seat(&shared, token) => r,
+                        _ = shared.shutdown.cancelled() => return,
+                    };
+                    match looked {
+                        Ok(seat) => {
+                            lost = Some(seat);
+                            None
+                        }
+                        Err((code, message)) => {
+                            tracing::info!(%code, %message, "cross-node resume refused");
+                            refuse(code, message);
+                            finish(stream, writer).await;
+                            return;
+                        }
+                    }
+                }
                 Err(e) => {
                     tracing::info!(error = %e, "resume refused");
                     refuse(e.code(), e.to_string());
@@ -263,6 +283,9 @@ where
         }
     }
     let mut session = Session::new(shared.clone(), key, link, nonce, claims);
+    if let Some(seat) = lost {
+        session.requeue_lost(seat);
+    }
     let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
     session.leave_everything(&end);
     match end {
@@ -277,6 +300,18 @@ where
         }
     }
     tracing::info!("session ended");
+}
+
+/// Cluster mode: a genuine resume token of another node; see [`crate::cluster::lost`].
+async fn lost_seat(
+    shared: &Shared,
+    token: &str,
+) -> Result<crate::cluster::LostSeat, (ErrorCode, String)> {
+    let claims = shared.resume_keys.verify_signed(token).map_err(|e| (e.code(), e.to_string()))?;
+    match &shared.cluster {
+        Some(c) => c.lost_seat(&claims).await,
+        None => Err((ErrorCode::ResumeForeign, "the token was issued by another server".into())),
+    }
 }
 
 /// Frees the registry entry however the session task ends, panics included.

@@ -73,6 +73,18 @@ impl ResumeKeys {
         Self::new(u64::from_be_bytes(id), &secret)
     }
 
+    /// Cluster mode: a random server id (tokens still name the process that issued them) but
+    /// a key derived from the cluster secret, so that any node can check a token's signature
+    /// and tell a player of a dead node that its lobby is lost ([`Self::verify_signed`]).
+    pub fn cluster(secret: &[u8]) -> Self {
+        use ring::rand::{SecureRandom, SystemRandom};
+        let mut id = [0u8; 8];
+        SystemRandom::new().fill(&mut id).expect("system randomness");
+        // Domain-separated from the reservation key derived from the same secret.
+        let derived = hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), b"tickwave-resume");
+        Self::new(u64::from_be_bytes(id), derived.as_ref())
+    }
+
     pub fn new(server: u64, secret: &[u8]) -> Self {
         ResumeKeys { server, key: hmac::Key::new(hmac::HMAC_SHA256, secret) }
     }
@@ -93,33 +105,47 @@ impl ResumeKeys {
 
     /// Check format, issuer and signature. Seat state (expiry, reuse) is [`SeatHolds`]' job.
     pub fn verify(&self, token: &str) -> Result<Claims, ResumeError> {
-        if token.len() > 256 {
-            return Err(ResumeError::Invalid);
-        }
-        let mut parts = token.split('.');
-        let (Some("v1"), Some(p), Some(t), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ResumeError::Invalid);
-        };
-        let p = B64.decode(p).map_err(|_| ResumeError::Invalid)?;
-        let t = B64.decode(t).map_err(|_| ResumeError::Invalid)?;
-        if p.len() != PAYLOAD_LEN {
-            return Err(ResumeError::Invalid);
-        }
-        let u64_at = |i: usize| u64::from_be_bytes(p[i..i + 8].try_into().expect("length checked"));
-        let claims = Claims {
-            server: u64_at(0),
-            player: u32::from_be_bytes(p[8..12].try_into().expect("length checked")),
-            session: u64_at(12),
-            nonce: u64_at(20),
-        };
+        let (claims, p, t) = parse(token)?;
         if claims.server != self.server {
             return Err(ResumeError::Foreign);
         }
         hmac::verify(&self.key, &p, &t).map_err(|_| ResumeError::Invalid)?;
         Ok(claims)
     }
+
+    /// Check format and signature only, whichever server issued the token. Meaningful in
+    /// cluster mode, where every node signs with the same derived key.
+    pub fn verify_signed(&self, token: &str) -> Result<Claims, ResumeError> {
+        let (claims, p, t) = parse(token)?;
+        hmac::verify(&self.key, &p, &t).map_err(|_| ResumeError::Invalid)?;
+        Ok(claims)
+    }
+}
+
+/// Split and decode a token: its claims, the signed payload and the tag.
+fn parse(token: &str) -> Result<(Claims, Vec<u8>, Vec<u8>), ResumeError> {
+    if token.len() > 256 {
+        return Err(ResumeError::Invalid);
+    }
+    let mut parts = token.split('.');
+    let (Some("v1"), Some(p), Some(t), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ResumeError::Invalid);
+    };
+    let p = B64.decode(p).map_err(|_| ResumeError::Invalid)?;
+    let t = B64.decode(t).map_err(|_| ResumeError::Invalid)?;
+    if p.len() != PAYLOAD_LEN {
+        return Err(ResumeError::Invalid);
+    }
+    let u64_at = |i: usize| u64::from_be_bytes(p[i..i + 8].try_into().expect("length checked"));
+    let claims = Claims {
+        server: u64_at(0),
+        player: u32::from_be_bytes(p[8..12].try_into().expect("length checked")),
+        session: u64_at(12),
+        nonce: u64_at(20),
+    };
+    Ok((claims, p, t))
 }
 
 /// A player's identity and seat, kept while the player is connected and for the grace period
@@ -251,6 +277,17 @@ mod tests {
         for bad in ["", "v1", "v2.a.b", "v1.!!.??", "v1.AAAA.AAAA", &"v1.".repeat(100)] {
             assert_eq!(k.verify(bad), Err(ResumeError::Invalid), "{bad}");
         }
+    }
+
+    #[test]
+    fn cluster_keys_check_each_others_signatures_but_still_name_the_issuer() {
+        let a = ResumeKeys::cluster(b"shared cluster secret");
+        let b = ResumeKeys::cluster(b"shared cluster secret");
+        let t = a.issue(42, 9, 1);
+        assert_eq!(b.verify(&t), Err(ResumeError::Foreign));
+        assert_eq!(b.verify_signed(&t).unwrap().server, a.server());
+        let stranger = ResumeKeys::cluster(b"another cluster secret");
+        assert_eq!(stranger.verify_signed(&t), Err(ResumeError::Invalid));
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! self-signed certificate, and real TLS WebSocket clients.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod cluster;
+
 use std::time::Duration;
 use tickwave::matchmaker::ModeConfig;
 use tickwave::{Config, Server, TlsMode};
