@@ -119,3 +119,81 @@ async fn a_killed_nodes_players_are_told_lobby_lost_requeued_and_matched_again()
         other => panic!("expected resume_used, got {other:?}"),
     }
 }
+
+/// The highest tick in the state messages received within `t`.
+async fn ticks_for(c: &mut Client, t: std::time::Duration) -> (u64, u64) {
+    let end = tokio::time::Instant::now() + t;
+    let (mut first, mut last) = (None, 0);
+    while let Ok(Ok(m)) = tokio::time::timeout_at(end, c.recv()).await {
+        let tick = match m {
+            ServerMessage::Snapshot(s) => s.tick,
+            ServerMessage::Delta(d) => d.tick,
+            _ => continue,
+        };
+        first.get_or_insert(tick);
+        last = last.max(tick);
+    }
+    (first.unwrap_or(0), last)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_restarted_empty_under_a_running_match_the_match_goes_on_and_matching_resumes() {
+    let _serial = SERIAL.lock().await;
+    let Some(mut redis) = Redis::start().await else { return };
+    let n1 = node(&redis, "n1").await;
+    let n2 = node(&redis, "n2").await;
+    let all = targets(&[&n1, &n2]);
+    let (mut a, _) = n1.client("a").await;
+    let (mut b, _) = n2.client("b").await;
+    a.send(&find("duo")).await.unwrap();
+    b.send(&find("duo")).await.unwrap();
+    let ((mut a, fa), (mut b, fb)) = tokio::join!(seat(&all, a, "a"), seat(&all, b, "b"));
+    assert_eq!(fa.lobby, fb.lobby);
+
+    // Redis goes away. The match is on one node and never asks Redis anything per tick: its
+    // state keeps flowing at the full rate (30 Hz: ~60 ticks in 2 s; at least 40 asked, for
+    // a loaded machine), and inputs keep being acknowledged.
+    redis.kill();
+    a.send(&input(1, 1.0, 0.0)).await.unwrap();
+    let me = fa.player;
+    a.recv_until(5 * SEC, "the input's ack", |m| match m {
+        ServerMessage::Delta(d) => d.acks.contains(&(me, 1)).then_some(()),
+        ServerMessage::Snapshot(s) => s.acks.contains(&(me, 1)).then_some(()),
+        _ => None,
+    })
+    .await
+    .unwrap();
+    let (t0, t1) = ticks_for(&mut a, 2 * SEC).await;
+    assert!(t1 >= t0 + 40, "ticks {t0}..{t1} in 2 s without Redis");
+    let (_, tb) = ticks_for(&mut b, std::time::Duration::from_millis(200)).await;
+    assert!(tb >= t1, "b's state is as current as a's ({tb} vs {t1})");
+    // A find_match while Redis is down is accepted and waits (its write is retried).
+    let (mut c, _) = n1.client("c").await;
+    c.send(&find("duo")).await.unwrap();
+    c.recv_until(5 * SEC, "queued", |m| matches!(m, ServerMessage::Queued { .. }).then_some(()))
+        .await
+        .unwrap();
+
+    // Redis comes back empty: the nodes re-register, re-publish their lobbies, re-queue their
+    // waiting players, one takes the lease again, and matching resumes.
+    let t_back = Instant::now();
+    redis.restart().await;
+    let v = cluster_view_until(&n2, 20 * SEC, "both nodes registered again", |v| {
+        v["nodes"].as_array().is_some_and(|a| a.iter().filter(|n| n["health"] == "up").count() == 2)
+    })
+    .await;
+    let listed: usize = ["n1", "n2"].iter().map(|n| lobbies_of(&v, n).len()).sum();
+    assert!(listed >= 1, "the running lobby is back in the directory: {v}");
+    let (mut d, _) = n2.client("d").await;
+    d.send(&find("duo")).await.unwrap();
+    let ((_c, fc), (_d, fd)) = tokio::join!(seat(&all, c, "c"), seat(&all, d, "d"));
+    assert_eq!(fc.lobby, fd.lobby, "matched together after the restart");
+    assert_ne!(fc.lobby, fa.lobby);
+    eprintln!("redis back -> new match in {:?}", t_back.elapsed());
+
+    // The first match still runs, and nothing panicked.
+    let (_, t2) = ticks_for(&mut a, std::time::Duration::from_millis(500)).await;
+    assert!(t2 > t1, "the first match is still ticking");
+    assert_eq!(n1.server.lobby_panics() + n2.server.lobby_panics(), 0);
+    assert!(n1.server.is_cluster_leader() || n2.server.is_cluster_leader());
+}
