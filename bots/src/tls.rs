@@ -12,7 +12,8 @@ use std::sync::Arc;
 pub enum CertCheck {
     /// Accept any certificate (development only).
     Insecure,
-    /// Accept only a leaf certificate whose SHA-256 (hex) is this.
+    /// Accept only a leaf certificate whose SHA-256 (hex) is this, or one of these when the
+    /// string is a comma-separated list (a cluster whose nodes have their own certificates).
     Pin(String),
 }
 
@@ -20,6 +21,11 @@ pub enum CertCheck {
 pub fn fingerprint(der: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Does the certificate's fingerprint match the pin, or one pin of a comma-separated list?
+fn pin_matches(pins: &str, fp: &str) -> bool {
+    pins.split(',').any(|p| fp.eq_ignore_ascii_case(p.trim()))
 }
 
 #[derive(Debug)]
@@ -39,7 +45,7 @@ impl ServerCertVerifier for Verifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         match &self.pin {
             None => Ok(ServerCertVerified::assertion()),
-            Some(pin) if fingerprint(end_entity).eq_ignore_ascii_case(pin.trim()) => {
+            Some(pins) if pin_matches(pins, &fingerprint(end_entity)) => {
                 Ok(ServerCertVerified::assertion())
             }
             Some(_) => Err(rustls::Error::General("certificate does not match the pin".into())),
@@ -84,4 +90,17 @@ pub fn client_config(check: &CertCheck) -> Arc<ClientConfig> {
         .with_no_client_auth();
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Arc::new(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pin_matches;
+
+    #[test]
+    fn a_pin_list_accepts_any_of_its_fingerprints() {
+        assert!(pin_matches("ab12", "AB12"));
+        assert!(pin_matches("cd34, ab12", "ab12"));
+        assert!(!pin_matches("cd34,ef56", "ab12"));
+        assert!(!pin_matches("", "ab12"));
+    }
 }

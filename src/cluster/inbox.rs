@@ -24,6 +24,10 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     let key = inbox_key(&cluster.cfg.node_id);
     let mut failures = 0;
     loop {
+        // Seats of reservations that expired unredeemed go back to their lobbies.
+        for lobby in cluster.expired_reservations(super::unix_ms()) {
+            let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
+        }
         let wait = match cluster.conn().await {
             None => backoff(failures),
             Some(mut c) => {
@@ -57,11 +61,19 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
 
 async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
     match cmd {
-        Command::Redirect { session, url, reservation } => {
+        Command::Redirect { session, url, reservation, owner } => {
             if let Some(t) = cluster.take_ticket(session) {
                 tracing::info!(session, %url, "redirecting a matched player");
                 send_to(&t.link, &ServerMessage::Redirect { url, reservation });
                 let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            } else if !owner.is_empty() {
+                // The player cancelled or left meanwhile: the seat goes back at once.
+                cluster.push(Op::Send { node: owner, cmd: Command::Release { reservation } });
+            }
+        }
+        Command::Release { reservation } => {
+            if let Some(lobby) = cluster.release(&reservation) {
+                let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
             }
         }
         Command::Assign { lobby, mode, tickets } => {
@@ -96,6 +108,7 @@ async fn assign(
                     session: rec.session,
                     url: cluster.cfg.public_url.clone(),
                     reservation,
+                    owner: cluster.cfg.node_id.clone(),
                 };
                 cluster.push(Op::Send { node: rec.node.clone(), cmd });
             }

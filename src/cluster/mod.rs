@@ -101,6 +101,9 @@ pub struct Cluster {
     conn: tokio::sync::Mutex<Option<ConnectionManager>>,
     keys: ReservationKeys,
     used: Mutex<UsedNonces>,
+    /// Reservations this node issued and that were not redeemed yet: nonce -> (lobby,
+    /// expiry). Each holds a seat; an expired or released one frees it.
+    pending: Mutex<HashMap<u64, (u64, u64)>>,
     /// Players of this node waiting in the shared queue, by session id.
     queued: Mutex<HashMap<u64, Ticket>>,
     ops: mpsc::Sender<Op>,
@@ -122,6 +125,7 @@ impl Cluster {
             client,
             conn: tokio::sync::Mutex::new(None),
             used: Mutex::new(UsedNonces::default()),
+            pending: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashMap::new()),
             ops,
             ops_rx: Mutex::new(Some(rx)),
@@ -239,21 +243,50 @@ impl Cluster {
         let now = unix_ms();
         let r = self.keys.verify(token, &self.cfg.node_id, now)?;
         self.used.lock().expect("nonce lock").redeem(&r, now)?;
+        if self.pending.lock().expect("pending lock").remove(&r.nonce).is_none() {
+            // Released (its seat was given back) or issued by an earlier process: no seat.
+            return Err(ReservationError::Used);
+        }
         Ok(r)
+    }
+
+    /// A reservation of ours will not be redeemed: burn it and return the lobby whose seat
+    /// to free (`None` if it was redeemed, released or expired already).
+    pub(crate) fn release(&self, token: &str) -> Option<u64> {
+        let now = unix_ms();
+        let r = self.keys.verify(token, &self.cfg.node_id, now).ok()?;
+        let _ = self.used.lock().expect("nonce lock").redeem(&r, now);
+        self.pending.lock().expect("pending lock").remove(&r.nonce).map(|(lobby, _)| lobby)
+    }
+
+    /// Forget reservations past their expiry; the lobbies whose seats to free, one entry per
+    /// seat.
+    pub(crate) fn expired_reservations(&self, now_ms: u64) -> Vec<u64> {
+        let mut out = Vec::new();
+        self.pending.lock().expect("pending lock").retain(|_, (lobby, exp)| {
+            let keep = *exp > now_ms;
+            if !keep {
+                out.push(*lobby);
+            }
+            keep
+        });
+        out
     }
 
     pub(crate) fn issue(&self, lobby: u64, rec: &TicketRec) -> String {
         use ring::rand::{SecureRandom, SystemRandom};
         let mut n = [0u8; 8];
         SystemRandom::new().fill(&mut n).expect("system randomness");
-        self.keys.issue(&Reservation {
+        let r = Reservation {
             node: self.cfg.node_id.clone(),
             lobby,
             ticket: rec.id.clone(),
             player: rec.name.clone(),
             expires_ms: unix_ms() + self.cfg.reservation_ttl.as_millis() as u64,
             nonce: u64::from_be_bytes(n),
-        })
+        };
+        self.pending.lock().expect("pending lock").insert(r.nonce, (lobby, r.expires_ms));
+        self.keys.issue(&r)
     }
 
     /// Does this node hold the matchmaker lease now?

@@ -67,8 +67,18 @@ pub enum Command {
     /// Seat these tickets in a new lobby (`lobby: None`) or in this existing lobby of yours.
     /// Tickets of your node join directly; the others get reservations and redirects.
     Assign { lobby: Option<u64>, mode: String, tickets: Vec<TicketRec> },
-    /// Tell your queued session to connect to `url` with this reservation.
-    Redirect { session: u64, url: String, reservation: String },
+    /// Tell your queued session to connect to `url` with this reservation (issued by
+    /// `owner`, which is told to `release` it when the session is no longer waiting).
+    Redirect {
+        session: u64,
+        url: String,
+        reservation: String,
+        #[serde(default)]
+        owner: String,
+    },
+    /// A reservation you issued will not be redeemed (its player left the queue first): free
+    /// its seat now rather than at its expiry.
+    Release { reservation: String },
 }
 
 /// A queued write to Redis.
@@ -131,8 +141,12 @@ mod tests {
 
     #[test]
     fn commands_round_trip_as_tagged_json() {
-        let c =
-            Command::Redirect { session: 3, url: "wss://n2/ws".into(), reservation: "r".into() };
+        let c = Command::Redirect {
+            session: 3,
+            url: "wss://n2/ws".into(),
+            reservation: "r".into(),
+            owner: "n2".into(),
+        };
         let j = serde_json::to_string(&c).unwrap();
         assert!(j.contains("\"cmd\":\"redirect\""));
         assert_eq!(serde_json::from_str::<Command>(&j).unwrap(), c);

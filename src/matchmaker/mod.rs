@@ -4,6 +4,7 @@
 //! Requests arrive through a bounded mailbox ([`MatchmakerHandle::try_send`]); a session that
 //! finds it full tells its client `overloaded` instead of waiting.
 
+mod cluster;
 mod mode;
 pub mod policy;
 pub mod status;
@@ -85,6 +86,11 @@ pub(crate) enum MmRequest {
     /// Cluster mode: a player redeemed a reservation for a seat held in `lobby`.
     JoinReserved {
         link: SessionLink,
+        lobby: u64,
+    },
+    /// Cluster mode: a reservation for `lobby` will not be redeemed (expired, or its player
+    /// was gone before the redirect reached it): free the seat it held.
+    Unreserve {
         lobby: u64,
     },
 }
@@ -283,33 +289,8 @@ impl Matchmaker {
             MmRequest::Place { lobby, mode, local, remote, reply } => {
                 let _ = reply.send(self.place(lobby, &mode, local, remote));
             }
-            MmRequest::JoinReserved { link, lobby } => {
-                self.lobbies.retain(|l| !l.seats.is_closed());
-                match self.lobbies.iter().find(|l| l.handle.id == lobby) {
-                    Some(l) => {
-                        let t = Ticket::new(link, l.mode.clone(), None, None);
-                        // The seat was reserved when the reservation was issued.
-                        if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(t)) {
-                            if let LobbyMsg::Join(t) = e.into_inner() {
-                                send_error(
-                                    &t.link,
-                                    ErrorCode::Overloaded,
-                                    "lobby busy, find a match again",
-                                );
-                                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
-                            }
-                        }
-                    }
-                    None => {
-                        send_error(
-                            &link,
-                            ErrorCode::LobbyLost,
-                            "the reserved lobby has closed; find a match again",
-                        );
-                        let _ = link.events.try_send(SessionEvent::QueueLeft);
-                    }
-                }
-            }
+            MmRequest::JoinReserved { link, lobby } => self.join_reserved(link, lobby),
+            MmRequest::Unreserve { lobby } => self.unreserve(lobby),
             MmRequest::JoinPrivate { link, code } => {
                 let code = code.to_ascii_uppercase();
                 self.lobbies.retain(|l| !l.seats.is_closed());
@@ -345,6 +326,10 @@ impl Matchmaker {
             }
             MmRequest::JoinReserved { link, .. } => link,
             MmRequest::Cancel { .. } | MmRequest::Drain => return,
+            MmRequest::Unreserve { lobby } => {
+                self.unreserve(lobby);
+                return;
+            }
         };
         send_error(&link, ErrorCode::ServerDraining, "this server is draining; connect to another");
         let _ = link.events.try_send(SessionEvent::QueueLeft);
@@ -461,44 +446,6 @@ impl Matchmaker {
             }
         }
         slots.into_iter().flatten().collect()
-    }
-
-    /// Cluster placement; see [`MmRequest::Place`].
-    fn place(
-        &mut self,
-        lobby: Option<u64>,
-        mode: &str,
-        local: Vec<Ticket>,
-        remote: u32,
-    ) -> Result<u64, Vec<Ticket>> {
-        self.lobbies.retain(|l| !l.seats.is_closed());
-        match lobby {
-            None => {
-                let Some(seats) = self.start_lobby_in(mode, local, None) else {
-                    return Err(Vec::new());
-                };
-                for _ in 0..remote {
-                    seats.1.reserve();
-                }
-                Ok(seats.0)
-            }
-            Some(id) => {
-                let Some(l) = self.lobbies.iter().find(|l| l.handle.id == id) else {
-                    return Err(local);
-                };
-                if !l.seats.accepting() || l.seats.free() < local.len() as u32 + remote {
-                    return Err(local);
-                }
-                let (handle, seats) = (l.handle.clone(), l.seats.clone());
-                for _ in 0..remote {
-                    seats.reserve();
-                }
-                for t in local {
-                    self.join(handle.clone(), &seats, t);
-                }
-                Ok(id)
-            }
-        }
     }
 
     fn start_lobby(&mut self, group: Vec<Ticket>, code: Option<String>) {

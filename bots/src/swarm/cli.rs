@@ -29,13 +29,15 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 /// Run a swarm of bots against a server and report.
 #[derive(Debug, Clone, clap::Args)]
 pub struct SwarmArgs {
-    /// Server URL.
+    /// Server URL. In cluster mode any node: bots follow `redirect`s to the node of their
+    /// match (and resume there).
     #[arg(long, default_value = "wss://127.0.0.1:4433/ws")]
     pub url: String,
     /// Skip certificate verification (development server with a self-signed certificate).
     #[arg(long, conflicts_with = "pin")]
     pub insecure: bool,
-    /// Accept only a certificate with this SHA-256 fingerprint (hex, as the server logs it).
+    /// Accept only a certificate with this SHA-256 fingerprint (hex, as the server logs it);
+    /// a comma-separated list for a cluster whose nodes have their own certificates.
     #[arg(long)]
     pub pin: Option<String>,
     /// Number of bots.

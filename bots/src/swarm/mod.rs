@@ -268,6 +268,7 @@ fn build_report(cfg: &SwarmConfig, c: Collected, started_unix_s: u64, elapsed: D
             resumes: t.resumes,
             resume_deltas: t.resume_deltas,
             resume_snapshots: t.resume_snapshots,
+            redirects: t.redirects,
         },
         latency: Latency {
             connect: HistSummary::of(&t.connect),

@@ -37,6 +37,9 @@ pub struct BotRecord {
     pub disconnects: u64,
     pub churns: u64,
     pub resumes: u64,
+    /// Cluster mode: `redirect`s followed.
+    #[serde(default)]
+    pub redirects: u64,
     /// Inside the window: chat lines sent, and chat lines received from anyone.
     #[serde(default)]
     pub chat_sent: u64,
@@ -76,6 +79,7 @@ impl BotRecord {
             disconnects: 0,
             churns: 0,
             resumes: 0,
+            redirects: 0,
             chat_sent: 0,
             chat_received: 0,
             ack: bot_hist(),

@@ -57,6 +57,9 @@ pub struct BotCounts {
     pub resumes: u64,
     pub resume_deltas: u64,
     pub resume_snapshots: u64,
+    /// Cluster mode: `redirect`s followed to the node holding the seat.
+    #[serde(default)]
+    pub redirects: u64,
 }
 
 /// Latency distributions. Connection setup covers the whole run; the others the window.
@@ -241,7 +244,7 @@ impl Report {
         let b = &self.bots;
         let _ = writeln!(
             o,
-            "bots      spawned {} | matched {} | peak connected {} | peak in match {} | sessions {} | matches {} | resumed {} ({} by delta, {} by snapshot)",
+            "bots      spawned {} | matched {} | peak connected {} | peak in match {} | sessions {} | matches {} | resumed {} ({} by delta, {} by snapshot) | redirects {}",
             b.spawned,
             b.matched,
             b.peak_connected,
@@ -250,7 +253,8 @@ impl Report {
             b.matches,
             b.resumes,
             b.resume_deltas,
-            b.resume_snapshots
+            b.resume_snapshots,
+            b.redirects
         );
         let _ = writeln!(
             o,

@@ -31,6 +31,8 @@ pub(crate) struct ShardCtx {
     /// When bots stop, microseconds since start; moves earlier on Ctrl-C.
     pub(crate) stop_us: Cell<u64>,
     window: (u64, u64),
+    /// Cluster mode: nodes named by `redirect`s, resolved once per shard.
+    nodes: RefCell<std::collections::HashMap<String, Target>>,
 }
 
 impl ShardCtx {
@@ -40,6 +42,21 @@ impl ShardCtx {
 
     pub(crate) fn at(&self, us: u64) -> tokio::time::Instant {
         self.start_tokio + Duration::from_micros(us)
+    }
+
+    /// The target for a node URL from a `redirect` (resolved on first use, then cached; the
+    /// swarm's certificate check applies, so `--pin` lists every node's fingerprint).
+    pub(crate) async fn resolve(
+        &self,
+        url: &str,
+        check: &crate::tls::CertCheck,
+    ) -> Result<Target, crate::ClientError> {
+        if let Some(t) = self.nodes.borrow().get(url) {
+            return Ok(t.clone());
+        }
+        let t = Target::resolve(url, check).await?;
+        self.nodes.borrow_mut().insert(url.to_owned(), t.clone());
+        Ok(t)
     }
 
     /// The measurement window, cut short by an early stop.
@@ -92,6 +109,7 @@ async fn shard_main(p: ShardPlan) {
         scratch: RefCell::default(),
         stop_us: Cell::new(us(cfg.duration)),
         window,
+        nodes: RefCell::default(),
     });
     let records: Rc<RefCell<Vec<Rc<RefCell<BotRecord>>>>> = Rc::default();
     let live = Rc::new(Cell::new(0u32));

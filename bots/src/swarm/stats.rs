@@ -233,6 +233,8 @@ pub(crate) struct Totals {
     pub(crate) resumes: u64,
     pub(crate) resume_deltas: u64,
     pub(crate) resume_snapshots: u64,
+    /// Cluster mode: `redirect`s followed to another node.
+    pub(crate) redirects: u64,
     /// Inputs that never got an ack (their match ended or the bot stopped first).
     pub(crate) inputs_unacked: u64,
     /// When state messages arrive within the tick period (32 slots; all bots share one
@@ -264,6 +266,7 @@ impl Totals {
             matches: 0,
             churns: 0,
             resumes: 0,
+            redirects: 0,
             resume_deltas: 0,
             resume_snapshots: 0,
             inputs_unacked: 0,
@@ -294,6 +297,7 @@ impl Totals {
         self.matches += o.matches;
         self.churns += o.churns;
         self.resumes += o.resumes;
+        self.redirects += o.redirects;
         self.resume_deltas += o.resume_deltas;
         self.resume_snapshots += o.resume_snapshots;
         self.inputs_unacked += o.inputs_unacked;

@@ -103,6 +103,11 @@ impl Bot {
                     .connection_lifetime(cfg.churn_every)
                     .map(|d| now + d.as_micros() as u64);
                 s.next_ping = cfg.ping_interval.map(|p| now + self.rng.below(p.as_micros() as u64));
+                if s.reserved {
+                    s.deadline =
+                        Some((now + cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
+                    return None;
+                }
                 if w.resumed && self.resume_into_match {
                     // The seat comes back with match_found; no find_match.
                     s.deadline =
@@ -113,6 +118,17 @@ impl Bot {
                 self.queue_find(conn, s, now);
             }
             ServerMessage::MatchFound(f) => self.on_match_found(s, &f, now),
+            ServerMessage::Redirect { url, reservation } if s.in_match.is_none() => {
+                // Cluster mode: the seat is on another node. Close here (1000) and redeem the
+                // reservation there; resumes go to that node from now on.
+                self.ctx.stats.borrow_mut().totals.redirects += 1;
+                self.rec.borrow_mut().redirects += 1;
+                let found = s.find_sent_us.take().unwrap_or(now);
+                self.node = Some(url);
+                self.redirect = Some((reservation, found));
+                s.deadline = None;
+                return Some(End::Redirect);
+            }
             ServerMessage::LobbyClosed { .. } => {
                 self.leave_match(s, now, false);
                 // Queue again, as a player would.
@@ -149,9 +165,11 @@ impl Bot {
                     .entry(code.as_str().to_owned())
                     .or_default() += 1;
                 if !s.welcomed {
-                    // A refused resume: the next attempt is a fresh session.
+                    // A refused resume or reservation: the next attempt is a fresh session,
+                    // on the swarm's own target.
                     self.resume_token = None;
                     self.resume_into_match = false;
+                    self.node = None;
                     self.error(ErrorKind::Handshake);
                     return Some(End::Failed);
                 }

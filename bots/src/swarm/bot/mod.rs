@@ -42,6 +42,8 @@ enum End {
     Churn,
     /// Connect failed or the connection broke: reconnect after a backoff.
     Failed,
+    /// Cluster mode: the match is on another node ([`Bot::redirect`]): go there at once.
+    Redirect,
 }
 
 /// Facts of the match a bot is in.
@@ -64,6 +66,8 @@ struct Sess {
     welcomed: bool,
     /// The server resumed this session (`welcome.resumed`).
     resumed: bool,
+    /// This connection redeems a reservation: its seat comes without a `find_match`.
+    reserved: bool,
     in_match: Option<InMatch>,
     find_sent_us: Option<u64>,
     /// A deadline that counts an error when passed: no welcome, or no match.
@@ -134,6 +138,12 @@ pub(crate) struct Bot {
     resume_token: Option<String>,
     /// The bot held a seat when its connection went: a resume brings `match_found` back.
     resume_into_match: bool,
+    /// Cluster mode: the node holding this bot's session and seat (from a `redirect`), where
+    /// resumes must go; `None` is the swarm's `--url`.
+    node: Option<String>,
+    /// Cluster mode: the reservation to redeem in the next `hello`, and when the bot sent the
+    /// `find_match` it answers (so find-to-match covers the redirect).
+    redirect: Option<(String, u64)>,
     /// Chat lines sent (the number in each line's text).
     chat_seq: u64,
     /// Lines sent and not yet echoed: (line number, when sent), oldest first.
@@ -158,6 +168,8 @@ impl Bot {
             desynced: false,
             resume_token: None,
             resume_into_match: false,
+            node: None,
+            redirect: None,
             chat_seq: 0,
             chat_pending: VecDeque::new(),
             ctx,
@@ -174,7 +186,7 @@ impl Bot {
             }
             match self.session().await {
                 End::Stop => break,
-                End::Churn => failures = 0,
+                End::Churn | End::Redirect => failures = 0,
                 End::Failed => {
                     failures += 1;
                     let base = (250_000u64 << failures.min(5)).min(5_000_000);
@@ -211,8 +223,19 @@ impl Bot {
         let connecting = Gauge::new(&ctx, |g| &mut g.connecting);
         let stop = ctx.at(ctx.stop_us.get());
         let nonce = self.rng.next_u64();
+        let redirect = self.redirect.take();
+        let target = match &self.node {
+            None => Ok(ctx.target.clone()),
+            Some(url) => ctx.resolve(url, &ctx.cfg.check).await,
+        };
+        let connecting_to = async {
+            match target {
+                Ok(t) => conn::connect(&t, nonce).await,
+                Err(e) => Err(e),
+            }
+        };
         let res = tokio::select! {
-            r = tokio::time::timeout(ctx.cfg.connect_timeout, conn::connect(&ctx.target, nonce)) => r,
+            r = tokio::time::timeout(ctx.cfg.connect_timeout, connecting_to) => r,
             () = tokio::time::sleep_until(stop) => return End::Stop,
         };
         drop(connecting);
@@ -242,17 +265,25 @@ impl Bot {
             deadline: Some((now + HELLO_TIMEOUT_US, ErrorKind::Handshake)),
             ..Sess::default()
         };
-        let end = self.drive(&mut conn, &mut s).await;
+        if let Some((_, found)) = &redirect {
+            // A seat is waiting there: match_found comes without a find_match.
+            s.find_sent_us = Some(*found);
+            s.reserved = true;
+        }
+        let end = self.drive(&mut conn, &mut s, redirect.map(|r| r.0)).await;
         let now = ctx.now_us();
         // A dropped connection (or a resuming churn) keeps the seat for the next session.
         let keep = match end {
-            End::Stop => false,
+            End::Stop | End::Redirect => false,
             End::Churn => ctx.cfg.churn_mode == ChurnMode::Resume,
             End::Failed => true,
         };
         self.resume_into_match = keep && s.in_match.is_some();
         if !keep {
             self.resume_token = None;
+            if !matches!(end, End::Redirect) {
+                self.node = None;
+            }
         }
         self.leave_match(&mut s, now, keep);
         if !keep {
@@ -265,15 +296,16 @@ impl Bot {
     }
 
     /// The event loop of one connection.
-    async fn drive(&mut self, conn: &mut Conn, s: &mut Sess) -> End {
+    async fn drive(&mut self, conn: &mut Conn, s: &mut Sess, reservation: Option<String>) -> End {
         let ctx = self.ctx.clone();
+        let resume = if reservation.is_some() { None } else { self.resume_token.clone() };
         let hello = ClientMessage::Hello(Hello {
             protocol: proto::PROTOCOL_VERSION,
             name: self.name.clone(),
             token: None,
-            resume: self.resume_token.clone(),
-            last_tick: self.resume_token.as_ref().and(self.state.tick()),
-            reservation: None,
+            last_tick: resume.as_ref().and(self.state.tick()),
+            resume,
+            reservation,
         });
         conn.queue_msg(&hello);
         if conn.flush().await.is_err() {

@@ -1,0 +1,85 @@
+//! The cluster side of the matchmaker: placements decided by the cluster's leader
+//! (`Place`), players arriving with reservations (`JoinReserved`), and seats whose
+//! reservation will never be redeemed (`Unreserve`). See [`crate::cluster`].
+
+use super::{Matchmaker, Ticket};
+use crate::lobby::LobbyMsg;
+use crate::session::{SessionEvent, SessionLink, send_error};
+use tickwave_protocol::ErrorCode;
+
+impl Matchmaker {
+    /// Cluster placement; see [`MmRequest::Place`].
+    pub(super) fn place(
+        &mut self,
+        lobby: Option<u64>,
+        mode: &str,
+        local: Vec<Ticket>,
+        remote: u32,
+    ) -> Result<u64, Vec<Ticket>> {
+        self.lobbies.retain(|l| !l.seats.is_closed());
+        match lobby {
+            None => {
+                let Some(seats) = self.start_lobby_in(mode, local, None) else {
+                    return Err(Vec::new());
+                };
+                for _ in 0..remote {
+                    seats.1.reserve();
+                }
+                Ok(seats.0)
+            }
+            Some(id) => {
+                let Some(l) = self.lobbies.iter().find(|l| l.handle.id == id) else {
+                    return Err(local);
+                };
+                if !l.seats.accepting() || l.seats.free() < local.len() as u32 + remote {
+                    return Err(local);
+                }
+                let (handle, seats) = (l.handle.clone(), l.seats.clone());
+                for _ in 0..remote {
+                    seats.reserve();
+                }
+                for t in local {
+                    self.join(handle.clone(), &seats, t);
+                }
+                Ok(id)
+            }
+        }
+    }
+
+    /// A player redeemed a reservation for a seat held in `lobby`.
+    pub(super) fn join_reserved(&mut self, link: SessionLink, lobby: u64) {
+        self.lobbies.retain(|l| !l.seats.is_closed());
+        match self.lobbies.iter().find(|l| l.handle.id == lobby) {
+            Some(l) => {
+                let t = Ticket::new(link, l.mode.clone(), None, None);
+                // The seat was reserved when the reservation was issued.
+                if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(t)) {
+                    if let LobbyMsg::Join(t) = e.into_inner() {
+                        send_error(
+                            &t.link,
+                            ErrorCode::Overloaded,
+                            "lobby busy, find a match again",
+                        );
+                        let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                    }
+                }
+            }
+            None => {
+                send_error(
+                    &link,
+                    ErrorCode::LobbyLost,
+                    "the reserved lobby has closed; find a match again",
+                );
+                let _ = link.events.try_send(SessionEvent::QueueLeft);
+            }
+        }
+    }
+
+    /// Free one seat held for a reservation that will not be redeemed.
+    pub(super) fn unreserve(&mut self, lobby: u64) {
+        if let Some(l) = self.lobbies.iter().find(|l| l.handle.id == lobby) {
+            l.seats.unreserve();
+            tracing::debug!(lobby, free = l.seats.free(), "reserved seat released");
+        }
+    }
+}
