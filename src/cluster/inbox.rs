@@ -71,6 +71,15 @@ async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
                 cluster.push(Op::Send { node: owner, cmd: Command::Release { reservation } });
             }
         }
+        Command::JoinCode { lobby, mode, ticket } => {
+            join_code(shared, cluster, lobby, mode, ticket).await
+        }
+        Command::Refuse { session, code, message } => {
+            if let Some(t) = cluster.take_ticket(session) {
+                crate::session::send_error(&t.link, code, message);
+                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            }
+        }
         Command::Release { reservation } => {
             if let Some(lobby) = cluster.release(&reservation) {
                 let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
@@ -121,6 +130,38 @@ async fn assign(
         }
         None => requeue_remote(cluster, remote),
     }
+}
+
+/// Another node's player asks for a seat in one of our private lobbies.
+async fn join_code(
+    shared: &Arc<Shared>,
+    cluster: &Arc<Cluster>,
+    lobby: u64,
+    mode: String,
+    rec: TicketRec,
+) {
+    let (reply, rx) = oneshot::channel();
+    let req = MmRequest::Place { lobby: Some(lobby), mode, local: Vec::new(), remote: 1, reply };
+    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    let cmd = match placed {
+        Some(Ok(id)) => Command::Redirect {
+            session: rec.session,
+            url: cluster.cfg.public_url.clone(),
+            reservation: cluster.issue(id, &rec),
+            owner: cluster.cfg.node_id.clone(),
+        },
+        Some(Err(_)) => Command::Refuse {
+            session: rec.session,
+            code: tickwave_protocol::ErrorCode::LobbyFull,
+            message: "that lobby has no free seat (or has closed)".into(),
+        },
+        None => Command::Refuse {
+            session: rec.session,
+            code: tickwave_protocol::ErrorCode::Overloaded,
+            message: "the lobby's node is busy; try again".into(),
+        },
+    };
+    cluster.push(Op::Send { node: rec.node.clone(), cmd });
 }
 
 /// Put other nodes' tickets back in the shared queue, first in line.

@@ -24,6 +24,7 @@ mod inbox;
 mod leader;
 pub mod lease;
 mod lost;
+pub(crate) mod private;
 pub mod registry;
 pub mod reservation;
 pub mod tickets;
@@ -108,6 +109,8 @@ pub struct Cluster {
     queued: Mutex<HashMap<u64, Ticket>>,
     ops: mpsc::Sender<Op>,
     ops_rx: Mutex<Option<mpsc::Receiver<Op>>>,
+    /// Wakes the heartbeat early ([`Cluster::publish_soon`]).
+    pub(crate) publish: tokio::sync::Notify,
     /// Set while this node holds the matchmaker lease (for tests and the admin view).
     pub(crate) leader: AtomicBool,
     /// Set while the last Redis command succeeded.
@@ -129,6 +132,7 @@ impl Cluster {
             queued: Mutex::new(HashMap::new()),
             ops,
             ops_rx: Mutex::new(Some(rx)),
+            publish: tokio::sync::Notify::new(),
             leader: AtomicBool::new(false),
             redis_ok: AtomicBool::new(false),
         }))
@@ -219,6 +223,25 @@ impl Cluster {
     /// Take a queued ticket of this node (the leader matched it).
     pub(crate) fn take_ticket(&self, session: u64) -> Option<Ticket> {
         self.queued.lock().expect("queue lock").remove(&session)
+    }
+
+    /// Take it only if it is still the one that started waiting at `since` (the session may
+    /// have cancelled and queued again since).
+    pub(crate) fn take_ticket_if(&self, session: u64, since: std::time::Instant) -> Option<Ticket> {
+        let mut q = self.queued.lock().expect("queue lock");
+        if q.get(&session).is_some_and(|t| t.since == since) { q.remove(&session) } else { None }
+    }
+
+    /// Keep a session waiting for an answer from another node (not in the shared queue):
+    /// a private-lobby seat asked of its owner.
+    pub(crate) fn hold(&self, t: Ticket) {
+        self.queued.lock().expect("queue lock").insert(t.link.session, t);
+    }
+
+    /// Publish the directory now rather than at the next heartbeat (a private lobby was just
+    /// created: its code should be findable from other nodes at once).
+    pub(crate) fn publish_soon(&self) {
+        self.publish.notify_one();
     }
 
     /// Every ticket queued here, for re-publishing after Redis lost its data.

@@ -16,6 +16,9 @@ use std::sync::Arc;
 
 pub const NODES_KEY: &str = "tw:nodes";
 
+/// Delay of an early heartbeat after [`Cluster::publish_soon`].
+const EARLY_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+
 pub fn node_key(node: &str) -> String {
     format!("tw:node:{node}")
 }
@@ -110,6 +113,10 @@ pub(crate) async fn heartbeat(shared: Arc<Shared>, cluster: Arc<Cluster>) {
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            _ = cluster.publish.notified() => {
+                // Let the request that asked for it finish creating its lobby first.
+                tokio::time::sleep(EARLY_PUBLISH_DELAY).await;
+            }
             _ = shared.shutdown.cancelled() => return,
         }
     }

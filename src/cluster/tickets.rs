@@ -76,6 +76,11 @@ pub enum Command {
         #[serde(default)]
         owner: String,
     },
+    /// A player of the sending node asks for a seat in your private lobby `lobby`: hold one
+    /// and answer with `redirect`, or `refuse`.
+    JoinCode { lobby: u64, mode: String, ticket: TicketRec },
+    /// Your waiting session cannot have the seat it asked for (`lobby_full`, ...).
+    Refuse { session: u64, code: tickwave_protocol::ErrorCode, message: String },
     /// A reservation you issued will not be redeemed (its player left the queue first): free
     /// its seat now rather than at its expiry.
     Release { reservation: String },

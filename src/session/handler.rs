@@ -408,6 +408,15 @@ impl Session {
                 self.set_place(then);
                 return;
             }
+            (Some(c), MmRequest::JoinPrivate { link, code }) => {
+                crate::cluster::private::join(&self.shared, c, link, code);
+                self.set_place(then);
+                return;
+            }
+            (Some(c), req @ MmRequest::CreatePrivate { .. }) => {
+                c.publish_soon();
+                req
+            }
             (Some(c), MmRequest::Cancel { session }) => {
                 if !c.cancel(session, true) {
                     // Already matched: the seat or redirect on its way is dropped.
