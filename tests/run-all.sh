@@ -10,6 +10,12 @@ if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ]; then
   # the half-open test stops a connection's packets with iptables
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iptables >/dev/null
 fi
+if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ]; then
+  # the cluster tests (tests/cluster*.rs) start their own redis-server on a free loopback port
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+# Debian's package starts a system redis on 6379; the tests never use it (each starts its own).
+command -v redis-server >/dev/null || echo "WARNING: redis-server missing: cluster tests will skip (and fail under CI)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore websockets msgpack
 
 echo "== dependency policy (cargo deny: licences, bans, sources)"
