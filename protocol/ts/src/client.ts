@@ -121,6 +121,8 @@ export class Client extends Emitter<ClientEvents> {
   private lastFatal: ErrorMessage | undefined;
   private placeAtDrop: Place = "idle";
   private lastFind: Omit<FindMatch, "type"> | undefined;
+  /** Cluster mode: the reservation the first `hello` redeems (single-use). */
+  private reservation: string | undefined;
   private reconnecting = false;
   /** `close()` was called: the next close event ends the client. */
   private closing = false;
@@ -133,6 +135,7 @@ export class Client extends Emitter<ClientEvents> {
     private readonly opts: ConnectOptions,
   ) {
     super();
+    this.reservation = opts.reservation;
     this.backoff = opts.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...opts.reconnect };
   }
 
@@ -302,6 +305,9 @@ export class Client extends Emitter<ClientEvents> {
     if (resume) {
       hello.resume = resume.token;
       if (resume.lastTick !== undefined) hello.last_tick = resume.lastTick;
+    } else if (this.reservation !== undefined) {
+      hello.reservation = this.reservation;
+      this.reservation = undefined;
     }
     return new Promise<Welcome>((resolve, reject) => {
       let welcomed = false;
@@ -573,6 +579,11 @@ export class Client extends Emitter<ClientEvents> {
         break;
       case "notice":
         this.emit("notice", m);
+        break;
+      case "redirect":
+        if (this.place === "queued") this.place = "idle";
+        this.lastFind = undefined;
+        this.emit("redirect", m);
         break;
       default:
         break; // a newer server's message type: ignore (PROTOCOL.md §10)

@@ -29,6 +29,8 @@ export interface Hello {
   resume?: string;
   /** With `resume`: the last tick whose state the client holds (catch-up by one delta). */
   last_tick?: number;
+  /** Cluster mode: the reservation of a `redirect`, redeemed on the node it names. */
+  reservation?: string;
 }
 
 export interface FindMatch {
@@ -238,6 +240,16 @@ export interface Notice {
   text: string;
 }
 
+/**
+ * Cluster mode: the match is on another node. Close this connection, connect to `url` and
+ * send `hello` with `reservation` (single-use, expires in seconds); `match_found` follows.
+ */
+export interface Redirect {
+  type: "redirect";
+  url: string;
+  reservation: string;
+}
+
 export type ServerMessage =
   | Welcome
   | ErrorMessage
@@ -252,7 +264,8 @@ export type ServerMessage =
   | Results
   | LobbyClosed
   | ChatMessage
-  | Notice;
+  | Notice
+  | Redirect;
 
 /** A server message of a type this SDK does not know (newer server): ignore it. */
 export interface UnknownServerMessage {
@@ -285,6 +298,10 @@ export const ERROR_CODES = {
   auth_required: 1008,
   auth_invalid: 1008,
   auth_expired: 1008,
+  reservation_invalid: 1008,
+  reservation_expired: 1008,
+  reservation_used: 1008,
+  reservation_foreign: 1008,
   unknown_mode: null,
   already_queued: null,
   already_in_lobby: null,
@@ -300,6 +317,7 @@ export const ERROR_CODES = {
   chat_rate_limited: null,
   chat_invalid: null,
   rate_limited: null,
+  lobby_lost: null,
 } as const satisfies Record<string, number | null>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -384,6 +402,7 @@ export const SERVER_FIELDS: ByType<ServerMessage> = {
   lobby_closed: { lobby: req("uint"), reason: req("str") },
   chat: { from: req("uint"), name: req("str"), text: req("str"), tick: req("uint") },
   notice: { severity: req("str"), text: req("str") },
+  redirect: { url: req("str"), reservation: req("str") },
 };
 
 /** Fields of every client message the SDK can send. */
@@ -394,6 +413,7 @@ export const CLIENT_FIELDS: ByType<ClientMessage> = {
     token: opt("str"),
     resume: opt("str"),
     last_tick: opt("uint"),
+    reservation: opt("str"),
   },
   find_match: { mode: req("str"), skill: opt("float"), region: opt("str") },
   cancel_match: {},

@@ -14,6 +14,7 @@ import type {
   MatchCancelled,
   MatchFound,
   Notice,
+  Redirect,
   PlayerInfo,
   Queued,
   Results,
@@ -50,6 +51,11 @@ export interface ConnectOptions {
    * if the server refuses.
    */
   resume?: string;
+  /**
+   * Cluster mode: the `reservation` of a `redirect` event; the first `hello` redeems it and
+   * `matchFound` follows. Create a new client with the redirect's `url` and this.
+   */
+  reservation?: string;
   /** Reconnect with resume after an unexpected drop (default on); `false` turns it off. */
   reconnect?: BackoffOptions | false;
   /**
@@ -140,6 +146,9 @@ export interface ClientEvents {
   rtt: RttMessage;
   chat: ChatMessage;
   notice: Notice;
+  /** Cluster mode: the match is on another node; this client is idle now. Connect a new
+   * client to `url` with `reservation` in its options. */
+  redirect: Redirect;
   /** Server errors, and client-side ones (`decode_failed`, `state_desync`), by `code`. */
   error: ErrorMessage;
   results: Results;

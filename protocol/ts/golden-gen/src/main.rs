@@ -55,6 +55,7 @@ fn server_type(m: &ServerMessage) -> &'static str {
         ServerMessage::LobbyClosed { .. } => "lobby_closed",
         ServerMessage::Chat { .. } => "chat",
         ServerMessage::Notice { .. } => "notice",
+        ServerMessage::Redirect { .. } => "redirect",
     }
 }
 
@@ -108,6 +109,11 @@ fn all_error_codes() -> Vec<ErrorCode> {
         AuthRequired,
         AuthInvalid,
         AuthExpired,
+        ReservationInvalid,
+        ReservationExpired,
+        ReservationUsed,
+        ReservationForeign,
+        LobbyLost,
     ];
     for c in &all {
         // No wildcard: a new code stops this from compiling until it is listed above.
@@ -118,7 +124,8 @@ fn all_error_codes() -> Vec<ErrorCode> {
             | Overloaded | LobbyFailed | ResumeInvalid | ResumeForeign | ResumeExpired
             | ResumeUsed | SessionReplaced | ServerDraining | Kicked | ChatTooLong
             | ChatRateLimited | ChatInvalid | RateLimited | Abuse | AuthRequired | AuthInvalid
-            | AuthExpired => {}
+            | AuthExpired | ReservationInvalid | ReservationExpired | ReservationUsed
+            | ReservationForeign | LobbyLost => {}
         }
     }
     all
@@ -307,6 +314,13 @@ fn server_cases() -> Vec<(&'static str, ServerMessage)> {
                 text: "server restarts in 5 minutes".into(),
             },
         ),
+        (
+            "redirect",
+            ServerMessage::Redirect {
+                url: "wss://node-2.example.com/ws".into(),
+                reservation: "r1.eyJub2RlIjoibjIifQ.c2ln".into(),
+            },
+        ),
     ]
 }
 
@@ -321,6 +335,14 @@ fn client_cases() -> Vec<ClientCase> {
             reservation: None,
         })
     };
+    let hello_reserved = ClientMessage::Hello(Hello {
+        protocol: PROTOCOL_VERSION,
+        name: "ada".into(),
+        token: None,
+        resume: None,
+        last_tick: None,
+        reservation: Some("r1.eyJub2RlIjoibjIifQ.c2ln".into()),
+    });
     let same = |name, msg| ClientCase { name, msg, sdk_bytes_equal: true, note: "" };
     vec![
         same("hello", hello(None, None, None)),
@@ -328,6 +350,7 @@ fn client_cases() -> Vec<ClientCase> {
             "hello_resume",
             hello(Some("secret"), Some("v1.AAAAAAAAAAEAAAAH.c2ln"), Some(4_294_967_296)),
         ),
+        same("hello_reservation", hello_reserved),
         same(
             "find_match",
             ClientMessage::FindMatch { mode: "arena".into(), skill: None, region: None },
