@@ -75,14 +75,18 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
         let holder = state.is_holder(now());
         cluster.leader.store(holder, Ordering::Release);
         if holder {
-            if let Err(e) = cycle(&mut conn, &shared).await {
+            if let Err(e) = cycle(&mut conn, &shared.config.modes).await {
                 cluster.note(Err(&e));
             }
         }
     }
 }
 
-async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisResult<()> {
+/// One matching cycle of the lease holder; `pub(crate)` for the throughput benchmark.
+pub(crate) async fn cycle(
+    conn: &mut ConnectionManager,
+    modes: &[crate::matchmaker::ModeConfig],
+) -> redis::RedisResult<()> {
     let now = unix_ms();
     let (live, dead) = registry::nodes(conn).await?;
     let entries = directory::all(conn).await?;
@@ -131,7 +135,7 @@ async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisRes
         pools.entry((r.mode.clone(), r.region.clone())).or_default().push(r);
     }
     for ((mode, _region), pool) in pools {
-        let Some(cfg) = shared.config.modes.iter().find(|m| m.name == mode) else { continue };
+        let Some(cfg) = modes.iter().find(|m| m.name == mode) else { continue };
         let waiting: Vec<Waiting> = pool
             .iter()
             .map(|t| Waiting {
@@ -174,14 +178,19 @@ async fn cycle(conn: &mut ConnectionManager, shared: &Shared) -> redis::RedisRes
                     (node.clone(), None, tickets)
                 }
             };
-            let mut claimed = Vec::new();
-            for i in idx {
-                let n: i64 =
-                    redis::cmd("HDEL").arg(TICKETS_KEY).arg(&pool[i].id).query_async(conn).await?;
-                if n == 1 {
-                    claimed.push(pool[i].clone());
-                }
+            // One round trip per group: the HDELs are pipelined, and each still answers
+            // for its own ticket (1: claimed now; 0: cancelled or claimed before).
+            let mut pipe = redis::pipe();
+            for &i in &idx {
+                pipe.cmd("HDEL").arg(TICKETS_KEY).arg(&pool[i].id);
             }
+            let deleted: Vec<i64> = pipe.query_async(conn).await?;
+            let claimed: Vec<TicketRec> = idx
+                .iter()
+                .zip(deleted)
+                .filter(|(_, n)| *n == 1)
+                .map(|(&i, _)| pool[i].clone())
+                .collect();
             if claimed.is_empty() {
                 continue;
             }

@@ -19,6 +19,8 @@
 //!
 //! The Redis keys and their TTLs are listed in docs/CLUSTER.md.
 
+#[doc(hidden)]
+pub mod bench;
 pub mod directory;
 mod inbox;
 mod leader;
