@@ -13,6 +13,13 @@ use std::time::Instant;
 use tickwave_bots::Client;
 use tickwave_protocol::{ErrorCode, ServerMessage};
 
+/// The next message that is not an `rtt` report (those may come at any time).
+async fn next_non_rtt(c: &mut Client) -> ServerMessage {
+    c.recv_until(5 * SEC, "a message", |m| (!matches!(m, ServerMessage::Rtt(_))).then(|| m.clone()))
+        .await
+        .expect("a message")
+}
+
 /// Reconnect to `url` with the resume token of a dead node; expect a fresh welcome, then
 /// `lobby_lost`, then `queued` (in that order), then a seat (maybe through a redirect).
 async fn come_back(
@@ -26,13 +33,13 @@ async fn come_back(
     let hello = tickwave_protocol::Hello { resume: Some(token), ..Client::plain_hello(name) };
     let w = c.hello_with(hello).await.expect("welcome after a lost lobby");
     assert!(!w.resumed, "the seat died with its node: not a resume");
-    match c.recv_timeout(5 * SEC).await.expect("lobby_lost") {
+    match next_non_rtt(&mut c).await {
         ServerMessage::Error { code: ErrorCode::LobbyLost, fatal: false, message } => {
             assert!(message.contains("n3"), "names the dead node: {message}");
         }
         other => panic!("expected lobby_lost, got {other:?}"),
     }
-    match c.recv_timeout(5 * SEC).await.expect("queued") {
+    match next_non_rtt(&mut c).await {
         ServerMessage::Queued { mode, .. } => assert_eq!(mode, "duo"),
         other => panic!("expected queued, got {other:?}"),
     }
@@ -151,8 +158,8 @@ async fn redis_restarted_empty_under_a_running_match_the_match_goes_on_and_match
     assert_eq!(fa.lobby, fb.lobby);
 
     // Redis goes away. The match is on one node and never asks Redis anything per tick: its
-    // state keeps flowing at the full rate (30 Hz: ~60 ticks in 2 s; at least 40 asked, for
-    // a loaded machine), and inputs keep being acknowledged.
+    // state keeps flowing (30 Hz: ~60 ticks in 2 s; at least 30 asked, for a loaded
+    // machine), and inputs keep being acknowledged.
     redis.kill();
     a.send(&input(1, 1.0, 0.0)).await.unwrap();
     let me = fa.player;
@@ -164,7 +171,7 @@ async fn redis_restarted_empty_under_a_running_match_the_match_goes_on_and_match
     .await
     .unwrap();
     let (t0, t1) = ticks_for(&mut a, 2 * SEC).await;
-    assert!(t1 >= t0 + 40, "ticks {t0}..{t1} in 2 s without Redis");
+    assert!(t1 >= t0 + 30, "ticks {t0}..{t1} in 2 s without Redis");
     let (_, tb) = ticks_for(&mut b, std::time::Duration::from_millis(200)).await;
     assert!(tb >= t1, "b's state is as current as a's ({tb} vs {t1})");
     // A find_match while Redis is down is accepted and waits (its write is retried).
