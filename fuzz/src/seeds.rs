@@ -102,6 +102,7 @@ pub fn server_messages() -> Vec<(String, Vec<u8>)> {
                 modes: vec!["arena".into(), "duel".into()],
                 resume: Some("v1.AAECAwQFBgc.c2ln".into()),
                 resumed: false,
+                seat_held: false,
             }),
         ),
         (

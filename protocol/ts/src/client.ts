@@ -360,9 +360,12 @@ export class Client extends Emitter<ClientEvents> {
     this.welcomeAt = now();
     this.reconnecting = false;
     this.placeAtDrop = "idle";
+    // Only the server knows whether a seat is held (a match_found may have been lost with
+    // the connection); older servers do not say, then our own view decides.
+    const seatHeld = resumed && (w.seat_held ?? was === "lobby");
     if (resumed) {
       this.emit("resumed", w);
-      if (was === "lobby") {
+      if (seatHeld) {
         // The seat comes back as a new match_found; if it does not, the lobby is gone.
         this.place = "lobby";
         this.awaitingRejoin = setTimeout(() => {
@@ -374,7 +377,8 @@ export class Client extends Emitter<ClientEvents> {
       if (was === "lobby") this.lobbyLost("connection lost");
       this.emit("welcome", w);
     }
-    if (was === "queued" && this.lastFind) {
+    if (resumed && was === "lobby" && !seatHeld) this.lobbyLost("seat not held");
+    if (was === "queued" && !seatHeld && this.lastFind) {
       // A dropped connection cancels the queue ticket: queue again.
       this.place = "idle";
       void this.findMatch(this.lastFind.mode, { ...this.lastFind });

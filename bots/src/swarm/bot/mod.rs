@@ -62,8 +62,8 @@ struct Sess {
     /// When the connection attempt started.
     start_us: u64,
     welcomed: bool,
-    /// The server resumed this session (`welcome.resumed`).
-    resumed: bool,
+    /// The server is handing a held seat back (`welcome.seat_held`): `match_found` follows.
+    seat_held: bool,
     in_match: Option<InMatch>,
     find_sent_us: Option<u64>,
     /// A deadline that counts an error when passed: no welcome, or no match.
@@ -272,7 +272,13 @@ impl Bot {
             name: self.name.clone(),
             token: None,
             resume: self.resume_token.clone(),
-            last_tick: self.resume_token.as_ref().and(self.state.tick()),
+            // Only the state of the match the bot was in: a tick of an earlier lobby means
+            // nothing to the next one.
+            last_tick: self
+                .resume_token
+                .as_ref()
+                .and(self.state.tick())
+                .filter(|_| self.resume_into_match),
         });
         conn.queue_msg(&hello);
         if conn.flush().await.is_err() {

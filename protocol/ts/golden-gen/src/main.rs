@@ -171,6 +171,7 @@ fn server_cases() -> Vec<(&'static str, ServerMessage)> {
         modes: vec!["arena".into(), "duel".into()],
         resume: Some("v1.AAAAAAAAAAEAAAAHAAAAAAAAAAwAAAAAAAAAAQ.c2lnbmF0dXJl".into()),
         resumed: false,
+        seat_held: false,
     };
     let match_found = MatchFound {
         lobby: 3,
@@ -190,7 +191,12 @@ fn server_cases() -> Vec<(&'static str, ServerMessage)> {
         ("welcome", ServerMessage::Welcome(welcome.clone())),
         (
             "welcome_resumed",
-            ServerMessage::Welcome(Welcome { session: 13, resumed: true, ..welcome.clone() }),
+            ServerMessage::Welcome(Welcome {
+                session: 13,
+                resumed: true,
+                seat_held: true,
+                ..welcome.clone()
+            }),
         ),
         ("welcome_without_resume", ServerMessage::Welcome(Welcome { resume: None, ..welcome })),
         (
