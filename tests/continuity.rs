@@ -103,10 +103,17 @@ async fn follow(c: &mut Client, st: &mut LocalState, d: Duration) {
 }
 
 async fn roster_shows(c: &mut Client, player: u32, connected: bool) {
+    roster_until(c, |r| r.players.iter().any(|p| p.player == player && p.connected == connected))
+        .await;
+}
+
+async fn roster_shows_left(c: &mut Client, player: u32) {
+    roster_until(c, |r| r.left.contains(&player)).await;
+}
+
+async fn roster_until(c: &mut Client, f: impl Fn(&tickwave_protocol::Roster) -> bool) {
     c.recv_until(5 * SEC, "roster change", |m| match m {
-        ServerMessage::Roster(r) => {
-            r.players.iter().any(|p| p.player == player && p.connected == connected).then_some(())
-        }
+        ServerMessage::Roster(r) => f(r).then_some(()),
         _ => None,
     })
     .await
@@ -306,15 +313,6 @@ async fn a_resume_without_a_seat_says_so() {
         a2.send(&ClientMessage::Leave {}).await.unwrap();
         b.send(&ClientMessage::Leave {}).await.unwrap();
     }
-}
-
-async fn roster_shows_left(c: &mut Client, player: u32) {
-    c.recv_until(5 * SEC, "roster with the player left", |m| match m {
-        ServerMessage::Roster(r) => r.left.contains(&player).then_some(()),
-        _ => None,
-    })
-    .await
-    .unwrap();
 }
 
 #[tokio::test]
