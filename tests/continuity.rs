@@ -110,10 +110,17 @@ async fn follow(c: &mut Client, st: &mut LocalState, d: Duration) {
 }
 
 async fn roster_shows(c: &mut Client, player: u32, connected: bool) {
+    roster_until(c, |r| r.players.iter().any(|p| p.player == player && p.connected == connected))
+        .await;
+}
+
+async fn roster_shows_left(c: &mut Client, player: u32) {
+    roster_until(c, |r| r.left.contains(&player)).await;
+}
+
+async fn roster_until(c: &mut Client, f: impl Fn(&tickwave_protocol::Roster) -> bool) {
     c.recv_until(5 * SEC, "roster change", |m| match m {
-        ServerMessage::Roster(r) => {
-            r.players.iter().any(|p| p.player == player && p.connected == connected).then_some(())
-        }
+        ServerMessage::Roster(r) => f(r).then_some(()),
         _ => None,
     })
     .await
@@ -240,6 +247,79 @@ async fn resume_while_the_old_connection_lingers_replaces_it() {
     assert_eq!(next_error(&mut a).await, ErrorCode::SessionReplaced);
     let f = match_found(&mut a2).await;
     assert_eq!(f.player, wa.player);
+}
+
+/// The welcome of a resume, read first on a new connection.
+async fn resumed_welcome(c: &mut Client) -> tickwave_protocol::Welcome {
+    match c.recv_timeout(5 * SEC).await.unwrap() {
+        ServerMessage::Welcome(w) => w,
+        other => panic!("expected welcome, got {other:?}"),
+    }
+}
+
+/// `a` asks for a match and drops (or is resumed elsewhere) before reading its `match_found`:
+/// only the server knows a seat is held, so `welcome.seat_held` says so, a `find_match` sent
+/// meanwhile is refused, and the seat arrives with `match_found`. (The swarm's churning bots
+/// hit exactly this race.)
+#[tokio::test]
+async fn a_seat_found_while_away_is_announced_in_the_welcome() {
+    let (s, _) = probe_server(10_000, |_| {}).await;
+    for live in [true, false] {
+        let (mut a, wa) = s.client("a").await;
+        let (mut b, _) = s.client("b").await;
+        a.send(&find("probe")).await.unwrap();
+        b.send(&find("probe")).await.unwrap();
+        let lobby = match_found(&mut b).await.lobby; // a is seated too; it reads nothing
+        if !live {
+            drop(a); // abrupt: TCP closed, no close frame
+            roster_shows(&mut b, wa.player, false).await;
+        }
+        let mut a2 = s.connect().await;
+        a2.send(&hello("a", wa.resume.clone(), None)).await.unwrap();
+        let w = resumed_welcome(&mut a2).await;
+        assert!(w.resumed && w.seat_held, "live={live}: {w:?}");
+        a2.send(&find("probe")).await.unwrap();
+        // The refusal and the seat arrive in either order.
+        let (mut found, mut refused) = (None, None);
+        while found.is_none() || refused.is_none() {
+            match a2.recv_timeout(5 * SEC).await.unwrap() {
+                ServerMessage::MatchFound(f) => found = Some(f),
+                ServerMessage::Error { code, .. } => refused = Some(code),
+                _ => {}
+            }
+        }
+        let f = found.unwrap();
+        assert_eq!((f.lobby, f.player), (lobby, wa.player), "live={live}");
+        assert_eq!(refused, Some(ErrorCode::AlreadyInLobby), "live={live}");
+        // The seat is a normal one: leave gives it up.
+        a2.send(&ClientMessage::Leave {}).await.unwrap();
+        roster_shows_left(&mut b, wa.player).await;
+    }
+}
+
+/// Resumed while idle or queued: no seat is held, the welcome says so, and the player can
+/// ask for a match at once.
+#[tokio::test]
+async fn a_resume_without_a_seat_says_so() {
+    let (s, _) = probe_server(10_000, |_| {}).await;
+    for queued in [false, true] {
+        let (mut a, wa) = s.client("a").await;
+        if queued {
+            a.send(&find("probe")).await.unwrap(); // nobody else: stays queued
+        }
+        let mut a2 = s.connect().await;
+        a2.send(&hello("a", wa.resume.clone(), None)).await.unwrap();
+        let w = resumed_welcome(&mut a2).await;
+        assert!(w.resumed && !w.seat_held, "queued={queued}: {w:?}");
+        assert_eq!(next_error(&mut a).await, ErrorCode::SessionReplaced);
+        let (mut b, _) = s.client("b").await;
+        a2.send(&find("probe")).await.unwrap();
+        b.send(&find("probe")).await.unwrap();
+        assert_eq!(match_found(&mut a2).await.player, wa.player, "queued={queued}");
+        match_found(&mut b).await;
+        a2.send(&ClientMessage::Leave {}).await.unwrap();
+        b.send(&ClientMessage::Leave {}).await.unwrap();
+    }
 }
 
 #[tokio::test]

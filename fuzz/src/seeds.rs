@@ -11,6 +11,7 @@ pub fn client_messages() -> Vec<(String, Vec<u8>)> {
             token: token.map(Into::into),
             resume: resume.map(Into::into),
             last_tick,
+            reservation: None,
         })
     };
     let input = |seq, dx, dy, action| ClientMessage::Input(Input { seq, dx, dy, action });
@@ -18,6 +19,17 @@ pub fn client_messages() -> Vec<(String, Vec<u8>)> {
         ("hello", hello(None, None, None)),
         ("hello_token", hello(Some("tok-3f9a"), None, None)),
         ("hello_resume", hello(None, Some("v1.AAECAwQFBgc.c2ln"), Some(1234))),
+        (
+            "hello_reservation",
+            ClientMessage::Hello(Hello {
+                protocol: PROTOCOL_VERSION,
+                name: "ada".into(),
+                token: None,
+                resume: None,
+                last_tick: None,
+                reservation: Some("r1.eyJub2RlIjoibjIifQ.c2ln".into()),
+            }),
+        ),
         (
             "find_match",
             ClientMessage::FindMatch { mode: "arena".into(), skill: None, region: None },
@@ -102,6 +114,7 @@ pub fn server_messages() -> Vec<(String, Vec<u8>)> {
                 modes: vec!["arena".into(), "duel".into()],
                 resume: Some("v1.AAECAwQFBgc.c2ln".into()),
                 resumed: false,
+                seat_held: false,
             }),
         ),
         (
@@ -158,6 +171,13 @@ pub fn server_messages() -> Vec<(String, Vec<u8>)> {
         (
             "notice",
             ServerMessage::Notice { severity: "warning".into(), text: "restart in 5 min".into() },
+        ),
+        (
+            "redirect",
+            ServerMessage::Redirect {
+                url: "wss://node-2.example.com/ws".into(),
+                reservation: "r1.eyJub2RlIjoibjIifQ.c2ln".into(),
+            },
         ),
     ]
     .into_iter()

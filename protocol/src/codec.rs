@@ -39,6 +39,7 @@ pub fn peek_type(bytes: &[u8]) -> Result<&str, DecodeError> {
 
 fn decode<'a, T: Deserialize<'a>>(bytes: &'a [u8], known: &[&str]) -> Result<T, DecodeError> {
     crate::validate::validate(bytes, MAX_DEPTH)
+        .and_then(|()| crate::validate::string_keyed_map(bytes))
         .map_err(|e| DecodeError::Malformed(e.to_string()))?;
     let mut de = rmp_serde::Deserializer::from_read_ref(bytes);
     de.set_max_depth(MAX_DEPTH);

@@ -154,6 +154,13 @@ pub struct Welcome {
     /// True when this `welcome` answers a successful resume: same player, seat kept.
     #[serde(default)]
     pub resumed: bool,
+    /// True when a resume hands a held lobby seat back: `match_found` follows (or
+    /// `lobby_closed` / error `overloaded` when the lobby can no longer take the player), so
+    /// the client must not ask for a match meanwhile. Only the server knows whether a seat was
+    /// held at the moment of the resume (a `match_found` may have been in flight when the
+    /// connection dropped), hence a field rather than client-side bookkeeping.
+    #[serde(default)]
+    pub seat_held: bool,
 }
 
 /// `rtt`: the server's measurement of this session's round trip.

@@ -16,6 +16,8 @@ pub(crate) enum Invalid {
     TooDeep,
     Trailing,
     Reserved,
+    NotAMap,
+    NonStringKey,
 }
 
 impl std::fmt::Display for Invalid {
@@ -28,6 +30,8 @@ impl std::fmt::Display for Invalid {
             Invalid::TooDeep => f.write_str("nesting too deep"),
             Invalid::Trailing => f.write_str("bytes after the message"),
             Invalid::Reserved => f.write_str("reserved MessagePack marker 0xc1"),
+            Invalid::NotAMap => f.write_str("a message must be a map"),
+            Invalid::NonStringKey => f.write_str("a message's keys must be strings"),
         }
     }
 }
@@ -153,6 +157,32 @@ pub(crate) fn validate(bytes: &[u8], max_depth: usize) -> Result<(), Invalid> {
     Ok(())
 }
 
+/// Check that a (validated) message is a map whose keys are all strings. serde's derived
+/// decoders would otherwise take an integer key as a field's index and an array as the
+/// fields in order, a laxer wire format than PROTOCOL.md documents, which third-party
+/// clients could come to rely on (found by the `decode_client` fuzz target).
+pub(crate) fn string_keyed_map(bytes: &[u8]) -> Result<(), Invalid> {
+    let mut w = Walker { b: bytes, i: 0, max_depth: usize::MAX };
+    let n = match Marker::from_u8(w.take(1)?[0]) {
+        Marker::FixMap(n) => u64::from(n),
+        Marker::Map16 => w.uint(2)?,
+        Marker::Map32 => w.uint(4)?,
+        _ => return Err(Invalid::NotAMap),
+    };
+    for _ in 0..n {
+        let len = match Marker::from_u8(w.take(1)?[0]) {
+            Marker::FixStr(n) => u64::from(n),
+            Marker::Str8 => w.uint(1)?,
+            Marker::Str16 => w.uint(2)?,
+            Marker::Str32 => w.uint(4)?,
+            _ => return Err(Invalid::NonStringKey),
+        };
+        w.payload(len)?;
+        w.value(1)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +207,18 @@ mod tests {
         ));
         // bin32
         assert!(matches!(validate(&[0xc6, 0x40, 0, 0, 0], 16), Err(Invalid::LengthBomb { .. })));
+    }
+
+    #[test]
+    fn messages_are_maps_with_string_keys() {
+        let named = rmp_serde::to_vec_named(&std::collections::BTreeMap::from([("a", 1)]));
+        assert_eq!(string_keyed_map(&named.unwrap()), Ok(()));
+        // {"type": "find_match", 0: "x"}
+        let int_key = b"\x82\xa4type\xaafind_match\x00\xa1x";
+        assert_eq!(string_keyed_map(int_key), Err(Invalid::NonStringKey));
+        // ["input", 7]
+        assert_eq!(string_keyed_map(b"\x92\xa5input\x07"), Err(Invalid::NotAMap));
+        assert_eq!(string_keyed_map(b"\x80"), Ok(()));
     }
 
     #[test]

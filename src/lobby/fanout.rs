@@ -36,6 +36,10 @@ pub(crate) struct Member {
     /// Just seated: `match_found` already told it the roster and state, so its first sync is
     /// the snapshot alone.
     pub(crate) fresh: bool,
+    /// Whether this seat was ever sent the lobby's state (a snapshot). Until then a resume's
+    /// `last_tick` cannot be about this lobby (it is a tick of an earlier one, whose numbers
+    /// overlap), so it gets a snapshot rather than a catch-up delta from a foreign base.
+    pub(crate) has_state: bool,
     pub(crate) resyncs: u64,
     pub(crate) inputs_dropped: u64,
     /// False while the connection is gone and the seat is held for a resume.
@@ -61,6 +65,7 @@ impl Member {
             last_queued: 0,
             needs_resync: true,
             fresh: true,
+            has_state: false,
             resyncs: 0,
             inputs_dropped: 0,
             connected: true,
@@ -193,6 +198,7 @@ pub(crate) fn send_resync(
             m.messages_sent += 1;
             m.needs_resync = false;
             m.fresh = false;
+            m.has_state = true;
             Sent::Ok
         }
         Err(TrySendError::Full(_)) => Sent::Skipped,

@@ -123,10 +123,14 @@ impl Lobby {
             m.needs_resync = true;
         }
         let link = self.members[i].link.clone();
+        let had_state = self.members[i].has_state;
         send_to(&link, &self.match_found(&link));
         link.try_send(self.lobby_state_bytes());
-        // Catch-up delta: from the client's tick to the last tick everyone was sent.
-        let base = last_tick.and_then(|t| self.recent.iter().find(|(rt, _)| *rt == t));
+        // Catch-up delta: from the client's tick to the last tick everyone was sent; only if
+        // that tick can be one of ours (see `Member::has_state`).
+        let base = last_tick
+            .filter(|_| had_state)
+            .and_then(|t| self.recent.iter().find(|(rt, _)| *rt == t));
         if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) =
             (base, self.recent.back())
         {

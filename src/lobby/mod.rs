@@ -356,8 +356,15 @@ impl Lobby {
         // Anyone still on the way into this lobby goes back to matchmaking.
         rx.close();
         while let Ok(m) = rx.try_recv() {
-            if let LobbyMsg::Join(t) = m {
-                self.requeue(t);
+            match m {
+                LobbyMsg::Join(t) => self.requeue(t),
+                // A resumed player promised its seat here: tell it the seat is gone.
+                LobbyMsg::Rejoin { link, .. } => {
+                    let reason = "the lobby ended while you were away";
+                    let lobby = self.handle.id;
+                    let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
+                }
+                _ => {}
             }
         }
         tracing::info!(

@@ -100,15 +100,18 @@ impl Session {
                         return end;
                     }
                 }
-                _ = ticker.tick() => match hb.on_tick(epoch.elapsed()) {
-                    Verdict::Ping(p) => {
-                        let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
+                _ = ticker.tick() => {
+                    self.check_rejoin();
+                    match hb.on_tick(epoch.elapsed()) {
+                        Verdict::Ping(p) => {
+                            let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
+                        }
+                        Verdict::TimedOut => {
+                            tracing::info!("heartbeat timeout");
+                            return End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", urgent: true };
+                        }
                     }
-                    Verdict::TimedOut => {
-                        tracing::info!("heartbeat timeout");
-                        return End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", urgent: true };
-                    }
-                },
+                }
                 _ = &mut *writer => {
                     tracing::debug!("writer ended (socket closed or failed)");
                     return End::Gone { intentional: false };
@@ -184,17 +187,48 @@ impl Session {
         self.link.try_send(error_bytes(code, message));
     }
 
-    fn set_place(&mut self, place: Place) {
+    pub(super) fn set_place(&mut self, place: Place) {
+        let seat = match &place {
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => Some(l.clone()),
+            Place::Idle | Place::Queued => None,
+        };
         let (state, lobby) = match &place {
             Place::Idle => ("idle", None),
             Place::Queued => ("queued", None),
-            Place::InLobby(l) => ("in_lobby", Some(l.id)),
+            // A seat on its way back counts as a seat.
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => ("in_lobby", Some(l.id)),
         };
         self.shared.registry.update(self.key, |s| {
             s.state = state;
             s.lobby = lobby;
         });
+        // Keep the hold current, so a resume racing this connection knows about the seat.
+        self.shared.holds.placed(self.link.player, self.nonce, seat);
         self.place = place;
+    }
+
+    /// A promised seat that did not come back within this long is reported lost: the
+    /// `Rejoin` can only vanish with a lobby task that died without draining its mailbox,
+    /// but the client must never wait for a `match_found` forever.
+    const REJOIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+    fn check_rejoin(&mut self) {
+        if let Place::Rejoining { lobby, since } = &self.place {
+            if since.elapsed() > Self::REJOIN_TIMEOUT {
+                let id = lobby.id;
+                self.seat_lost(id, "the seat was not restored in time");
+            }
+        }
+    }
+
+    /// The promised seat is not coming back: the client is idle again and told so.
+    fn seat_lost(&mut self, lobby: u64, reason: &str) {
+        if matches!(&self.place, Place::Rejoining { lobby: l, .. } if l.id == lobby) {
+            tracing::info!(lobby, reason, "held seat lost");
+            self.set_place(Place::Idle);
+            let msg = ServerMessage::LobbyClosed { lobby, reason: reason.into() };
+            self.link.try_send(encode(&msg));
+        }
     }
 
     /// Apply an actor's event; `Some` ends the session.
@@ -206,6 +240,7 @@ impl Session {
                     self.set_place(Place::Idle);
                 }
             }
+            SessionEvent::SeatLost { lobby, reason } => self.seat_lost(lobby, reason),
             SessionEvent::QueueLeft => {
                 if matches!(self.place, Place::Queued) {
                     self.set_place(Place::Idle);
@@ -220,18 +255,31 @@ impl Session {
             }
             SessionEvent::Replaced(rejoin) => {
                 tracing::info!("replaced by a resumed connection");
-                match std::mem::replace(&mut self.place, Place::Idle) {
-                    Place::InLobby(l) => {
-                        let _ = l.tx.try_send(rejoin);
-                    }
-                    Place::Queued => {
-                        if let Some(c) = &self.shared.cluster {
-                            c.cancel(self.link.session, false);
+                let (player, session) = (self.link.player, self.link.session);
+                match (std::mem::replace(&mut self.place, Place::Idle), rejoin) {
+                    (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some((_, rejoin))) => {
+                        // Mailbox order puts the Rejoin after anything this session sent.
+                        if let Err(e) = l.tx.try_send(rejoin) {
+                            let reason = "the lobby could not take the seat back";
+                            seat_lost(e.into_inner(), l.id, reason);
                         }
-                        let req = MmRequest::Cancel { session: self.link.session };
-                        let _ = self.shared.matchmaker.try_send(req);
                     }
-                    Place::Idle => {}
+                    // Seated, but the new connection was told no seat is held: give it up.
+                    (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, None) => {
+                        let _ = l.tx.try_send(LobbyMsg::Leave { player, session });
+                    }
+                    (place, rejoin) => {
+                        if matches!(place, Place::Queued) {
+                            if let Some(c) = &self.shared.cluster {
+                                c.cancel(session, false);
+                            }
+                            let _ = self.shared.matchmaker.try_send(MmRequest::Cancel { session });
+                        }
+                        // Promised a seat this session has left meanwhile.
+                        if let Some((lobby, rejoin)) = rejoin {
+                            seat_lost(rejoin, lobby, "the seat was given up before the resume");
+                        }
+                    }
                 }
                 // The hold now belongs to the new session: forget nothing on the way out.
                 self.nonce = 0;
@@ -303,6 +351,10 @@ impl Session {
                 }
             }
             ClientMessage::Chat { text } => return self.on_chat(text),
+            ClientMessage::Leave {} if matches!(self.place, Place::Rejoining { .. }) => {
+                let msg = "the held seat is being restored; leave after its match_found";
+                self.error(ErrorCode::NotInLobby, msg);
+            }
             ClientMessage::Leave {} => match &self.place {
                 Place::InLobby(l) => {
                     let msg =
@@ -385,7 +437,7 @@ impl Session {
     fn can_join(&self, mode: Option<&str>) -> bool {
         let refusal = match self.place {
             Place::Queued => Some(ErrorCode::AlreadyQueued),
-            Place::InLobby(_) => Some(ErrorCode::AlreadyInLobby),
+            Place::InLobby(_) | Place::Rejoining { .. } => Some(ErrorCode::AlreadyInLobby),
             Place::Idle => None,
         };
         if let Some(code) = refusal {
@@ -450,7 +502,7 @@ impl Session {
                 End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", .. }
             );
         match std::mem::replace(&mut self.place, Place::Idle) {
-            Place::InLobby(l) => {
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => {
                 let session = self.link.session;
                 let msg = if dropped {
                     holds.dropped(player, self.nonce, Some(l.clone()), Instant::now(), l.grace);
@@ -480,5 +532,12 @@ impl Session {
         } else {
             holds.forget(player, self.nonce);
         }
+    }
+}
+
+/// Tell the resumed session behind a `Rejoin` that its promised seat is not coming back.
+fn seat_lost(rejoin: LobbyMsg, lobby: u64, reason: &'static str) {
+    if let LobbyMsg::Rejoin { link, .. } = rejoin {
+        let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
     }
 }

@@ -61,9 +61,13 @@ pub(crate) enum SessionEvent {
     LobbyEnded { lobby: u64 },
     /// The player is no longer waiting in a queue.
     QueueLeft,
-    /// The player resumed on a new connection: hand the seat over with this message to the
-    /// lobby and close.
-    Replaced(LobbyMsg),
+    /// The player resumed on a new connection: close. `Some`: the new session was promised
+    /// the seat (`welcome.seat_held`), hand it over with this `Rejoin`; `None`: it was not,
+    /// so give the seat up rather than surprise the client with a `match_found`.
+    Replaced(Option<(u64, LobbyMsg)>),
+    /// The held seat promised to this (resumed) session cannot be handed back: the lobby is
+    /// gone or the old connection had already left it.
+    SeatLost { lobby: u64, reason: &'static str },
     /// An actor refuses this session (e.g. a resume whose seat is gone): fatal error, close.
     Refused(ErrorCode),
     /// An operator kicks this session; the reason goes to the client.
@@ -80,6 +84,12 @@ pub(crate) enum Place {
     Idle,
     Queued,
     InLobby(LobbyHandle),
+    /// Resumed with `welcome.seat_held`: the seat in this lobby is on its way back
+    /// (`match_found` or `lobby_closed` follows). Asking for a match is refused meanwhile.
+    Rejoining {
+        lobby: LobbyHandle,
+        since: Instant,
+    },
 }
 
 /// How the main loop ended.
@@ -250,16 +260,28 @@ where
         modes: shared.matchmaker.modes(),
         resume: Some(token),
         resumed: resumed.is_some(),
+        seat_held: resumed.as_ref().is_some_and(|(_, h)| h.lobby.is_some()),
     }))));
+    let mut place = Place::Idle;
     if let Some((_, hold)) = resumed {
-        let msg = LobbyMsg::Rejoin { link: link.clone(), last_tick: hello.last_tick };
+        let rejoin = || LobbyMsg::Rejoin { link: link.clone(), last_tick: hello.last_tick };
         if let Some(live) = hold.live {
-            // The old connection is still open (half-open or racing): it hands its seat over.
-            let _ = live.try_send(SessionEvent::Replaced(msg));
+            // The old connection is still open (half-open or racing): it hands its seat over,
+            // or gives it up when none was promised here.
+            let handover = hold.lobby.as_ref().map(|l| (l.id, rejoin()));
+            if live.try_send(SessionEvent::Replaced(handover)).is_err() {
+                // Its mailbox is full or it is ending: the seat cannot be handed over in order.
+                if let Some(lobby) = &hold.lobby {
+                    let reason = "the old connection could not hand the seat over".into();
+                    send_to(&link, &ServerMessage::LobbyClosed { lobby: lobby.id, reason });
+                }
+            } else if let Some(lobby) = hold.lobby {
+                place = Place::Rejoining { lobby, since: Instant::now() };
+            }
         } else if let Some(lobby) = hold.lobby {
             use tokio::sync::mpsc::error::TrySendError;
-            match lobby.tx.try_send(msg) {
-                Ok(()) => {}
+            match lobby.tx.try_send(rejoin()) {
+                Ok(()) => place = Place::Rejoining { lobby, since: Instant::now() },
                 // The lobby ended while the player was away (match over, closed, drained).
                 Err(TrySendError::Closed(_)) => {
                     let reason = "the lobby ended while you were away".into();
@@ -283,6 +305,7 @@ where
         }
     }
     let mut session = Session::new(shared.clone(), key, link, nonce, claims);
+    session.set_place(place);
     if let Some(seat) = lost {
         session.requeue_lost(seat);
     }

@@ -156,7 +156,8 @@ pub(crate) struct Hold {
     nonce: u64,
     /// While connected: how to tell the live session that it has been replaced.
     pub(crate) live: Option<mpsc::Sender<SessionEvent>>,
-    /// After a drop: the lobby holding the seat, if any.
+    /// The lobby holding the seat, if any: kept current while connected (so a resume that
+    /// races a live connection knows whether a seat comes back) and fixed at a drop.
     pub(crate) lobby: Option<LobbyHandle>,
     /// After a drop: when the hold ends.
     deadline: Option<Instant>,
@@ -183,6 +184,14 @@ impl SeatHolds {
         let hold = Hold { nonce, live: Some(live), lobby: None, deadline: None, account };
         self.map.lock().expect("holds lock").insert(player, hold);
         nonce
+    }
+
+    /// The connected session (whose token has `nonce`) took a seat or gave it up.
+    pub(crate) fn placed(&self, player: u32, nonce: u64, lobby: Option<LobbyHandle>) {
+        let mut map = self.map.lock().expect("holds lock");
+        if let Some(h) = map.get_mut(&player).filter(|h| h.nonce == nonce && h.live.is_some()) {
+            h.lobby = lobby;
+        }
     }
 
     /// The session (whose token had `nonce`) dropped without leaving: keep its seat until
@@ -308,6 +317,30 @@ mod tests {
             ResumeError::Expired
         );
         assert_eq!(holds.take(&claims(n2), None, t0).unwrap_err(), ResumeError::Expired);
+    }
+
+    #[test]
+    fn a_live_hold_knows_its_seat_and_a_replaced_session_cannot_change_it() {
+        let holds = SeatHolds::default();
+        let (tx, _rx) = mpsc::channel(1);
+        let (ltx, _lrx) = mpsc::channel(1);
+        let lobby = LobbyHandle { id: 9, tx: ltx, grace: Duration::from_secs(15) };
+        let claims = |nonce| Claims { server: 1, player: 5, session: 1, nonce };
+        let n1 = holds.connected(5, tx.clone(), None);
+        holds.placed(5, n1, Some(lobby.clone()));
+        let h = holds.take(&claims(n1), None, Instant::now()).unwrap();
+        assert_eq!(h.lobby.map(|l| l.id), Some(9), "seat known while still connected");
+        // The next session of the player: the old nonce may no longer move its seat.
+        let n2 = holds.connected(5, tx.clone(), None);
+        holds.placed(5, n1, Some(lobby.clone()));
+        holds.placed(5, n2, None);
+        assert!(holds.take(&claims(n2), None, Instant::now()).unwrap().lobby.is_none());
+        // After a drop the seat is fixed: a late placement of the dead session changes nothing.
+        let n3 = holds.connected(5, tx, None);
+        holds.placed(5, n3, Some(lobby));
+        holds.dropped(5, n3, None, Instant::now(), Duration::from_secs(15));
+        holds.placed(5, n3, None);
+        assert!(holds.take(&claims(n3), None, Instant::now()).unwrap().lobby.is_none());
     }
 
     #[test]

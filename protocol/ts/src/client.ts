@@ -14,19 +14,16 @@
  * and full jitter and resuming the same player and seat (falling back to a fresh session
  * when the server refuses the resume). Everything arrives as typed events (`on`, `once`,
  * `iterate`).
+ *
+ * This file holds the API and what the connection carries (requests, inputs, the lobby and
+ * its state, message dispatch); the connection itself (handshake, watchdog, reconnect and
+ * resume) is `Connection`'s, in connection.ts.
  */
 
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.js";
-import { decodeServer, encodeClient } from "./codec.js";
-import { Emitter } from "./emitter.js";
+import { Connection, now, type Timer } from "./connection.js";
 import {
-  ERROR_CODES,
-  PROTOCOL_VERSION,
-  RESUME_REFUSALS,
   type ClientMessage,
-  type ErrorMessage,
   type FindMatch,
-  type Hello,
   type InputMessage,
   type MatchFound,
   type RttMessage,
@@ -34,36 +31,9 @@ import {
   type UnknownServerMessage,
   type Welcome,
 } from "./messages.js";
-import {
-  TickwaveError,
-  type ClientEvents,
-  type CloseEvent,
-  type ConnectOptions,
-  type InputIntent,
-  type LobbyInfo,
-  type Place,
-  type WebSocketLike,
-} from "./types.js";
+import { TickwaveError, type ConnectOptions, type InputIntent, type LobbyInfo, type Place } from "./types.js";
 import { StateError, World, type Entity } from "./world.js";
 
-/** Close codes after which trying again cannot help (PROTOCOL.md §11). */
-const FINAL_CLOSE = new Set([1000, 1002, 1003, 1007, 1009]);
-/** Fatal errors after which a reconnect is pointless or wrong. */
-const FINAL_ERRORS = new Set([
-  "protocol_version",
-  "expected_hello",
-  "malformed",
-  "invalid_name",
-  "unknown_type",
-  "text_frame",
-  "too_large",
-  "session_replaced",
-  "kicked",
-  "abuse",
-  "auth_required",
-  "auth_invalid",
-  "auth_expired",
-]);
 /** Non-fatal errors that answer (and so cancel) a queue or private-lobby request. */
 const REQUEST_REFUSALS = new Set([
   "unknown_mode",
@@ -82,20 +52,12 @@ interface PendingInput {
   sentAt: number;
 }
 
-type Timer = ReturnType<typeof setTimeout>;
-
-const now = () => performance.now();
-
 function clamp(v: number): number {
   if (!Number.isFinite(v)) throw new TypeError(`input direction must be finite, got ${v}`);
   return Math.max(-1, Math.min(1, v));
 }
 
-export class Client extends Emitter<ClientEvents> {
-  /** This session's player id (also its entity id in the arena). */
-  player: number | undefined;
-  /** The latest `welcome`. */
-  welcome: Welcome | undefined;
+export class Client extends Connection {
   place: Place = "idle";
   lobby: LobbyInfo | undefined;
   /** The current state, or undefined before the first snapshot of a lobby. */
@@ -104,63 +66,12 @@ export class Client extends Emitter<ClientEvents> {
   rtt: RttMessage | undefined;
   /** Time from sending an input to seeing it applied, for the latest acked input, ms. */
   inputLatencyMs: number | undefined;
-  /** True once the client is finished (see the `close` event). */
-  closed = false;
 
-  /** The current socket. Exposed for tests (e.g. `_ws.terminate()` to simulate a drop). */
-  _ws: WebSocketLike | undefined;
-
-  private readonly backoff: Required<BackoffOptions> | undefined;
-  private gen = 0;
   private seq = 0;
   private pending: PendingInput[] = [];
-  private token: string | undefined;
-  private attempt = 0;
-  private welcomeAt = 0;
-  private lastMessageAt = 0;
-  private lastFatal: ErrorMessage | undefined;
   private placeAtDrop: Place = "idle";
   private lastFind: Omit<FindMatch, "type"> | undefined;
-  /** Cluster mode: the reservation the first `hello` redeems (single-use). */
-  private reservation: string | undefined;
-  private reconnecting = false;
-  /** `close()` was called: the next close event ends the client. */
-  private closing = false;
   private awaitingRejoin: Timer | undefined;
-  private watchdog: Timer | undefined;
-  private wakeSleep: (() => void) | undefined;
-
-  constructor(
-    readonly url: string,
-    private readonly opts: ConnectOptions,
-  ) {
-    super();
-    this.reservation = opts.reservation;
-    this.backoff = opts.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...opts.reconnect };
-  }
-
-  /** Open the first connection; resolves with the `welcome`. */
-  async connect(): Promise<Welcome> {
-    let w: Welcome;
-    try {
-      w = await this.open(this.opts.resume ? { token: this.opts.resume } : undefined);
-    } catch (e) {
-      if (!(e instanceof TickwaveError && RESUME_REFUSALS.includes(e.code))) throw e;
-      w = await this.open(undefined); // that player is gone: start as a new one
-    }
-    this.startWatchdog();
-    return w;
-  }
-
-  /** The single-use token to resume this player later (changes with every `welcome`). */
-  get resumeToken(): string | undefined {
-    return this.token;
-  }
-
-  /** True while a connection is open and welcomed. */
-  get connected(): boolean {
-    return this._ws !== undefined && !this.reconnecting && this.welcomeAt > 0;
-  }
 
   /** Your own entity in the current state. */
   get me(): Entity | undefined {
@@ -234,35 +145,9 @@ export class Client extends Emitter<ClientEvents> {
   }
 
   /** Leave for good: close with 1000 (gives up the seat) and stop reconnecting. */
-  close(): void {
-    if (this.closed) return;
-    this.lastFind = undefined;
-    const ws = this._ws;
-    if (ws && !this.reconnecting) {
-      this.closing = true;
-      ws.close(1000, "bye");
-      // The `close` event follows from onclose; do not wait forever for a dead peer.
-      const t = setTimeout(() => this.finish({ code: 1000, reason: "bye", intentional: true }), 2000);
-      (t as { unref?: () => void }).unref?.(); // node: do not keep the process alive for it
-    } else {
-      this.finish({ code: 1000, reason: "closed while reconnecting", intentional: true });
-    }
-  }
-
-  /** For tests: drop the connection as a network failure would (the seat is kept). */
-  dropConnection(): void {
-    const ws = this._ws;
-    if (!ws) return;
-    if (ws.terminate) ws.terminate();
-    else ws.close(4000, "simulated drop"); // browsers cannot drop silently; not 1000, so the seat is held
-  }
-
-  // ------------------------------------------------------------------ connection
-
-  private send(msg: ClientMessage): void {
-    const ws = this._ws;
-    if (!ws || ws.readyState !== 1) return;
-    ws.send(encodeClient(msg));
+  override close(): void {
+    if (!this.closed) this.lastFind = undefined;
+    super.close();
   }
 
   /**
@@ -289,86 +174,18 @@ export class Client extends Emitter<ClientEvents> {
     return p;
   }
 
-  private open(resume: { token: string; lastTick?: number } | undefined): Promise<Welcome> {
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: ConnectOptions["WebSocket"] }).WebSocket;
-    if (!Ctor) {
-      return Promise.reject(new TypeError("no WebSocket: pass { WebSocket } (e.g. the `ws` package in node)"));
-    }
-    const gen = ++this.gen;
-    const ws: WebSocketLike =
-      this.opts.webSocketOptions === undefined ? new Ctor(this.url) : new Ctor(this.url, [], this.opts.webSocketOptions);
-    ws.binaryType = "arraybuffer";
-    this._ws = ws;
-    this.welcomeAt = 0;
-    const hello: Hello = { type: "hello", protocol: PROTOCOL_VERSION, name: this.opts.name };
-    if (this.opts.token !== undefined) hello.token = this.opts.token;
-    if (resume) {
-      hello.resume = resume.token;
-      if (resume.lastTick !== undefined) hello.last_tick = resume.lastTick;
-    } else if (this.reservation !== undefined) {
-      hello.reservation = this.reservation;
-      this.reservation = undefined;
-    }
-    return new Promise<Welcome>((resolve, reject) => {
-      let welcomed = false;
-      let refusal: ErrorMessage | undefined;
-      const timer = setTimeout(() => {
-        if (gen !== this.gen) return;
-        this.gen++; // ignore whatever this socket still does
-        this._ws = undefined;
-        ws.terminate ? ws.terminate() : ws.close(4001, "handshake timeout");
-        reject(new TickwaveError("connect_timeout", "no welcome from the server in time", 1006));
-      }, this.opts.connectTimeoutMs ?? 10_000);
-      ws.onopen = () => ws.send(encodeClient(hello));
-      ws.onerror = () => {}; // a close event always follows
-      ws.onmessage = (ev) => {
-        if (gen !== this.gen || !(ev.data instanceof ArrayBuffer)) return;
-        let msg: ServerMessage | UnknownServerMessage;
-        try {
-          msg = decodeServer(ev.data);
-        } catch (e) {
-          this.emit("error", { type: "error", code: "decode_failed", message: String(e), fatal: false });
-          return;
-        }
-        this.lastMessageAt = now();
-        if (welcomed) return this.dispatch(msg as ServerMessage);
-        this.emit("message", msg);
-        if (msg.type === "welcome") {
-          welcomed = true;
-          clearTimeout(timer);
-          this.onWelcome(msg as Welcome);
-          resolve(msg as Welcome);
-        } else if (msg.type === "error") {
-          refusal = msg as ErrorMessage;
-        }
-      };
-      ws.onclose = (ev) => {
-        if (gen !== this.gen) return;
-        clearTimeout(timer);
-        this._ws = undefined;
-        if (!welcomed) {
-          const code = refusal?.code ?? (ev.code === 1008 && ev.reason in ERROR_CODES ? ev.reason : "connect_failed");
-          const text = refusal?.message ?? `connection closed (${ev.code}${ev.reason ? ` ${ev.reason}` : ""})`;
-          reject(new TickwaveError(code, text, ev.code));
-        } else {
-          this.onDrop(ev.code, ev.reason);
-        }
-      };
-    });
-  }
+  // ------------------------------------------------------------------ connection events
 
-  private onWelcome(w: Welcome): void {
+  protected override onWelcome(w: Welcome, afterDrop: boolean): void {
     const resumed = w.resumed === true;
-    const was = this.reconnecting ? this.placeAtDrop : "idle";
-    this.welcome = w;
-    this.player = w.player;
-    this.token = w.resume;
-    this.welcomeAt = now();
-    this.reconnecting = false;
+    const was = afterDrop ? this.placeAtDrop : "idle";
     this.placeAtDrop = "idle";
+    // Only the server knows whether a seat is held (a match_found may have been lost with
+    // the connection); older servers do not say, then our own view decides.
+    const seatHeld = resumed && (w.seat_held ?? was === "lobby");
     if (resumed) {
       this.emit("resumed", w);
-      if (was === "lobby") {
+      if (seatHeld) {
         // The seat comes back as a new match_found; if it does not, the lobby is gone.
         this.place = "lobby";
         this.awaitingRejoin = setTimeout(() => {
@@ -380,7 +197,8 @@ export class Client extends Emitter<ClientEvents> {
       if (was === "lobby") this.lobbyLost("connection lost");
       this.emit("welcome", w);
     }
-    if (was === "queued" && this.lastFind) {
+    if (resumed && was === "lobby" && !seatHeld) this.lobbyLost("seat not held");
+    if (was === "queued" && !seatHeld && this.lastFind) {
       // A dropped connection cancels the queue ticket: queue again.
       this.place = "idle";
       void this.findMatch(this.lastFind.mode, { ...this.lastFind });
@@ -397,87 +215,17 @@ export class Client extends Emitter<ClientEvents> {
     this.emit("lobbyClosed", { type: "lobby_closed", lobby, reason });
   }
 
-  /** The connection ended after a welcome: finish, or reconnect (PROTOCOL.md §11.2). */
-  private onDrop(code: number, reason: string): void {
-    // The error before a fatal close can be lost when the client's queue was full; the
-    // close reason then still names the code.
-    const fatal: ErrorMessage | undefined =
-      this.lastFatal ??
-      (code === 1008 && reason in ERROR_CODES && reason !== "heartbeat_timeout"
-        ? { type: "error", code: reason, message: reason, fatal: true }
-        : undefined);
-    this.lastFatal = undefined;
-    if (this.closing) return this.finish({ code, reason, intentional: true });
-    // A refused resume right after a resumed welcome (the hold ended at that moment) and a
-    // server shutdown (its tokens die with it) both mean: come back as a new player.
-    if ((fatal && RESUME_REFUSALS.includes(fatal.code)) || code === 1001) this.token = undefined;
-    const final =
-      this.backoff === undefined ||
-      (fatal ? FINAL_ERRORS.has(fatal.code) : FINAL_CLOSE.has(code) || (code === 1008 && reason !== "heartbeat timeout"));
-    const info: CloseEvent = { code, reason, intentional: false };
-    if (fatal) info.error = fatal;
-    if (final) return this.finish(info);
-    void this.reconnect(code, reason);
-  }
-
-  private async reconnect(code: number, reason: string): Promise<void> {
-    const b = this.backoff!;
-    this.reconnecting = true;
+  protected override onReconnectStart(): void {
     this.placeAtDrop = this.place;
-    if (this.welcomeAt > 0 && now() - this.welcomeAt >= b.stableMs) this.attempt = 0;
     this.clearRejoin();
-    let skipDelay = false;
-    while (!this.closed) {
-      if (this.attempt >= b.maxAttempts) {
-        return this.finish({ code, reason: `gave up reconnecting after ${this.attempt} attempts: ${reason}`, intentional: false });
-      }
-      const delayMs = skipDelay ? 0 : backoffDelay(this.attempt, b);
-      skipDelay = false;
-      this.emit("reconnecting", { attempt: this.attempt + 1, delayMs, code, reason });
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, delayMs);
-        this.wakeSleep = () => (clearTimeout(t), r());
-      });
-      this.wakeSleep = undefined;
-      if (this.closed) return;
-      this.attempt++;
-      const token = this.token;
-      try {
-        await this.open(token ? { token, lastTick: this.world?.tick } : undefined);
-        return;
-      } catch (e) {
-        const err = e instanceof TickwaveError ? e : new TickwaveError("connect_failed", String(e));
-        if (RESUME_REFUSALS.includes(err.code)) {
-          // The server cannot give this player back: start over as a new player, at once.
-          this.token = undefined;
-          this.emit("error", { type: "error", code: err.code, message: err.message, fatal: true });
-          skipDelay = true;
-          continue;
-        }
-        if (FINAL_ERRORS.has(err.code)) {
-          const info: CloseEvent = { code: err.closeCode ?? 1006, reason: err.message, intentional: false };
-          info.error = { type: "error", code: err.code, message: err.message, fatal: true };
-          return this.finish(info);
-        }
-        code = err.closeCode ?? 1006;
-        reason = err.message;
-      }
-    }
   }
 
-  private finish(info: CloseEvent): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.reconnecting = false;
-    this.gen++;
+  protected override resumeTick(): number | undefined {
+    return this.world?.tick;
+  }
+
+  protected override onFinish(): void {
     this.clearRejoin();
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.wakeSleep?.();
-    const ws = this._ws;
-    this._ws = undefined;
-    if (ws && ws.readyState <= 1) ws.close(1000, "bye");
-    this.emit("close", info);
-    this.endEvents();
   }
 
   private clearRejoin(): void {
@@ -485,27 +233,9 @@ export class Client extends Emitter<ClientEvents> {
     this.awaitingRejoin = undefined;
   }
 
-  /**
-   * A connection that stays silent longer than the server's own timeout is dead (a
-   * half-open TCP connection can look open for minutes): drop it and reconnect.
-   */
-  private startWatchdog(): void {
-    this.watchdog = setInterval(() => {
-      const w = this.welcome;
-      if (!w || !this.connected) return;
-      if (now() - this.lastMessageAt > w.timeout_ms + w.heartbeat_ms) {
-        const ws = this._ws!;
-        this.gen++; // ignore the old socket from now on
-        this._ws = undefined;
-        ws.terminate ? ws.terminate() : ws.close(4002, "no data from the server");
-        this.onDrop(1006, "no data from the server");
-      }
-    }, 1000);
-  }
-
   // ------------------------------------------------------------------ messages
 
-  private dispatch(msg: ServerMessage | UnknownServerMessage): void {
+  protected override dispatch(msg: ServerMessage | UnknownServerMessage): void {
     this.emit("message", msg);
     const m = msg as ServerMessage;
     switch (m.type) {

@@ -103,6 +103,12 @@ export interface Welcome {
   resume?: string;
   /** True when this `welcome` answers a successful resume (same player, seat kept). */
   resumed?: boolean;
+  /**
+   * True when the resume hands a held lobby seat back: `match_found` follows (or
+   * `lobby_closed` / error `overloaded`); do not send `find_match` meanwhile. Absent from
+   * servers before it was added: then judge by whether you were in a lobby.
+   */
+  seat_held?: boolean;
 }
 
 export interface ErrorMessage {
@@ -365,6 +371,7 @@ export const SERVER_FIELDS: ByType<ServerMessage> = {
     modes: req("array"),
     resume: opt("str"),
     resumed: opt("bool"),
+    seat_held: opt("bool"),
   },
   error: { code: req("str"), message: req("str"), fatal: req("bool") },
   rtt: { rtt_ms: req("float"), jitter_ms: req("float"), last_ms: req("float") },

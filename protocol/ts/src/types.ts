@@ -1,6 +1,7 @@
 /**
  * The public types of the client: options, events, and what it knows about the lobby.
- * Kept apart from `client.ts` so the behaviour there reads without the declarations.
+ * Kept apart from `client.ts` and `connection.ts` so the behaviour there reads without the
+ * declarations.
  */
 
 import type { BackoffOptions } from "./backoff.js";

@@ -84,6 +84,35 @@ test("the hello after a drop carries the resume token and the last tick held", a
   await srv.close();
 });
 
+// Dropped while queued: only the server knows whether a match formed meanwhile
+// (`welcome.seat_held`). With a held seat the client waits for its match_found; without one
+// it queues again.
+for (const seatHeld of [true, false]) {
+  test(`queued, dropped, resumed with seat_held ${seatHeld}`, async () => {
+    const found = { type: "match_found", lobby: 5, player: 7, mode: "arena", game: "arena", state: "running", tick_hz: 30, max_players: 4, roster: [], schema: [{ kind: "player", fields: ["x", "y"] }] };
+    const second = [];
+    const srv = await fake((ws, hello, i) => {
+      if (i === 0) {
+        ws.send(welcome());
+        ws.once("message", () => setTimeout(() => ws.terminate(), 20)); // the find_match
+        return;
+      }
+      ws.on("message", (d) => second.push(decode(d).type));
+      ws.send(welcome({ resumed: true, resume: "tok2", seat_held: seatHeld }));
+      setTimeout(() => ws.send(encode(found)), 100);
+    });
+    const c = await Tickwave.connect(srv.url, opts());
+    const match = c.findMatch("arena");
+    await c.once("resumed");
+    const m = await match;
+    assert.equal(m.lobby, 5);
+    assert.deepEqual(second, seatHeld ? [] : ["find_match"]);
+    assert.equal(c.place, "lobby");
+    c.close();
+    await srv.close();
+  });
+}
+
 test("a connection that goes silent is dropped by the watchdog and resumed", async () => {
   const srv = await fake((ws, hello, i) => {
     ws.send(welcome({ heartbeat_ms: 100, timeout_ms: 200, resumed: i > 0 }));

@@ -85,7 +85,7 @@ impl Bot {
             ServerMessage::Welcome(w) if !s.welcomed => {
                 s.welcomed = true;
                 s.deadline = None;
-                s.resumed = w.resumed;
+                s.seat_held = w.seat_held;
                 self.resume_token = w.resume;
                 {
                     let mut st = self.ctx.stats.borrow_mut();
@@ -108,8 +108,9 @@ impl Bot {
                         Some((now + cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
                     return None;
                 }
-                if w.resumed && self.resume_into_match {
-                    // The seat comes back with match_found; no find_match.
+                if w.seat_held {
+                    // The seat comes back with match_found; no find_match. Only the server
+                    // knows: a match_found may have been in flight when the bot dropped.
                     s.deadline =
                         Some((now + cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
                     return None;
@@ -187,7 +188,9 @@ impl Bot {
     }
 
     fn on_match_found(&mut self, s: &mut Sess, f: &MatchFound, now: u64) {
-        let rejoined = s.resumed && std::mem::take(&mut self.resume_into_match);
+        // The same match continues only if the bot had it; a seat found while the bot was
+        // away (its match_found lost with the connection) is a new match to the bot.
+        let rejoined = s.seat_held && std::mem::take(&mut self.resume_into_match);
         self.leave_match(s, now, rejoined);
         let mut st = self.ctx.stats.borrow_mut();
         let mut rec = self.rec.borrow_mut();

@@ -64,8 +64,8 @@ struct Sess {
     /// When the connection attempt started.
     start_us: u64,
     welcomed: bool,
-    /// The server resumed this session (`welcome.resumed`).
-    resumed: bool,
+    /// The server is handing a held seat back (`welcome.seat_held`): `match_found` follows.
+    seat_held: bool,
     /// This connection redeems a reservation: its seat comes without a `find_match`.
     reserved: bool,
     in_match: Option<InMatch>,
@@ -303,7 +303,9 @@ impl Bot {
             protocol: proto::PROTOCOL_VERSION,
             name: self.name.clone(),
             token: None,
-            last_tick: resume.as_ref().and(self.state.tick()),
+            // Only the state of the match the bot was in: a tick of an earlier lobby means
+            // nothing to the next one.
+            last_tick: resume.as_ref().and(self.state.tick()).filter(|_| self.resume_into_match),
             resume,
             reservation,
         });
