@@ -2,11 +2,10 @@
 //!
 //! Each cycle (100 ms) the holder reads the queue (`tw:tickets`), the live nodes and the
 //! directory, runs the same pure [`policy::plan`] as single-node mode per (mode, region), and
-//! for each placement claims the tickets with `HDEL` and sends one `assign` command to the
-//! node that will own the lobby: the owner of an open lobby (backfill), or for a new lobby the
-//! live, non-draining node with the most free capacity. Tickets are only removed by the
-//! claim, so a holder that dies mid-cycle loses nothing that was not yet assigned; a claimed
-//! ticket whose assign is lost surfaces as a player whose queue never answers (documented).
+//! for each placement claims the tickets and pushes one `assign` command to the node that
+//! will own the lobby (the owner of an open lobby for a backfill, or for a new lobby the live,
+//! non-draining node with the most free capacity), both in one Lua script, so a holder that
+//! dies mid-cycle leaves every ticket either still queued or assigned, never neither.
 //!
 //! Dead nodes (in `tw:nodes`, registration expired) are handled here too: their lobbies are
 //! marked `lost`, their tickets dropped (the players were connected to the dead node), their
@@ -178,31 +177,66 @@ pub(crate) async fn cycle(
                     (node.clone(), None, tickets)
                 }
             };
-            // One round trip per group: the HDELs are pipelined, and each still answers
-            // for its own ticket (1: claimed now; 0: cancelled or claimed before).
-            let mut pipe = redis::pipe();
-            for &i in &idx {
-                pipe.cmd("HDEL").arg(TICKETS_KEY).arg(&pool[i].id);
-            }
-            let deleted: Vec<i64> = pipe.query_async(conn).await?;
-            let claimed: Vec<TicketRec> = idx
-                .iter()
-                .zip(deleted)
-                .filter(|(_, n)| *n == 1)
-                .map(|(&i, _)| pool[i].clone())
-                .collect();
+            // Claim and assign in one atomic step: a holder that dies in between can never
+            // leave tickets taken off the queue but sent nowhere.
+            let ids: Vec<&str> = idx.iter().map(|&i| pool[i].id.as_str()).collect();
+            let claimed = claim_and_assign(conn, &target, lobby, &mode, &ids).await?;
             if claimed.is_empty() {
                 continue;
             }
             if let Some(f) = free.get_mut(&target) {
                 *f -= claimed.len() as i64;
             }
-            tracing::debug!(node = %target, ?lobby, players = claimed.len(), "placing");
-            let cmd = Command::Assign { lobby, mode: mode.clone(), tickets: claimed };
-            tickets::send(conn, &target, &cmd).await?;
+            tracing::debug!(node = %target, ?lobby, players = claimed.len(), "placed");
         }
     }
     Ok(())
+}
+
+/// Takes the tickets still queued (`HGET` + `HDEL`: one that is gone was cancelled or claimed
+/// before) and pushes one `assign` with exactly those onto the target's inbox, inside Redis
+/// in one script, so the claim and the hand-over cannot be separated by a crash.
+const CLAIM_AND_ASSIGN: &str = r#"
+local claimed = {}
+local ids = {}
+for i = 3, #ARGV do
+  local t = redis.call('HGET', KEYS[1], ARGV[i])
+  if t then
+    redis.call('HDEL', KEYS[1], ARGV[i])
+    claimed[#claimed + 1] = t
+    ids[#ids + 1] = ARGV[i]
+  end
+end
+if #claimed > 0 then
+  redis.call('RPUSH', KEYS[2], ARGV[1] .. table.concat(claimed, ',') .. ARGV[2])
+end
+return ids
+"#;
+
+/// The `assign` command's JSON around its ticket list: the stored ticket JSON goes between.
+fn assign_frame(lobby: Option<u64>, mode: &str) -> (String, &'static str) {
+    let empty = Command::Assign { lobby, mode: mode.into(), tickets: Vec::new() };
+    let json = serde_json::to_string(&empty).expect("command serializes");
+    assert!(json.ends_with(r#""tickets":[]}"#), "tickets is the last field of assign");
+    (json[..json.len() - 2].to_owned(), "]}")
+}
+
+async fn claim_and_assign(
+    conn: &mut redis::aio::ConnectionManager,
+    target: &str,
+    lobby: Option<u64>,
+    mode: &str,
+    ids: &[&str],
+) -> redis::RedisResult<Vec<String>> {
+    static SCRIPT: std::sync::LazyLock<redis::Script> =
+        std::sync::LazyLock::new(|| redis::Script::new(CLAIM_AND_ASSIGN));
+    let (prefix, suffix) = assign_frame(lobby, mode);
+    let mut inv = SCRIPT.key(TICKETS_KEY);
+    inv.key(tickets::inbox_key(target)).arg(prefix).arg(suffix);
+    for id in ids {
+        inv.arg(*id);
+    }
+    inv.invoke_async(conn).await
 }
 
 /// `GET /admin/cluster`: nodes with load and health, the lease holder, lobbies per node.
@@ -236,4 +270,36 @@ pub(crate) async fn view(cluster: &Cluster) -> Result<serde_json::Value, String>
         "nodes": nodes,
         "lobbies": by_node,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The script glues the stored ticket JSON between the frame's halves: that must be the
+    /// `assign` command the inbox decodes.
+    #[test]
+    fn the_assign_frame_wraps_stored_tickets_into_a_command() {
+        let rec = |session| TicketRec {
+            id: format!("n1:{session}"),
+            node: "n1".into(),
+            session,
+            name: "ada".into(),
+            mode: "arena".into(),
+            skill: Some(1.5),
+            region: None,
+            since_ms: 7,
+            priority: session == 2,
+        };
+        for lobby in [None, Some(9)] {
+            let (prefix, suffix) = assign_frame(lobby, "arena");
+            let stored: Vec<String> =
+                [rec(1), rec(2)].iter().map(|t| serde_json::to_string(t).unwrap()).collect();
+            let json = format!("{prefix}{}{suffix}", stored.join(","));
+            let cmd: Command = serde_json::from_str(&json).expect(&json);
+            let want =
+                Command::Assign { lobby, mode: "arena".into(), tickets: vec![rec(1), rec(2)] };
+            assert_eq!(cmd, want);
+        }
+    }
 }
