@@ -134,6 +134,11 @@ async fn lobby_views_reflect_real_players_and_kick_and_close_work() {
     s.eventually(2 * SEC, "the lobby gone", |srv| srv.lobby_count() == 0).await;
     let (status, _) = s.admin("GET", &format!("/admin/lobbies/{lobby}"), Some(VIEWER), None).await;
     assert_eq!(status, 404);
+    // The cluster views answer a single node with a clear refusal.
+    for path in ["/admin/cluster", "/admin/lobbies?scope=cluster"] {
+        let (status, v) = s.admin("GET", path, Some(VIEWER), None).await;
+        assert_eq!((status, v["error"].as_str()), (404, Some("not_clustered")), "{path}: {v}");
+    }
 }
 
 #[tokio::test]

@@ -45,6 +45,13 @@ async fn players_on_different_nodes_end_up_in_one_lobby_through_redirects() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert!(found, "admin view lists 3 nodes and 1 lobby");
+    // Any node's lobby list shows the whole cluster; a single node says it is not clustered.
+    let (status, v) = n1.admin("GET", "/admin/lobbies?scope=cluster", Some(VIEWER), None).await;
+    assert_eq!(status, 200, "{v}");
+    let listed = v["lobbies"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{v}");
+    assert_eq!(listed[0]["id"], fa.lobby, "{v}");
+    assert!(listed[0]["players"].as_u64().is_some_and(|p| (1..=2).contains(&p)), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -240,6 +240,15 @@ async fn route(
         (&Method::GET, ["admin", "whoami"]) => {
             json(StatusCode::OK, &serde_json::json!({ "role": role.as_str() }))
         }
+        (&Method::GET, ["admin", "lobbies"]) if query_has(req.uri().query(), "scope=cluster") => {
+            match &shared.cluster {
+                None => error(StatusCode::NOT_FOUND, "not_clustered", "this node runs single-node"),
+                Some(c) => match crate::cluster::lobbies(c).await {
+                    Ok(v) => json(StatusCode::OK, &v),
+                    Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, "redis_unreachable", &e),
+                },
+            }
+        }
         (&Method::GET, ["admin", "lobbies"]) => api::lobbies(&ctx, req.uri().query()),
         (&Method::GET, ["admin", "lobbies", i]) => api::lobby(&ctx, id(i)),
         (&Method::GET, ["admin", "lobbies", i, "watch"]) => spectate::watch(req, &shared, id(i)),
@@ -274,6 +283,11 @@ async fn route(
         },
         _ => error(StatusCode::NOT_FOUND, "not_found", "no such admin route"),
     }
+}
+
+/// Whether the query string has this exact `key=value` pair.
+fn query_has(query: Option<&str>, pair: &str) -> bool {
+    query.is_some_and(|q| q.split('&').any(|p| p == pair))
 }
 
 #[cfg(test)]

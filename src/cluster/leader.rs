@@ -272,6 +272,25 @@ pub(crate) async fn view(cluster: &Cluster) -> Result<serde_json::Value, String>
     }))
 }
 
+/// `GET /admin/lobbies?scope=cluster`: every lobby of the directory, whichever node owns it
+/// (lost ones included), oldest node first.
+pub(crate) async fn lobbies(cluster: &Cluster) -> Result<serde_json::Value, String> {
+    let mut conn = cluster.conn().await.ok_or("redis unreachable")?;
+    let mut entries = directory::all(&mut conn).await.map_err(|e| e.to_string())?;
+    entries.sort_by(|a, b| (&a.node, a.lobby).cmp(&(&b.node, b.lobby)));
+    let lobbies: Vec<serde_json::Value> = entries
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "node": e.node, "id": e.lobby, "mode": e.mode, "state": e.state,
+                "players": e.players, "max_players": e.max_players, "private": e.code.is_some(),
+                "updated_ms": e.updated_ms,
+            })
+        })
+        .collect();
+    Ok(serde_json::json!({ "this_node": cluster.cfg.node_id, "lobbies": lobbies }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -320,7 +320,7 @@ impl Cluster {
     }
 }
 
-pub(crate) use leader::view;
+pub(crate) use leader::{lobbies, view};
 pub(crate) use lost::LostSeat;
 
 /// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
