@@ -225,7 +225,8 @@ where
     }))));
     let mut place = Place::Idle;
     if let Some((_, hold)) = resumed {
-        let rejoin = || LobbyMsg::Rejoin { link: link.clone(), last_tick: hello.last_tick };
+        let rejoin =
+            || LobbyMsg::Rejoin { link: Box::new(link.clone()), last_tick: hello.last_tick };
         if let Some(live) = hold.live {
             // The old connection is still open (half-open or racing): it hands its seat over,
             // or gives it up when none was promised here.
