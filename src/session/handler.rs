@@ -4,7 +4,7 @@
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
 use super::ratelimit::{AbuseMeter, TokenBucket};
 use super::registry::SessionKey;
-use super::writer::Urgent;
+use super::writer::{Io, SessionSocket};
 use super::{
     End, Place, SessionEvent, SessionLink, decode_error, encode, error_bytes, fatal, ws_error,
 };
@@ -13,12 +13,12 @@ use crate::lobby::LobbyMsg;
 use crate::matchmaker::{MmRequest, Ticket};
 use crate::net::Shared;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tickwave_protocol::{self as proto, ClientMessage, ErrorCode, RttReport, ServerMessage, close};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 pub(super) struct Session {
     shared: Arc<Shared>,
@@ -67,15 +67,13 @@ impl Session {
         }
     }
 
-    pub(super) async fn main_loop<St>(
+    pub(super) async fn main_loop<S>(
         &mut self,
-        stream: &mut St,
+        socket: &mut SessionSocket<S>,
         mut events: mpsc::Receiver<SessionEvent>,
-        urgent: &mpsc::Sender<Urgent>,
-        writer: &mut tokio::task::JoinHandle<()>,
     ) -> End
     where
-        St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let cfg = &self.shared.config;
         let epoch = Instant::now();
@@ -104,7 +102,7 @@ impl Session {
                     self.check_rejoin();
                     match hb.on_tick(epoch.elapsed()) {
                         Verdict::Ping(p) => {
-                            let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
+                            socket.ping(Bytes::copy_from_slice(&p));
                         }
                         Verdict::TimedOut => {
                             tracing::info!("heartbeat timeout");
@@ -112,11 +110,16 @@ impl Session {
                         }
                     }
                 }
-                _ = &mut *writer => {
-                    tracing::debug!("writer ended (socket closed or failed)");
-                    return End::Gone { intentional: false };
-                }
-                m = stream.next() => match m {
+                io = socket.next() => match io {
+                    Io::WriteFailed => {
+                        tracing::debug!("write failed (socket closed or failed)");
+                        return End::Gone { intentional: false };
+                    }
+                    // Only the session queues a close marker, and only when it ends.
+                    Io::Close(code, reason) => {
+                        return End::Close { code, reason, urgent: true };
+                    }
+                    Io::Read(m) => match m {
                     Some(Ok(_)) if !self.frame_bucket.try_take(self.epoch.elapsed()) => {
                         // Any frame (pings included) beyond the frame rate is dropped unread.
                         if let Some(end) = self.flooded() {
@@ -154,6 +157,7 @@ impl Session {
                     }
                     // tungstenite answers pings itself.
                     Some(Ok(_)) => {}
+                    },
                 },
             }
         }
