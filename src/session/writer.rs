@@ -90,8 +90,18 @@ where
     }
 
     /// Move the ping and queued messages to the socket while it takes them, then flush.
-    /// `Some` stops the session's I/O: a close marker was reached or the socket failed.
+    /// At most one batch is in flight. `Some` stops the session's I/O: a close marker was reached or the socket failed.
     fn poll_write(&mut self, cx: &mut Context<'_>) -> Option<Io> {
+        // The last batch must have reached the kernel before the next is fed: rustls would
+        // otherwise buffer up to 64 KiB of records for a client that stopped reading, and the
+        // queue, which is what makes the lobby skip state for that client, would never fill.
+        if self.unflushed {
+            match Pin::new(&mut self.ws).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(_)) => return Some(Io::WriteFailed),
+                Poll::Pending => return None,
+            }
+        }
         let mut fed = 0;
         loop {
             if self.ping.is_none() && fed == MAX_BATCH {
