@@ -325,13 +325,22 @@ impl Lobby {
         // pile up. A golden-ratio fraction of the period per lobby id spreads the phases.
         let phase = (self.handle.id as f64 * 0.618_033_988_75).fract();
         let epoch = Instant::now() + clock.period().mul_f64(phase);
+        // One timer and one shutdown waiter for the lobby's life, re-armed in place: a fresh
+        // `sleep_until` and `cancelled()` per loop would register and deregister both at every
+        // message the lobby wakes for.
+        let shutdown = shutdown.cancelled_owned();
+        let sleep = tokio::time::sleep_until(tokio::time::Instant::from_std(epoch));
+        tokio::pin!(shutdown, sleep);
         while !self.done {
             let deadline = tokio::time::Instant::from_std(epoch + clock.next_deadline());
+            if sleep.deadline() != deadline {
+                sleep.as_mut().reset(deadline);
+            }
             tokio::select! {
                 biased;
-                _ = shutdown.cancelled() => break,
+                _ = &mut shutdown => break,
                 // The tick comes before the mailbox, so a flood of messages cannot delay it.
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut sleep => {
                     let plan = clock.due(epoch.elapsed());
                     self.skipped_ticks += plan.skipped;
                     self.metrics.skipped.increment(plan.skipped);

@@ -87,10 +87,14 @@ impl Session {
         );
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut peer_close: Option<u16> = None;
+        // One waiter for the whole session: a fresh `cancelled()` per loop would register and
+        // unregister in the token's waiter list (a lock) at every wake, 50 times a second.
+        let shutdown = self.shared.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 biased;
-                _ = self.shared.shutdown.cancelled() => {
+                _ = &mut shutdown => {
                     return End::Close { code: close::GOING_AWAY, reason: "server shutting down", urgent: true };
                 }
                 Some(ev) = events.recv() => {
