@@ -14,6 +14,7 @@
 mod chat;
 pub mod clock;
 mod fanout;
+mod inbox;
 mod members;
 pub mod status;
 mod tick;
@@ -26,13 +27,14 @@ use crate::session::{SessionEvent, SessionLink, send_error, send_to};
 use bytes::Bytes;
 use clock::TickClock;
 use fanout::{Fanout, Member};
+pub(crate) use inbox::InputInbox;
 use status::{Directory, LobbyEntry, LobbyStatus, SpectatorFrame};
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tickwave_protocol::{ErrorCode, Input, ServerMessage, WorldView};
+use tickwave_protocol::{ErrorCode, ServerMessage, WorldView};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -48,6 +50,8 @@ const RECENT_TICKS: usize = 64;
 pub(crate) struct LobbyHandle {
     pub(crate) id: u64,
     pub(crate) tx: mpsc::Sender<LobbyMsg>,
+    /// Where the members' inputs wait for the next tick (they do not wake the lobby).
+    pub(crate) inputs: Arc<InputInbox>,
     /// How long this lobby holds the seat of a player who dropped.
     pub(crate) grace: Duration,
 }
@@ -65,10 +69,6 @@ impl std::fmt::Debug for LobbyHandle {
 /// is paid per slot. The rare, large variants are boxed.
 pub(crate) enum LobbyMsg {
     Join(Box<Ticket>),
-    Input {
-        player: u32,
-        input: Input,
-    },
     /// The player left on purpose: free the seat now.
     Leave {
         player: u32,
@@ -175,6 +175,8 @@ struct Lobby {
     fan: Fanout,
     /// (tick, view) of the last [`RECENT_TICKS`] ticks, oldest first.
     recent: VecDeque<(u64, WorldView)>,
+    /// The inputs taken from the inbox at a tick (kept to reuse its allocation).
+    arrived: Vec<inbox::Arrived>,
     seats: Arc<LobbySeats>,
     matchmaker: mpsc::Sender<MmRequest>,
     counters: Arc<Counters>,
@@ -232,7 +234,8 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let id = NEXT_LOBBY.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = mpsc::channel(init.mailbox);
     let grace = Duration::from_millis(init.mode.seat_grace_ms);
-    let handle = LobbyHandle { id, tx, grace };
+    let cap = init.mode.max_players as usize * fanout::MAX_PENDING_INPUTS;
+    let handle = LobbyHandle { id, tx, inputs: Arc::new(InputInbox::new(cap)), grace };
     let seats = Arc::new(LobbySeats {
         max: init.mode.max_players,
         taken: AtomicU32::new(init.members.len() as u32),
@@ -280,6 +283,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         members: Vec::new(),
         fan: Fanout::default(),
         recent: VecDeque::with_capacity(RECENT_TICKS),
+        arrived: Vec::new(),
         seats: seats.clone(),
         matchmaker: init.matchmaker,
         counters: init.counters,
@@ -411,17 +415,6 @@ impl Lobby {
 
     fn on_msg(&mut self, msg: LobbyMsg) {
         match msg {
-            LobbyMsg::Input { player, input } => {
-                if let Some(m) =
-                    self.members.iter_mut().find(|m| m.link.player == player && m.connected)
-                {
-                    if let Err(step) = m.queue_input(input) {
-                        let max = fanout::MAX_SEQ_STEP;
-                        let msg = format!("input seq jumped by {step}; at most {max} is accepted");
-                        send_error(&m.link, ErrorCode::InvalidInput, msg);
-                    }
-                }
-            }
             LobbyMsg::Join(t) => {
                 let full = self.members.len() as u32 >= self.mode.max_players;
                 if full || self.phase == Phase::Finished || !self.seats.accepting() {

@@ -1,11 +1,11 @@
 //! One tick of a lobby, and the phase changes that happen at tick boundaries.
 
-use super::fanout::{self, Sent};
+use super::fanout::{self, MAX_SEQ_STEP, Sent};
 use super::{Lobby, Phase, RECENT_TICKS};
-use crate::session::SessionEvent;
+use crate::session::{SessionEvent, send_error};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
-use tickwave_protocol::{self as proto, ScoreLine, ServerMessage, WorldView};
+use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage, WorldView};
 
 impl Lobby {
     fn set_phase(&mut self, phase: Phase) {
@@ -122,6 +122,25 @@ impl Lobby {
         self.recent.push_back((self.tick, v));
     }
 
+    /// Move the inputs sessions left in the inbox since the last tick to their players'
+    /// queues, in arrival order.
+    fn take_inputs(&mut self) {
+        let mut arrived = std::mem::take(&mut self.arrived);
+        self.handle.inputs.take(&mut arrived);
+        for (player, input, at) in arrived.drain(..) {
+            let Some(m) = self.members.iter_mut().find(|m| m.link.player == player && m.connected)
+            else {
+                continue;
+            };
+            if let Err(step) = m.queue_input(input, at) {
+                let max = MAX_SEQ_STEP;
+                let msg = format!("input seq jumped by {step}; at most {max} is accepted");
+                send_error(&m.link, ErrorCode::InvalidInput, msg);
+            }
+        }
+        self.arrived = arrived;
+    }
+
     /// One simulation tick: inputs, phase, step, view, diff, encode once, fan out.
     pub(super) fn tick(&mut self) {
         self.tick += 1;
@@ -129,6 +148,7 @@ impl Lobby {
         if self.done {
             return;
         }
+        self.take_inputs();
         let now = std::time::Instant::now();
         let mut inputs = 0;
         for m in &mut self.members {

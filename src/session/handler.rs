@@ -290,9 +290,9 @@ impl Session {
                     if !(input.dx.is_finite() && input.dy.is_finite()) {
                         self.error(ErrorCode::InvalidInput, "dx and dy must be finite numbers");
                     } else {
-                        // A full lobby mailbox drops the input: the client sees its ack lag and
-                        // may resend; the tick is never delayed for it.
-                        let _ = l.tx.try_send(LobbyMsg::Input { player: self.link.player, input });
+                        // A full inbox drops the input: the client sees its ack lag and may
+                        // resend; the tick is never delayed for it.
+                        let _ = l.inputs.push(self.link.player, input);
                     }
                 }
                 _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),
