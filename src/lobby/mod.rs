@@ -14,6 +14,7 @@
 mod chat;
 pub mod clock;
 mod fanout;
+mod history;
 mod inbox;
 mod members;
 pub mod status;
@@ -34,7 +35,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tickwave_protocol::{ErrorCode, ServerMessage, WorldView};
+use tickwave_protocol::{ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -173,8 +174,8 @@ struct Lobby {
     tick: u64,
     members: Vec<Member>,
     fan: Fanout,
-    /// (tick, view) of the last [`RECENT_TICKS`] ticks, oldest first.
-    recent: VecDeque<(u64, WorldView)>,
+    /// Views of the last [`RECENT_TICKS`] ticks, packed.
+    recent: history::History,
     /// The inputs taken from the inbox at a tick (kept to reuse its allocation).
     arrived: Vec<inbox::Arrived>,
     seats: Arc<LobbySeats>,
@@ -282,7 +283,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         tick: 0,
         members: Vec::new(),
         fan: Fanout::default(),
-        recent: VecDeque::with_capacity(RECENT_TICKS),
+        recent: history::History::new(RECENT_TICKS),
         arrived: Vec::new(),
         seats: seats.clone(),
         matchmaker: init.matchmaker,

@@ -1,11 +1,11 @@
 //! One tick of a lobby, and the phase changes that happen at tick boundaries.
 
 use super::fanout::{self, MAX_SEQ_STEP, Sent};
-use super::{Lobby, Phase, RECENT_TICKS};
+use super::{Lobby, Phase};
 use crate::session::{SessionEvent, send_error};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
-use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage, WorldView};
+use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage};
 
 impl Lobby {
     fn set_phase(&mut self, phase: Phase) {
@@ -111,15 +111,9 @@ impl Lobby {
         self.spectate.send_replace(frame.to_string().into());
     }
 
-    /// Keep this tick's view for catch-up deltas, recycling the oldest allocation.
+    /// Keep this tick's view for catch-up deltas.
     fn remember(&mut self) {
-        let mut v = if self.recent.len() == RECENT_TICKS {
-            self.recent.pop_front().map(|(_, v)| v).unwrap_or_default()
-        } else {
-            WorldView::new()
-        };
-        v.clone_from(&self.fan.cur);
-        self.recent.push_back((self.tick, v));
+        self.recent.remember(self.tick, &self.fan.cur);
     }
 
     /// Move the inputs sessions left in the inbox since the last tick to their players'
