@@ -218,7 +218,7 @@ impl Session {
     /// Apply an actor's event; `Some` ends the session.
     fn on_event(&mut self, ev: SessionEvent) -> Option<End> {
         match ev {
-            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(lobby)),
+            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(*lobby)),
             SessionEvent::LobbyEnded { lobby } => {
                 if matches!(&self.place, Place::InLobby(l) if l.id == lobby) {
                     self.set_place(Place::Idle);
@@ -240,7 +240,7 @@ impl Session {
             SessionEvent::Replaced(rejoin) => {
                 tracing::info!("replaced by a resumed connection");
                 let (player, session) = (self.link.player, self.link.session);
-                match (std::mem::replace(&mut self.place, Place::Idle), rejoin) {
+                match (std::mem::replace(&mut self.place, Place::Idle), rejoin.map(|r| *r)) {
                     (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some((_, rejoin))) => {
                         // Mailbox order puts the Rejoin after anything this session sent.
                         if let Err(e) = l.tx.try_send(rejoin) {

@@ -53,10 +53,13 @@ impl std::fmt::Debug for SessionLink {
 }
 
 /// Changes of a session's state decided by an actor.
+///
+/// Kept at 32 bytes (the larger variants are boxed): the event queue allocates its slots in
+/// blocks of 32, so every session pays 32 times the largest variant.
 #[derive(Debug)]
 pub(crate) enum SessionEvent {
     /// The player has a seat in this lobby: inputs go there from now on.
-    Joined(LobbyHandle),
+    Joined(Box<LobbyHandle>),
     /// The player is no longer in this lobby (match over, lobby closed, removed).
     LobbyEnded { lobby: u64 },
     /// The player is no longer waiting in a queue.
@@ -64,7 +67,7 @@ pub(crate) enum SessionEvent {
     /// The player resumed on a new connection: close. `Some`: the new session was promised
     /// the seat (`welcome.seat_held`), hand it over with this `Rejoin`; `None`: it was not,
     /// so give the seat up rather than surprise the client with a `match_found`.
-    Replaced(Option<(u64, LobbyMsg)>),
+    Replaced(Option<Box<(u64, LobbyMsg)>>),
     /// The held seat promised to this (resumed) session cannot be handed back: the lobby is
     /// gone or the old connection had already left it.
     SeatLost { lobby: u64, reason: &'static str },
@@ -73,6 +76,8 @@ pub(crate) enum SessionEvent {
     /// An operator kicks this session; the reason goes to the client.
     Kick { reason: String },
 }
+
+const _: () = assert!(std::mem::size_of::<SessionEvent>() <= 32, "keep SessionEvent small");
 
 /// Capacity of the event mailbox: events are a handful per match.
 const EVENT_QUEUE: usize = 16;
@@ -229,7 +234,7 @@ where
             // The old connection is still open (half-open or racing): it hands its seat over,
             // or gives it up when none was promised here.
             let handover = hold.lobby.as_ref().map(|l| (l.id, rejoin()));
-            if live.try_send(SessionEvent::Replaced(handover)).is_err() {
+            if live.try_send(SessionEvent::Replaced(handover.map(Box::new))).is_err() {
                 // Its mailbox is full or it is ending: the seat cannot be handed over in order.
                 if let Some(lobby) = &hold.lobby {
                     let reason = "the old connection could not hand the seat over".into();
