@@ -27,7 +27,12 @@ pub enum TlsMode {
 ///
 /// Game traffic is many small messages, so buffers are small: tungstenite allocates (and,
 /// measured, zero-fills) its read buffer up to capacity, so 128 KiB defaults cost both memory
-/// per connection and CPU per read.
+/// per connection and CPU per read. Client messages are ≈ 50 bytes, so a 1 KiB read buffer
+/// holds a burst of them (a larger message grows it as needed, up to `max_message_bytes`).
+/// The write buffer target is 0: tungstenite keeps its write buffer's capacity for the life
+/// of the connection, and with a 4 KiB target it grew to ≈ 4 KiB per player (heap profile,
+/// BENCHMARKS.md). The session writes each tick's one delta with one write either way, and
+/// rustls below already turns each write into one TLS record.
 #[derive(Debug, Clone, Copy)]
 pub struct WsLimits {
     /// Largest client message accepted; larger closes with 1009.
@@ -47,8 +52,8 @@ impl Default for WsLimits {
         WsLimits {
             max_message_bytes: 16 * 1024,
             max_frame_bytes: 16 * 1024,
-            read_buffer_bytes: 4 * 1024,
-            write_buffer_bytes: 4 * 1024,
+            read_buffer_bytes: 1024,
+            write_buffer_bytes: 0,
             max_write_buffer_bytes: 256 * 1024,
         }
     }

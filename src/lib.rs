@@ -6,14 +6,16 @@
 //!    upgrades `GET /ws` to a WebSocket (tokio-tungstenite).
 //! 2. A [`session`] task per connection reads frames, decodes them with `tickwave-protocol`,
 //!    answers heartbeats ([`session::heartbeat`], a pure tracker), and routes requests:
-//!    `find_match` to the [`matchmaker`] actor, `input` to the player's [`lobby`] actor.
+//!    `find_match` to the [`matchmaker`] actor, `input` to the player's [`lobby`] (into its
+//!    bounded input inbox, which the tick drains: inputs do not wake the lobby).
 //! 3. The matchmaker groups waiting players with a pure policy ([`matchmaker::policy`]) and
 //!    starts lobbies.
 //! 4. Each lobby is its own task: at a fixed tick it applies queued inputs, steps its
 //!    [`game::Game`], diffs the visible state against the previous tick, encodes the delta
 //!    ONCE to `Bytes` and `try_send`s the same bytes to every member's bounded queue. A full
 //!    queue never blocks the tick: that member skips state and is resynced with a snapshot.
-//! 5. Each session's writer task drains its queue to the socket, one flush per batch.
+//! 5. The same session task drains its queue to the socket, one flush per batch and at most
+//!    one batch in flight, between reads (no second task, no split socket halves).
 //!
 //! Key types: [`Server`] (start, address, shutdown), [`Config`], [`game::Game`] (what a studio
 //! implements), [`matchmaker::ModeConfig`] (per-mode settings).

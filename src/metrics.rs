@@ -30,6 +30,9 @@ pub const NOTICES: &str = "tickwave_notices_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
+/// How often histogram samples are folded into buckets when nobody scrapes `/metrics`.
+const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Install the recorder (once per process) and return the handle that renders it.
 pub fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
@@ -42,6 +45,20 @@ pub fn handle() -> &'static PrometheusHandle {
             .expect("static buckets are valid")
             .build_recorder();
         let handle = recorder.handle();
+        // The exporter keeps every histogram sample until it is drained, and only a render
+        // (`/metrics`) or an upkeep drains it: with no scraper (admin listener off, or nobody
+        // scraping) each tick and pong would grow the process by 8 bytes forever. Upkeep
+        // folds the samples into the fixed buckets every few seconds, which bounds it.
+        let upkeep = handle.clone();
+        let spawned = std::thread::Builder::new().name("metrics-upkeep".into()).spawn(move || {
+            loop {
+                std::thread::sleep(UPKEEP_INTERVAL);
+                upkeep.run_upkeep();
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no metrics upkeep thread; histograms grow until scraped");
+        }
         // Another recorder may already be installed by an embedding application; then our
         // handle renders only what we describe, which is still correct output.
         let _ = metrics::set_global_recorder(recorder);

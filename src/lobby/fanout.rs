@@ -82,7 +82,7 @@ impl Member {
     /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored;
     /// a jump of more than [`MAX_SEQ_STEP`] is refused (it would make every later input look
     /// stale), and the caller tells the client.
-    pub(crate) fn queue_input(&mut self, input: Input) -> Result<(), u64> {
+    pub(crate) fn queue_input(&mut self, input: Input, arrived: Instant) -> Result<(), u64> {
         if input.seq <= self.last_queued {
             return Ok(());
         }
@@ -95,7 +95,7 @@ impl Member {
             self.pending.pop_front();
             self.inputs_dropped += 1;
         }
-        self.pending.push_back((input, Instant::now()));
+        self.pending.push_back((input, arrived));
         Ok(())
     }
 

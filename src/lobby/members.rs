@@ -39,7 +39,7 @@ impl Lobby {
     /// Give a player a seat: the game, the session's routing, and `match_found`.
     pub(super) fn seat(&mut self, link: SessionLink) {
         self.game.add_player(link.player);
-        let _ = link.events.try_send(SessionEvent::Joined(self.handle.clone()));
+        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
         self.members.push(Member::new(link));
         let link = &self.members.last().expect("just pushed").link;
         send_to(link, &self.match_found(link));
@@ -113,7 +113,7 @@ impl Lobby {
             let _ = link.events.try_send(SessionEvent::Refused(ErrorCode::ResumeExpired));
             return;
         };
-        let _ = link.events.try_send(SessionEvent::Joined(self.handle.clone()));
+        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
         {
             let m = &mut self.members[i];
             m.link = link;
@@ -128,16 +128,13 @@ impl Lobby {
         link.try_send(self.lobby_state_bytes());
         // Catch-up delta: from the client's tick to the last tick everyone was sent; only if
         // that tick can be one of ours (see `Member::has_state`).
-        let base = last_tick
-            .filter(|_| had_state)
-            .and_then(|t| self.recent.iter().find(|(rt, _)| *rt == t));
-        if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) =
-            (base, self.recent.back())
-        {
+        let base = last_tick.filter(|_| had_state).and_then(|t| Some((t, self.recent.view(t)?)));
+        if let (Some((base_tick, base_view)), Some(cur_tick)) = (base, self.recent.latest()) {
             // Holding the latest tick already, the client just continues with the next delta.
             let caught_up = base_tick == cur_tick || {
-                let delta = base_view.diff(cur_view);
-                link.try_send(encode_delta(*cur_tick, *base_tick, &self.fan.acks, &delta))
+                let cur_view = self.recent.view(cur_tick).unwrap_or_default();
+                let delta = base_view.diff(&cur_view);
+                link.try_send(encode_delta(cur_tick, base_tick, &self.fan.acks, &delta))
             };
             if caught_up {
                 let m = &mut self.members[i];

@@ -1,11 +1,11 @@
 //! One tick of a lobby, and the phase changes that happen at tick boundaries.
 
-use super::fanout::{self, Sent};
-use super::{Lobby, Phase, RECENT_TICKS};
-use crate::session::SessionEvent;
+use super::fanout::{self, MAX_SEQ_STEP, Sent};
+use super::{Lobby, Phase};
+use crate::session::{SessionEvent, send_error};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
-use tickwave_protocol::{self as proto, ScoreLine, ServerMessage, WorldView};
+use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage};
 
 impl Lobby {
     fn set_phase(&mut self, phase: Phase) {
@@ -111,15 +111,28 @@ impl Lobby {
         self.spectate.send_replace(frame.to_string().into());
     }
 
-    /// Keep this tick's view for catch-up deltas, recycling the oldest allocation.
+    /// Keep this tick's view for catch-up deltas.
     fn remember(&mut self) {
-        let mut v = if self.recent.len() == RECENT_TICKS {
-            self.recent.pop_front().map(|(_, v)| v).unwrap_or_default()
-        } else {
-            WorldView::new()
-        };
-        v.clone_from(&self.fan.cur);
-        self.recent.push_back((self.tick, v));
+        self.recent.remember(self.tick, &self.fan.cur);
+    }
+
+    /// Move the inputs sessions left in the inbox since the last tick to their players'
+    /// queues, in arrival order.
+    fn take_inputs(&mut self) {
+        let mut arrived = std::mem::take(&mut self.arrived);
+        self.handle.inputs.take(&mut arrived);
+        for (player, input, at) in arrived.drain(..) {
+            let Some(m) = self.members.iter_mut().find(|m| m.link.player == player && m.connected)
+            else {
+                continue;
+            };
+            if let Err(step) = m.queue_input(input, at) {
+                let max = MAX_SEQ_STEP;
+                let msg = format!("input seq jumped by {step}; at most {max} is accepted");
+                send_error(&m.link, ErrorCode::InvalidInput, msg);
+            }
+        }
+        self.arrived = arrived;
     }
 
     /// One simulation tick: inputs, phase, step, view, diff, encode once, fan out.
@@ -129,6 +142,7 @@ impl Lobby {
         if self.done {
             return;
         }
+        self.take_inputs();
         let now = std::time::Instant::now();
         let mut inputs = 0;
         for m in &mut self.members {

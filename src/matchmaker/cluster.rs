@@ -53,7 +53,7 @@ impl Matchmaker {
             Some(l) => {
                 let t = Ticket::new(link, l.mode.clone(), None, None);
                 // The seat was reserved when the reservation was issued.
-                if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(t)) {
+                if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(Box::new(t))) {
                     if let LobbyMsg::Join(t) = e.into_inner() {
                         send_error(
                             &t.link,

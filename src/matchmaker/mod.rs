@@ -351,7 +351,7 @@ impl Matchmaker {
     fn join(&mut self, handle: LobbyHandle, seats: &LobbySeats, t: Ticket) {
         self.waits.record(&t.mode, t.since.elapsed());
         seats.reserve();
-        if let Err(e) = handle.tx.try_send(LobbyMsg::Join(t)) {
+        if let Err(e) = handle.tx.try_send(LobbyMsg::Join(Box::new(t))) {
             seats.unreserve();
             let t = match e.into_inner() {
                 LobbyMsg::Join(t) => t,

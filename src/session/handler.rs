@@ -4,7 +4,7 @@
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
 use super::ratelimit::{AbuseMeter, TokenBucket};
 use super::registry::SessionKey;
-use super::writer::Urgent;
+use super::writer::{Io, SessionSocket};
 use super::{
     End, Place, SessionEvent, SessionLink, decode_error, encode, error_bytes, fatal, ws_error,
 };
@@ -13,12 +13,12 @@ use crate::lobby::LobbyMsg;
 use crate::matchmaker::{MmRequest, Ticket};
 use crate::net::Shared;
 use bytes::Bytes;
-use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tickwave_protocol::{self as proto, ClientMessage, ErrorCode, RttReport, ServerMessage, close};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
-use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_tungstenite::tungstenite::Message;
 
 pub(super) struct Session {
     shared: Arc<Shared>,
@@ -67,15 +67,13 @@ impl Session {
         }
     }
 
-    pub(super) async fn main_loop<St>(
+    pub(super) async fn main_loop<S>(
         &mut self,
-        stream: &mut St,
+        socket: &mut SessionSocket<S>,
         mut events: mpsc::Receiver<SessionEvent>,
-        urgent: &mpsc::Sender<Urgent>,
-        writer: &mut tokio::task::JoinHandle<()>,
     ) -> End
     where
-        St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
+        S: AsyncRead + AsyncWrite + Unpin,
     {
         let cfg = &self.shared.config;
         let epoch = Instant::now();
@@ -89,10 +87,14 @@ impl Session {
         );
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut peer_close: Option<u16> = None;
+        // One waiter for the whole session: a fresh `cancelled()` per loop would register and
+        // unregister in the token's waiter list (a lock) at every wake, 50 times a second.
+        let shutdown = self.shared.shutdown.clone().cancelled_owned();
+        tokio::pin!(shutdown);
         loop {
             tokio::select! {
                 biased;
-                _ = self.shared.shutdown.cancelled() => {
+                _ = &mut shutdown => {
                     return End::Close { code: close::GOING_AWAY, reason: "server shutting down", urgent: true };
                 }
                 Some(ev) = events.recv() => {
@@ -104,7 +106,7 @@ impl Session {
                     self.check_rejoin();
                     match hb.on_tick(epoch.elapsed()) {
                         Verdict::Ping(p) => {
-                            let _ = urgent.try_send(Urgent::Ping(Bytes::copy_from_slice(&p)));
+                            socket.ping(Bytes::copy_from_slice(&p));
                         }
                         Verdict::TimedOut => {
                             tracing::info!("heartbeat timeout");
@@ -112,11 +114,16 @@ impl Session {
                         }
                     }
                 }
-                _ = &mut *writer => {
-                    tracing::debug!("writer ended (socket closed or failed)");
-                    return End::Gone { intentional: false };
-                }
-                m = stream.next() => match m {
+                io = socket.next() => match io {
+                    Io::WriteFailed => {
+                        tracing::debug!("write failed (socket closed or failed)");
+                        return End::Gone { intentional: false };
+                    }
+                    // Only the session queues a close marker, and only when it ends.
+                    Io::Close(code, reason) => {
+                        return End::Close { code, reason, urgent: true };
+                    }
+                    Io::Read(m) => match m {
                     Some(Ok(_)) if !self.frame_bucket.try_take(self.epoch.elapsed()) => {
                         // Any frame (pings included) beyond the frame rate is dropped unread.
                         if let Some(end) = self.flooded() {
@@ -154,6 +161,7 @@ impl Session {
                     }
                     // tungstenite answers pings itself.
                     Some(Ok(_)) => {}
+                    },
                 },
             }
         }
@@ -234,7 +242,7 @@ impl Session {
     /// Apply an actor's event; `Some` ends the session.
     fn on_event(&mut self, ev: SessionEvent) -> Option<End> {
         match ev {
-            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(lobby)),
+            SessionEvent::Joined(lobby) => self.set_place(Place::InLobby(*lobby)),
             SessionEvent::LobbyEnded { lobby } => {
                 if matches!(&self.place, Place::InLobby(l) if l.id == lobby) {
                     self.set_place(Place::Idle);
@@ -256,7 +264,7 @@ impl Session {
             SessionEvent::Replaced(rejoin) => {
                 tracing::info!("replaced by a resumed connection");
                 let (player, session) = (self.link.player, self.link.session);
-                match (std::mem::replace(&mut self.place, Place::Idle), rejoin) {
+                match (std::mem::replace(&mut self.place, Place::Idle), rejoin.map(|r| *r)) {
                     (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some((_, rejoin))) => {
                         // Mailbox order puts the Rejoin after anything this session sent.
                         if let Err(e) = l.tx.try_send(rejoin) {
@@ -309,9 +317,9 @@ impl Session {
                     if !(input.dx.is_finite() && input.dy.is_finite()) {
                         self.error(ErrorCode::InvalidInput, "dx and dy must be finite numbers");
                     } else {
-                        // A full lobby mailbox drops the input: the client sees its ack lag and
-                        // may resend; the tick is never delayed for it.
-                        let _ = l.tx.try_send(LobbyMsg::Input { player: self.link.player, input });
+                        // A full inbox drops the input: the client sees its ack lag and may
+                        // resend; the tick is never delayed for it.
+                        let _ = l.inputs.push(self.link.player, input);
                     }
                 }
                 _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),

@@ -1,6 +1,7 @@
-//! One task per connection: the hello handshake, heartbeats, and routing of requests to the
-//! matchmaker and lobby actors. Writing happens in a separate task ([`writer`]) fed by a
-//! bounded queue, so nothing a session reads ever waits on a slow socket write.
+//! One task per connection: the hello handshake, heartbeats, routing of requests to the
+//! matchmaker and lobby actors, and the socket's I/O. Actors queue messages in the session's
+//! bounded outbound queue, which the same task writes to the socket when the socket takes
+//! them ([`writer`]), so nothing an actor does ever waits on a slow client.
 
 mod handler;
 pub mod heartbeat;
@@ -13,11 +14,10 @@ use crate::auth::AuthMode;
 use crate::lobby::{LobbyHandle, LobbyMsg};
 use crate::net::{ConnInfo, Shared};
 use bytes::Bytes;
-use futures_util::StreamExt;
 use handler::Session;
 use registry::SessionKey;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tickwave_protocol::{
     self as proto, ClientMessage, DecodeError, ErrorCode, Hello, ServerMessage, close,
 };
@@ -26,7 +26,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 pub use writer::Outbound;
-use writer::Urgent;
+use writer::{Io, SessionSocket};
 
 /// How a lobby or the matchmaker reaches a session: its outbound queue (for messages) and
 /// its event mailbox (for changes of state the session must know about).
@@ -53,10 +53,13 @@ impl std::fmt::Debug for SessionLink {
 }
 
 /// Changes of a session's state decided by an actor.
+///
+/// Kept at 32 bytes (the larger variants are boxed): the event queue allocates its slots in
+/// blocks of 32, so every session pays 32 times the largest variant.
 #[derive(Debug)]
 pub(crate) enum SessionEvent {
     /// The player has a seat in this lobby: inputs go there from now on.
-    Joined(LobbyHandle),
+    Joined(Box<LobbyHandle>),
     /// The player is no longer in this lobby (match over, lobby closed, removed).
     LobbyEnded { lobby: u64 },
     /// The player is no longer waiting in a queue.
@@ -64,7 +67,7 @@ pub(crate) enum SessionEvent {
     /// The player resumed on a new connection: close. `Some`: the new session was promised
     /// the seat (`welcome.seat_held`), hand it over with this `Rejoin`; `None`: it was not,
     /// so give the seat up rather than surprise the client with a `match_found`.
-    Replaced(Option<(u64, LobbyMsg)>),
+    Replaced(Option<Box<(u64, LobbyMsg)>>),
     /// The held seat promised to this (resumed) session cannot be handed back: the lobby is
     /// gone or the old connection had already left it.
     SeatLost { lobby: u64, reason: &'static str },
@@ -73,6 +76,8 @@ pub(crate) enum SessionEvent {
     /// An operator kicks this session; the reason goes to the client.
     Kick { reason: String },
 }
+
+const _: () = assert!(std::mem::size_of::<SessionEvent>() <= 32, "keep SessionEvent small");
 
 /// Capacity of the event mailbox: events are a handful per match.
 const EVENT_QUEUE: usize = 16;
@@ -120,10 +125,8 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let cfg = &shared.config;
-    let (sink, mut stream) = ws.split();
     let (out_tx, out_rx) = mpsc::channel::<Outbound>(cfg.outbound_queue);
-    let (urgent_tx, urgent_rx) = mpsc::channel::<Urgent>(4);
-    let mut writer = tokio::spawn(writer::run(sink, out_rx, urgent_rx));
+    let mut socket = SessionSocket::new(ws, out_rx);
 
     let refuse = |code: ErrorCode, msg: String| {
         if let End::Close { code, reason, .. } = fatal(&out_tx, code, msg) {
@@ -132,11 +135,11 @@ where
     };
     let deadline = tokio::time::Instant::from_std(info.accepted_at + cfg.handshake_timeout);
     let hello = tokio::select! {
-        r = tokio::time::timeout_at(deadline, read_hello(&mut stream)) => match r {
+        r = tokio::time::timeout_at(deadline, read_hello(&mut socket)) => match r {
             Ok(Ok(h)) => h,
             Ok(Err(Some((code, msg)))) => {
                 refuse(code, msg);
-                finish(stream, writer).await;
+                socket.finish(None).await;
                 return;
             }
             Ok(Err(None)) => return,
@@ -163,7 +166,7 @@ where
                 Err((code, message)) => {
                     tracing::info!(%code, %message, "authentication refused");
                     refuse(code, message);
-                    finish(stream, writer).await;
+                    socket.finish(None).await;
                     return;
                 }
             }
@@ -194,7 +197,7 @@ where
                         Err((code, message)) => {
                             tracing::info!(%code, %message, "cross-node resume refused");
                             refuse(code, message);
-                            finish(stream, writer).await;
+                            socket.finish(None).await;
                             return;
                         }
                     }
@@ -202,7 +205,7 @@ where
                 Err(e) => {
                     tracing::info!(error = %e, "resume refused");
                     refuse(e.code(), e.to_string());
-                    finish(stream, writer).await;
+                    socket.finish(None).await;
                     return;
                 }
             }
@@ -214,7 +217,7 @@ where
         (Some(_), None) => {
             let code = ErrorCode::ReservationForeign;
             refuse(code, "this server does not run in cluster mode".into());
-            finish(stream, writer).await;
+            socket.finish(None).await;
             return;
         }
         (Some(token), Some(cluster)) => match cluster.redeem(token) {
@@ -222,7 +225,7 @@ where
             Err(e) => {
                 tracing::info!(error = %e, "reservation refused");
                 refuse(e.code(), e.to_string());
-                finish(stream, writer).await;
+                socket.finish(None).await;
                 return;
             }
         },
@@ -264,12 +267,13 @@ where
     }))));
     let mut place = Place::Idle;
     if let Some((_, hold)) = resumed {
-        let rejoin = || LobbyMsg::Rejoin { link: link.clone(), last_tick: hello.last_tick };
+        let rejoin =
+            || LobbyMsg::Rejoin { link: Box::new(link.clone()), last_tick: hello.last_tick };
         if let Some(live) = hold.live {
             // The old connection is still open (half-open or racing): it hands its seat over,
             // or gives it up when none was promised here.
             let handover = hold.lobby.as_ref().map(|l| (l.id, rejoin()));
-            if live.try_send(SessionEvent::Replaced(handover)).is_err() {
+            if live.try_send(SessionEvent::Replaced(handover.map(Box::new))).is_err() {
                 // Its mailbox is full or it is ending: the seat cannot be handed over in order.
                 if let Some(lobby) = &hold.lobby {
                     let reason = "the old connection could not hand the seat over".into();
@@ -309,17 +313,14 @@ where
     if let Some(seat) = lost {
         session.requeue_lost(seat);
     }
-    let end = session.main_loop(&mut stream, ev_rx, &urgent_tx, &mut writer).await;
+    let end = session.main_loop(&mut socket, ev_rx).await;
     session.leave_everything(&end);
     match end {
-        End::Gone { .. } => {
-            writer.abort();
-        }
+        End::Gone { .. } => {}
         End::Close { code, reason, urgent } => {
-            if urgent || out_tx.try_send(Outbound::Close(code, reason)).is_err() {
-                let _ = urgent_tx.try_send(Urgent::Close(code, reason));
-            }
-            finish(stream, writer).await;
+            // A full queue cannot take the close marker: close at once instead.
+            let queued = !urgent && out_tx.try_send(Outbound::Close(code, reason)).is_ok();
+            socket.finish((!queued).then_some((code, reason))).await;
         }
     }
     tracing::info!("session ended");
@@ -360,36 +361,23 @@ fn fatal(out: &mpsc::Sender<Outbound>, code: ErrorCode, msg: String) -> End {
     }
 }
 
-/// Let the writer send what is queued and the close frame, then give the peer a moment to
-/// answer the close; bounded so a silent peer cannot hold the task.
-async fn finish<St>(mut stream: St, mut writer: tokio::task::JoinHandle<()>)
-where
-    St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
-{
-    if tokio::time::timeout(Duration::from_secs(2), &mut writer).await.is_err() {
-        writer.abort();
-        return;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(1), async {
-        while let Some(Ok(_)) = stream.next().await {}
-    })
-    .await;
-}
-
 /// Read frames until a `hello`. Err(None): the peer went away; Err(Some): refuse with this.
-async fn read_hello<St>(stream: &mut St) -> Result<Hello, Option<(ErrorCode, String)>>
+async fn read_hello<S>(socket: &mut SessionSocket<S>) -> Result<Hello, Option<(ErrorCode, String)>>
 where
-    St: futures_util::Stream<Item = Result<Message, WsError>> + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     loop {
-        let bytes = match stream.next().await {
-            None | Some(Ok(Message::Close(_))) => return Err(None),
-            Some(Err(e)) => return Err(ws_error(e)),
-            Some(Ok(Message::Binary(b))) => b,
-            Some(Ok(Message::Text(_))) => {
+        let bytes = match socket.next().await {
+            // Nothing queues a close before hello; a failed write means the peer is gone.
+            Io::Read(None | Some(Ok(Message::Close(_)))) | Io::Close(..) | Io::WriteFailed => {
+                return Err(None);
+            }
+            Io::Read(Some(Err(e))) => return Err(ws_error(e)),
+            Io::Read(Some(Ok(Message::Binary(b)))) => b,
+            Io::Read(Some(Ok(Message::Text(_)))) => {
                 return Err(Some((ErrorCode::TextFrame, "text frames are not supported".into())));
             }
-            Some(Ok(_)) => continue,
+            Io::Read(Some(Ok(_))) => continue,
         };
         return match proto::decode_client(&bytes) {
             Ok(ClientMessage::Hello(h)) => {

@@ -324,7 +324,8 @@ mod tests {
         let holds = SeatHolds::default();
         let (tx, _rx) = mpsc::channel(1);
         let (ltx, _lrx) = mpsc::channel(1);
-        let lobby = LobbyHandle { id: 9, tx: ltx, grace: Duration::from_secs(15) };
+        let inputs = Arc::new(crate::lobby::InputInbox::new(1));
+        let lobby = LobbyHandle { id: 9, tx: ltx, inputs, grace: Duration::from_secs(15) };
         let claims = |nonce| Claims { server: 1, player: 5, session: 1, nonce };
         let n1 = holds.connected(5, tx.clone(), None);
         holds.placed(5, n1, Some(lobby.clone()));
