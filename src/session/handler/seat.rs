@@ -1,0 +1,164 @@
+//! Where the session is (idle, queued, in a lobby, rejoining a held seat), and what it keeps
+//! or gives up when it is resumed elsewhere or ends: the seat-hold side of the session.
+
+use super::*;
+
+impl Session {
+    /// Cluster mode: this player's lobby died with its node. Say so and queue the player
+    /// again, first in line, in the same mode (when this node runs it).
+    pub(in crate::session) fn requeue_lost(&mut self, seat: crate::cluster::LostSeat) {
+        let Some(cluster) = self.shared.cluster.clone() else { return };
+        let runs_mode = self.shared.matchmaker.has_mode(&seat.mode);
+        self.error(
+            ErrorCode::LobbyLost,
+            format!(
+                "lobby {} on node {} was lost with its node; {}",
+                seat.lobby,
+                seat.node,
+                if runs_mode { "you are queued again with priority" } else { "find a match again" }
+            ),
+        );
+        if runs_mode && !self.shared.draining() {
+            let (skill, region) = match &self.claims {
+                Some(c) => (c.skill, c.region.clone()),
+                None => (None, None),
+            };
+            cluster.enqueue(Ticket::new(self.link.clone(), seat.mode, skill, region), true);
+            self.set_place(Place::Queued);
+        }
+    }
+
+    pub(in crate::session) fn set_place(&mut self, place: Place) {
+        let seat = match &place {
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => Some(l.clone()),
+            Place::Idle | Place::Queued => None,
+        };
+        let (state, lobby) = match &place {
+            Place::Idle => ("idle", None),
+            Place::Queued => ("queued", None),
+            // A seat on its way back counts as a seat.
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => ("in_lobby", Some(l.id)),
+        };
+        self.shared.registry.update(self.key, |s| {
+            s.state = state;
+            s.lobby = lobby;
+        });
+        // Keep the hold current, so a resume racing this connection knows about the seat.
+        self.shared.holds.placed(self.link.player, self.nonce, seat);
+        self.place = place;
+    }
+
+    /// A promised seat that did not come back within this long is reported lost: the
+    /// `Rejoin` can only vanish with a lobby task that died without draining its mailbox,
+    /// but the client must never wait for a `match_found` forever.
+    const REJOIN_TIMEOUT: Duration = Duration::from_secs(5);
+
+    pub(super) fn check_rejoin(&mut self) {
+        if let Place::Rejoining { lobby, since } = &self.place {
+            if since.elapsed() > Self::REJOIN_TIMEOUT {
+                let id = lobby.id;
+                self.seat_lost(id, "the seat was not restored in time");
+            }
+        }
+    }
+
+    /// The promised seat is not coming back: the client is idle again and told so.
+    pub(super) fn seat_lost(&mut self, lobby: u64, reason: &str) {
+        if matches!(&self.place, Place::Rejoining { lobby: l, .. } if l.id == lobby) {
+            tracing::info!(lobby, reason, "held seat lost");
+            self.set_place(Place::Idle);
+            let msg = ServerMessage::LobbyClosed { lobby, reason: reason.into() };
+            self.link.try_send(encode(&msg));
+        }
+    }
+
+    /// The player resumed on a new connection: hand over (or give up) the seat as the new
+    /// session was promised, and close this one.
+    pub(in crate::session) fn replaced(&mut self, rejoin: Option<(u64, LobbyMsg)>) -> End {
+        tracing::info!("replaced by a resumed connection");
+        let (player, session) = (self.link.player, self.link.session);
+        match (std::mem::replace(&mut self.place, Place::Idle), rejoin) {
+            (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some((_, rejoin))) => {
+                // Mailbox order puts the Rejoin after anything this session sent.
+                if let Err(e) = l.tx.try_send(rejoin) {
+                    let reason = "the lobby could not take the seat back";
+                    seat_lost(e.into_inner(), l.id, reason);
+                }
+            }
+            // Seated, but the new connection was told no seat is held: give it up.
+            (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, None) => {
+                let _ = l.tx.try_send(LobbyMsg::Leave { player, session });
+            }
+            (place, rejoin) => {
+                if matches!(place, Place::Queued) {
+                    if let Some(c) = &self.shared.cluster {
+                        c.cancel(session, false);
+                    }
+                    let _ = self.shared.matchmaker.try_send(MmRequest::Cancel { session });
+                }
+                // Promised a seat this session has left meanwhile.
+                if let Some((lobby, rejoin)) = rejoin {
+                    seat_lost(rejoin, lobby, "the seat was given up before the resume");
+                }
+            }
+        }
+        // The hold now belongs to the new session: forget nothing on the way out.
+        self.nonce = 0;
+        let msg = "this player resumed on another connection";
+        fatal(&self.link.out, ErrorCode::SessionReplaced, msg.into())
+    }
+
+    /// The connection is ending. A deliberate end (client close 1000, a protocol violation)
+    /// gives up seat and hold; an unplanned drop keeps the seat for the grace period so the
+    /// player can resume.
+    pub(in crate::session) fn leave_everything(&mut self, end: &End) {
+        let holds = &self.shared.holds;
+        let player = self.link.player;
+        if self.nonce == 0 {
+            return; // replaced: the new session owns the seat and the hold
+        }
+        let dropped = matches!(end, End::Gone { intentional: false })
+            || matches!(
+                end,
+                End::Close { code: close::POLICY_VIOLATION, reason: "heartbeat timeout", .. }
+            );
+        match std::mem::replace(&mut self.place, Place::Idle) {
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => {
+                let session = self.link.session;
+                let msg = if dropped {
+                    holds.dropped(player, self.nonce, Some(l.clone()), Instant::now(), l.grace);
+                    LobbyMsg::Disconnected { player, session }
+                } else {
+                    holds.forget(player, self.nonce);
+                    LobbyMsg::Leave { player, session }
+                };
+                // If the mailbox is full the lobby still notices: the member's queue closes.
+                let _ = l.tx.try_send(msg);
+                return;
+            }
+            Place::Queued => {
+                if let Some(c) = &self.shared.cluster {
+                    c.cancel(self.link.session, false);
+                }
+                let _ = self
+                    .shared
+                    .matchmaker
+                    .try_send(MmRequest::Cancel { session: self.link.session });
+            }
+            Place::Idle => {}
+        }
+        if dropped {
+            let grace = self.shared.config.resume_grace;
+            holds.dropped(player, self.nonce, None, Instant::now(), grace);
+        } else {
+            holds.forget(player, self.nonce);
+        }
+    }
+}
+
+/// Tell the resumed session behind a `Rejoin` that its promised seat is not coming back.
+fn seat_lost(rejoin: LobbyMsg, lobby: u64, reason: &'static str) {
+    if let LobbyMsg::Rejoin { link, .. } = rejoin {
+        let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
+    }
+}
