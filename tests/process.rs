@@ -5,7 +5,6 @@
 mod common;
 
 use common::SEC;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tickwave_bots::{CertCheck, Client};
@@ -24,21 +23,7 @@ async fn binary_serves_wss_and_exits_cleanly_on_sigterm() {
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut url, mut pin) = (None, None);
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        if let Some(i) = line.find("wss://") {
-            url = Some(line[i..].split_whitespace().next().unwrap().to_owned());
-            pin = line
-                .split("sha256=")
-                .nth(1)
-                .map(|s| s.split_whitespace().next().unwrap().to_owned());
-            break;
-        }
-    }
-    std::thread::spawn(move || for _ in lines {});
-    let (url, pin) = (url.expect("listening line"), pin.expect("fingerprint logged"));
+    let (url, pin) = common::listening_line(child.stdout.take().unwrap());
     assert!(dir.path().join("dev-cert.pem").exists(), "certificate kept in the data dir");
 
     let (mut c, _) = Client::join(&url, &CertCheck::Pin(pin), "sig").await.unwrap();

@@ -3,7 +3,6 @@
 //! processes (to kill -9), and following a `redirect` like a client does.
 
 use super::*;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use tickwave::cluster::ClusterConfig;
 
@@ -174,21 +173,7 @@ impl NodeProc {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the tickwave binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let mut pin = None;
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if line.contains("wss://") {
-                pin = line
-                    .split("sha256=")
-                    .nth(1)
-                    .map(|s| s.split_whitespace().next().unwrap().to_owned());
-                break;
-            }
-        }
-        // Keep draining its log so the process never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        let pin = pin.expect("the node logs its certificate fingerprint");
+        let (_, pin) = listening_line(child.stdout.take().unwrap());
         NodeProc { child, url: public, check: CertCheck::Pin(pin), _dir: dir }
     }
 

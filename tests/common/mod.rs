@@ -152,3 +152,25 @@ impl TestServer {
         (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
     }
 }
+
+/// Read a spawned `tickwave` process's log until its listening line and return the wss URL
+/// and certificate fingerprint in it; the rest of the log is drained on a thread so the
+/// process never blocks on a full pipe.
+pub fn listening_line(stdout: std::process::ChildStdout) -> (String, String) {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(stdout).lines();
+    let (mut url, mut pin) = (None, None);
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        if let Some(i) = line.find("wss://") {
+            url = Some(line[i..].split_whitespace().next().unwrap().to_owned());
+            pin = line
+                .split("sha256=")
+                .nth(1)
+                .map(|s| s.split_whitespace().next().unwrap().to_owned());
+            break;
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    (url.expect("a listening line"), pin.expect("the certificate fingerprint is logged"))
+}
