@@ -12,8 +12,9 @@
  * in a lobby); applying snapshots and deltas to an immutable `World`; input sequence numbers
  * and acks; and, when the connection drops without anyone asking, reconnecting with backoff
  * and full jitter and resuming the same player and seat (falling back to a fresh session
- * when the server refuses the resume). Everything arrives as typed events (`on`, `once`,
- * `iterate`).
+ * when the server refuses the resume); in cluster mode, following a `redirect` to the node
+ * of the match (see `ConnectOptions.followRedirects`). Everything arrives as typed events
+ * (`on`, `once`, `iterate`).
  *
  * This file holds the API and what the connection carries (requests, inputs, the lobby and
  * its state, message dispatch); the connection itself (handshake, watchdog, reconnect and
@@ -26,6 +27,7 @@ import {
   type FindMatch,
   type InputMessage,
   type MatchFound,
+  type Redirect,
   type RttMessage,
   type ServerMessage,
   type UnknownServerMessage,
@@ -72,6 +74,14 @@ export class Client extends Connection {
   private placeAtDrop: Place = "idle";
   private lastFind: Omit<FindMatch, "type"> | undefined;
   private awaitingRejoin: Timer | undefined;
+  /**
+   * Cluster mode: a redirect being followed (`following`: connecting to its node), or
+   * redeemed there (`redeemed`: welcomed, its `match_found` is on its way). At most one per
+   * request: another `redirect` meanwhile is not followed.
+   */
+  private redirect: "following" | "redeemed" | undefined;
+  /** Rejecters of the pending requests, for failures that no server message answers. */
+  private readonly waiting = new Set<(err: TickwaveError) => void>();
 
   /** Your own entity in the current state. */
   get me(): Entity | undefined {
@@ -80,7 +90,12 @@ export class Client extends Connection {
 
   // ------------------------------------------------------------------ requests
 
-  /** Join the queue of `mode`; resolves on `match_found`, rejects on a refusal or cancel. */
+  /**
+   * Join the queue of `mode`; resolves on `match_found`, rejects on a refusal or cancel. In
+   * cluster mode the match may be on another node: the client follows the `redirect` there
+   * and resolves with the `match_found` of that node; it rejects with the code of a refused
+   * reservation (`reservation_expired`, ...) or `lobby_lost` (see `followRedirects`).
+   */
   findMatch(mode: string, opts: { skill?: number; region?: string } = {}): Promise<MatchFound> {
     const msg: FindMatch = { type: "find_match", mode, ...opts };
     this.lastFind = { mode, ...opts };
@@ -108,6 +123,7 @@ export class Client extends Connection {
   /** Leave the lobby; the session stays open for another `findMatch`. */
   leave(): void {
     this.lastFind = undefined;
+    this.redirect = undefined;
     this.send({ type: "leave" });
     this.place = "idle";
   }
@@ -155,16 +171,19 @@ export class Client extends Connection {
    * settle it: the client queues again after reconnecting, and the match found then counts.
    */
   private request(msg: ClientMessage): Promise<MatchFound> {
+    this.redirect = undefined;
     const p = new Promise<MatchFound>((resolve, reject) => {
       const offs: (() => void)[] = [];
-      const done = () => offs.forEach((off) => off());
+      const done = () => (offs.forEach((off) => off()), this.waiting.delete(fail));
+      const fail = (err: TickwaveError) => (done(), reject(err));
+      this.waiting.add(fail);
       offs.push(
         this.on("matchFound", (m) => (done(), resolve(m))),
         this.on("error", (e) => {
-          if (REQUEST_REFUSALS.has(e.code)) done(), reject(new TickwaveError(e.code, e.message));
+          if (REQUEST_REFUSALS.has(e.code)) fail(new TickwaveError(e.code, e.message));
         }),
-        this.on("matchCancelled", (m) => (done(), reject(new TickwaveError("cancelled", m.reason)))),
-        this.on("close", (c) => (done(), reject(new TickwaveError("closed", c.reason, c.code)))),
+        this.on("matchCancelled", (m) => fail(new TickwaveError("cancelled", m.reason))),
+        this.on("close", (c) => fail(new TickwaveError("closed", c.reason, c.code))),
       );
     });
     p.catch(() => {}); // callers that do not await must not cause unhandled rejections
@@ -174,9 +193,60 @@ export class Client extends Connection {
     return p;
   }
 
+  /** Reject every pending request with `err`. */
+  private failRequests(err: TickwaveError): void {
+    for (const fail of [...this.waiting]) fail(err);
+  }
+
+  /**
+   * A `redirect` arrived (cluster mode). Ignored (only the event) unless the client is queued
+   * (a `cancelMatch()` not yet answered still counts: the redirect is the match that was
+   * faster) and no other redirect is in flight. With `followRedirects: false` the client is
+   * idle and a pending request rejects with `redirected` (no `match_found` comes here);
+   * otherwise it follows (`Connection.follow`).
+   */
+  private onRedirect(m: Redirect): void {
+    if (this.place !== "queued" || this.redirect !== undefined) {
+      this.emit("redirect", m); // not queued, or one redirect is already in flight: ignored
+      return;
+    }
+    if (this.opts.followRedirects === false) {
+      this.place = "idle";
+      this.lastFind = undefined;
+      this.emit("redirect", m);
+      this.failRequests(new TickwaveError("redirected", `the match is on another node: ${m.url}`));
+      return;
+    }
+    this.redirect = "following";
+    this.emit("redirect", m);
+    // A listener may have left, closed or asked for another match meanwhile.
+    if (this.redirect !== "following" || this.place !== "queued" || !this.follow(m.url, m.reservation)) {
+      if (this.redirect === "following") this.redirect = undefined;
+    }
+  }
+
+  protected override onReservationRefused(err: TickwaveError): void {
+    // The seat is gone: idle on the new node (the fresh session follows), never queued again
+    // by the SDK on its own.
+    this.redirect = undefined;
+    this.place = "idle";
+    this.placeAtDrop = "idle";
+    this.lastFind = undefined;
+    this.failRequests(err);
+  }
+
   // ------------------------------------------------------------------ connection events
 
-  protected override onWelcome(w: Welcome, afterDrop: boolean): void {
+  protected override onWelcome(w: Welcome, afterDrop: boolean, redeemed: boolean): void {
+    if (redeemed && this.redirect === "following") {
+      // A new session on the redirect's node: its match_found follows and settles the
+      // request; until then the player is still waiting for it.
+      this.redirect = "redeemed";
+      this.placeAtDrop = "idle";
+      this.place = "queued";
+      this.emit("welcome", w);
+      return;
+    }
     const resumed = w.resumed === true;
     const was = afterDrop ? this.placeAtDrop : "idle";
     this.placeAtDrop = "idle";
@@ -239,15 +309,27 @@ export class Client extends Connection {
     this.emit("message", msg);
     const m = msg as ServerMessage;
     switch (m.type) {
-      case "error":
+      case "error": {
+        let redirectLost = false;
         if (m.fatal) this.lastFatal = m;
         else if (m.code === "overloaded" && this.awaitingRejoin !== undefined) {
           // After a resumed welcome this means the lobby ended while we were away.
           this.clearRejoin();
           this.lobbyLost("lobby ended while disconnected");
-        } else if (REQUEST_REFUSALS.has(m.code) && this.place === "queued") this.place = "idle";
+        } else if (REQUEST_REFUSALS.has(m.code) && this.place === "queued") {
+          this.place = "idle";
+          this.redirect = undefined;
+        } else if (m.code === "lobby_lost" && this.redirect === "redeemed" && this.place === "queued") {
+          // The redirect's lobby closed before the seat was taken: idle on this node.
+          this.redirect = undefined;
+          this.place = "idle";
+          this.lastFind = undefined;
+          redirectLost = true;
+        }
         this.emit("error", m);
+        if (redirectLost) this.failRequests(new TickwaveError(m.code, m.message));
         break;
+      }
       case "rtt":
         this.rtt = m;
         this.emit("rtt", m);
@@ -311,9 +393,7 @@ export class Client extends Connection {
         this.emit("notice", m);
         break;
       case "redirect":
-        if (this.place === "queued") this.place = "idle";
-        this.lastFind = undefined;
-        this.emit("redirect", m);
+        this.onRedirect(m);
         break;
       default:
         break; // a newer server's message type: ignore (PROTOCOL.md §10)
@@ -325,6 +405,7 @@ export class Client extends Connection {
     this.clearRejoin();
     this.place = "lobby";
     this.lastFind = undefined;
+    this.redirect = undefined;
     const lobby: LobbyInfo = {
       id: m.lobby,
       mode: m.mode,

@@ -24,6 +24,17 @@ import {
 } from "./messages.js";
 import { TickwaveError, type ClientEvents, type CloseEvent, type ConnectOptions, type WebSocketLike } from "./types.js";
 
+/**
+ * Refusals of a `hello.reservation` (PROTOCOL.md §5.4): that seat is gone for good, so the
+ * reservation is never presented again.
+ */
+const RESERVATION_REFUSALS = new Set([
+  "reservation_invalid",
+  "reservation_expired",
+  "reservation_used",
+  "reservation_foreign",
+]);
+
 /** Close codes after which trying again cannot help (PROTOCOL.md §11). */
 const FINAL_CLOSE = new Set([1000, 1002, 1003, 1007, 1009]);
 /** Fatal errors after which a reconnect is pointless or wrong. */
@@ -70,16 +81,22 @@ export abstract class Connection extends Emitter<ClientEvents> {
   protected reconnecting = false;
   /** `close()` was called: the next close event ends the client. */
   private closing = false;
-  /** Cluster mode: the reservation the first `hello` redeems (single-use). */
+  /**
+   * Cluster mode: the reservation the next fresh `hello` redeems (single-use): kept until a
+   * `welcome` or a refusal, so that only a connection that failed on the way retries it.
+   */
   private reservation: string | undefined;
+  /** The node this client talks to: the `url` given, or the one of a followed redirect. */
+  private currentUrl: string;
   private watchdog: Timer | undefined;
   private wakeSleep: (() => void) | undefined;
 
   constructor(
-    readonly url: string,
+    url: string,
     protected readonly opts: ConnectOptions,
   ) {
     super();
+    this.currentUrl = url;
     this.reservation = opts.reservation;
     this.backoff = opts.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...opts.reconnect };
   }
@@ -95,6 +112,14 @@ export abstract class Connection extends Emitter<ClientEvents> {
     }
     this.startWatchdog();
     return w;
+  }
+
+  /**
+   * The URL this client connects, reconnects and resumes to: the one it was created with,
+   * until it follows a cluster `redirect` (then the new node's).
+   */
+  get url(): string {
+    return this.currentUrl;
   }
 
   /** The single-use token to resume this player later (changes with every `welcome`). */
@@ -132,8 +157,16 @@ export abstract class Connection extends Emitter<ClientEvents> {
 
   // ------------------------------------------------------------------ hooks for Client
 
-  /** A `welcome` arrived; `afterDrop` when it ends a reconnect. */
-  protected abstract onWelcome(w: Welcome, afterDrop: boolean): void;
+  /**
+   * A `welcome` arrived; `afterDrop` when it ends a reconnect (or a redirect being followed),
+   * `redeemed` when its `hello` carried a reservation (the seat's `match_found` follows).
+   */
+  protected abstract onWelcome(w: Welcome, afterDrop: boolean, redeemed: boolean): void;
+  /**
+   * A redirect's node refused its reservation (`reservation_*`): it is dropped, and a fresh
+   * session on that node follows at once.
+   */
+  protected abstract onReservationRefused(err: TickwaveError): void;
   /** A message after the `welcome`. */
   protected abstract dispatch(msg: ServerMessage | UnknownServerMessage): void;
   /** The connection dropped and reconnecting starts. */
@@ -157,8 +190,9 @@ export abstract class Connection extends Emitter<ClientEvents> {
       return Promise.reject(new TypeError("no WebSocket: pass { WebSocket } (e.g. the `ws` package in node)"));
     }
     const gen = ++this.gen;
+    const url = this.currentUrl;
     const ws: WebSocketLike =
-      this.opts.webSocketOptions === undefined ? new Ctor(this.url) : new Ctor(this.url, [], this.opts.webSocketOptions);
+      this.opts.webSocketOptions === undefined ? new Ctor(url) : new Ctor(url, [], this.opts.webSocketOptions);
     ws.binaryType = "arraybuffer";
     this._ws = ws;
     this.welcomeAt = 0;
@@ -169,8 +203,8 @@ export abstract class Connection extends Emitter<ClientEvents> {
       if (resume.lastTick !== undefined) hello.last_tick = resume.lastTick;
     } else if (this.reservation !== undefined) {
       hello.reservation = this.reservation;
-      this.reservation = undefined;
     }
+    const redeeming = hello.reservation !== undefined;
     return new Promise<Welcome>((resolve, reject) => {
       let welcomed = false;
       let refusal: ErrorMessage | undefined;
@@ -198,7 +232,7 @@ export abstract class Connection extends Emitter<ClientEvents> {
         if (msg.type === "welcome") {
           welcomed = true;
           clearTimeout(timer);
-          this.welcomed(msg as Welcome);
+          this.welcomed(msg as Welcome, redeeming);
           resolve(msg as Welcome);
         } else if (msg.type === "error") {
           refusal = msg as ErrorMessage;
@@ -211,6 +245,7 @@ export abstract class Connection extends Emitter<ClientEvents> {
         if (!welcomed) {
           const code = refusal?.code ?? (ev.code === 1008 && ev.reason in ERROR_CODES ? ev.reason : "connect_failed");
           const text = refusal?.message ?? `connection closed (${ev.code}${ev.reason ? ` ${ev.reason}` : ""})`;
+          if (redeeming && RESERVATION_REFUSALS.has(code)) this.reservation = undefined; // never twice
           reject(new TickwaveError(code, text, ev.code));
         } else {
           this.onDrop(ev.code, ev.reason);
@@ -219,14 +254,15 @@ export abstract class Connection extends Emitter<ClientEvents> {
     });
   }
 
-  private welcomed(w: Welcome): void {
+  private welcomed(w: Welcome, redeemed: boolean): void {
     const afterDrop = this.reconnecting;
+    if (redeemed) this.reservation = undefined;
     this.welcome = w;
     this.player = w.player;
     this.token = w.resume;
     this.welcomeAt = now();
     this.reconnecting = false;
-    this.onWelcome(w, afterDrop);
+    this.onWelcome(w, afterDrop, redeemed);
   }
 
   /** The connection ended after a welcome: finish, or reconnect (PROTOCOL.md §11.2). */
@@ -252,19 +288,50 @@ export abstract class Connection extends Emitter<ClientEvents> {
     void this.reconnect(code, reason);
   }
 
-  private async reconnect(code: number, reason: string): Promise<void> {
-    const b = this.backoff!;
+  /**
+   * Cluster mode: move to the node a `redirect` names (PROTOCOL.md §5.4). The old node took
+   * the player's queue ticket out before it sent the redirect, so the old connection holds
+   * nothing: it is closed at once with 1000 (one session at a time, and nothing of the old
+   * node can interleave with the new one's messages). The new connection is a new session:
+   * `hello` with the reservation and without a resume token (a token of the old node means
+   * nothing there); its `welcome`'s token is the one resumed from then on, against the new
+   * URL. A connection that fails on the way is retried with backoff (the reservation is still
+   * unused, and valid for 15 s); a refusal drops the reservation for good
+   * (`onReservationRefused`) and the next attempt is a fresh session on the new node.
+   * False when the client is closing and nothing was done.
+   */
+  protected follow(url: string, reservation: string): boolean {
+    if (this.closed || this.closing) return false;
+    const ws = this._ws;
+    this.gen++; // ignore the old socket from now on
+    this._ws = undefined;
+    if (ws && ws.readyState <= 1) ws.close(1000, "redirect");
+    this.currentUrl = url;
+    this.token = undefined;
+    this.reservation = reservation;
+    this.attempt = 0;
+    void this.reconnect(1000, "redirect", true);
+    return true;
+  }
+
+  private async reconnect(code: number, reason: string, redirect = false): Promise<void> {
+    // With `reconnect: false` a redirect still gets its attempt, and after a refused
+    // reservation the fresh one; nothing more.
+    const b = this.backoff ?? { ...DEFAULT_BACKOFF, maxAttempts: 2 };
     this.reconnecting = true;
     if (this.welcomeAt > 0 && now() - this.welcomeAt >= b.stableMs) this.attempt = 0;
     this.onReconnectStart();
-    let skipDelay = false;
+    // A redirect is followed at once and is not a drop: no `reconnecting` for it.
+    let skipDelay = redirect;
+    let quiet = redirect;
     while (!this.closed) {
       if (this.attempt >= b.maxAttempts) {
         return this.finish({ code, reason: `gave up reconnecting after ${this.attempt} attempts: ${reason}`, intentional: false });
       }
       const delayMs = skipDelay ? 0 : backoffDelay(this.attempt, b);
       skipDelay = false;
-      this.emit("reconnecting", { attempt: this.attempt + 1, delayMs, code, reason });
+      if (!quiet) this.emit("reconnecting", { attempt: this.attempt + 1, delayMs, code, reason });
+      quiet = false;
       await new Promise<void>((r) => {
         const t = setTimeout(r, delayMs);
         this.wakeSleep = () => (clearTimeout(t), r());
@@ -278,6 +345,15 @@ export abstract class Connection extends Emitter<ClientEvents> {
         return;
       } catch (e) {
         const err = e instanceof TickwaveError ? e : new TickwaveError("connect_failed", String(e));
+        if (RESERVATION_REFUSALS.has(err.code)) {
+          // The seat is gone: never present that reservation again; a fresh session on
+          // this node follows at once (the client is idle there).
+          this.reservation = undefined;
+          this.onReservationRefused(err);
+          this.emit("error", { type: "error", code: err.code, message: err.message, fatal: true });
+          skipDelay = true;
+          continue;
+        }
         if (RESUME_REFUSALS.includes(err.code)) {
           // The server cannot give this player back: start over as a new player, at once.
           this.token = undefined;

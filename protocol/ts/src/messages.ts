@@ -249,6 +249,7 @@ export interface Notice {
 /**
  * Cluster mode: the match is on another node. Close this connection, connect to `url` and
  * send `hello` with `reservation` (single-use, expires in seconds); `match_found` follows.
+ * `Client` does this itself unless `ConnectOptions.followRedirects` is false.
  */
 export interface Redirect {
   type: "redirect";

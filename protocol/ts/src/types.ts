@@ -54,9 +54,30 @@ export interface ConnectOptions {
   resume?: string;
   /**
    * Cluster mode: the `reservation` of a `redirect` event; the first `hello` redeems it and
-   * `matchFound` follows. Create a new client with the redirect's `url` and this.
+   * `matchFound` follows. Only needed with `followRedirects: false` (create a new client
+   * with the redirect's `url` and this); by default the client follows redirects itself.
    */
   reservation?: string;
+  /**
+   * Cluster mode (PROTOCOL.md §5.4): follow a `redirect` to the node of the match (default
+   * true). The client emits `redirect`, closes the old connection with 1000 (the old node
+   * already took the player out of the queue), connects to the redirect's `url` with its
+   * reservation as a new session (`welcome`, new player id) and the pending `findMatch()` /
+   * `joinPrivate()` resolves with the `match_found` of that node. From then on `url`, and
+   * every reconnect and resume, is the new node's. At most one redirect per request is
+   * followed; one that arrives while not queued is ignored.
+   *
+   * If the new node refuses the reservation (`reservation_invalid`, `_expired`, `_used`,
+   * `_foreign`) or the lobby is gone (`lobby_lost`), the pending request rejects with that
+   * code, an `error` event names it, and the client stays on the new node, idle, with a
+   * fresh session (a refused reservation is never presented again and the client does not
+   * queue again on its own): call `findMatch()` again. A connection to the new node that
+   * fails on the way is retried with the `reconnect` backoff while the reservation lasts.
+   *
+   * `false`: the old behaviour: on `redirect` the client is idle, and a pending request
+   * rejects with `redirected`; connect a new client to `url` with `reservation` yourself.
+   */
+  followRedirects?: boolean;
   /** Reconnect with resume after an unexpected drop (default on); `false` turns it off. */
   reconnect?: BackoffOptions | false;
   /**
@@ -129,7 +150,10 @@ export interface InputAckEvent {
 }
 
 export interface ClientEvents {
-  /** A new session (first connect, or a fresh start after a refused resume). */
+  /**
+   * A new session (first connect, a fresh start after a refused resume, or the new node's
+   * session after following a redirect).
+   */
   welcome: Welcome;
   /** The same player came back after a drop. */
   resumed: Welcome;
@@ -147,8 +171,11 @@ export interface ClientEvents {
   rtt: RttMessage;
   chat: ChatMessage;
   notice: Notice;
-  /** Cluster mode: the match is on another node; this client is idle now. Connect a new
-   * client to `url` with `reservation` in its options. */
+  /**
+   * Cluster mode: the match is on another node. Emitted before the client follows it (see
+   * `ConnectOptions.followRedirects`); with `followRedirects: false` the client is idle now:
+   * connect a new client to `url` with `reservation` in its options.
+   */
   redirect: Redirect;
   /** Server errors, and client-side ones (`decode_failed`, `state_desync`), by `code`. */
   error: ErrorMessage;

@@ -189,3 +189,153 @@ test("after a server shutdown (1001) the client comes back without resume", asyn
   c.close();
   await srv.close();
 });
+
+// Cluster mode (PROTOCOL.md §5.4): node A answers find_match with a redirect to node B.
+
+const matchFound = (extra = {}) =>
+  encode({ type: "match_found", lobby: 9, player: 21, mode: "arena", game: "arena", state: "waiting", tick_hz: 30, max_players: 4, roster: [], schema: [{ kind: "player", fields: ["x", "y"] }], ...extra });
+
+/** Node A: welcomes, answers the first find_match with a redirect to `url()`; `closed` has A's close code. */
+async function nodeA(url, reservation = "r1.seat.mac") {
+  let closed;
+  const closedP = new Promise((r) => (closed = r));
+  const seen = [];
+  const srv = await fake((ws) => {
+    ws.on("close", (code) => closed(code));
+    ws.on("message", (d) => {
+      const m = decode(d);
+      seen.push(m.type);
+      if (m.type === "find_match") ws.send(encode({ type: "redirect", url: url(), reservation }));
+    });
+    ws.send(welcome());
+  });
+  return { ...srv, closed: closedP, seen };
+}
+
+test("a redirect is followed: the match is found on the new node, which is resumed after a drop", async () => {
+  const hellos = [];
+  const b = await fake((ws, hello, i) => {
+    hellos.push(hello);
+    if (i === 0) {
+      ws.send(welcome({ player: 21, resume: "tokB1", server: "fake/b" }));
+      setTimeout(() => ws.send(matchFound()), 20);
+    } else {
+      ws.send(welcome({ player: 21, resume: "tokB2", server: "fake/b", resumed: true, seat_held: true }));
+      ws.send(matchFound());
+    }
+  });
+  const a = await nodeA(() => b.url);
+  const c = await Tickwave.connect(a.url, opts());
+  const events = [];
+  for (const e of ["redirect", "welcome", "reconnecting", "resumed", "matchFound", "error"]) c.on(e, () => events.push(e));
+  const m = await c.findMatch("arena");
+  assert.equal(m.lobby, 9);
+  assert.equal(m.player, 21);
+  assert.deepEqual(events, ["redirect", "welcome", "matchFound"]); // no `reconnecting`: not a drop
+  assert.deepEqual(hellos[0], { type: "hello", protocol: 1, name: "ada", reservation: "r1.seat.mac" }, "reservation, no resume");
+  assert.equal(await a.closed, 1000, "the old connection is closed deliberately");
+  assert.equal(c.url, b.url);
+  assert.equal(c.player, 21);
+  assert.equal(c.resumeToken, "tokB1");
+  assert.equal(c.place, "lobby");
+  assert.equal(c.lobby?.id, 9);
+
+  const back = c.once("matchFound");
+  c.dropConnection();
+  await c.once("resumed");
+  assert.equal(hellos.length, 2);
+  assert.equal(hellos[1].resume, "tokB1", "resumes with the new node's token");
+  assert.equal(hellos[1].reservation, undefined, "a reservation is used once");
+  assert.equal(a.count(), 1, "never back to the old node");
+  assert.equal((await back).lobby, 9);
+  assert.equal(c.place, "lobby");
+  c.close();
+  await a.close();
+  await b.close();
+});
+
+test("a refused reservation rejects findMatch and leaves the client idle on the new node, without looping", async () => {
+  const hellos = [];
+  const later = [];
+  const b = await fake((ws, hello, i) => {
+    hellos.push(hello);
+    if (i === 0) {
+      ws.send(encode({ type: "error", code: "reservation_expired", message: "too late", fatal: true }));
+      ws.close(1008, "reservation_expired");
+      return;
+    }
+    ws.on("message", (d) => later.push(decode(d).type));
+    ws.send(welcome({ player: 30, resume: "tokB", server: "fake/b" }));
+  });
+  const a = await nodeA(() => b.url);
+  const c = await Tickwave.connect(a.url, opts());
+  const errors = [];
+  c.on("error", (e) => errors.push(e.code));
+  const fresh = c.once("welcome");
+  await assert.rejects(c.findMatch("arena"), { name: "TickwaveError", code: "reservation_expired" });
+  assert.equal((await fresh).player, 30);
+  assert.equal(await a.closed, 1000);
+  await new Promise((r) => setTimeout(r, 200)); // time for a loop, if there were one
+  assert.equal(b.count(), 2);
+  assert.equal(a.count(), 1);
+  assert.deepEqual(hellos[1], { type: "hello", protocol: 1, name: "ada" }, "fresh: no reservation, no resume");
+  assert.deepEqual(later, [], "the SDK does not queue again on its own");
+  assert.deepEqual(errors, ["reservation_expired"]);
+  assert.equal(c.place, "idle");
+  assert.equal(c.connected, true);
+  assert.equal(c.url, b.url);
+  c.close();
+  await a.close();
+  await b.close();
+});
+
+test("lobby_lost after a redeemed reservation rejects findMatch; the client stays, idle", async () => {
+  const b = await fake((ws) => {
+    ws.send(welcome({ player: 21, resume: "tokB1" }));
+    ws.send(encode({ type: "error", code: "lobby_lost", message: "lobby 9 on node b is gone", fatal: false }));
+  });
+  const a = await nodeA(() => b.url);
+  const c = await Tickwave.connect(a.url, opts());
+  await assert.rejects(c.findMatch("arena"), { code: "lobby_lost" });
+  assert.equal(c.place, "idle");
+  assert.equal(c.connected, true);
+  assert.equal(b.count(), 1);
+  c.close();
+  await a.close();
+  await b.close();
+});
+
+test("followRedirects: false: the redirect is only an event, and findMatch rejects with `redirected`", async () => {
+  const b = await fake((ws) => ws.send(welcome()));
+  const a = await nodeA(() => b.url);
+  const c = await Tickwave.connect(a.url, opts({ followRedirects: false }));
+  const redirect = c.once("redirect");
+  await assert.rejects(c.findMatch("arena"), { code: "redirected" });
+  assert.equal((await redirect).url, b.url);
+  assert.equal(c.place, "idle");
+  assert.equal(c.connected, true);
+  assert.equal(c.url, a.url);
+  assert.equal(b.count(), 0);
+  c.close();
+  await a.close();
+  await b.close();
+});
+
+test("a redirect that arrives while not queued is ignored", async () => {
+  const b = await fake((ws) => ws.send(welcome()));
+  const a = await fake((ws) => {
+    ws.send(welcome());
+    ws.send(encode({ type: "redirect", url: b.url, reservation: "r1.stray.mac" }));
+  });
+  const c = new Tickwave.Client(a.url, opts());
+  const redirect = c.once("redirect");
+  await c.connect();
+  await redirect;
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(b.count(), 0);
+  assert.equal(c.connected, true);
+  assert.equal(c.url, a.url);
+  c.close();
+  await a.close();
+  await b.close();
+});
