@@ -204,7 +204,14 @@ function draw() {
       ctx.stroke();
     }
     ctx.fillStyle = "#e6ebf5";
-    ctx.fillText(`${info?.name ?? e.id}${e.id === me ? " (you)" : ""}`, x * s, y * s - r - 4);
+    // Keep the name inside the canvas: above the player, or below it at the top edge, and
+    // pulled in from the sides.
+    const label = `${info?.name ?? e.id}${e.id === me ? " (you)" : ""}`;
+    const lh = Math.max(11, Math.round(canvas.width / 50)) + 2;
+    const half = ctx.measureText(label).width / 2 + 2;
+    const ly = y * s - r - 4 - lh >= 0 ? y * s - r - 4 : y * s + r + 4 + lh;
+    const lx = Math.min(canvas.width - half, Math.max(half, x * s));
+    ctx.fillText(label, lx, ly);
     ctx.globalAlpha = 1;
   }
 }
