@@ -97,6 +97,16 @@ pub(crate) enum Place {
     },
 }
 
+impl Place {
+    /// The lobby seat this place holds, if any: a seat on its way back counts as one.
+    pub(crate) fn seat(&self) -> Option<&LobbyHandle> {
+        match self {
+            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => Some(l),
+            Place::Idle | Place::Queued => None,
+        }
+    }
+}
+
 /// How the main loop ended.
 enum End {
     /// The peer closed or vanished; nothing more to send. `intentional`: the client closed

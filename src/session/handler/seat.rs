@@ -29,15 +29,12 @@ impl Session {
     }
 
     pub(in crate::session) fn set_place(&mut self, place: Place) {
-        let seat = match &place {
-            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => Some(l.clone()),
-            Place::Idle | Place::Queued => None,
-        };
-        let (state, lobby) = match &place {
-            Place::Idle => ("idle", None),
-            Place::Queued => ("queued", None),
-            // A seat on its way back counts as a seat.
-            Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => ("in_lobby", Some(l.id)),
+        let seat = place.seat().cloned();
+        let lobby = seat.as_ref().map(|l| l.id);
+        let state = match &place {
+            Place::Idle => "idle",
+            Place::Queued => "queued",
+            Place::InLobby(_) | Place::Rejoining { .. } => "in_lobby",
         };
         self.shared.registry.update(self.key, |s| {
             s.state = state;
@@ -82,7 +79,7 @@ impl Session {
                 // Mailbox order puts the Rejoin after anything this session sent.
                 if let Err(e) = l.tx.try_send(rejoin) {
                     let reason = "the lobby could not take the seat back";
-                    seat_lost(e.into_inner(), l.id, reason);
+                    tell_seat_lost(e.into_inner(), l.id, reason);
                 }
             }
             // Seated, but the new connection was told no seat is held: give it up.
@@ -98,7 +95,7 @@ impl Session {
                 }
                 // Promised a seat this session has left meanwhile.
                 if let Some((lobby, rejoin)) = rejoin {
-                    seat_lost(rejoin, lobby, "the seat was given up before the resume");
+                    tell_seat_lost(rejoin, lobby, "the seat was given up before the resume");
                 }
             }
         }
@@ -157,7 +154,7 @@ impl Session {
 }
 
 /// Tell the resumed session behind a `Rejoin` that its promised seat is not coming back.
-fn seat_lost(rejoin: LobbyMsg, lobby: u64, reason: &'static str) {
+fn tell_seat_lost(rejoin: LobbyMsg, lobby: u64, reason: &'static str) {
     if let LobbyMsg::Rejoin { link, .. } = rejoin {
         let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
     }

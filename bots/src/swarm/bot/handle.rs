@@ -144,27 +144,13 @@ impl Bot {
                     ErrorCode::ChatRateLimited | ErrorCode::ChatTooLong | ErrorCode::ChatInvalid
                 ) =>
             {
-                *self
-                    .ctx
-                    .stats
-                    .borrow_mut()
-                    .totals
-                    .server_codes
-                    .entry(code.as_str().to_owned())
-                    .or_default() += 1;
+                self.count_server_code(code.as_str().to_owned());
                 // The refused line never echoes: forget it (the oldest pending one).
                 self.chat_pending.pop_front();
                 self.error(ErrorKind::ChatRefused);
             }
             ServerMessage::Error { code, fatal, .. } => {
-                *self
-                    .ctx
-                    .stats
-                    .borrow_mut()
-                    .totals
-                    .server_codes
-                    .entry(code.as_str().to_owned())
-                    .or_default() += 1;
+                self.count_server_code(code.as_str().to_owned());
                 if !s.welcomed {
                     // A refused resume or reservation: the next attempt is a fresh session,
                     // on the swarm's own target.

@@ -395,14 +395,7 @@ impl Bot {
             return End::Stop;
         }
         if let Some(code) = code {
-            *self
-                .ctx
-                .stats
-                .borrow_mut()
-                .totals
-                .server_codes
-                .entry(format!("close {code}"))
-                .or_default() += 1;
+            self.count_server_code(format!("close {code}"));
         }
         self.error(ErrorKind::Disconnect);
         End::Failed
@@ -489,6 +482,11 @@ impl Bot {
     }
 
     /// Queue a `find_match`.
+    /// Count one server error code (or close code) in the swarm's totals.
+    fn count_server_code(&self, code: String) {
+        *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
+    }
+
     fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
         let msg =
             ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };
