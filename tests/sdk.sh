@@ -4,7 +4,8 @@
 #   2. checks that the committed demo bundle (assets/play/tickwave.js) is what the SDK
 #      builds, then builds the server and bot binaries, the SDK (dist/) and the bundle,
 #   3. checks the committed golden MessagePack files against the Rust protocol crate,
-#   4. runs the SDK's node tests (drift, state, client logic, a real server),
+#   4. runs the SDK's node tests (drift, state, client logic, a real server, and the package
+#      as published: npm pack, installed into a scratch project, README's snippet run there),
 #   5. has the Rust crate decode what the SDK encoded,
 #   6. runs the demo in headless Chromium against the server and bot processes.
 # Prints "sdk: N passed, N failed" and exits non-zero on any failure.

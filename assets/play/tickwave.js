@@ -1798,6 +1798,30 @@ var FINAL_ERRORS = /* @__PURE__ */ new Set([
   "auth_invalid",
   "auth_expired"
 ]);
+var WS_PACKAGE = "ws";
+var wsPackage;
+function importWs() {
+  wsPackage ?? (wsPackage = import(
+    /* webpackIgnore: true */
+    /* @vite-ignore */
+    WS_PACKAGE
+  ).then(
+    (m) => m.WebSocket ?? m.default,
+    () => void 0
+  ));
+  return wsPackage;
+}
+function webSocketCtor(opts) {
+  if (opts.WebSocket) return opts.WebSocket;
+  const global = globalThis.WebSocket;
+  if (global && opts.webSocketOptions === void 0) return global;
+  return importWs().then((ws) => {
+    if (ws ?? global) return ws ?? global;
+    throw new TypeError(
+      "no WebSocket: this runtime has no global WebSocket and the `ws` package is not installed (npm install ws), or pass { WebSocket }"
+    );
+  });
+}
 var now = () => performance.now();
 var Connection = class extends Emitter {
   constructor(url, opts) {
@@ -1888,11 +1912,10 @@ var Connection = class extends Emitter {
     if (!ws || ws.readyState !== 1) return;
     ws.send(encodeClient(msg));
   }
-  open(resume) {
-    const Ctor = this.opts.WebSocket ?? globalThis.WebSocket;
-    if (!Ctor) {
-      return Promise.reject(new TypeError("no WebSocket: pass { WebSocket } (e.g. the `ws` package in node)"));
-    }
+  async open(resume) {
+    const found = webSocketCtor(this.opts);
+    const Ctor = found instanceof Promise ? await found : found;
+    if (this.closed) throw new TickwaveError("closed", "the client was closed", 1e3);
     const gen = ++this.gen;
     const url = this.currentUrl;
     const ws = this.opts.webSocketOptions === void 0 ? new Ctor(url) : new Ctor(url, [], this.opts.webSocketOptions);
