@@ -7,6 +7,7 @@ use crate::auth::{AuthMode, TokenVerifier};
 use crate::game::GameRegistry;
 use crate::matchmaker::ModeConfig;
 use crate::net::limits::IpLimits;
+use crate::net::static_files::WebFiles;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -153,8 +154,9 @@ pub struct Config {
     /// On SIGTERM (or an admin drain), how long running matches may go on before everyone
     /// still connected gets close 1001.
     pub drain_timeout: Duration,
-    /// Directory served at `/` on the game listener (the browser demo); `None` serves nothing.
-    pub static_dir: Option<PathBuf>,
+    /// The browser demo served at `/` on the game listener: the copy built into the binary,
+    /// an override directory, or nothing.
+    pub demo_files: WebFiles,
     pub chat: ChatLimits,
     pub inputs: InputLimits,
     /// Per-address connection limits, checked at accept.
@@ -169,8 +171,8 @@ pub struct Config {
     /// Operator (read and act) and viewer (read) bearer tokens; generated when unset.
     pub admin_token: Option<String>,
     pub viewer_token: Option<String>,
-    /// The dashboard's files, served by the admin listener at `/`.
-    pub admin_static_dir: Option<PathBuf>,
+    /// The dashboard's files, served by the admin listener at `/` (built in by default).
+    pub dashboard_files: WebFiles,
     /// Player authentication: guest (development) or signed player tokens.
     pub auth: AuthMode,
     /// Games the modes can name; `arena` is built in. Studios register theirs here.
@@ -199,7 +201,7 @@ impl Default for Config {
             drain_timeout: Duration::from_secs(300),
             games: GameRegistry::default(),
             auth: AuthMode::Guest,
-            static_dir: Some(PathBuf::from("assets/play")),
+            demo_files: WebFiles::Embedded,
             chat: ChatLimits::default(),
             inputs: InputLimits::default(),
             ip: IpLimits::default(),
@@ -208,7 +210,7 @@ impl Default for Config {
             admin_listen: Some("127.0.0.1:9433".parse().expect("valid literal")),
             admin_token: None,
             viewer_token: None,
-            admin_static_dir: Some(PathBuf::from("assets/admin")),
+            dashboard_files: WebFiles::Embedded,
             cluster: None,
         }
     }
@@ -260,9 +262,14 @@ pub struct Cli {
     /// On SIGTERM, how long running matches may finish before everyone gets close 1001, ms.
     #[arg(long, env = "TICKWAVE_DRAIN_TIMEOUT_MS", default_value_t = 300_000)]
     pub drain_timeout_ms: u64,
-    /// Directory served at / on the game listener (the browser demo); "" serves nothing.
-    #[arg(long, env = "TICKWAVE_STATIC_DIR", default_value = "assets/play")]
-    pub static_dir: PathBuf,
+    /// Serve the browser demo at / from this directory instead of the built-in copy (for
+    /// working on it without a rebuild); "off" serves nothing.
+    #[arg(long, env = "TICKWAVE_STATIC_DIR", value_parser = clap::builder::OsStringValueParser::new())]
+    pub static_dir: Option<std::ffi::OsString>,
+    /// Serve the admin dashboard from this directory instead of the built-in copy; "off"
+    /// serves none (the API stays).
+    #[arg(long, env = "TICKWAVE_ADMIN_STATIC_DIR", value_parser = clap::builder::OsStringValueParser::new())]
+    pub admin_static_dir: Option<std::ffi::OsString>,
     /// Admin listener address (HTTPS); "off" disables the admin API and dashboard.
     #[arg(long, env = "TICKWAVE_ADMIN_LISTEN", default_value = "127.0.0.1:9433")]
     pub admin_listen: String,
@@ -316,7 +323,8 @@ pub struct Cli {
     /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.
     #[arg(long, env = "TICKWAVE_DIAGNOSTICS_ECHO")]
     pub diagnostics_echo: bool,
-    /// Do not build the browser demo bundle (npm) at start when it is missing.
+    /// Deprecated, no effect: the demo is built into the binary and the server never runs npm.
+    /// Still accepted so that existing scripts start.
     #[arg(long, env = "TICKWAVE_NO_BUILD_DEMO")]
     pub no_build_demo: bool,
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
@@ -424,7 +432,10 @@ impl Cli {
             handshake_timeout: Duration::from_millis(self.handshake_timeout_ms),
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
             drain_timeout: Duration::from_millis(self.drain_timeout_ms),
-            static_dir: (!self.static_dir.as_os_str().is_empty()).then_some(self.static_dir),
+            demo_files: WebFiles::from_flag("--static-dir", self.static_dir)
+                .map_err(crate::StartError::Config)?,
+            dashboard_files: WebFiles::from_flag("--admin-static-dir", self.admin_static_dir)
+                .map_err(crate::StartError::Config)?,
             chat: ChatLimits {
                 max_chars: self.chat_max_chars,
                 per_sec: self.chat_per_sec,

@@ -25,7 +25,6 @@ pub mod auth;
 pub mod cluster;
 pub mod config;
 pub mod counters;
-pub mod demo;
 pub mod game;
 pub mod lobby;
 pub mod matchmaker;
@@ -35,6 +34,7 @@ pub mod session;
 pub mod tls;
 
 pub use config::{Cli, Config, TlsMode};
+pub use net::static_files::WebFiles;
 pub use net::{Server, StartError};
 
 /// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.

@@ -13,11 +13,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
-    let build_demo = !cli.no_build_demo;
-    let config = cli.into_config().context("configuration")?;
-    if let (true, Some(dir)) = (build_demo, &config.static_dir) {
-        tickwave::demo::ensure_bundle(dir);
+    if cli.no_build_demo {
+        tracing::warn!(
+            "--no-build-demo (TICKWAVE_NO_BUILD_DEMO) is deprecated and has no effect: the demo is built in"
+        );
     }
+    let config = cli.into_config().context("configuration")?;
     let server = Server::start(config).await.context("starting the server")?;
     let drainer = server.drainer();
     tokio::spawn(async move {

@@ -11,7 +11,7 @@ if ! command -v socat >/dev/null && [ "$(id -u)" = 0 ]; then
 fi
 cargo build -q --bin tickwave
 tmp=$(mktemp -d)
-NO_COLOR=1 ./target/debug/tickwave --listen 127.0.0.1:0 --admin-listen off --no-build-demo \
+NO_COLOR=1 ./target/debug/tickwave --listen 127.0.0.1:0 --admin-listen off \
   --diagnostics-echo --data-dir "$tmp/data" >"$tmp/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT

@@ -17,7 +17,6 @@ async fn binary_serves_wss_and_exits_cleanly_on_sigterm() {
         .args(["--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
         .env("RUST_LOG", "info")
-        .env("TICKWAVE_NO_BUILD_DEMO", "true")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

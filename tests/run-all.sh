@@ -2,8 +2,6 @@
 # Every test of the project, as CI runs it (.ci/run calls this). Installs what the tests need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# Servers started by the tests must not build the demo bundle themselves (tests/sdk.sh does).
-export TICKWAVE_NO_BUILD_DEMO=true
 
 echo "== installing test dependencies"
 if ! command -v iptables >/dev/null && [ "$(id -u)" = 0 ]; then

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The TypeScript client SDK (protocol/ts) and the browser demo (assets/play):
 #   1. installs what is missing (Debian chromium when root, the SDK's npm packages),
-#   2. builds the server and bot binaries, the SDK (dist/) and the demo bundle,
+#   2. checks that the committed demo bundle (assets/play/tickwave.js) is what the SDK
+#      builds, then builds the server and bot binaries, the SDK (dist/) and the bundle,
 #   3. checks the committed golden MessagePack files against the Rust protocol crate,
-#   4. runs the SDK's node tests (drift, state, client logic, a real server),
+#   4. runs the SDK's node tests (drift, state, client logic, a real server, and the package
+#      as published: npm pack, installed into a scratch project, README's snippet run there),
 #   5. has the Rust crate decode what the SDK encoded,
 #   6. runs the demo in headless Chromium against the server and bot processes.
 # Prints "sdk: N passed, N failed" and exits non-zero on any failure.
@@ -87,6 +89,10 @@ if $regen; then
   rm -f "$golden"/*
   "$gen" write "$golden"
 fi
+# The server embeds the committed bundle (assets/play/tickwave.js): it must be what the SDK
+# sources and the lockfile build. Checked before the build below rewrites it.
+check "the committed demo bundle is current (else: cd protocol/ts && npm run build, commit)" \
+  bash -c "cd protocol/ts && npm run -s bundle:check"
 (cd protocol/ts && npm run -s build)
 
 check "golden files match the Rust protocol crate" "$gen" verify "$golden"

@@ -31,8 +31,10 @@ try {
   ({ Tickwave } = await import("./tickwave.js"));
 } catch (e) {
   $("join").innerHTML =
-    "<h2>SDK bundle missing</h2><p>This page needs <code>tickwave.js</code>, built from " +
-    "<code>protocol/ts</code>:</p><pre>cd protocol/ts\nnpm ci\nnpm run build</pre><p>then reload.</p>";
+    "<h2>SDK bundle missing</h2><p>This page needs <code>tickwave.js</code> beside it. The " +
+    "server's built-in demo has it; a <code>--static-dir</code> directory needs a copy of " +
+    "<code>assets/play/tickwave.js</code>, which is built from <code>protocol/ts</code>:</p>" +
+    "<pre>cd protocol/ts\nnpm ci\nnpm run build</pre><p>then reload.</p>";
   throw e;
 }
 

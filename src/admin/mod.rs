@@ -12,6 +12,7 @@ pub mod auth;
 mod spectate;
 
 use crate::net::Shared;
+use crate::net::static_files::{self, Set, WebFiles};
 use auth::{AdminTokens, Role};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -210,17 +211,18 @@ async fn route(
     // The dashboard's files hold no data; everything they show comes from the API below.
     if method == Method::GET && (path == "/" || path.starts_with("/ui/")) {
         let rel = if path == "/" { "/index.html" } else { &path[3..] };
-        return match &shared.config.admin_static_dir {
-            Some(dir) => {
+        return match &shared.config.dashboard_files {
+            WebFiles::Off => error(StatusCode::NOT_FOUND, "not_found", "no dashboard configured"),
+            files => {
+                let missing = "no such file in the --admin-static-dir directory\n";
                 let mut r =
-                    crate::net::static_files::serve(dir, rel, "dashboard files not found\n").await;
+                    static_files::serve(files, Set::Dashboard, rel, req.headers(), missing).await;
                 let h = r.headers_mut();
                 h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DASHBOARD_CSP));
                 h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
                 h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
                 r
             }
-            None => error(StatusCode::NOT_FOUND, "not_found", "no dashboard configured"),
         };
     }
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();

@@ -1,5 +1,6 @@
 //! HTTP/1.1 on hyper: `/healthz`, the `/ws` upgrade, and clear answers for everything else.
 
+use super::static_files::{self, Set, WebFiles};
 use super::{ConnGuard, ConnInfo, Shared};
 use crate::SERVER_NAME;
 use bytes::Bytes;
@@ -62,11 +63,11 @@ fn text(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
-/// Shown at `/` when the demo's bundle has not been built.
+/// Shown when a `--static-dir` override lacks the file (the built-in demo is never missing).
 const DEMO_MISSING: &str = "<!doctype html><title>Tickwave</title><h1>Tickwave</h1>\
 <p>The game endpoint is <code>wss://&lt;this host&gt;/ws</code>.</p>\
-<p>The browser demo is not built here. Build it with <code>npm ci &amp;&amp; npm run build</code> \
-in <code>protocol/ts</code> (Node.js and npm needed), then reload.</p>";
+<p>The demo directory given with <code>--static-dir</code> has no such file. Without that \
+flag the server serves its built-in demo.</p>";
 
 async fn route(
     req: Request<Incoming>,
@@ -80,9 +81,11 @@ async fn route(
         (_, "/echo") if shared.config.diagnostics_echo => {
             upgrade(req, info, shared, guard, Route::Echo)
         }
-        (&Method::GET, path) => match &shared.config.static_dir {
-            Some(dir) => super::static_files::serve(dir, path, DEMO_MISSING).await,
-            None => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
+        (&Method::GET, path) => match &shared.config.demo_files {
+            WebFiles::Off => {
+                text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n")
+            }
+            files => static_files::serve(files, Set::Demo, path, req.headers(), DEMO_MISSING).await,
         },
         _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
     }

@@ -1,20 +1,87 @@
-//! Static files (the browser demo on the game listener, the dashboard on the admin listener),
-//! read from a directory on each request so a rebuilt bundle shows up without a restart.
+//! Static files: the browser demo on the game listener, the dashboard on the admin listener.
 //!
-//! Only plain relative paths are served: no `..`, no hidden files, no percent-escapes, and
-//! nothing outside the directory; responses are bounded by `MAX_FILE_BYTES`.
+//! Both are compiled into the binary (rust-embed), so the server serves them from any working
+//! directory with no files on disk and never needs Node.js at run time; the demo's SDK bundle
+//! (`assets/play/tickwave.js`) is committed build output, checked by `tests/sdk.sh`. An
+//! override directory (`--static-dir`, `--admin-static-dir`) is read on each request instead,
+//! so pages can be worked on without rebuilding the server.
+//!
+//! Only plain relative paths are served: no `..`, no hidden files, no percent-escapes; in an
+//! override directory nothing whose real path (symlinks resolved) is outside it; responses
+//! from a directory are bounded by `MAX_FILE_BYTES`.
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{self, HeaderValue};
+use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
+use std::borrow::Cow;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// Larger files are refused: these are small web assets, and the read is held in memory.
 pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+/// Where a listener's web files come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebFiles {
+    /// The copy compiled into the binary (the default).
+    Embedded,
+    /// A directory read on each request (for working on the pages without a rebuild).
+    Dir(PathBuf),
+    /// Nothing is served.
+    Off,
+}
+
+impl WebFiles {
+    /// From a command-line flag: absent is the embedded copy, `off` (or `""`) is nothing,
+    /// anything else must be a directory. The path is made absolute here, so the working
+    /// directory does not matter after start; the error names `flag`.
+    pub fn from_flag(flag: &str, value: Option<OsString>) -> Result<WebFiles, String> {
+        let Some(value) = value else { return Ok(WebFiles::Embedded) };
+        if value.is_empty() || value == "off" {
+            return Ok(WebFiles::Off);
+        }
+        let path = PathBuf::from(value);
+        let dir =
+            std::fs::canonicalize(&path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
+        if !dir.is_dir() {
+            return Err(format!("{flag} {}: not a directory", path.display()));
+        }
+        if !dir.join("index.html").is_file() {
+            tracing::warn!(dir = %dir.display(), "{flag}: the directory has no index.html");
+        }
+        Ok(WebFiles::Dir(dir))
+    }
+}
+
+/// The embedded sets of files.
+#[derive(Debug, Clone, Copy)]
+pub enum Set {
+    /// `assets/play`: the browser demo and its SDK bundle.
+    Demo,
+    /// `assets/admin`: the admin dashboard.
+    Dashboard,
+}
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/play/"]
+struct Demo;
+
+#[derive(rust_embed::RustEmbed)]
+#[folder = "assets/admin/"]
+struct Dashboard;
+
+impl Set {
+    fn get(self, rel: &str) -> Option<rust_embed::EmbeddedFile> {
+        match self {
+            Set::Demo => Demo::get(rel),
+            Set::Dashboard => Dashboard::get(rel),
+        }
+    }
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit_once('.').map(|(_, e)| e).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
         "js" | "mjs" => "text/javascript; charset=utf-8",
         "css" => "text/css; charset=utf-8",
@@ -28,22 +95,18 @@ fn content_type(path: &Path) -> &'static str {
     }
 }
 
-/// Map a URL path to a file under `root`, or `None` when the path is not a plain one.
-pub fn resolve(root: &Path, url_path: &str) -> Option<PathBuf> {
+/// The relative file path a URL path names (`/` and `dir/` name `index.html`), or `None`
+/// when the path is not a plain one.
+pub fn relative(url_path: &str) -> Option<String> {
     let rel = url_path.strip_prefix('/')?;
     let rel =
         if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.into() };
-    let mut out = root.to_path_buf();
-    for part in rel.split('/') {
-        let plain = !part.is_empty()
+    let plain = rel.split('/').all(|part| {
+        !part.is_empty()
             && !part.starts_with('.')
-            && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-        if !plain {
-            return None;
-        }
-        out.push(part);
-    }
-    Some(out)
+            && part.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    });
+    plain.then_some(rel)
 }
 
 fn response(status: StatusCode, ctype: &'static str, body: Bytes) -> Response<Full<Bytes>> {
@@ -57,48 +120,128 @@ fn response(status: StatusCode, ctype: &'static str, body: Bytes) -> Response<Fu
     r
 }
 
-/// Serve `url_path` from `root`; `missing` is the page shown when the file does not exist
-/// (for example, how to build the demo bundle).
-pub async fn serve(root: &Path, url_path: &str, missing: &'static str) -> Response<Full<Bytes>> {
-    let Some(path) = resolve(root, url_path) else {
-        return response(StatusCode::BAD_REQUEST, "text/plain; charset=utf-8", "bad path\n".into());
+fn plain(status: StatusCode, msg: &'static str) -> Response<Full<Bytes>> {
+    response(status, "text/plain; charset=utf-8", Bytes::from_static(msg.as_bytes()))
+}
+
+/// Whether an `If-None-Match` header names `etag` (a list, weak tags, or `*`).
+fn etag_matches(if_none_match: &HeaderValue, etag: &str) -> bool {
+    let Ok(v) = if_none_match.to_str() else { return false };
+    v.split(',').map(str::trim).any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag)
+}
+
+/// Serve `url_path` from `files` (`set` says which embedded copy); `missing` is the page shown
+/// when an override directory lacks the file (it says what the directory should hold).
+pub async fn serve(
+    files: &WebFiles,
+    set: Set,
+    url_path: &str,
+    request: &HeaderMap,
+    missing: &'static str,
+) -> Response<Full<Bytes>> {
+    let Some(rel) = relative(url_path) else {
+        return plain(StatusCode::BAD_REQUEST, "bad path\n");
     };
-    let meta = match tokio::fs::metadata(&path).await {
-        Ok(m) if m.is_file() => m,
-        _ => {
-            let html = missing.starts_with('<');
-            let ctype = if html { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
-            return response(StatusCode::NOT_FOUND, ctype, Bytes::from_static(missing.as_bytes()));
-        }
-    };
-    if meta.len() > MAX_FILE_BYTES {
-        return response(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "text/plain; charset=utf-8",
-            "too large\n".into(),
-        );
+    match files {
+        WebFiles::Off => plain(StatusCode::NOT_FOUND, "not found\n"),
+        WebFiles::Embedded => embedded(set, &rel, request),
+        WebFiles::Dir(root) => from_dir(root, &rel, missing).await,
     }
-    match tokio::fs::read(&path).await {
-        Ok(b) => response(StatusCode::OK, content_type(&path), b.into()),
-        Err(_) => {
-            response(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found\n".into())
+}
+
+/// An embedded file, with a strong ETag from its SHA-256 (revalidation is one round trip
+/// without the body: `Cache-Control: no-cache` makes browsers ask each time).
+fn embedded(set: Set, rel: &str, request: &HeaderMap) -> Response<Full<Bytes>> {
+    let Some(file) = set.get(rel) else {
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    };
+    let hash = file.metadata.sha256_hash();
+    let etag: String = std::iter::once('"')
+        .chain(hash[..16].iter().flat_map(|b| {
+            let hex = |n: u8| char::from_digit(u32::from(n), 16).unwrap_or('0');
+            [hex(b >> 4), hex(b & 15)]
+        }))
+        .chain(std::iter::once('"'))
+        .collect();
+    let fresh = request.get(header::IF_NONE_MATCH).is_some_and(|v| etag_matches(v, &etag));
+    let body = if fresh {
+        Bytes::new()
+    } else {
+        match file.data {
+            Cow::Borrowed(b) => Bytes::from_static(b),
+            Cow::Owned(v) => Bytes::from(v),
         }
+    };
+    let status = if fresh { StatusCode::NOT_MODIFIED } else { StatusCode::OK };
+    let mut r = response(status, content_type(rel), body);
+    r.headers_mut()
+        .insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex is a valid header value"));
+    r
+}
+
+/// A file of an override directory, if its real path is inside the directory's real path:
+/// a symlink may point elsewhere inside, never out.
+async fn from_dir(root: &Path, rel: &str, missing: &'static str) -> Response<Full<Bytes>> {
+    let (Ok(root), Ok(path)) =
+        (tokio::fs::canonicalize(root).await, tokio::fs::canonicalize(root.join(rel)).await)
+    else {
+        let html = missing.starts_with('<');
+        let ctype = if html { "text/html; charset=utf-8" } else { "text/plain; charset=utf-8" };
+        return response(StatusCode::NOT_FOUND, ctype, Bytes::from_static(missing.as_bytes()));
+    };
+    if !path.starts_with(&root) {
+        tracing::debug!(path = %path.display(), "refused: a symlink out of the static directory");
+        return plain(StatusCode::NOT_FOUND, "not found\n");
+    }
+    match tokio::fs::metadata(&path).await {
+        Ok(m) if m.is_file() && m.len() > MAX_FILE_BYTES => {
+            return plain(StatusCode::PAYLOAD_TOO_LARGE, "too large\n");
+        }
+        Ok(m) if m.is_file() => {}
+        _ => return plain(StatusCode::NOT_FOUND, "not found\n"),
+    }
+    // Read the checked (canonical) path, not the one the request named.
+    match tokio::fs::read(&path).await {
+        Ok(b) => response(StatusCode::OK, content_type(rel), b.into()),
+        Err(_) => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::resolve;
-    use std::path::Path;
+    use super::{Set, etag_matches, relative};
+    use hyper::header::HeaderValue;
 
     #[test]
     fn only_plain_paths_resolve() {
-        let r = Path::new("/srv");
-        assert_eq!(resolve(r, "/").unwrap(), Path::new("/srv/index.html"));
-        assert_eq!(resolve(r, "/js/app.js").unwrap(), Path::new("/srv/js/app.js"));
-        assert_eq!(resolve(r, "/sub/").unwrap(), Path::new("/srv/sub/index.html"));
+        assert_eq!(relative("/").unwrap(), "index.html");
+        assert_eq!(relative("/js/app.js").unwrap(), "js/app.js");
+        assert_eq!(relative("/sub/").unwrap(), "sub/index.html");
         for bad in ["/../etc/passwd", "/a/../../b", "/.env", "//x", "/a%2e%2e/b", "x", "/a\\b"] {
-            assert!(resolve(r, bad).is_none(), "{bad}");
+            assert!(relative(bad).is_none(), "{bad}");
         }
+    }
+
+    #[test]
+    fn both_sets_are_embedded() {
+        for (set, files) in [
+            (Set::Demo, &["index.html", "play.js", "tickwave.js"][..]),
+            (Set::Dashboard, &["index.html", "app.js", "style.css"][..]),
+        ] {
+            for f in files {
+                assert!(set.get(f).is_some(), "{set:?} {f}");
+            }
+        }
+    }
+
+    #[test]
+    fn if_none_match_forms() {
+        let tag = "\"abc\"";
+        for (v, m) in
+            [("\"abc\"", true), ("W/\"abc\"", true), ("\"x\", \"abc\"", true), ("*", true)]
+        {
+            assert_eq!(etag_matches(&HeaderValue::from_static(v), tag), m, "{v}");
+        }
+        assert!(!etag_matches(&HeaderValue::from_static("\"abd\""), tag));
     }
 }

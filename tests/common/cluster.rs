@@ -166,7 +166,6 @@ impl NodeProc {
             .args(["--cluster", &redis.url(), "--node-id", id, "--public-url", &public])
             .args(["--capacity", &capacity.to_string()])
             .env("TICKWAVE_CLUSTER_SECRET", std::str::from_utf8(SECRET).unwrap())
-            .env("TICKWAVE_NO_BUILD_DEMO", "true")
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())

@@ -138,6 +138,50 @@ pub async fn https(
     (status, body)
 }
 
+/// One HTTPS/1.1 response, bytes and headers kept (for static files).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    /// Header names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// `GET path` over a pinned TLS connection with extra request headers (`Connection: close`).
+pub async fn https_get(
+    addr: std::net::SocketAddr,
+    check: &CertCheck,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> Reply {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let url = format!("wss://{addr}/");
+    let mut s = tickwave_bots::connect_stream(&url, check).await.expect("TLS connect");
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in extra {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(10 * SEC, s.read_to_end(&mut out)).await.expect("response in time").ok();
+    let split = out.windows(4).position(|w| w == b"\r\n\r\n").expect("end of the head");
+    let head = String::from_utf8_lossy(&out[..split]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok());
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    Reply { status: status.expect("status line"), headers, body: out[split + 4..].to_vec() }
+}
+
 impl TestServer {
     /// Call the admin API with a token; returns status and parsed JSON (Null if not JSON).
     pub async fn admin(

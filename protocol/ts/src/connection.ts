@@ -56,6 +56,43 @@ const FINAL_ERRORS = new Set([
 
 export type Timer = ReturnType<typeof setTimeout>;
 
+type WebSocketCtor = NonNullable<ConnectOptions["WebSocket"]>;
+
+/**
+ * The `ws` package (an optional peer dependency), loaded on first need and cached: node 20
+ * has no global WebSocket, and only `ws` takes `webSocketOptions` such as a CA or
+ * `rejectUnauthorized`. The specifier is a variable, not a literal, so that bundlers building
+ * for browsers neither pull `ws` in nor fail when it is not installed.
+ */
+const WS_PACKAGE: string = "ws";
+let wsPackage: Promise<WebSocketCtor | undefined> | undefined;
+function importWs(): Promise<WebSocketCtor | undefined> {
+  wsPackage ??= import(/* webpackIgnore: true */ /* @vite-ignore */ WS_PACKAGE).then(
+    (m: { WebSocket?: WebSocketCtor; default?: WebSocketCtor }) => m.WebSocket ?? m.default,
+    () => undefined,
+  );
+  return wsPackage;
+}
+
+/**
+ * The WebSocket constructor to use: `opts.WebSocket`; else the global one (browsers, node
+ * 22+) unless `webSocketOptions` ask for `ws`; else `ws`; else the global one anyway. Known
+ * at once (no promise) unless `ws` has to be loaded, so that the socket of a client that has
+ * its constructor is created synchronously, as it always was.
+ */
+function webSocketCtor(opts: ConnectOptions): WebSocketCtor | Promise<WebSocketCtor> {
+  if (opts.WebSocket) return opts.WebSocket;
+  const global = (globalThis as { WebSocket?: WebSocketCtor }).WebSocket;
+  if (global && opts.webSocketOptions === undefined) return global;
+  return importWs().then((ws) => {
+    if (ws ?? global) return (ws ?? global) as WebSocketCtor;
+    throw new TypeError(
+      "no WebSocket: this runtime has no global WebSocket and the `ws` package is not installed " +
+        "(npm install ws), or pass { WebSocket }",
+    );
+  });
+}
+
 export const now = () => performance.now();
 
 /** The connection under a `Client`: see client.ts for the API. */
@@ -184,11 +221,10 @@ export abstract class Connection extends Emitter<ClientEvents> {
     ws.send(encodeClient(msg));
   }
 
-  private open(resume: { token: string; lastTick?: number } | undefined): Promise<Welcome> {
-    const Ctor = this.opts.WebSocket ?? (globalThis as { WebSocket?: ConnectOptions["WebSocket"] }).WebSocket;
-    if (!Ctor) {
-      return Promise.reject(new TypeError("no WebSocket: pass { WebSocket } (e.g. the `ws` package in node)"));
-    }
+  private async open(resume: { token: string; lastTick?: number } | undefined): Promise<Welcome> {
+    const found = webSocketCtor(this.opts);
+    const Ctor = found instanceof Promise ? await found : found;
+    if (this.closed) throw new TickwaveError("closed", "the client was closed", 1000);
     const gen = ++this.gen;
     const url = this.currentUrl;
     const ws: WebSocketLike =

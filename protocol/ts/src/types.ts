@@ -81,13 +81,17 @@ export interface ConnectOptions {
   /** Reconnect with resume after an unexpected drop (default on); `false` turns it off. */
   reconnect?: BackoffOptions | false;
   /**
-   * WebSocket constructor; default `globalThis.WebSocket`. In node pass the `ws` package's
-   * (node 20 has no global WebSocket, and only `ws` can accept a self-signed certificate).
+   * WebSocket constructor. Default: `globalThis.WebSocket` (browsers, node 22+), or else the
+   * `ws` package, which the SDK loads by itself (an optional peer dependency: node 20 has no
+   * global WebSocket). With `webSocketOptions`, `ws` is preferred when it is installed.
    */
   // `ws` and DOM WebSocket types differ in their event types; the client needs only
   // `WebSocketLike`, so any constructor is accepted here.
   WebSocket?: new (...args: any[]) => any;
-  /** Third constructor argument, e.g. `{ rejectUnauthorized: false }` for `ws` and a dev cert. */
+  /**
+   * Third constructor argument, for `ws`: e.g. `{ ca }` to trust the server's development
+   * certificate, or `{ rejectUnauthorized: false }`. Browsers ignore it.
+   */
   webSocketOptions?: unknown;
   /** Give up a connection attempt that has no `welcome` after this long, ms (default 10 000). */
   connectTimeoutMs?: number;

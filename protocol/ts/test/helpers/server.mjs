@@ -77,6 +77,8 @@ export async function startServer({ modes = TEST_MODES, env = {}, args = [] } = 
     /** Base URL of the admin API, when this server has one. */
     admin,
     adminToken: "sdk-test-operator",
+    /** The server's data dir: its self-signed certificate is `dev-cert.pem` there. */
+    dataDir: dir,
     log: () => log,
     async stop() {
       if (proc.exitCode === null) {
