@@ -316,6 +316,10 @@ pub struct Cli {
     /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.
     #[arg(long, env = "TICKWAVE_DIAGNOSTICS_ECHO")]
     pub diagnostics_echo: bool,
+    /// Log format on stdout: `text` (coloured only on a terminal, never with NO_COLOR) or
+    /// `json` (one object per line, for log shippers).
+    #[arg(long, env = "TICKWAVE_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
     /// Do not build the browser demo bundle (npm) at start when it is missing.
     #[arg(long, env = "TICKWAVE_NO_BUILD_DEMO")]
     pub no_build_demo: bool,

@@ -28,6 +28,7 @@ pub mod counters;
 pub mod demo;
 pub mod game;
 pub mod lobby;
+pub mod logging;
 pub mod matchmaker;
 pub mod metrics;
 pub mod net;

@@ -53,9 +53,13 @@ pub(crate) async fn start(
     let scheme = if shared.tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, "admin listener on {scheme}://{addr}/ (dashboard) and /admin/*, /metrics");
     if tokens.generated {
-        // Printed once, on stdout, not into the structured log.
-        println!("admin operator token: {}", tokens.operator);
-        println!("admin viewer token:   {}", tokens.viewer);
+        // Printed once, on stdout, not into the structured log. A closed stdout (the reader
+        // of a pipe is gone) loses them instead of panicking: `println!` would panic.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "admin operator token: {}", tokens.operator)
+            .and_then(|()| writeln!(out, "admin viewer token:   {}", tokens.viewer))
+            .and_then(|()| out.flush());
     }
     let admin = Arc::new(Admin { tokens, addr });
     tokio::spawn(accept_loop(listener, shared, admin.clone()));
