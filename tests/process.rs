@@ -166,3 +166,43 @@ fn unknown_log_format_is_refused() {
     std::io::Read::read_to_string(&mut p.0.stderr.take().unwrap(), &mut err).unwrap();
     assert!(err.contains("--log-format") && err.contains("text") && err.contains("json"), "{err}");
 }
+
+/// Item 8: `--static-dir ""` and `TICKWAVE_STATIC_DIR=""` serve nothing at `/` (README and
+/// `--help` say so); the parser used to refuse the empty value.
+#[tokio::test]
+async fn empty_static_dir_serves_nothing() {
+    use common::binary::{Proc, drain, read_until, tickwave};
+    for (flag, env) in [(true, None), (false, Some(""))] {
+        let dir = tempfile::tempdir().unwrap();
+        // a demo that would be served if the empty value were ignored
+        std::fs::create_dir_all(dir.path().join("assets/play")).unwrap();
+        std::fs::write(dir.path().join("assets/play/index.html"), "demo page").unwrap();
+        let mut cmd = tickwave(dir.path());
+        cmd.env("NO_COLOR", "1").stdout(Stdio::piped()).stderr(Stdio::piped());
+        if flag {
+            cmd.args(["--static-dir", ""]);
+        }
+        if let Some(v) = env {
+            cmd.env("TICKWAVE_STATIC_DIR", v);
+        }
+        let mut p = Proc::spawn(&mut cmd);
+        let out = p.0.stdout.take().unwrap();
+        let started = std::thread::spawn(move || {
+            let (lines, rest) = read_until(out, |l| l.contains("listening on wss://"));
+            drain(rest);
+            lines
+        });
+        let status = p.wait_for(Duration::from_millis(500));
+        if let Some(st) = status {
+            let mut err = String::new();
+            std::io::Read::read_to_string(&mut p.0.stderr.take().unwrap(), &mut err).unwrap();
+            panic!("flag {flag} env {env:?}: refused to start ({st:?}): {err}");
+        }
+        let (url, pin) = listening(&started.join().unwrap());
+        let addr = url.trim_start_matches("wss://").trim_end_matches("/ws").parse().unwrap();
+        let (status, body) =
+            common::https(addr, &CertCheck::Pin(pin), "GET", "/", None, None).await;
+        assert_eq!(status, 404, "flag {flag} env {env:?}: {body}");
+        assert!(!body.contains("demo page"), "nothing served: {body}");
+    }
+}
