@@ -28,11 +28,12 @@ const RANGES: &[(&str, Option<&str>, &str, &str)] = &[
     ("--capacity", Some("0"), "1000001", "1..=1000000"),
 ];
 
+/// A case: its name, its arguments, its environment.
+type Case = (String, Vec<String>, Vec<(String, String)>);
+
 /// Run every case at once (each refusal is immediate; a server that wrongly starts is found
 /// by the deadline); returns each case's exit status and stderr.
-fn run_all(
-    cases: Vec<(String, Vec<String>, Vec<(String, String)>)>,
-) -> Vec<(String, Option<i32>, String)> {
+fn run_all(cases: Vec<Case>) -> Vec<(String, Option<i32>, String)> {
     let dirs: Vec<_> = cases.iter().map(|_| tempfile::tempdir().unwrap()).collect();
     let mut procs: Vec<_> = cases
         .iter()
@@ -59,7 +60,7 @@ fn run_all(
         .collect()
 }
 
-fn case(args: &[&str]) -> (String, Vec<String>, Vec<(String, String)>) {
+fn case(args: &[&str]) -> Case {
     (args.join(" "), args.iter().map(|s| s.to_string()).collect(), Vec::new())
 }
 
