@@ -11,6 +11,18 @@ use crate::net::static_files::WebFiles;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
+use validate::{f64_in, ranges};
+
+pub mod validate;
+pub use validate::ConfigError;
+
+/// clap's integer parser restricted to a documented range; its error names the flag and
+/// the range (`0 is not in 10..=60000`).
+macro_rules! ranged {
+    ($t:ty, $range:expr) => {
+        clap::builder::RangedU64ValueParser::<$t>::new().range($range)
+    };
+}
 
 /// Where the TLS certificate comes from.
 #[derive(Debug, Clone)]
@@ -235,32 +247,32 @@ pub struct Cli {
     /// Serve plain ws:// without TLS (only behind a TLS-terminating proxy).
     #[arg(long, env = "TICKWAVE_PLAIN", conflicts_with_all = ["cert", "key"])]
     pub plain: bool,
-    /// Interval of heartbeat pings, milliseconds.
-    #[arg(long, env = "TICKWAVE_HEARTBEAT_MS", default_value_t = 1000)]
+    /// Interval of heartbeat pings, milliseconds [10..=60000].
+    #[arg(long, env = "TICKWAVE_HEARTBEAT_MS", default_value_t = 1000, value_parser = ranged!(u64, ranges::HEARTBEAT_MS))]
     pub heartbeat_ms: u64,
-    /// Close a session that answers no ping for this long, milliseconds.
-    #[arg(long, env = "TICKWAVE_TIMEOUT_MS", default_value_t = 5000)]
+    /// Close a session that answers no ping for this long, milliseconds [20..=600000, at least 2 × --heartbeat-ms].
+    #[arg(long, env = "TICKWAVE_TIMEOUT_MS", default_value_t = 5000, value_parser = ranged!(u64, ranges::TIMEOUT_MS))]
     pub timeout_ms: u64,
-    /// TCP accept + TLS + upgrade + hello must finish within this, milliseconds.
-    #[arg(long, env = "TICKWAVE_HANDSHAKE_TIMEOUT_MS", default_value_t = 5000)]
+    /// TCP accept + TLS + upgrade + hello must finish within this, milliseconds [100..=120000].
+    #[arg(long, env = "TICKWAVE_HANDSHAKE_TIMEOUT_MS", default_value_t = 5000, value_parser = ranged!(u64, ranges::HANDSHAKE_TIMEOUT_MS))]
     pub handshake_timeout_ms: u64,
-    /// Upper bound of a graceful shutdown, milliseconds.
-    #[arg(long, env = "TICKWAVE_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000)]
+    /// Upper bound of a graceful shutdown, milliseconds [100..=600000].
+    #[arg(long, env = "TICKWAVE_SHUTDOWN_TIMEOUT_MS", default_value_t = 10_000, value_parser = ranged!(u64, ranges::SHUTDOWN_TIMEOUT_MS))]
     pub shutdown_timeout_ms: u64,
-    /// Largest client WebSocket message (and frame), bytes.
-    #[arg(long, env = "TICKWAVE_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024)]
+    /// Largest client WebSocket message (and frame), bytes [1024..=16777216].
+    #[arg(long, env = "TICKWAVE_MAX_MESSAGE_BYTES", default_value_t = 16 * 1024, value_parser = ranged!(usize, ranges::MAX_MESSAGE_BYTES))]
     pub max_message_bytes: usize,
-    /// Outbound messages queued per client before state is skipped for it.
-    #[arg(long, env = "TICKWAVE_OUTBOUND_QUEUE", default_value_t = 64)]
+    /// Outbound messages queued per client before state is skipped for it [4..=65536].
+    #[arg(long, env = "TICKWAVE_OUTBOUND_QUEUE", default_value_t = 64, value_parser = ranged!(usize, ranges::OUTBOUND_QUEUE))]
     pub outbound_queue: usize,
-    /// Open connections beyond which new ones are refused.
-    #[arg(long, env = "TICKWAVE_MAX_CONNECTIONS", default_value_t = 20_000)]
+    /// Open connections beyond which new ones are refused [1..=1000000].
+    #[arg(long, env = "TICKWAVE_MAX_CONNECTIONS", default_value_t = 20_000, value_parser = ranged!(usize, ranges::MAX_CONNECTIONS))]
     pub max_connections: usize,
-    /// Kernel send buffer per connection in bytes (0: leave to kernel autotuning).
-    #[arg(long, env = "TICKWAVE_TCP_SEND_BUFFER", default_value_t = 64 * 1024)]
+    /// Kernel send buffer per connection in bytes (0: leave to kernel autotuning) [0 or 4096..=67108864].
+    #[arg(long, env = "TICKWAVE_TCP_SEND_BUFFER", default_value_t = 64 * 1024, value_parser = validate::tcp_send_buffer)]
     pub tcp_send_buffer: u32,
-    /// On SIGTERM, how long running matches may finish before everyone gets close 1001, ms.
-    #[arg(long, env = "TICKWAVE_DRAIN_TIMEOUT_MS", default_value_t = 300_000)]
+    /// On SIGTERM, how long running matches may finish before everyone gets close 1001, ms [0..=86400000].
+    #[arg(long, env = "TICKWAVE_DRAIN_TIMEOUT_MS", default_value_t = 300_000, value_parser = ranged!(u64, ranges::DRAIN_TIMEOUT_MS))]
     pub drain_timeout_ms: u64,
     /// Serve the browser demo at / from this directory instead of the built-in copy (for
     /// working on it without a rebuild); "off" serves nothing.
@@ -279,11 +291,11 @@ pub struct Cli {
     /// Viewer bearer token (read only). Generated and printed once when unset.
     #[arg(long, env = "TICKWAVE_VIEWER_TOKEN", hide_env_values = true)]
     pub viewer_token: Option<String>,
-    /// Longest chat line, in Unicode scalar values.
-    #[arg(long, env = "TICKWAVE_CHAT_MAX_CHARS", default_value_t = 280)]
+    /// Longest chat line, in Unicode scalar values [1..=4096].
+    #[arg(long, env = "TICKWAVE_CHAT_MAX_CHARS", default_value_t = 280, value_parser = ranged!(usize, ranges::CHAT_MAX_CHARS))]
     pub chat_max_chars: usize,
-    /// Chat lines per second per player (sustained; a burst of 5 is allowed).
-    #[arg(long, env = "TICKWAVE_CHAT_PER_SEC", default_value_t = 1.0)]
+    /// Chat lines per second per player (sustained; a burst of 5 is allowed) [0.01..=1000].
+    #[arg(long, env = "TICKWAVE_CHAT_PER_SEC", default_value_t = 1.0, value_parser = f64_in(ranges::CHAT_PER_SEC))]
     pub chat_per_sec: f64,
     /// Player authentication: `guest` (anyone, development) or `token` (signed JWT in hello).
     #[arg(long, env = "TICKWAVE_AUTH", default_value = "guest", value_parser = ["guest", "token"])]
@@ -305,17 +317,17 @@ pub struct Cli {
     /// Audience (`aud`) player tokens must carry.
     #[arg(long, env = "TICKWAVE_AUTH_AUDIENCE", default_value = "tickwave")]
     pub auth_audience: String,
-    /// Open connections allowed from one address (loopback exempt unless --limit-loopback).
-    #[arg(long, env = "TICKWAVE_PER_IP_CONNECTIONS", default_value_t = 64)]
+    /// Open connections allowed from one address (loopback exempt unless --limit-loopback) [1..=1000000].
+    #[arg(long, env = "TICKWAVE_PER_IP_CONNECTIONS", default_value_t = 64, value_parser = ranged!(u32, ranges::PER_IP_CONNECTIONS))]
     pub per_ip_connections: u32,
-    /// New connections per second allowed from one address (burst: twice this).
-    #[arg(long, env = "TICKWAVE_PER_IP_RATE", default_value_t = 20.0)]
+    /// New connections per second allowed from one address (burst: twice this) [0.1..=100000].
+    #[arg(long, env = "TICKWAVE_PER_IP_RATE", default_value_t = 20.0, value_parser = f64_in(ranges::PER_IP_RATE))]
     pub per_ip_rate: f64,
     /// Apply the per-address limits to loopback peers too.
     #[arg(long, env = "TICKWAVE_LIMIT_LOOPBACK")]
     pub limit_loopback: bool,
-    /// Input messages per second per session (burst: twice this); excess is dropped.
-    #[arg(long, env = "TICKWAVE_INPUT_RATE", default_value_t = 60.0)]
+    /// Input messages per second per session (burst: twice this); excess is dropped [1..=240].
+    #[arg(long, env = "TICKWAVE_INPUT_RATE", default_value_t = 60.0, value_parser = f64_in(ranges::INPUT_RATE))]
     pub input_rate: f64,
     /// Comma-separated browser origins allowed to connect (e.g. https://play.example.com).
     #[arg(long, env = "TICKWAVE_ALLOWED_ORIGINS", value_delimiter = ',')]
@@ -323,6 +335,10 @@ pub struct Cli {
     /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.
     #[arg(long, env = "TICKWAVE_DIAGNOSTICS_ECHO")]
     pub diagnostics_echo: bool,
+    /// Log format on stdout: `text` (coloured only on a terminal, never with NO_COLOR) or
+    /// `json` (one object per line, for log shippers).
+    #[arg(long, env = "TICKWAVE_LOG_FORMAT", value_enum, default_value_t = crate::logging::LogFormat::Text)]
+    pub log_format: crate::logging::LogFormat,
     /// Deprecated, no effect: the demo is built into the binary and the server never runs npm.
     /// Still accepted so that existing scripts start.
     #[arg(long, env = "TICKWAVE_NO_BUILD_DEMO")]
@@ -350,8 +366,8 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub cluster_secret: Option<String>,
-    /// Cluster mode: players this node takes (new lobbies go where most is free).
-    #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000)]
+    /// Cluster mode: players this node takes (new lobbies go where most is free) [1..=1000000].
+    #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000, value_parser = ranged!(u32, ranges::CAPACITY))]
     pub capacity: u32,
 }
 
@@ -419,7 +435,7 @@ impl Cli {
             }
             _ => AuthMode::Guest,
         };
-        Ok(Config {
+        let config = Config {
             listen: self.listen,
             tls,
             ws: WsLimits {
@@ -444,7 +460,9 @@ impl Cli {
             admin_listen: match self.admin_listen.as_str() {
                 "off" | "" => None,
                 a => Some(a.parse().map_err(|e| {
-                    crate::StartError::Config(format!("--admin-listen {a:?}: {e}"))
+                    crate::StartError::Config(format!(
+                        "--admin-listen {a:?}: {e} (an address like 127.0.0.1:9433, or off)"
+                    ))
                 })?),
             },
             auth,
@@ -463,12 +481,14 @@ impl Cli {
             diagnostics_echo: self.diagnostics_echo,
             admin_token: self.admin_token.filter(|t| !t.is_empty()),
             viewer_token: self.viewer_token.filter(|t| !t.is_empty()),
-            outbound_queue: self.outbound_queue.max(4),
+            outbound_queue: self.outbound_queue,
             max_connections: self.max_connections,
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),
             modes,
             cluster,
             ..d
-        })
+        };
+        config.validate()?;
+        Ok(config)
     }
 }

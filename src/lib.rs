@@ -27,6 +27,7 @@ pub mod config;
 pub mod counters;
 pub mod game;
 pub mod lobby;
+pub mod logging;
 pub mod matchmaker;
 pub mod metrics;
 pub mod net;

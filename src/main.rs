@@ -1,50 +1,99 @@
 //! `tickwave`: parse flags, set up logging, run the server until SIGINT/SIGTERM.
+//!
+//! Nothing here may panic on a closed stdout or stderr (`tickwave | head -3`): errors are
+//! written with `writeln!` and the result ignored, and the signal handlers are installed
+//! before the server starts and watched by `main` itself, not by a task that a panic
+//! elsewhere could end (which used to leave SIGTERM caught and ignored for good).
 
-use anyhow::Context;
 use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
 use tickwave::{Cli, Server};
-use tracing_subscriber::EnvFilter;
+
+/// Exit status of a configuration the server refuses (clap uses the same for bad flags).
+const EXIT_CONFIG: u8 = 2;
+/// Exit status after a second signal cut the drain short (128 + SIGINT, as shells do).
+const EXIT_SECOND_SIGNAL: i32 = 130;
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .init();
+async fn main() -> ExitCode {
     let cli = Cli::parse();
+    tickwave::logging::init(cli.log_format);
+    let mut signals = match Signals::install() {
+        Ok(s) => s,
+        Err(e) => return fail(1, &format!("installing the signal handlers: {e}")),
+    };
     if cli.no_build_demo {
         tracing::warn!(
             "--no-build-demo (TICKWAVE_NO_BUILD_DEMO) is deprecated and has no effect: the demo is built in"
         );
     }
-    let config = cli.into_config().context("configuration")?;
-    let server = Server::start(config).await.context("starting the server")?;
+    let config = match cli.into_config() {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_CONFIG, &e.to_string()),
+    };
+    let server = match Server::start(config).await {
+        Ok(s) => s,
+        Err(e) => return fail(1, &format!("starting the server: {e}")),
+    };
     let drainer = server.drainer();
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("signal received: draining (a second signal exits at once)");
-        drainer.drain();
-        wait_for_signal().await;
-        tracing::warn!("second signal: exiting now");
-        std::process::exit(130);
-    });
-    server.wait().await;
-    Ok(())
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).expect("installing the SIGTERM handler");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    let stopped = server.wait();
+    tokio::pin!(stopped);
+    tokio::select! {
+        _ = &mut stopped => return ExitCode::SUCCESS,
+        _ = signals.recv() => {}
+    }
+    // Drain first, log after: the drain must not depend on the log being writable.
+    drainer.drain();
+    tracing::info!("signal received: draining (a second signal exits at once)");
+    tokio::select! {
+        _ = &mut stopped => ExitCode::SUCCESS,
+        _ = signals.recv() => {
+            tracing::warn!("second signal: exiting now");
+            std::process::exit(EXIT_SECOND_SIGNAL);
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Report a fatal error on stderr (ignoring a closed stderr) and return the exit status.
+fn fail(code: u8, message: &str) -> ExitCode {
+    let _ = writeln!(std::io::stderr(), "tickwave: {message}");
+    ExitCode::from(code)
+}
+
+/// SIGINT and SIGTERM, registered once at start so that every later signal is seen.
+struct Signals {
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        {
+            Ok(Signals {})
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

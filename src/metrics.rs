@@ -2,9 +2,15 @@
 //! once, shared by every server in the process, e.g. in tests); `/metrics` on the admin
 //! listener renders it. Gauges that describe current state (sessions, lobbies, queues) are
 //! set from the live tables right before each render, so they can never drift.
+//!
+//! Every metric is registered at zero when the recorder is installed, with every value of
+//! its labels that is known in advance: a series that appears only once something happened
+//! cannot be alerted on (`increase()` of a series that did not exist is nothing, not 0), and
+//! an operator reading README or API.md must find each documented name on a fresh server.
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
+use tickwave_protocol::ErrorCode;
 
 pub const CONNECTIONS_TOTAL: &str = "tickwave_connections_total";
 pub const CONNECTIONS_OPEN: &str = "tickwave_connections_open";
@@ -63,6 +69,7 @@ pub fn handle() -> &'static PrometheusHandle {
         // handle renders only what we describe, which is still correct output.
         let _ = metrics::set_global_recorder(recorder);
         describe();
+        register_at_zero();
         handle
     })
 }
@@ -93,6 +100,105 @@ fn describe() {
     describe_counter!(CHAT_MESSAGES, "chat lines delivered into lobbies");
     describe_counter!(CHAT_DROPPED, "chat lines dropped for slow readers");
     describe_counter!(NOTICES, "server notices broadcast");
+}
+
+/// Why each counter may be refused a connection (the `reason` label).
+pub const REFUSAL_REASONS: [&str; 4] =
+    ["per_ip_connections", "per_ip_rate", "max_connections", "origin"];
+
+/// Every error code, for its zero series. The match below fails to compile when a code is
+/// added to the protocol, so the list cannot fall behind.
+const ERROR_CODES: [ErrorCode; 39] = {
+    use ErrorCode::*;
+    [
+        ProtocolVersion,
+        ExpectedHello,
+        Malformed,
+        UnknownType,
+        TextFrame,
+        TooLarge,
+        HeartbeatTimeout,
+        InvalidName,
+        ServerShuttingDown,
+        UnknownMode,
+        AlreadyQueued,
+        AlreadyInLobby,
+        NotQueued,
+        NotInLobby,
+        UnknownCode,
+        LobbyFull,
+        InvalidInput,
+        Overloaded,
+        LobbyFailed,
+        ResumeInvalid,
+        ResumeForeign,
+        ResumeExpired,
+        ResumeUsed,
+        SessionReplaced,
+        ServerDraining,
+        Kicked,
+        ChatTooLong,
+        ChatRateLimited,
+        ChatInvalid,
+        RateLimited,
+        Abuse,
+        AuthRequired,
+        AuthInvalid,
+        AuthExpired,
+        ReservationInvalid,
+        ReservationExpired,
+        ReservationUsed,
+        ReservationForeign,
+        LobbyLost,
+    ]
+};
+
+#[allow(dead_code)]
+const fn every_code_is_listed(c: ErrorCode) {
+    use ErrorCode::*;
+    // Adding a variant breaks this match: add it to ERROR_CODES too.
+    match c {
+        ProtocolVersion | ExpectedHello | Malformed | UnknownType | TextFrame | TooLarge
+        | HeartbeatTimeout | InvalidName | ServerShuttingDown | UnknownMode | AlreadyQueued
+        | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode | LobbyFull | InvalidInput
+        | Overloaded | LobbyFailed | ResumeInvalid | ResumeForeign | ResumeExpired | ResumeUsed
+        | SessionReplaced | ServerDraining | Kicked | ChatTooLong | ChatRateLimited
+        | ChatInvalid | RateLimited | Abuse | AuthRequired | AuthInvalid | AuthExpired
+        | ReservationInvalid | ReservationExpired | ReservationUsed | ReservationForeign
+        | LobbyLost => {}
+    }
+}
+
+/// Register every metric (and each known label value) so that it renders, at zero, before
+/// anything happened. Gauges of live state are set at each render (`admin::api::metrics`).
+fn register_at_zero() {
+    for name in [
+        CONNECTIONS_TOTAL,
+        TICK_OVERRUNS,
+        TICKS_SKIPPED,
+        STATE_BYTES,
+        STATE_MESSAGES,
+        INPUT_MESSAGES,
+        INPUTS_DROPPED,
+        RESYNCS,
+        LOBBY_PANICS,
+        CHAT_MESSAGES,
+        CHAT_DROPPED,
+        NOTICES,
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for reason in REFUSAL_REASONS {
+        metrics::counter!(CONNECTIONS_REFUSED, "reason" => reason).increment(0);
+    }
+    for code in ERROR_CODES {
+        metrics::counter!(ERRORS, "code" => code.as_str()).increment(0);
+    }
+    for name in [QUEUE_WAIT, TICK_DURATION, RTT] {
+        // registering creates the (empty) distribution the exporter renders
+        let _ = metrics::histogram!(name);
+    }
+    metrics::gauge!(CONNECTIONS_OPEN).set(0.0);
 }
 
 /// Count an error sent to a client.

@@ -307,3 +307,67 @@ async fn a_notice_reaches_players_in_queue_and_in_lobby() {
         s.admin("POST", "/admin/notice", Some(OPERATOR), Some(r#"{"severity":"loud"}"#)).await;
     assert_eq!(status, 400);
 }
+
+/// A game whose `apply_input` panics: the lobby running it ends, nothing else does.
+struct Exploding(tickwave::game::arena::Arena);
+
+impl tickwave::game::Game for Exploding {
+    fn name(&self) -> &'static str {
+        "exploding"
+    }
+    fn schema(&self) -> Vec<tickwave_protocol::EntityKindSchema> {
+        self.0.schema()
+    }
+    fn add_player(&mut self, p: u32) {
+        self.0.add_player(p)
+    }
+    fn remove_player(&mut self, p: u32) {
+        self.0.remove_player(p)
+    }
+    fn apply_input(&mut self, _: u32, _: &tickwave_protocol::Input) {
+        panic!("exploding game: an input arrived");
+    }
+    fn step(&mut self) {
+        self.0.step()
+    }
+    fn view(&self, out: &mut tickwave_protocol::WorldView) {
+        self.0.view(out)
+    }
+    fn scores(&self) -> Vec<(u32, i64)> {
+        self.0.scores()
+    }
+}
+
+/// Issue 13 item 9: `tickwave_lobby_panics_total` is on /metrics and counts a lobby whose
+/// game panicked (it used to be only an internal counter).
+#[tokio::test]
+async fn a_lobby_panic_is_counted_on_metrics() {
+    let s = start_with(|c| {
+        c.games
+            .register("exploding", |st| Box::new(Exploding(tickwave::game::arena::Arena::new(st))));
+        let mut mode = quick_mode("boom", 2, 1);
+        mode.game = "exploding".into();
+        c.modes = vec![mode];
+    })
+    .await;
+    let addr = s.server.admin_addr().unwrap();
+    let raw = || https(addr, &s.check, "GET", "/metrics", Some(VIEWER), None);
+    let (_, before) = raw().await;
+    let before = samples(&before);
+    assert!(
+        before.iter().any(|(k, _)| k == "tickwave_lobby_panics_total"),
+        "tickwave_lobby_panics_total exported before any panic"
+    );
+    let (mut a, _) = s.client("boom").await;
+    a.send(&find("boom")).await.unwrap();
+    match_found(&mut a).await;
+    a.send(&input(1, 1.0, 0.0)).await.unwrap();
+    assert_eq!(next_error(&mut a).await, ErrorCode::LobbyFailed);
+    s.eventually(5 * SEC, "the panic counted", |srv| srv.lobby_panics() == 1).await;
+    let (_, after) = raw().await;
+    let after = samples(&after);
+    assert_eq!(
+        value(&after, "tickwave_lobby_panics_total"),
+        value(&before, "tickwave_lobby_panics_total") + 1.0
+    );
+}

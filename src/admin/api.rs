@@ -233,8 +233,11 @@ pub(super) fn metrics(ctx: &Ctx<'_>) -> Response<Body> {
         let n = statuses.iter().filter(|l| l.state == state).count();
         metrics::gauge!(m::LOBBIES, "state" => state).set(n as f64);
     }
-    for q in &s.matchmaker.status().modes {
-        metrics::gauge!(m::QUEUE_WAITING, "mode" => q.mode.clone()).set(q.waiting as f64);
+    // every configured mode, also before the matchmaker first published its queues
+    let queues = s.matchmaker.status();
+    for mode in s.matchmaker.modes() {
+        let waiting = queues.modes.iter().find(|q| q.mode == mode).map_or(0, |q| q.waiting);
+        metrics::gauge!(m::QUEUE_WAITING, "mode" => mode).set(waiting as f64);
     }
     metrics::gauge!(m::CONNECTIONS_OPEN)
         .set(s.open_connections.load(std::sync::atomic::Ordering::Relaxed) as f64);

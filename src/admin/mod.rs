@@ -9,6 +9,7 @@
 mod api;
 pub(crate) use api::broadcast_notice;
 pub mod auth;
+mod conns;
 mod spectate;
 
 use crate::net::Shared;
@@ -22,9 +23,10 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub(crate) type Body = Full<Bytes>;
@@ -33,10 +35,38 @@ pub(crate) type Body = Full<Bytes>;
 const DASHBOARD_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
 img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// Admin connections open at once beyond which new ones are dropped.
+/// Admin connections open at once; when full, a new one evicts the oldest connection that
+/// has not presented a valid token (see `conns`), so idle connections cannot lock out an
+/// operator.
 const MAX_ADMIN_CONNECTIONS: usize = 256;
-/// Largest request body (actions take small JSON bodies).
+/// Largest request body (actions take small JSON bodies); a larger declared length is
+/// refused (413) before any of it is read.
 const MAX_BODY_BYTES: usize = 16 * 1024;
+/// A request body must have arrived this long after its head, or the request gets 408 and
+/// the connection is closed: a body trickled a byte a second must not hold a connection.
+/// (The TLS handshake and each request head, including the idle wait for it, are bounded by
+/// `--handshake-timeout-ms`.)
+const BODY_TIMEOUT: Duration = Duration::from_secs(5);
+
+type Table = Arc<Mutex<conns::ConnTable<CancellationToken>>>;
+
+/// One admitted connection: marks it authenticated, frees its entry when it ends.
+struct Slot {
+    table: Table,
+    id: u64,
+}
+
+impl Slot {
+    fn authenticated(&self) {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).authenticate(self.id);
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.table.lock().unwrap_or_else(|p| p.into_inner()).remove(self.id);
+    }
+}
 
 pub(crate) struct Admin {
     pub(crate) tokens: AdminTokens,
@@ -54,9 +84,13 @@ pub(crate) async fn start(
     let scheme = if shared.tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, "admin listener on {scheme}://{addr}/ (dashboard) and /admin/*, /metrics");
     if tokens.generated {
-        // Printed once, on stdout, not into the structured log.
-        println!("admin operator token: {}", tokens.operator);
-        println!("admin viewer token:   {}", tokens.viewer);
+        // Printed once, on stdout, not into the structured log. A closed stdout (the reader
+        // of a pipe is gone) loses them instead of panicking: `println!` would panic.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "admin operator token: {}", tokens.operator)
+            .and_then(|()| writeln!(out, "admin viewer token:   {}", tokens.viewer))
+            .and_then(|()| out.flush());
     }
     let admin = Arc::new(Admin { tokens, addr });
     tokio::spawn(accept_loop(listener, shared, admin.clone()));
@@ -64,7 +98,7 @@ pub(crate) async fn start(
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, admin: Arc<Admin>) {
-    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let table: Table = Arc::new(Mutex::new(conns::ConnTable::new(MAX_ADMIN_CONNECTIONS)));
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shared.shutdown.cancelled() => return,
@@ -76,16 +110,28 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, admin: Arc<Admi
                 }
             },
         };
-        use std::sync::atomic::Ordering;
-        if open.fetch_add(1, Ordering::AcqRel) >= MAX_ADMIN_CONNECTIONS {
-            open.fetch_sub(1, Ordering::AcqRel);
-            continue;
-        }
-        let (s, a, o) = (shared.clone(), admin.clone(), open.clone());
+        let evict = CancellationToken::new();
+        let admitted = table.lock().unwrap_or_else(|p| p.into_inner()).admit(evict.clone());
+        let id = match admitted {
+            conns::Admission::Admitted(id) => id,
+            conns::Admission::Evicting { id, evicted } => {
+                tracing::debug!(%peer, "admin listener full: closing the oldest unauthenticated connection");
+                evicted.cancel();
+                id
+            }
+            conns::Admission::Refused => {
+                tracing::debug!(%peer, "admin listener full of authenticated connections: refused");
+                continue;
+            }
+        };
+        let slot = Arc::new(Slot { table: table.clone(), id });
+        let (s, a) = (shared.clone(), admin.clone());
         tokio::spawn(
             async move {
-                serve(tcp, peer, s, a).await;
-                o.fetch_sub(1, Ordering::AcqRel);
+                tokio::select! {
+                    _ = serve(tcp, peer, s, a, slot) => {}
+                    _ = evict.cancelled() => tracing::debug!("evicted for a newer connection"),
+                }
             }
             .instrument(tracing::debug_span!("admin", %peer)),
         );
@@ -97,29 +143,38 @@ async fn serve(
     peer: SocketAddr,
     shared: Arc<Shared>,
     admin: Arc<Admin>,
+    slot: Arc<Slot>,
 ) {
     let _ = tcp.set_nodelay(true);
     let timeout = shared.config.handshake_timeout;
     match shared.tls.clone() {
         Some(tls) => match tokio::time::timeout(timeout, tls.acceptor.accept(tcp)).await {
-            Ok(Ok(stream)) => serve_http(TokioIo::new(stream), peer, shared, admin).await,
+            Ok(Ok(stream)) => serve_http(TokioIo::new(stream), peer, shared, admin, slot).await,
             _ => tracing::debug!("admin TLS handshake failed or timed out"),
         },
-        None => serve_http(TokioIo::new(tcp), peer, shared, admin).await,
+        None => serve_http(TokioIo::new(tcp), peer, shared, admin, slot).await,
     }
 }
 
-async fn serve_http<I>(io: I, peer: SocketAddr, shared: Arc<Shared>, admin: Arc<Admin>)
-where
+async fn serve_http<I>(
+    io: I,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    admin: Arc<Admin>,
+    slot: Arc<Slot>,
+) where
     I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
+    // Each request head, and the idle wait before it, within the handshake timeout: an
+    // unauthenticated connection cannot sit idle for longer.
+    let head_timeout = shared.config.handshake_timeout;
     let svc = hyper::service::service_fn(move |req| {
-        let (s, a) = (shared.clone(), admin.clone());
-        async move { Ok::<_, Infallible>(route(req, peer, s, a).await) }
+        let (s, a, slot) = (shared.clone(), admin.clone(), slot.clone());
+        async move { Ok::<_, Infallible>(route(req, peer, s, a, &slot).await) }
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(10))
+        .header_read_timeout(head_timeout)
         .max_buf_size(16 * 1024)
         .serve_connection(io, svc)
         .with_upgrades();
@@ -186,13 +241,30 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Read a small JSON body (actions); an empty body is `{}`.
+/// The response, and then the connection is closed (the rest of a body is never read).
+fn closing(mut r: Response<Body>) -> Response<Body> {
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
+/// Read a small JSON body (actions); an empty body is `{}`. A declared length over the
+/// limit is refused before reading; a body not complete within [`BODY_TIMEOUT`] gets 408.
 pub(crate) async fn body_json(req: Request<Incoming>) -> Result<serde_json::Value, Response<Body>> {
-    let bytes = Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-        .map_err(|_| error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "at most 16 KiB"))?
-        .to_bytes();
+    use hyper::body::Body as _;
+    let too_large =
+        || closing(error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "at most 16 KiB"));
+    if req.body().size_hint().lower() > MAX_BODY_BYTES as u64 {
+        return Err(too_large());
+    }
+    let read = Limited::new(req.into_body(), MAX_BODY_BYTES).collect();
+    let bytes = match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return Err(too_large()),
+        Err(_) => {
+            let msg = "the request body did not arrive within 5 s";
+            return Err(closing(error(StatusCode::REQUEST_TIMEOUT, "body_timeout", msg)));
+        }
+    };
     if bytes.is_empty() {
         return Ok(serde_json::json!({}));
     }
@@ -205,6 +277,7 @@ async fn route(
     peer: SocketAddr,
     shared: Arc<Shared>,
     admin: Arc<Admin>,
+    slot: &Slot,
 ) -> Response<Body> {
     let path = req.uri().path().to_owned();
     let method = req.method().clone();
@@ -230,6 +303,7 @@ async fn route(
     let Some(role) = presented_token(&req, is_watch).and_then(|t| admin.tokens.role(&t)) else {
         return error(StatusCode::UNAUTHORIZED, "unauthorized", "missing or wrong bearer token");
     };
+    slot.authenticated();
     let ctx = api::Ctx { shared: &shared, role, peer };
     let need_operator = method == Method::POST;
     if need_operator && role < Role::Operator {

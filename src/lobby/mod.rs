@@ -411,6 +411,7 @@ impl Lobby {
                 .unwrap_or_else(|| "non-string panic".into());
             tracing::error!(lobby = self.handle.id, panic = %what, "game code panicked; ending this lobby");
             self.counters.lobby_panics.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(crate::metrics::LOBBY_PANICS).increment(1);
             self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
         }
     }

@@ -162,7 +162,7 @@ pub(crate) fn spawn(
 ) -> Result<MatchmakerHandle, String> {
     let mut by_name = HashMap::new();
     for m in modes {
-        m.validate()?;
+        m.validate().map_err(|e| e.to_string())?;
         if games.get(&m.game).is_none() {
             return Err(format!("mode {:?} names unknown game {:?}", m.name, m.game));
         }

@@ -1,6 +1,7 @@
 //! Per-mode settings: matchmaking, lobby lifecycle and tick rate.
 
 use super::policy::SkillWindow;
+use crate::config::validate::{ConfigError, check};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -94,25 +95,31 @@ impl ModeConfig {
             return Err(crate::StartError::Modes(format!("{}: no [[mode]]", path.display())));
         }
         for m in &file.mode {
-            m.validate().map_err(crate::StartError::Modes)?;
+            m.validate()
+                .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
         }
         Ok(file.mode)
     }
 
-    pub fn validate(&self) -> Result<(), String> {
-        let n = &self.name;
-        if n.is_empty() {
-            return Err("a mode needs a name".into());
+    /// Check this mode's values against their documented ranges (README, "Game modes"):
+    /// a mode file or a studio's code is refused at start, not when the first lobby runs.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.name.is_empty() {
+            return Err(ConfigError::Inconsistent("a mode needs a name".into()));
         }
-        if !(1..=1024).contains(&self.max_players) {
-            return Err(format!("mode {n}: max_players must be 1..=1024"));
-        }
-        if self.min_players == 0 || self.min_players > self.max_players {
-            return Err(format!("mode {n}: min_players must be 1..=max_players"));
-        }
-        if !(1..=240).contains(&self.tick_hz) {
-            return Err(format!("mode {n}: tick_hz must be 1..=240"));
-        }
+        let key = |k: &str| format!("mode {:?}: {k}", self.name);
+        check(key("max_players"), 1..=1024, "", self.max_players)?;
+        check(key("min_players"), 1..=self.max_players, "", self.min_players)?;
+        check(key("tick_hz"), 1..=240, "", self.tick_hz)?;
+        check(key("countdown_ms"), 0..=600_000, "", self.countdown_ms)?;
+        check(key("fill_timeout_ms"), 0..=3_600_000, "", self.fill_timeout_ms)?;
+        check(key("match_length_ms"), 100..=86_400_000, "", self.match_length_ms)?;
+        check(key("seat_grace_ms"), 0..=3_600_000, "", self.seat_grace_ms)?;
+        check(key("max_catch_up_ticks"), 0..=240, "", self.max_catch_up_ticks)?;
+        check(key("default_skill"), 0.0..=1e6, "", self.default_skill)?;
+        check(key("skill_window"), 0.0..=1e6, "", self.skill_window)?;
+        check(key("skill_window_growth"), 0.0..=1e6, "", self.skill_window_growth)?;
+        check(key("skill_window_max"), self.skill_window..=1e6, "", self.skill_window_max)?;
         Ok(())
     }
 

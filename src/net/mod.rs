@@ -32,6 +32,9 @@ pub enum StartError {
     Modes(String),
     #[error("configuration: {0}")]
     Config(String),
+    /// A value outside its documented range, or values that contradict each other.
+    #[error("configuration: {0}")]
+    Invalid(#[from] crate::config::ConfigError),
 }
 
 /// What every connection task shares.
@@ -76,6 +79,7 @@ pub struct Server {
 impl Server {
     /// Bind, set up TLS, start the matchmaker and the accept loop. Returns once listening.
     pub async fn start(config: Config) -> Result<Server, StartError> {
+        config.validate()?;
         let tls = tls::load(&config.tls)?;
         let listener = TcpListener::bind(config.listen)
             .await

@@ -2,6 +2,7 @@
 //! self-signed certificate, and real TLS WebSocket clients.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod binary;
 pub mod cluster;
 
 use std::time::Duration;
