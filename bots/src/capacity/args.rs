@@ -180,15 +180,17 @@ pub fn placement(p: Pinning, allowed: &[u32], has_taskset: bool) -> Result<Place
     let list = |c: &[u32]| c.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
     Ok(if pin {
         let (s, b) = (allowed[0], allowed[1]);
-        let free = allowed.len() - 2;
+        let free = match allowed.len() - 2 {
+            0 => "no CPU left".to_owned(),
+            n => format!("{n} more CPU(s) left"),
+        };
         Placement {
             server_cpu: Some(s),
             bots_cpu: Some(b),
             measured_cpus: vec![s, b],
             describe: format!(
                 "server pinned to CPU {s} (TOKIO_WORKER_THREADS=1), bots pinned to CPU {b}, \
-                 {free} other CPU(s) of this process's {} left to everything else",
-                allowed.len()
+                 {free} for everything else"
             ),
         }
     } else {
@@ -262,10 +264,12 @@ mod tests {
         let auto = placement(Pinning::Auto, &[2, 3, 5], true).unwrap();
         assert_eq!((auto.server_cpu, auto.bots_cpu), (Some(2), Some(3)), "this process's CPUs");
         assert_eq!(auto.measured_cpus, vec![2, 3]);
-        assert!(auto.describe.contains("1 other CPU(s)"), "{}", auto.describe);
+        assert!(auto.describe.contains("1 more CPU(s) left"), "{}", auto.describe);
         assert_eq!(placement(Pinning::Auto, &[0, 1, 2], false).unwrap().server_cpu, None);
         assert!(placement(Pinning::On, &[0], true).unwrap_err().contains("two CPUs"));
         assert!(placement(Pinning::On, &[0, 1], false).unwrap_err().contains("taskset"));
-        assert_eq!(placement(Pinning::On, &[0, 1], true).unwrap().bots_cpu, Some(1));
+        let two = placement(Pinning::On, &[0, 1], true).unwrap();
+        assert_eq!((two.server_cpu, two.bots_cpu), (Some(0), Some(1)));
+        assert!(two.describe.contains("no CPU left for everything else"), "{}", two.describe);
     }
 }

@@ -153,9 +153,9 @@ fn choose_priority(
             {
                 Ok(f) => f,
                 Err(no) => {
-                    let mut f = vec!["real-time not used:".to_owned()];
-                    f.extend(no);
-                    return Ok(normal(f));
+                    return Ok(normal(
+                        no.iter().map(|r| format!("real-time not used: {r}")).collect(),
+                    ));
                 }
             };
             let bots = a.steps[0];
