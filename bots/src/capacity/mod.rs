@@ -144,7 +144,7 @@ fn choose_priority(
         Priority::High => Ok(if realtime::privileged() {
             PriorityChoice { used: Priority::High, findings: vec![], calibration: vec![] }
         } else {
-            normal(vec!["high priority needs root or CAP_SYS_NICE: not used".into()])
+            normal(vec!["high priority needs CAP_SYS_NICE: not used".into()])
         }),
         Priority::Realtime => {
             let pinned: Vec<u32> =

@@ -72,9 +72,9 @@ impl Preflight {
         let mut no = Vec::new();
         let mut ok = Vec::new();
         if self.privileged {
-            ok.push("privileged (root or CAP_SYS_NICE)".to_owned());
+            ok.push("privileged (CAP_SYS_NICE)".to_owned());
         } else {
-            no.push("needs root or CAP_SYS_NICE".to_owned());
+            no.push("needs CAP_SYS_NICE (root, outside a container that drops it)".to_owned());
         }
         if !self.chrt_reset_on_fork {
             no.push("needs chrt (util-linux) with --reset-on-fork".to_owned());
@@ -121,11 +121,14 @@ impl Preflight {
     }
 }
 
-/// Root (effective uid 0) or `CAP_SYS_NICE`: what raising a priority needs.
+/// `CAP_SYS_NICE` in the effective set, what raising a priority needs (root in a container
+/// may lack it); effective uid 0 where the capabilities cannot be read.
 pub fn privileged() -> bool {
-    let uid0 =
-        sys::status_field("self", "Uid").is_some_and(|u| u.split_whitespace().nth(1) == Some("0"));
-    uid0 || sys::status_field("self", "CapEff").is_some_and(|c| sys::cap_sys_nice(&c))
+    match sys::status_field("self", "CapEff") {
+        Some(c) => sys::cap_sys_nice(&c),
+        None => sys::status_field("self", "Uid")
+            .is_some_and(|u| u.split_whitespace().nth(1) == Some("0")),
+    }
 }
 
 /// Cores busy with anything but this process over `d` (nothing else of ours runs yet).
