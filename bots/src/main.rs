@@ -58,8 +58,9 @@ enum Cmd {
     /// Run a swarm of bots against a server: live progress, a summary table, and optionally
     /// a JSON report, an SVG chart and SLO gates (exit code 3 when one is violated).
     Swarm(Box<SwarmArgs>),
-    /// Capacity benchmark: a fresh release server per step, swarms of growing size, server
-    /// CPU and RSS from /proc, and the largest size that holds the SLO.
+    /// Capacity benchmark: a fresh server per step, swarms of growing size, server CPU and
+    /// RSS from /proc, the CPU other work used in each window (a step with too much of it is
+    /// contaminated and not counted), and the largest clean size that holds the SLO.
     Capacity(CapacityArgs),
 }
 

@@ -1,0 +1,275 @@
+//! The command line of `tickwave-bots capacity`, its validation, and where the processes run.
+
+use super::{CapacityError, Gate};
+use crate::swarm::parse_duration;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Whether the server and the bots get a CPU each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Pinning {
+    /// Leave placement to the kernel: both share every CPU this tool may use.
+    Off,
+    /// Server on the first CPU this tool may use (one tokio worker), bots on the second.
+    On,
+    /// On when three or more CPUs are available (one is then left for everything else).
+    Auto,
+}
+
+/// Scheduling priority of the benchmark processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Priority {
+    /// As started: the kernel's normal scheduling.
+    Normal,
+    /// Server and bots each in their own autogroup at nice -10 (root or CAP_SYS_NICE).
+    High,
+    /// SCHED_FIFO 10 with reset-on-fork, after checking that it is safe (pinned, a CPU left
+    /// for everything else, an idle machine) and that it helps (a calibration step both ways).
+    Realtime,
+}
+
+impl Priority {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Priority::Normal => "normal",
+            Priority::High => "high",
+            Priority::Realtime => "realtime",
+        }
+    }
+}
+
+fn parse_cores(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=64.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of cores in 0..=64")),
+    }
+}
+
+fn parse_fraction(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a fraction in 0..=1")),
+    }
+}
+
+fn parse_step(s: &str) -> Result<u32, String> {
+    match s.trim().parse::<u32>() {
+        Ok(v) if (1..=100_000).contains(&v) => Ok(v),
+        _ => Err(format!("{s:?} is not a number of bots in 1..=100000")),
+    }
+}
+
+/// Run the capacity benchmark: swarms of increasing size against a fresh server each.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CapacityArgs {
+    /// The server binary (default: `tickwave` beside this executable; `bots/capacity.sh`
+    /// builds both in release mode).
+    #[arg(long)]
+    pub server_bin: Option<PathBuf>,
+    /// Extra flag for the server, e.g. `--server-arg=--tcp-send-buffer=0` (repeatable). The
+    /// server gets none of the caller's TICKWAVE_* variables.
+    #[arg(long, allow_hyphen_values = true)]
+    pub server_arg: Vec<String>,
+    /// Bot counts, one step each.
+    #[arg(long, value_delimiter = ',', value_parser = parse_step,
+          default_value = "250,500,1000,1500,2000,2500")]
+    pub steps: Vec<u32>,
+    /// Bots started per second (0: all at once).
+    #[arg(long, default_value_t = 250.0)]
+    pub ramp: f64,
+    /// Time after the ramp before measuring.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub settle: Duration,
+    /// Length of the measured window (at least 2 s).
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub measure: Duration,
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub input_hz: u32,
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub lobby_size: u32,
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub tick_hz: u32,
+    /// Threads of the bot process.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub bot_threads: u16,
+    #[arg(long, value_enum, default_value = "off")]
+    pub pinning: Pinning,
+    /// Scheduling of the server and the bots while a step runs.
+    #[arg(long, value_enum, default_value = "normal")]
+    pub priority: Priority,
+    /// Port of the benchmark server on 127.0.0.1 (0: one the kernel picks).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// How long the server may take to log its listening line and answer a hello.
+    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    pub start_timeout: Duration,
+    /// Where step reports, logs and the results go.
+    #[arg(long, default_value = "target/capacity")]
+    pub out: PathBuf,
+    /// The gate a step must hold to count toward the capacity.
+    #[arg(long, default_value_t = 50.0)]
+    pub max_p99_ms: f64,
+    #[arg(long, default_value_t = 0.99, value_parser = parse_fraction)]
+    pub min_delivery: f64,
+    /// Other work (cores) in a window above which a step is contaminated.
+    #[arg(long, default_value_t = 0.10, value_parser = parse_cores)]
+    pub max_foreign_cores: f64,
+    /// Run a contaminated step again, up to this many times.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+}
+
+impl CapacityArgs {
+    pub(crate) fn gate(&self) -> Gate {
+        Gate {
+            min_delivery: self.min_delivery,
+            max_p99_ms: self.max_p99_ms,
+            min_in_match: 0.99,
+            max_foreign_cores: self.max_foreign_cores,
+        }
+    }
+
+    /// What clap's parsers cannot check alone.
+    pub(crate) fn validate(&self) -> Result<(), CapacityError> {
+        let bad = |m: &str| Err(CapacityError::Setup(m.to_owned()));
+        if self.steps.is_empty() {
+            return bad("--steps needs at least one bot count");
+        }
+        if !(self.ramp >= 0.0 && self.ramp <= 100_000.0) {
+            return bad("--ramp must be 0..=100000 bots per second");
+        }
+        if self.measure < Duration::from_secs(2) || self.measure > Duration::from_secs(3600) {
+            return bad("--measure must be 2 s..=1 h");
+        }
+        if self.settle > Duration::from_secs(600) {
+            return bad("--settle must be at most 10 min");
+        }
+        if self.start_timeout < Duration::from_secs(1)
+            || self.start_timeout > Duration::from_secs(600)
+        {
+            return bad("--start-timeout must be 1 s..=10 min");
+        }
+        if !(self.max_p99_ms > 0.0 && self.max_p99_ms.is_finite()) {
+            return bad("--max-p99-ms must be above 0");
+        }
+        Ok(())
+    }
+}
+
+/// Where the server and the bots run, and which CPUs their windows are measured over.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Placement {
+    pub server_cpu: Option<u32>,
+    pub bots_cpu: Option<u32>,
+    /// CPUs counted in the contamination figures.
+    pub measured_cpus: Vec<u32>,
+    pub describe: String,
+}
+
+/// Decide the placement from the CPUs this process may use. Pure.
+pub fn placement(p: Pinning, allowed: &[u32], has_taskset: bool) -> Result<Placement, String> {
+    let pin = match p {
+        Pinning::Off => false,
+        Pinning::Auto => allowed.len() >= 3 && has_taskset,
+        Pinning::On if !has_taskset => return Err("--pinning on needs taskset (util-linux)".into()),
+        Pinning::On if allowed.len() < 2 => {
+            return Err(format!("--pinning on needs two CPUs; this process may use {allowed:?}"));
+        }
+        Pinning::On => true,
+    };
+    let list = |c: &[u32]| c.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+    Ok(if pin {
+        let (s, b) = (allowed[0], allowed[1]);
+        let free = match allowed.len() - 2 {
+            0 => "no CPU left".to_owned(),
+            n => format!("{n} more CPU(s) left"),
+        };
+        Placement {
+            server_cpu: Some(s),
+            bots_cpu: Some(b),
+            measured_cpus: vec![s, b],
+            describe: format!(
+                "server pinned to CPU {s} (TOKIO_WORKER_THREADS=1), bots pinned to CPU {b}, \
+                 {free} for everything else"
+            ),
+        }
+    } else {
+        Placement {
+            server_cpu: None,
+            bots_cpu: None,
+            measured_cpus: allowed.to_vec(),
+            describe: format!("server and bots unpinned, sharing CPUs {}", list(allowed)),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        a: CapacityArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<CapacityArgs, String> {
+        Cli::try_parse_from(std::iter::once("capacity").chain(args.iter().copied()))
+            .map(|c| c.a)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn defaults_leave_scheduling_and_placement_alone() {
+        let a = parse(&[]).unwrap();
+        assert_eq!(a.priority, Priority::Normal, "no real-time by default");
+        assert_eq!(a.pinning, Pinning::Off, "no pinning by default");
+        assert_eq!(a.port, 0, "a port the kernel picks");
+        assert_eq!((a.max_foreign_cores, a.retries), (0.10, 0));
+        assert!(a.validate().is_ok());
+    }
+
+    #[test]
+    fn out_of_range_values_name_their_flag() {
+        for (args, flag) in [
+            (&["--steps", "0"][..], "--steps"),
+            (&["--steps", "10,x"], "--steps"),
+            (&["--min-delivery", "1.5"], "--min-delivery"),
+            (&["--max-foreign-cores=-1"], "--max-foreign-cores"),
+            (&["--retries", "11"], "--retries"),
+            (&["--bot-threads", "0"], "--bot-threads"),
+        ] {
+            let e = parse(args).unwrap_err();
+            assert!(e.contains(flag), "{args:?}: {e}");
+        }
+        for (args, flag) in [
+            (&["--measure", "1s"][..], "--measure"),
+            (&["--ramp=-5"], "--ramp"),
+            (&["--start-timeout", "0s"], "--start-timeout"),
+            (&["--max-p99-ms", "0"], "--max-p99-ms"),
+        ] {
+            let e = parse(args).unwrap().validate().unwrap_err().to_string();
+            assert!(e.contains(flag), "{args:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn placement_pins_only_when_asked_or_roomy() {
+        let off = placement(Pinning::Off, &[0, 1], true).unwrap();
+        assert_eq!((off.server_cpu, off.measured_cpus.clone()), (None, vec![0, 1]));
+        assert!(off.describe.contains("unpinned"), "{}", off.describe);
+        // Auto on two CPUs would leave nothing for the rest of the system.
+        assert_eq!(placement(Pinning::Auto, &[0, 1], true).unwrap().server_cpu, None);
+        let auto = placement(Pinning::Auto, &[2, 3, 5], true).unwrap();
+        assert_eq!((auto.server_cpu, auto.bots_cpu), (Some(2), Some(3)), "this process's CPUs");
+        assert_eq!(auto.measured_cpus, vec![2, 3]);
+        assert!(auto.describe.contains("1 more CPU(s) left"), "{}", auto.describe);
+        assert_eq!(placement(Pinning::Auto, &[0, 1, 2], false).unwrap().server_cpu, None);
+        assert!(placement(Pinning::On, &[0], true).unwrap_err().contains("two CPUs"));
+        assert!(placement(Pinning::On, &[0, 1], false).unwrap_err().contains("taskset"));
+        let two = placement(Pinning::On, &[0, 1], true).unwrap();
+        assert_eq!((two.server_cpu, two.bots_cpu), (Some(0), Some(1)));
+        assert!(two.describe.contains("no CPU left for everything else"), "{}", two.describe);
+    }
+}
