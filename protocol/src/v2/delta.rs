@@ -1,0 +1,492 @@
+//! The difference between two views, and applying it.
+//!
+//! [`View::diff_into`] walks the two id-sorted entity lists once (a merge), compares each
+//! common entity's slots (a slice compare when the kind has no strings and nothing is
+//! hidden), and writes a [`Delta`]: entities added (all values), changed (a `u32` mask of the
+//! changed fields plus their new values), removed (ids), and the globals' mask and values. A
+//! field that becomes hidden or visible counts as changed (hidden is `nil`). An entity whose
+//! kind changes is removed and added under the same id.
+//!
+//! A `Delta` owns its values (tagged with their MessagePack type) and strings, so the same
+//! type comes out of [`super::decode_delta`] on a client. [`View::apply`] checks everything
+//! against the schema: unknown or duplicate entities, mask bits beyond the kind's fields,
+//! value counts, types, ranges, string lengths, `nil` only for private fields. On error the
+//! view is unchanged.
+
+use super::layout::{Fields, KindId, Layout, full_mask};
+use super::value::{Val, ValueFault, ValueRef, copy_slot, store, str_bytes};
+use super::view::{At, Header, Store, View};
+use std::sync::Arc;
+
+/// An added entity: `len` values from `offset` in the delta's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Added {
+    pub(crate) id: u32,
+    pub(crate) kind: u16,
+    pub(crate) offset: u32,
+    pub(crate) len: u32,
+}
+
+/// A changed entity: one value per set bit of `mask`, from `offset`, in ascending bit order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Changed {
+    pub(crate) id: u32,
+    pub(crate) mask: u32,
+    pub(crate) offset: u32,
+}
+
+/// What changed between two views; see the module doc. Reused with [`Delta::clear`], it
+/// allocates nothing in steady state. A decoded snapshot is a `Delta` too: every entity
+/// added and every global set (see [`View::apply_snapshot`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delta {
+    pub(crate) added: Vec<Added>,
+    pub(crate) changed: Vec<Changed>,
+    pub(crate) removed: Vec<u32>,
+    pub(crate) globals_mask: u32,
+    pub(crate) globals_offset: u32,
+    pub(crate) values: Vec<Val>,
+    pub(crate) arena: Vec<u8>,
+}
+
+/// Why a delta (or snapshot) could not be applied. The client must then wait for, or ask
+/// for, a snapshot; the server never sends a delta against a base the client lacks.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StateError {
+    #[error("the delta changes or removes entity {0}, which the base does not hold")]
+    UnknownEntity(u32),
+    #[error("the delta adds entity {0}, which the base already holds")]
+    DuplicateEntity(u32),
+    #[error("entity {id} has kind {kind}, which the schema does not declare")]
+    UnknownKind { id: u32, kind: u16 },
+    #[error("{at}: mask {mask:#b} has bits beyond its {len} fields")]
+    FieldOutOfRange { at: At, mask: u32, len: usize },
+    #[error("{at}: {got} values where {expected} are needed")]
+    ValueCount { at: At, expected: usize, got: usize },
+    #[error("{at} field `{field}`: {fault}")]
+    Value { at: At, field: String, fault: ValueFault },
+    #[error("the view would hold more than 2^32 values")]
+    TooLarge,
+}
+
+impl Delta {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Clear for reuse, keeping the allocations.
+    pub fn clear(&mut self) {
+        self.added.clear();
+        self.changed.clear();
+        self.removed.clear();
+        self.globals_mask = 0;
+        self.globals_offset = 0;
+        self.values.clear();
+        self.arena.clear();
+    }
+
+    /// True when nothing changed. The server still sends such a delta: it carries the tick
+    /// and the acks.
+    pub fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.changed.is_empty()
+            && self.removed.is_empty()
+            && self.globals_mask == 0
+    }
+
+    /// Ids of removed entities, ascending.
+    pub fn removed(&self) -> &[u32] {
+        &self.removed
+    }
+
+    /// Added entities, ascending by id: `(id, kind index, values)`.
+    pub fn added(&self) -> impl ExactSizeIterator<Item = (u32, usize, Values<'_>)> + '_ {
+        self.added.iter().map(move |a| {
+            (a.id, usize::from(a.kind), Values { delta: self, offset: a.offset, len: a.len })
+        })
+    }
+
+    /// Changed entities, ascending by id: `(id, mask, values of the set bits)`.
+    pub fn changed(&self) -> impl ExactSizeIterator<Item = (u32, u32, Values<'_>)> + '_ {
+        self.changed.iter().map(move |c| {
+            (c.id, c.mask, Values { delta: self, offset: c.offset, len: c.mask.count_ones() })
+        })
+    }
+
+    /// Mask of the changed globals (0 when none changed) and their values.
+    pub fn globals(&self) -> (u32, Values<'_>) {
+        let len = self.globals_mask.count_ones();
+        (self.globals_mask, Values { delta: self, offset: self.globals_offset, len })
+    }
+
+    pub(crate) fn vals(&self, offset: u32, len: u32) -> &[Val] {
+        let start = (offset as usize).min(self.values.len());
+        let end = (offset as usize + len as usize).min(self.values.len());
+        &self.values[start..end]
+    }
+
+    fn push_entity(&mut self, layout: &Layout, store: &Store, h: &Header) {
+        let f = layout.kind(KindId(h.kind));
+        let offset = self.values.len() as u32;
+        for (i, slot) in store.entity_slots(h, f.len()).iter().enumerate() {
+            let v = if h.hidden & (1 << i) != 0 {
+                Val::Nil
+            } else {
+                Val::from_slot(f.ty(i), *slot, &store.arena, &mut self.arena)
+            };
+            self.values.push(v);
+        }
+        self.added.push(Added { id: h.id, kind: h.kind, offset, len: f.len() as u32 });
+    }
+}
+
+/// A run of values inside a [`Delta`].
+#[derive(Clone, Copy)]
+pub struct Values<'a> {
+    delta: &'a Delta,
+    offset: u32,
+    len: u32,
+}
+
+impl<'a> Values<'a> {
+    pub fn len(&self) -> usize {
+        self.delta.vals(self.offset, self.len).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ValueRef<'a>> + 'a {
+        let d = self.delta;
+        d.vals(self.offset, self.len).iter().map(move |v| v.get(&d.arena))
+    }
+}
+
+impl std::fmt::Debug for Values<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The mask of fields that differ, pushing the new values (or `Nil` for hidden) to `out`.
+#[allow(clippy::too_many_arguments)]
+fn diff_fields(
+    f: &Fields,
+    a: &[u64],
+    a_hidden: u32,
+    a_arena: &[u8],
+    b: &[u64],
+    b_hidden: u32,
+    b_arena: &[u8],
+    out: &mut Delta,
+) -> u32 {
+    // Most entities of most ticks: no strings, nothing hidden changed, a memcmp.
+    if a_hidden == b_hidden && f.str_mask == 0 && a == b {
+        return 0;
+    }
+    let mut mask = 0;
+    for i in 0..f.len() {
+        let bit = 1u32 << i;
+        let now_hidden = b_hidden & bit != 0;
+        let changed = if (a_hidden ^ b_hidden) & bit != 0 {
+            true
+        } else if now_hidden {
+            false
+        } else if f.str_mask & bit != 0 {
+            str_bytes(a_arena, a[i]) != str_bytes(b_arena, b[i])
+        } else {
+            a[i] != b[i]
+        };
+        if changed {
+            mask |= bit;
+            let v = if now_hidden {
+                Val::Nil
+            } else {
+                Val::from_slot(f.ty(i), b[i], b_arena, &mut out.arena)
+            };
+            out.values.push(v);
+        }
+    }
+    mask
+}
+
+fn same_layout(a: &Arc<Layout>, b: &Arc<Layout>) {
+    assert!(Arc::ptr_eq(a, b) || a == b, "views of different schemas cannot be diffed");
+}
+
+impl View {
+    /// Write into `out` what changed from `self` (the base) to `next`. One merge pass; no
+    /// allocation beyond `out`'s growth. Both views must have the same layout.
+    pub fn diff_into(&self, next: &View, out: &mut Delta) {
+        self.assert_finished();
+        next.assert_finished();
+        same_layout(&self.layout, &next.layout);
+        out.clear();
+        let layout = &*next.layout;
+        let (sa, sb) = (&self.live, &next.live);
+        let g = layout.globals();
+        out.globals_offset = 0;
+        out.globals_mask =
+            diff_fields(g, &sa.globals, 0, &sa.arena, &sb.globals, 0, &sb.arena, out);
+        let (a, b) = (&sa.headers, &sb.headers);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let (x, y) = (&a[i], &b[j]);
+            if x.id == y.id {
+                if x.kind != y.kind {
+                    out.removed.push(x.id);
+                    out.push_entity(layout, sb, y);
+                } else {
+                    let f = layout.kind(KindId(y.kind));
+                    let n = f.len();
+                    let offset = out.values.len() as u32;
+                    let (xs, ys) = (sa.entity_slots(x, n), sb.entity_slots(y, n));
+                    let mask =
+                        diff_fields(f, xs, x.hidden, &sa.arena, ys, y.hidden, &sb.arena, out);
+                    if mask != 0 {
+                        out.changed.push(Changed { id: y.id, mask, offset });
+                    }
+                }
+                i += 1;
+                j += 1;
+            } else if x.id < y.id {
+                out.removed.push(x.id);
+                i += 1;
+            } else {
+                out.push_entity(layout, sb, y);
+                j += 1;
+            }
+        }
+        out.removed.extend(a[i..].iter().map(|h| h.id));
+        for y in &b[j..] {
+            out.push_entity(layout, sb, y);
+        }
+    }
+
+    /// The delta from `self` to `next`.
+    pub fn diff(&self, next: &View) -> Delta {
+        let mut d = Delta::default();
+        self.diff_into(next, &mut d);
+        d
+    }
+
+    /// This view as a snapshot: every entity added, every global set (what
+    /// [`super::decode_snapshot`] yields for the encoded snapshot of this view).
+    pub fn snapshot_into(&self, out: &mut Delta) {
+        self.assert_finished();
+        out.clear();
+        let g = self.layout.globals();
+        out.globals_mask = g.full_mask();
+        for (i, slot) in self.live.globals.iter().enumerate() {
+            let v = Val::from_slot(g.ty(i), *slot, &self.live.arena, &mut out.arena);
+            out.values.push(v);
+        }
+        for h in &self.live.headers {
+            out.push_entity(&self.layout, &self.live, h);
+        }
+    }
+
+    /// Apply a delta in place; on error the view is unchanged. See the module doc for the
+    /// checks.
+    pub fn apply(&mut self, delta: &Delta) -> Result<(), StateError> {
+        self.apply_inner(delta, false)
+    }
+
+    /// Replace the view by a decoded snapshot (which must set every global); on error the
+    /// view is unchanged.
+    pub fn apply_snapshot(&mut self, snapshot: &Delta) -> Result<(), StateError> {
+        self.apply_inner(snapshot, true)
+    }
+
+    fn apply_inner(&mut self, d: &Delta, snapshot: bool) -> Result<(), StateError> {
+        self.assert_finished();
+        let mut dst = std::mem::take(&mut self.spare);
+        dst.clear(0);
+        let r = build(&self.layout, &self.live, snapshot, d, &mut dst);
+        match r {
+            Ok(()) => {
+                self.spare = std::mem::replace(&mut self.live, dst);
+                Ok(())
+            }
+            Err(e) => {
+                self.spare = dst;
+                Err(e)
+            }
+        }
+    }
+}
+
+fn at_entity(layout: &Layout, id: u32, kind: u16) -> At {
+    At::Entity { id, kind: layout.kind_name(KindId(kind)).to_owned() }
+}
+
+/// Write `f.len()` slots into `slots`: changed fields (bits of `mask`) from `vals`, the others
+/// from `base` (with `base_hidden`). Returns the new hidden mask.
+#[allow(clippy::too_many_arguments)]
+fn merge_fields(
+    f: &Fields,
+    at: impl Fn() -> At,
+    base: Option<(&[u64], u32, &[u8])>,
+    mask: u32,
+    vals: &[Val],
+    d_arena: &[u8],
+    slots: &mut Vec<u64>,
+    arena: &mut Vec<u8>,
+) -> Result<u32, StateError> {
+    let n = f.len();
+    if mask & !full_mask(n) != 0 {
+        return Err(StateError::FieldOutOfRange { at: at(), mask, len: n });
+    }
+    let want = mask.count_ones() as usize;
+    if vals.len() != want {
+        return Err(StateError::ValueCount { at: at(), expected: want, got: vals.len() });
+    }
+    let mut hidden = 0u32;
+    let mut next = vals.iter();
+    for i in 0..n {
+        let bit = 1u32 << i;
+        let slot = if mask & bit != 0 {
+            let v = next.next().map_or(ValueRef::Nil, |v| v.get(d_arena));
+            if v.is_nil() {
+                if f.hideable_mask() & bit == 0 {
+                    let field = f.name(i).to_owned();
+                    return Err(StateError::Value {
+                        at: at(),
+                        field,
+                        fault: ValueFault::NotPrivate,
+                    });
+                }
+                hidden |= bit;
+                0
+            } else {
+                store(&f.specs[i], v, arena).map_err(|fault| StateError::Value {
+                    at: at(),
+                    field: f.name(i).to_owned(),
+                    fault,
+                })?
+            }
+        } else {
+            match base {
+                Some((s, h, a)) if h & bit == 0 => copy_slot(f.ty(i), s[i], a, arena),
+                Some(_) => {
+                    hidden |= bit;
+                    0
+                }
+                None => 0,
+            }
+        };
+        slots.push(slot);
+    }
+    Ok(hidden)
+}
+
+/// Build `base + d` into `dst` (a cleared store).
+fn build(
+    layout: &Layout,
+    live: &Store,
+    snapshot: bool,
+    d: &Delta,
+    dst: &mut Store,
+) -> Result<(), StateError> {
+    let g = layout.globals();
+    let gvals = d.vals(d.globals_offset, d.globals_mask.count_ones());
+    if snapshot && d.globals_mask != g.full_mask() {
+        let got = d.globals_mask.count_ones() as usize;
+        return Err(StateError::ValueCount { at: At::Globals, expected: g.len(), got });
+    }
+    let base = (!snapshot).then_some((&live.globals[..], 0, &live.arena[..]));
+    merge_fields(
+        g,
+        || At::Globals,
+        base,
+        d.globals_mask,
+        gvals,
+        &d.arena,
+        &mut dst.globals,
+        &mut dst.arena,
+    )?;
+
+    let empty: &[Header] = &[];
+    let base = if snapshot { empty } else { &live.headers[..] };
+    let (removed, changed, added) = (&d.removed, &d.changed, &d.added);
+    let (mut i, mut r, mut c, mut a) = (0, 0, 0, 0);
+    loop {
+        let bid = base.get(i).map(|h| h.id);
+        let aid = added.get(a).map(|x| x.id);
+        let cur = match (bid, aid) {
+            (None, None) => break,
+            (Some(x), None) | (None, Some(x)) => x,
+            (Some(x), Some(y)) => x.min(y),
+        };
+        // Anything removed or changed below `cur` names an entity the base does not hold.
+        if let Some(&rid) = removed.get(r).filter(|&&rid| rid < cur) {
+            return Err(StateError::UnknownEntity(rid));
+        }
+        if let Some(ch) = changed.get(c).filter(|ch| ch.id < cur) {
+            return Err(StateError::UnknownEntity(ch.id));
+        }
+        let change_here = changed.get(c).filter(|ch| ch.id == cur).copied();
+        if bid == Some(cur) {
+            let h = base[i];
+            i += 1;
+            if removed.get(r) == Some(&cur) {
+                r += 1;
+                if change_here.is_some() {
+                    return Err(StateError::UnknownEntity(cur));
+                }
+            } else {
+                if aid == Some(cur) {
+                    return Err(StateError::DuplicateEntity(cur));
+                }
+                if change_here.is_some() {
+                    c += 1;
+                }
+                let (mask, vals) = match change_here {
+                    Some(ch) => (ch.mask, d.vals(ch.offset, ch.mask.count_ones())),
+                    None => (0, &[][..]),
+                };
+                let f = layout.kind(KindId(h.kind));
+                let offset = u32::try_from(dst.slots.len()).map_err(|_| StateError::TooLarge)?;
+                let src = Some((live.entity_slots(&h, f.len()), h.hidden, &live.arena[..]));
+                let at = || at_entity(layout, h.id, h.kind);
+                let hidden =
+                    merge_fields(f, at, src, mask, vals, &d.arena, &mut dst.slots, &mut dst.arena)?;
+                dst.headers.push(Header { id: h.id, kind: h.kind, offset, hidden });
+                continue;
+            }
+        } else if removed.get(r) == Some(&cur) || change_here.is_some() {
+            // `cur` is only being added: removing or changing it names an unknown entity.
+            return Err(StateError::UnknownEntity(cur));
+        }
+        if aid == Some(cur) {
+            let x = added[a];
+            a += 1;
+            if layout.kind_at(usize::from(x.kind)).is_none() {
+                return Err(StateError::UnknownKind { id: x.id, kind: x.kind });
+            }
+            let f = layout.kind(KindId(x.kind));
+            let at = || at_entity(layout, x.id, x.kind);
+            if x.len as usize != f.len() {
+                return Err(StateError::ValueCount {
+                    at: at(),
+                    expected: f.len(),
+                    got: x.len as usize,
+                });
+            }
+            let offset = u32::try_from(dst.slots.len()).map_err(|_| StateError::TooLarge)?;
+            let vals = d.vals(x.offset, x.len);
+            let all = f.full_mask();
+            let hidden =
+                merge_fields(f, at, None, all, vals, &d.arena, &mut dst.slots, &mut dst.arena)?;
+            dst.headers.push(Header { id: x.id, kind: x.kind, offset, hidden });
+        }
+    }
+    if let Some(&rid) = removed.get(r) {
+        return Err(StateError::UnknownEntity(rid));
+    }
+    if let Some(ch) = changed.get(c) {
+        return Err(StateError::UnknownEntity(ch.id));
+    }
+    Ok(())
+}
