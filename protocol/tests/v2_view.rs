@@ -307,6 +307,9 @@ fn diff_reports_changed_fields_kind_changes_and_globals() {
     let mut c = a.clone();
     c.apply(&d).unwrap();
     assert_eq!(c, b);
+    // The decoded delta equals this one although its values are laid out in wire order
+    // (added before changed) rather than in merge order (changed entity 1 first).
+    assert_eq!(decode_delta(&encode_delta(2, 1, &[], &d)).unwrap().delta, d);
     // No change: an empty delta.
     assert!(b.diff(&b.clone()).is_empty());
 }

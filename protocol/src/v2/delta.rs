@@ -38,7 +38,10 @@ pub(crate) struct Changed {
 /// What changed between two views; see the module doc. Reused with [`Delta::clear`], it
 /// allocates nothing in steady state. A decoded snapshot is a `Delta` too: every entity
 /// added and every global set (see [`View::apply_snapshot`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Two deltas are equal when they say the same thing (same entities, masks and values,
+/// strings by content), however their values are laid out inside.
+#[derive(Debug, Clone, Default)]
 pub struct Delta {
     pub(crate) added: Vec<Added>,
     pub(crate) changed: Vec<Changed>,
@@ -139,6 +142,37 @@ impl Delta {
         self.added.push(Added { id: h.id, kind: h.kind, offset, len: f.len() as u32 });
     }
 }
+
+impl PartialEq for Delta {
+    fn eq(&self, o: &Delta) -> bool {
+        let same = |a: &[Val], b: &[Val]| {
+            a.len() == b.len()
+                && a.iter().zip(b).all(|(x, y)| match (x, y) {
+                    (Val::Str(..), Val::Str(..)) => x.get(&self.arena) == y.get(&o.arena),
+                    _ => x == y,
+                })
+        };
+        self.removed == o.removed
+            && self.globals_mask == o.globals_mask
+            && same(
+                self.vals(self.globals_offset, self.globals_mask.count_ones()),
+                o.vals(o.globals_offset, o.globals_mask.count_ones()),
+            )
+            && self.added.len() == o.added.len()
+            && self.added.iter().zip(&o.added).all(|(x, y)| {
+                (x.id, x.kind, x.len) == (y.id, y.kind, y.len)
+                    && same(self.vals(x.offset, x.len), o.vals(y.offset, y.len))
+            })
+            && self.changed.len() == o.changed.len()
+            && self.changed.iter().zip(&o.changed).all(|(x, y)| {
+                let n = x.mask.count_ones();
+                (x.id, x.mask) == (y.id, y.mask)
+                    && same(self.vals(x.offset, n), o.vals(y.offset, n))
+            })
+    }
+}
+
+impl Eq for Delta {}
 
 /// A run of values inside a [`Delta`].
 #[derive(Clone, Copy)]

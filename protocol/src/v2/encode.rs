@@ -62,41 +62,49 @@ fn ok0(r: Result<(), Infallible>) {
     }
 }
 
-/// A MessagePack writer into memory; every write is infallible by type.
-pub(crate) struct Out(ByteBuf);
+/// A MessagePack writer into a byte buffer; every write is infallible by type.
+pub(crate) struct Out<'a>(&'a mut ByteBuf);
 
-impl Out {
-    pub(crate) fn with_capacity(n: usize) -> Self {
-        Out(ByteBuf::with_capacity(n))
+impl<'a> Out<'a> {
+    /// Start a message in `buf` (cleared, capacity kept).
+    pub(crate) fn new(buf: &'a mut ByteBuf) -> Self {
+        buf.as_mut_vec().clear();
+        Out(buf)
+    }
+
+    /// The message as an exactly sized `Bytes`: one allocation, no spare capacity held by the
+    /// session queues that carry it, and the scratch buffer stays for the next message.
+    pub(crate) fn to_bytes(&self) -> Bytes {
+        Bytes::copy_from_slice(self.0.as_slice())
     }
 
     pub(crate) fn uint(&mut self, v: u64) {
-        ok(enc::write_uint(&mut self.0, v));
+        ok(enc::write_uint(&mut *self.0, v));
     }
 
     pub(crate) fn sint(&mut self, v: i64) {
-        ok(enc::write_sint(&mut self.0, v));
+        ok(enc::write_sint(&mut *self.0, v));
     }
 
     pub(crate) fn bool(&mut self, v: bool) {
-        ok0(enc::write_bool(&mut self.0, v));
+        ok0(enc::write_bool(&mut *self.0, v));
     }
 
     pub(crate) fn nil(&mut self) {
-        ok0(enc::write_nil(&mut self.0));
+        ok0(enc::write_nil(&mut *self.0));
     }
 
     pub(crate) fn f32(&mut self, v: f32) {
-        ok(enc::write_f32(&mut self.0, v));
+        ok(enc::write_f32(&mut *self.0, v));
     }
 
     pub(crate) fn f64(&mut self, v: f64) {
-        ok(enc::write_f64(&mut self.0, v));
+        ok(enc::write_f64(&mut *self.0, v));
     }
 
     /// A string from bytes already known to be UTF-8 (a view's arena).
     pub(crate) fn str_bytes(&mut self, s: &[u8]) {
-        ok(enc::write_str_len(&mut self.0, s.len() as u32));
+        ok(enc::write_str_len(&mut *self.0, s.len() as u32));
         self.0.as_mut_vec().extend_from_slice(s);
     }
 
@@ -106,20 +114,16 @@ impl Out {
 
     /// Lengths are bounded far below 2^32 by the view's own limits.
     pub(crate) fn array(&mut self, len: usize) {
-        ok(enc::write_array_len(&mut self.0, len as u32));
+        ok(enc::write_array_len(&mut *self.0, len as u32));
     }
 
     pub(crate) fn map(&mut self, len: usize) {
-        ok(enc::write_map_len(&mut self.0, len as u32));
+        ok(enc::write_map_len(&mut *self.0, len as u32));
     }
 
     /// Bytes that already are one MessagePack value.
     pub(crate) fn raw(&mut self, b: &[u8]) {
         self.0.as_mut_vec().extend_from_slice(b);
-    }
-
-    pub(crate) fn into_bytes(self) -> Bytes {
-        Bytes::from(self.0.into_vec())
     }
 
     fn acks(&mut self, acks: &[(u32, u64)]) {
@@ -163,9 +167,12 @@ impl Out {
     }
 }
 
-/// Encodes v2 server messages. Holds scratch buffers for events, so keep one per lobby.
+/// Encodes v2 server messages. Keep one per lobby: it holds the scratch buffers (the message
+/// being written, an event's slots), so in steady state each message costs exactly one
+/// allocation, its exactly sized `Bytes`.
 #[derive(Debug, Default)]
 pub struct Encoder {
+    buf: ByteBuf,
     slots: Vec<u64>,
     arena: Vec<u8>,
 }
@@ -180,8 +187,7 @@ impl Encoder {
         view.assert_finished();
         let s = &view.live;
         let layout = &*view.layout;
-        let cap = 48 + acks.len() * 12 + s.headers.len() * 10 + s.slots.len() * 5 + s.arena.len();
-        let mut o = Out::with_capacity(cap);
+        let mut o = Out::new(&mut self.buf);
         o.map(5);
         o.str("type");
         o.str("snapshot");
@@ -207,19 +213,13 @@ impl Encoder {
                 o.slot(f, i, *slot, h.hidden & (1 << i) != 0, &s.arena);
             }
         }
-        o.into_bytes()
+        o.to_bytes()
     }
 
     /// `{"type":"delta","tick","base","acks","globals"?:[mask,[v...]],"added":[[id,kind,[v...]]],
     /// "changed":[[id,mask,[v...]]],"removed":[id...]}`; `globals` only when one changed.
     pub fn delta(&mut self, tick: u64, base: u64, acks: &[(u32, u64)], d: &Delta) -> Bytes {
-        let cap = 64
-            + acks.len() * 12
-            + (d.added.len() + d.changed.len()) * 10
-            + d.removed.len() * 5
-            + d.values.len() * 5
-            + d.arena.len();
-        let mut o = Out::with_capacity(cap);
+        let mut o = Out::new(&mut self.buf);
         o.map(if d.globals_mask != 0 { 8 } else { 7 });
         o.str("type");
         o.str("delta");
@@ -256,7 +256,7 @@ impl Encoder {
         for id in &d.removed {
             o.uint(u64::from(*id));
         }
-        o.into_bytes()
+        o.to_bytes()
     }
 
     /// `{"type":"event","tick","name","data":{field: value, ...}}` from the game's event
@@ -274,7 +274,7 @@ impl Encoder {
         self.arena.clear();
         write_struct(f, &mut self.slots, &mut self.arena, data)
             .map_err(|e| ViewError::from_write(e, At::Event(name.to_owned()), f))?;
-        let mut o = Out::with_capacity(40 + name.len() + f.len() * 12 + self.arena.len());
+        let mut o = Out::new(&mut self.buf);
         o.map(4);
         o.str("type");
         o.str("event");
@@ -288,7 +288,7 @@ impl Encoder {
             o.str(f.name(i));
             o.slot(f, i, *slot, false, &self.arena);
         }
-        Ok(o.into_bytes())
+        Ok(o.to_bytes())
     }
 
     /// `{"type":"command_result","id","ok":true,"value"?:any}`; `value` is encoded with
@@ -304,7 +304,7 @@ impl Encoder {
             }
             None => None,
         };
-        let mut o = Out::with_capacity(40 + v.as_ref().map_or(0, Vec::len));
+        let mut o = Out::new(&mut self.buf);
         o.map(if v.is_some() { 4 } else { 3 });
         o.str("type");
         o.str("command_result");
@@ -316,7 +316,7 @@ impl Encoder {
             o.str("value");
             o.raw(&v);
         }
-        Ok(o.into_bytes())
+        Ok(o.to_bytes())
     }
 
     /// `{"type":"command_result","id","ok":false,"code","message"}`.
@@ -329,7 +329,7 @@ impl Encoder {
         if !valid_code(code) {
             return Err(EncodeError::InvalidCode(code.to_owned()));
         }
-        let mut o = Out::with_capacity(56 + code.len() + message.len());
+        let mut o = Out::new(&mut self.buf);
         o.map(5);
         o.str("type");
         o.str("command_result");
@@ -341,8 +341,59 @@ impl Encoder {
         o.str(code);
         o.str("message");
         o.str(message);
-        Ok(o.into_bytes())
+        Ok(o.to_bytes())
     }
+}
+
+/// Client side: an `input` message from the game fields in `fields` (a struct, whose fields
+/// are written at the top level of the message).
+pub fn encode_input<T: Serialize + ?Sized>(
+    seq: u64,
+    tick: Option<u64>,
+    fields: &T,
+) -> Result<Bytes, EncodeError> {
+    let body = rmp_serde::to_vec_named(fields).map_err(|e| EncodeError::Value(e.to_string()))?;
+    let mut r = super::read::Reader::new(&body);
+    let n = r.map_len("input").map_err(|_| EncodeError::NotAStruct)?;
+    let mut buf = ByteBuf::new();
+    let mut o = Out::new(&mut buf);
+    o.map(n + 2 + usize::from(tick.is_some()));
+    o.str("type");
+    o.str("input");
+    o.str("seq");
+    o.uint(seq);
+    if let Some(t) = tick {
+        o.str("tick");
+        o.uint(t);
+    }
+    o.raw(&body[r.pos..]);
+    Ok(o.to_bytes())
+}
+
+/// Client side: a `command` message; `args` is a struct (or `None` for no arguments).
+pub fn encode_command<T: Serialize + ?Sized>(
+    id: u32,
+    name: &str,
+    args: Option<&T>,
+) -> Result<Bytes, EncodeError> {
+    let body = match args {
+        Some(a) => Some(rmp_serde::to_vec_named(a).map_err(|e| EncodeError::Value(e.to_string()))?),
+        None => None,
+    };
+    let mut buf = ByteBuf::new();
+    let mut o = Out::new(&mut buf);
+    o.map(if body.is_some() { 4 } else { 3 });
+    o.str("type");
+    o.str("command");
+    o.str("id");
+    o.uint(u64::from(id));
+    o.str("name");
+    o.str(name);
+    if let Some(b) = body {
+        o.str("args");
+        o.raw(&b);
+    }
+    Ok(o.to_bytes())
 }
 
 /// [`Encoder::snapshot`] without keeping an encoder.

@@ -16,14 +16,11 @@
 //! malformed message (not a map, a key that is not a string, no `seq`, a `type` that is not
 //! `input`) is [`InputError::Malformed`], which the server treats like any malformed message.
 
-use super::encode::{EncodeError, Out};
 use super::layout::{CommandId, FieldSpec, Fields, Layout};
 use super::read::{Num, Reader, WireError, marker_name};
 use super::schema::{FieldType, MAX_FIELDS, Number};
 use super::value::{ValueFault, ValueRef, push_str, slot_ref, str_bytes};
-use bytes::Bytes;
 use rmp::Marker;
-use serde::Serialize;
 
 /// Validated values of an input or a command's arguments, in schema order. Read them with
 /// [`FieldValues::get`] or deserialize them with [`Fields::deserialize`].
@@ -462,53 +459,4 @@ pub fn decode_command(layout: &Layout, bytes: &[u8]) -> Result<CommandFrame, Com
     }
     fill_defaults(fields, &mut vals, seen);
     Ok(CommandFrame { id, command, args: vals })
-}
-
-/// Client side: an `input` message from the game fields in `fields` (a struct, whose fields
-/// are written at the top level of the message).
-pub fn encode_input<T: Serialize + ?Sized>(
-    seq: u64,
-    tick: Option<u64>,
-    fields: &T,
-) -> Result<Bytes, EncodeError> {
-    let body = rmp_serde::to_vec_named(fields).map_err(|e| EncodeError::Value(e.to_string()))?;
-    let mut r = Reader::new(&body);
-    let n = r.map_len("input").map_err(|_| EncodeError::NotAStruct)?;
-    let mut o = Out::with_capacity(body.len() + 32);
-    o.map(n + 2 + usize::from(tick.is_some()));
-    o.str("type");
-    o.str("input");
-    o.str("seq");
-    o.uint(seq);
-    if let Some(t) = tick {
-        o.str("tick");
-        o.uint(t);
-    }
-    o.raw(&body[r.pos..]);
-    Ok(o.into_bytes())
-}
-
-/// Client side: a `command` message; `args` is a struct (or `None` for no arguments).
-pub fn encode_command<T: Serialize + ?Sized>(
-    id: u32,
-    name: &str,
-    args: Option<&T>,
-) -> Result<Bytes, EncodeError> {
-    let body = match args {
-        Some(a) => Some(rmp_serde::to_vec_named(a).map_err(|e| EncodeError::Value(e.to_string()))?),
-        None => None,
-    };
-    let mut o = Out::with_capacity(40 + name.len() + body.as_ref().map_or(0, Vec::len));
-    o.map(if body.is_some() { 4 } else { 3 });
-    o.str("type");
-    o.str("command");
-    o.str("id");
-    o.uint(u64::from(id));
-    o.str("name");
-    o.str(name);
-    if let Some(b) = body {
-        o.str("args");
-        o.raw(&b);
-    }
-    Ok(o.into_bytes())
 }

@@ -85,10 +85,12 @@ pub use decode::{
     decode_command_result, decode_delta, decode_event, decode_snapshot,
 };
 pub use delta::{Delta, StateError, Values};
-pub use encode::{EncodeError, Encoder, encode_delta, encode_snapshot, valid_code};
+pub use encode::{
+    EncodeError, Encoder, encode_command, encode_delta, encode_input, encode_snapshot, valid_code,
+};
 pub use input::{
     CommandFrame, CommandRefusal, FieldError, FieldFault, FieldValues, InputError, InputFrame,
-    RefusalCode, codes, decode_command, decode_input, encode_command, encode_input,
+    RefusalCode, codes, decode_command, decode_input,
 };
 pub use layout::{CommandId, EventId, Fields, KindId, Layout};
 pub use read::WireError;
