@@ -64,6 +64,7 @@
 //! assert_eq!(input, Input { dx: 1.0, fire: true }); // clamped
 //! ```
 
+mod apply;
 mod build;
 mod de;
 mod decode;
@@ -71,6 +72,7 @@ mod delta;
 mod encode;
 mod input;
 mod layout;
+mod project;
 mod read;
 mod schema;
 mod trace;
@@ -93,6 +95,7 @@ pub use input::{
     RefusalCode, codes, decode_command, decode_input,
 };
 pub use layout::{CommandId, EventId, Fields, KindId, Layout};
+pub use project::Visibility;
 pub use read::WireError;
 pub use schema::{
     CommandSchema, DEFAULT_MAX_LEN, EventSchema, FieldProblem, FieldSchema, FieldType, Item,
@@ -101,7 +104,7 @@ pub use schema::{
 };
 pub use trace::{TraceError, trace, trace_fields, trace_fields_with_defaults};
 pub use value::{Value, ValueFault, ValueRef};
-pub use view::{At, EntityRef, View, ViewError, Visibility};
+pub use view::{At, EntityRef, View, ViewError};
 
 /// The protocol version these building blocks implement.
 pub const PROTOCOL_VERSION: u32 = 2;
