@@ -13,6 +13,7 @@ use super::schema::{
     FieldSchema, FieldType, Number, Privacy, Scalar, Schema, SchemaError, int_type_range,
 };
 use super::value::{ValueRef, store};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// One field, compiled.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,6 +64,29 @@ pub struct Fields {
     /// The slot an omitted field takes (input and arguments), strings in `default_arena`.
     pub(crate) default_slots: Vec<u64>,
     pub(crate) default_arena: Vec<u8>,
+    /// Per field, the address of the last `&'static str` key that matched its name.
+    seen_keys: Vec<KeyCache>,
+}
+
+/// The address of a serde field key (always a `&'static str`) already found equal to a
+/// field's name. A key at the same address with the same length is the same bytes, so the
+/// writer skips the byte comparison for every push of a type after its first: the name
+/// check stays exact and costs a load and a compare. Relaxed ordering is enough: a stale
+/// value only means one more byte comparison.
+#[derive(Debug, Default)]
+struct KeyCache(AtomicUsize);
+
+impl Clone for KeyCache {
+    fn clone(&self) -> Self {
+        KeyCache(AtomicUsize::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
+/// A cache never makes two field lists differ.
+impl PartialEq for KeyCache {
+    fn eq(&self, _: &KeyCache) -> bool {
+        true
+    }
 }
 
 impl Fields {
@@ -101,24 +125,47 @@ impl Fields {
             team_mask,
             default_slots,
             default_arena,
+            seen_keys: fs.iter().map(|_| KeyCache::default()).collect(),
         }
     }
 
+    /// Whether the serde key of field `i` is its name.
+    #[inline]
+    pub(crate) fn key_matches(&self, i: usize, key: &'static str) -> bool {
+        let name = &self.names[i];
+        if key.len() != name.len() {
+            return false;
+        }
+        let cache = &self.seen_keys[i].0;
+        if cache.load(Ordering::Relaxed) == key.as_ptr() as usize {
+            return true;
+        }
+        let same = key == name;
+        if same {
+            cache.store(key.as_ptr() as usize, Ordering::Relaxed);
+        }
+        same
+    }
+
     /// Number of fields.
+    #[inline]
     pub fn len(&self) -> usize {
         self.specs.len()
     }
 
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.specs.is_empty()
     }
 
     /// Name of field `i`.
+    #[inline]
     pub fn name(&self, i: usize) -> &str {
         &self.names[i]
     }
 
     /// Type of field `i`.
+    #[inline]
     pub fn ty(&self, i: usize) -> FieldType {
         self.specs[i].ty
     }

@@ -116,6 +116,7 @@ pub enum ValueFault {
     ArenaFull,
 }
 
+#[inline]
 pub(crate) fn pack_str(off: usize, len: usize) -> u64 {
     ((off as u64) << 32) | len as u64
 }
@@ -137,6 +138,7 @@ pub(crate) fn str_at(arena: &[u8], slot: u64) -> &str {
 }
 
 /// Append a string to an arena, returning its slot.
+#[inline]
 pub(crate) fn push_str(arena: &mut Vec<u8>, s: &[u8]) -> Result<u64, ValueFault> {
     let off = arena.len();
     if off + s.len() > u32::MAX as usize {

@@ -9,6 +9,8 @@
 //! allocated unless a string arena must grow.
 
 use super::layout::Fields;
+use super::schema::FieldType;
+use super::value::push_str;
 use super::value::{ValueFault, ValueRef, store};
 use serde::Serialize;
 use serde::ser::{self, Impossible};
@@ -223,7 +225,7 @@ impl ser::SerializeStruct for &mut StructWriter<'_> {
         if index >= self.fields.len() {
             return Err(WriteError::Count { got: index + 1 });
         }
-        if key != self.fields.name(index) {
+        if !self.fields.key_matches(index, key) {
             return Err(WriteError::Name { index, got: key });
         }
         let spec = &self.fields.specs[index];
@@ -255,11 +257,57 @@ struct SlotSer<'s> {
 }
 
 impl SlotSer<'_> {
+    // The common case of each primitive is checked inline in the caller's monomorphized
+    // code; anything unusual (an error, an f32 widened into an f64 field) takes the cold
+    // path through `store`, which also words the error.
+
     #[inline]
-    fn put(self, v: ValueRef<'_>) -> Result<u64, WriteError> {
+    fn int(self, v: i64) -> Result<u64, WriteError> {
+        let s = self.spec;
+        if matches!(s.ty, FieldType::I32 | FieldType::I64) && v >= s.lo && v <= s.hi {
+            Ok(v as u64)
+        } else {
+            self.slow(ValueRef::Int(v))
+        }
+    }
+
+    #[inline]
+    fn float32(self, v: f32) -> Result<u64, WriteError> {
+        let s = self.spec;
+        let x = f64::from(v);
+        if s.ty == FieldType::F32 && v.is_finite() && x >= s.flo && x <= s.fhi {
+            Ok(u64::from(v.to_bits()))
+        } else {
+            self.slow(ValueRef::F32(v))
+        }
+    }
+
+    #[inline]
+    fn float64(self, v: f64) -> Result<u64, WriteError> {
+        let s = self.spec;
+        if s.ty == FieldType::F64 && v.is_finite() && v >= s.flo && v <= s.fhi {
+            Ok(v.to_bits())
+        } else {
+            self.slow(ValueRef::F64(v))
+        }
+    }
+
+    #[inline]
+    fn string(self, v: &str) -> Result<u64, WriteError> {
+        if self.spec.ty == FieldType::Str && v.len() <= self.spec.max_len as usize {
+            push_str(self.arena, v.as_bytes()).map_err(WriteError::Fault)
+        } else {
+            self.slow(ValueRef::Str(v))
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slow(self, v: ValueRef<'_>) -> Result<u64, WriteError> {
         store(self.spec, v, self.arena).map_err(WriteError::Fault)
     }
 
+    #[cold]
     fn wrong(self, got: &'static str) -> Result<u64, WriteError> {
         Err(WriteError::Fault(ValueFault::WrongType { expected: self.spec.ty, got }))
     }
@@ -276,59 +324,74 @@ impl ser::Serializer for SlotSer<'_> {
     type SerializeStruct = Impossible<u64, WriteError>;
     type SerializeStructVariant = Impossible<u64, WriteError>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<u64, WriteError> {
-        self.put(ValueRef::Bool(v))
+        if self.spec.ty == FieldType::Bool {
+            Ok(u64::from(v))
+        } else {
+            self.slow(ValueRef::Bool(v))
+        }
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v))
+        self.int(v)
     }
     fn serialize_i128(self, v: i128) -> Result<u64, WriteError> {
         match i64::try_from(v) {
-            Ok(v) => self.put(ValueRef::Int(v)),
+            Ok(v) => self.int(v),
             Err(_) => self.wrong("i128 beyond i64"),
         }
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<u64, WriteError> {
-        self.put(ValueRef::Int(v.into()))
+        self.int(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<u64, WriteError> {
         match i64::try_from(v) {
-            Ok(v) => self.put(ValueRef::Int(v)),
+            Ok(v) => self.int(v),
             Err(_) => self.wrong("u64 beyond i64"),
         }
     }
     fn serialize_u128(self, v: u128) -> Result<u64, WriteError> {
         match i64::try_from(v) {
-            Ok(v) => self.put(ValueRef::Int(v)),
+            Ok(v) => self.int(v),
             Err(_) => self.wrong("u128 beyond i64"),
         }
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<u64, WriteError> {
-        self.put(ValueRef::F32(v))
+        self.float32(v)
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<u64, WriteError> {
-        self.put(ValueRef::F64(v))
+        self.float64(v)
     }
     fn serialize_char(self, _: char) -> Result<u64, WriteError> {
         self.wrong("char")
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<u64, WriteError> {
-        self.put(ValueRef::Str(v))
+        self.string(v)
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<u64, WriteError> {
         self.wrong("bytes")
