@@ -410,6 +410,19 @@ mod tests {
     }
 
     #[test]
+    fn the_key_cache_never_accepts_another_name() {
+        let fields = Fields::new(&[FieldSchema::new("x", FieldType::I32)]);
+        static XY: &str = "xy";
+        let x: &'static str = &XY[..1];
+        assert!(fields.key_matches(0, x), "same bytes");
+        assert!(fields.key_matches(0, x), "now from the cache");
+        // The cached address with another length, and another name of the same length.
+        assert!(!fields.key_matches(0, XY));
+        assert!(!fields.key_matches(0, "y"));
+        assert!(fields.key_matches(0, "x"), "equal bytes elsewhere still match");
+    }
+
+    #[test]
     fn an_invalid_schema_is_refused() {
         let s = Schema {
             kinds: vec![KindSchema { kind: "A".into(), fields: vec![] }],
