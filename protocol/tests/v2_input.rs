@@ -236,10 +236,14 @@ fn command_refusals_carry_the_id_code_and_field() {
     let (id, code, msg) = refused(C8);
     assert_eq!((id, code), (11, RefusalCode::InvalidArgs));
     assert!(msg.contains("unknown key `arg`"), "{msg}");
-    let (id, code, msg) = refused(C11);
-    assert_eq!((id, code), (14, RefusalCode::InvalidArgs));
-    assert!(msg.contains("expected a map"), "{msg}");
-    assert_eq!(refused(C12).1, RefusalCode::UnknownCommand);
+    assert_eq!(
+        refused(C11),
+        (14, RefusalCode::InvalidArgs, "args: expected a map, found array".into())
+    );
+    assert_eq!(
+        refused(C12),
+        (15, RefusalCode::UnknownCommand, "name: expected a string, found integer".into())
+    );
     assert_eq!(RefusalCode::InvalidArgs.as_str(), codes::INVALID_ARGS);
     assert_eq!(RefusalCode::UnknownCommand.as_str(), "unknown_command");
     // Without a usable id there is nothing to answer: malformed.

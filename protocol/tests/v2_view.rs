@@ -642,3 +642,36 @@ fn identical_inputs_encode_to_identical_bytes() {
     let two = enc.delta(10, 9, &acks, &backward.diff(&next));
     assert_eq!(one, two);
 }
+
+#[test]
+fn a_failing_serialize_impl_and_a_foreign_kind_are_errors_not_panics() {
+    fn fail<S: serde::Serializer>(_: &i32, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("boom"))
+    }
+    #[derive(Serialize)]
+    struct Bad {
+        #[serde(serialize_with = "fail")]
+        x: i32,
+        y: i32,
+        value: i32,
+    }
+    let e = push_err(4, "pickup", &Bad { x: 0, y: 0, value: 0 });
+    assert_eq!(e, ViewError::Custom { at: entity(4, "pickup"), message: "boom".into() });
+    assert_eq!(
+        Encoder::new().command_ok(1, Some(&Bad { x: 0, y: 0, value: 0 })),
+        Err(EncodeError::Value("boom".into()))
+    );
+    // A kind id of another layout with more kinds.
+    let other = Schema::builder()
+        .kind::<Pickup>("a", NO_LIMITS)
+        .kind::<Pickup>("b", NO_LIMITS)
+        .kind::<Pickup>("c", NO_LIMITS)
+        .build()
+        .unwrap();
+    let c = Layout::new(other).unwrap().kind_id("c").unwrap();
+    let mut v = View::new(layout());
+    assert_eq!(
+        v.push(1, c, &Pickup::default()),
+        Err(ViewError::UnknownKind { id: 1, kind: "#2".into() })
+    );
+}

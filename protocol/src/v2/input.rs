@@ -427,7 +427,7 @@ pub fn decode_command(layout: &Layout, bytes: &[u8]) -> Result<CommandFrame, Com
     let refuse = |code, message: String| CommandRefusal::Refused { id, code, message };
     let name = match name.map(|at| Reader::at(bytes, at).str("name")) {
         Some(Ok(s)) => s,
-        Some(Err(e)) => return Err(refuse(RefusalCode::UnknownCommand, format!("name: {e}"))),
+        Some(Err(e)) => return Err(refuse(RefusalCode::UnknownCommand, e.to_string())),
         None => return Err(refuse(RefusalCode::UnknownCommand, "the command has no name".into())),
     };
     let Some(command) = layout.command_id(name) else {
@@ -442,13 +442,12 @@ pub fn decode_command(layout: &Layout, bytes: &[u8]) -> Result<CommandFrame, Com
     if let Some(at) = args_at {
         let mut a = Reader::at(bytes, at);
         if !a.take_nil() {
-            let k = a
-                .map_len("args")
-                .map_err(|e| refuse(RefusalCode::InvalidArgs, format!("args: {e}")))?;
+            let k =
+                a.map_len("args").map_err(|e| refuse(RefusalCode::InvalidArgs, e.to_string()))?;
             for _ in 0..k {
                 let key = match a.str("args key") {
                     Ok(k) => k,
-                    Err(e) => return Err(refuse(RefusalCode::InvalidArgs, format!("args: {e}"))),
+                    Err(e) => return Err(refuse(RefusalCode::InvalidArgs, e.to_string())),
                 };
                 field_value(&mut a, fields, key, &mut vals, &mut seen, &mut err).map_err(m)?;
             }
