@@ -70,8 +70,10 @@ impl FieldsBuilder {
                     });
                 }
             }
-            f.min = Some(min);
-            f.max = Some(max);
+            // Float fields carry float bounds on the wire, however the caller spelled them.
+            let float = |n: Number| if f.ty.is_float() { Number::Float(n.as_f64()) } else { n };
+            f.min = Some(float(min));
+            f.max = Some(float(max));
             Ok(())
         })
     }
@@ -324,6 +326,19 @@ mod tests {
         assert_eq!(s.commands[0].args[0].default, Some(Scalar::Int(0)));
         assert!(s.commands[1].args.is_empty());
         assert_eq!(s.events[0].fields[0].ty, FieldType::I64);
+    }
+
+    #[test]
+    fn float_ranges_are_float_bounds_on_the_wire() {
+        #[derive(Serialize, Default)]
+        struct F {
+            power: f64,
+        }
+        let s = Schema::builder().globals::<F>(|g| g.range("power", 0, 1)).build().unwrap();
+        assert_eq!(
+            (s.globals[0].min, s.globals[0].max),
+            (Some(Number::Float(0.0)), Some(Number::Float(1.0)))
+        );
     }
 
     #[test]
