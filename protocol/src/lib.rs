@@ -12,6 +12,8 @@
 //! - [`WorldView`] / [`Delta`]: the state a client sees, and the difference between two ticks
 //!   ([`WorldView::diff`], [`WorldView::apply`]).
 //! - [`ErrorCode`] and [`close`]: the machine-readable error codes and WebSocket close codes.
+//! - [`v2`]: the building blocks of protocol version 2 (typed schemas, packed views, deltas,
+//!   input and command validation), beside v1 until the server switches over.
 
 mod acks;
 mod codec;
@@ -19,6 +21,8 @@ mod error;
 mod message;
 mod state;
 mod validate;
+
+pub mod v2;
 
 pub use codec::{
     CLIENT_TYPES, DecodeError, SERVER_TYPES, decode_client, decode_server, encode_client,
