@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod cluster;
+pub mod raw;
 
 use std::time::Duration;
 use tickwave::matchmaker::ModeConfig;
