@@ -22,6 +22,13 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket would be full at `now` (it refills to capacity and no further), so
+    /// that a fresh bucket would behave the same from then on. Never with a zero rate.
+    pub fn is_full_at(&self, now: Duration) -> bool {
+        let dt = now.saturating_sub(self.last).as_secs_f64();
+        self.tokens + dt * self.rate >= self.capacity
+    }
+
     /// Take one token if there is one.
     pub fn try_take(&mut self, now: Duration) -> bool {
         let dt = now.saturating_sub(self.last).as_secs_f64();
@@ -77,6 +84,10 @@ mod tests {
         assert!(!b.try_take(ms(0)));
         assert!(!b.try_take(ms(400)));
         assert!(b.try_take(ms(500)));
+        assert!(
+            !b.is_full_at(ms(1999)) && b.is_full_at(ms(2000)),
+            "empty at 500 ms, 2/s, 3 tokens"
+        );
         // a long pause refills to capacity, not beyond
         for _ in 0..3 {
             assert!(b.try_take(ms(60_000)));

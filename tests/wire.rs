@@ -1,0 +1,41 @@
+//! Issue 13 ("every documented promise holds"), the wire-contract items: what README.md and
+//! PROTOCOL.md promise about limits, inputs, resume tokens, reservations, game views and
+//! display text, checked over real TLS WebSockets against a server on port 0.
+
+mod common;
+
+use common::*;
+use std::time::{Duration, Instant};
+use tickwave_bots::connect_stream;
+
+/// README: 20 new connections per second per address, burst 40 (here 2/s, burst 4, to keep
+/// the test short). Connections that close at once must not earn a fresh burst each time
+/// the server sweeps its table (every second): bursts of attempts every 1.1 s.
+#[tokio::test]
+async fn the_per_address_rate_holds_for_connections_that_close_at_once() {
+    let s = start_with(|c| {
+        c.ip.exempt_loopback = false;
+        c.ip.max_per_ip = 64;
+        c.ip.rate_per_sec = 2.0;
+        c.ip.burst = 4;
+    })
+    .await;
+    let t0 = Instant::now();
+    let mut admitted = 0u32;
+    for burst in 0..6u32 {
+        tokio::time::sleep_until((t0 + Duration::from_millis(1100) * burst).into()).await;
+        for _ in 0..10 {
+            // Admitted connections complete TLS; refused ones are closed before it.
+            if let Ok(stream) = connect_stream(&s.url, &s.check).await {
+                admitted += 1;
+                drop(stream);
+            }
+        }
+    }
+    let allowed = 4.0 + 2.0 * t0.elapsed().as_secs_f64();
+    assert!(admitted >= 4, "the burst is admitted ({admitted})");
+    assert!(
+        f64::from(admitted) <= allowed,
+        "admitted {admitted} connections; the contract allows {allowed:.1}"
+    );
+}
