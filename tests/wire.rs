@@ -6,7 +6,8 @@ mod common;
 
 use common::*;
 use std::time::{Duration, Instant};
-use tickwave_bots::connect_stream;
+use tickwave_bots::{Client, connect_stream};
+use tickwave_protocol::{ClientMessage, ErrorCode, Hello, ServerMessage, close};
 
 /// README: 20 new connections per second per address, burst 40 (here 2/s, burst 4, to keep
 /// the test short). Connections that close at once must not earn a fresh burst each time
@@ -38,4 +39,28 @@ async fn the_per_address_rate_holds_for_connections_that_close_at_once() {
         f64::from(admitted) <= allowed,
         "admitted {admitted} connections; the contract allows {allowed:.1}"
     );
+}
+
+/// A fatal refusal of a `hello`: the error code, then close 1008.
+async fn refused_hello(s: &TestServer, hello: ClientMessage) -> ErrorCode {
+    let mut c = s.connect().await;
+    c.send(&hello).await.unwrap();
+    let code = match c.recv_timeout(5 * SEC).await.unwrap() {
+        ServerMessage::Error { code, fatal: true, .. } => code,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    let closed = c.closed(5 * SEC).await.unwrap().map(|c| c.0);
+    assert_eq!(closed, Some(close::POLICY_VIOLATION), "{code}");
+    code
+}
+
+/// PROTOCOL.md §4: `reservation_invalid` when "this server is not in cluster mode".
+#[tokio::test]
+async fn a_reservation_on_a_server_without_cluster_is_reservation_invalid() {
+    let s = start().await;
+    let hello = ClientMessage::Hello(Hello {
+        reservation: Some("r1.AAAA.AAAA".into()),
+        ..Client::plain_hello("a")
+    });
+    assert_eq!(refused_hello(&s, hello).await, ErrorCode::ReservationInvalid);
 }

@@ -225,7 +225,9 @@ where
     let reserved = match (&hello.reservation, &shared.cluster) {
         (None, _) => None,
         (Some(_), None) => {
-            let code = ErrorCode::ReservationForeign;
+            // Nothing here can have issued it: PROTOCOL.md §4 calls that invalid (foreign
+            // would send the client looking for a node that does not exist).
+            let code = ErrorCode::ReservationInvalid;
             refuse(code, "this server does not run in cluster mode".into());
             socket.finish(None).await;
             return;
