@@ -41,6 +41,10 @@ async fn the_per_address_rate_holds_for_connections_that_close_at_once() {
     );
 }
 
+fn resume_hello(name: &str, token: String) -> ClientMessage {
+    ClientMessage::Hello(Hello { resume: Some(token), ..Client::plain_hello(name) })
+}
+
 /// A fatal refusal of a `hello`: the error code, then close 1008.
 async fn refused_hello(s: &TestServer, hello: ClientMessage) -> ErrorCode {
     let mut c = s.connect().await;
@@ -52,6 +56,31 @@ async fn refused_hello(s: &TestServer, hello: ClientMessage) -> ErrorCode {
     let closed = c.closed(5 * SEC).await.unwrap().map(|c| c.0);
     assert_eq!(closed, Some(close::POLICY_VIOLATION), "{code}");
     code
+}
+
+/// PROTOCOL.md §4: a tampered token is `resume_invalid`, whichever byte was changed (the
+/// MAC is checked before any field is read, the server id included), and the real token
+/// still works afterwards.
+#[tokio::test]
+async fn every_tampered_resume_token_is_resume_invalid() {
+    let s = start().await;
+    let (mut a, w) = s.client("a").await;
+    let token = w.resume.clone().unwrap();
+    for i in 0..token.len() {
+        let mut b = token.clone().into_bytes();
+        b[i] ^= 0x01;
+        let tampered = String::from_utf8(b).unwrap();
+        let code = refused_hello(&s, resume_hello("a", tampered.clone())).await;
+        assert_eq!(code, ErrorCode::ResumeInvalid, "byte {i} flipped: {tampered}");
+    }
+    // None of it touched the player: the genuine token resumes it.
+    let mut c = s.connect().await;
+    c.send(&resume_hello("a", token)).await.unwrap();
+    match c.recv_timeout(5 * SEC).await.unwrap() {
+        ServerMessage::Welcome(w2) => assert!(w2.resumed && w2.player == w.player),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(next_error(&mut a).await, ErrorCode::SessionReplaced);
 }
 
 /// PROTOCOL.md §4: `reservation_invalid` when "this server is not in cluster mode".
