@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::time::{Duration, Instant};
-use tickwave_bots::{Client, connect_stream};
+use tickwave_bots::{Client, LocalState, connect_stream};
 use tickwave_protocol::{ClientMessage, ErrorCode, Hello, ServerMessage, close};
 
 /// README: 20 new connections per second per address, burst 40 (here 2/s, burst 4, to keep
@@ -39,6 +39,71 @@ async fn the_per_address_rate_holds_for_connections_that_close_at_once() {
         f64::from(admitted) <= allowed,
         "admitted {admitted} connections; the contract allows {allowed:.1}"
     );
+}
+
+/// The player's own entity (arena: fields x, y, score, boost).
+fn own(st: &LocalState, me: u32) -> Option<(i32, i32)> {
+    st.view.get(me).map(|e| (e.field(0), e.field(1)))
+}
+
+/// Receive and apply state until `f` holds for it; fails on any error message.
+async fn state_until(
+    c: &mut Client,
+    st: &mut LocalState,
+    what: &'static str,
+    f: impl Fn(&LocalState) -> bool,
+) {
+    let end = Instant::now() + 5 * SEC;
+    while !f(st) {
+        let left = end.checked_duration_since(Instant::now()).unwrap_or_else(|| panic!("{what}"));
+        match c.recv_timeout(left).await {
+            Ok(ServerMessage::Error { code, message, .. }) => panic!("{what}: {code}: {message}"),
+            Ok(m) => {
+                st.apply(&m).expect("state applies");
+            }
+            Err(e) => panic!("{what}: {e}"),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct F64Input {
+    r#type: &'static str,
+    seq: u64,
+    dx: f64,
+    dy: f64,
+}
+
+/// PROTOCOL.md §8: `dx`/`dy` are clamped to [-1, 1]; only NaN and infinities are refused.
+/// A finite float64 beyond f32's range (1e300) is a full-speed move, not `invalid_input`.
+#[tokio::test]
+async fn finite_float64_directions_beyond_f32_are_clamped() {
+    let s = start_with(|c| c.modes = vec![quick_mode("arena", 16, 1)]).await;
+    let (mut c, w) = s.client("far").await;
+    let me = w.player;
+    c.send(&find("arena")).await.unwrap();
+    match_found(&mut c).await;
+    let mut st = LocalState::default();
+    state_until(&mut c, &mut st, "own entity", |st| own(st, me).is_some()).await;
+    let (x0, y0) = own(&st, me).unwrap();
+    // Away from the nearest walls, so that 10 ticks of movement show.
+    let (sx, sy) = (if x0 < 5000 { 1.0 } else { -1.0 }, if y0 < 5000 { 1.0 } else { -1.0 });
+    let i = F64Input { r#type: "input", seq: 1, dx: sx * 1e300, dy: sy * 1e300 };
+    c.send_raw(rmp_serde::to_vec_named(&i).unwrap()).await.unwrap();
+    state_until(&mut c, &mut st, "ack 1", |st| st.ack(me) == Some(1)).await;
+    let ((x1, y1), t1) = (own(&st, me).unwrap(), st.tick.unwrap());
+    state_until(&mut c, &mut st, "10 ticks", |st| st.tick.unwrap() >= t1 + 10).await;
+    let (x2, y2) = own(&st, me).unwrap();
+    // Clamped to (±1, ±1), a diagonal normalised to length 1: 46 or 47 per tick and axis.
+    for (d, v) in [(x2 - x1, sx), (y2 - y1, sy)] {
+        assert!(d.signum() as f64 == v && d.abs() >= 10 * 46, "moved {d} in 10 ticks");
+    }
+    // NaN and infinities are still refused.
+    for (seq, dx) in [(2, f64::NAN), (3, f64::INFINITY)] {
+        let i = F64Input { r#type: "input", seq, dx, dy: 0.0 };
+        c.send_raw(rmp_serde::to_vec_named(&i).unwrap()).await.unwrap();
+        assert_eq!(next_error(&mut c).await, ErrorCode::InvalidInput);
+    }
 }
 
 fn resume_hello(name: &str, token: String) -> ClientMessage {

@@ -36,7 +36,7 @@ pub trait Game: Send + 'static {
     /// A player left; the game forgets it.
     fn remove_player(&mut self, player: u32);
     /// Apply one input of a player. Called in sequence order at the tick boundary, before
-    /// `step`. Values have been checked finite; clamping to range is the game's job.
+    /// `step`. `dx` and `dy` are finite and within [-1, 1] (clamped when decoded).
     fn apply_input(&mut self, player: u32, input: &Input);
     /// The countdown ended: reset scores and whatever the warm-up changed.
     fn start_match(&mut self) {}
