@@ -158,3 +158,62 @@ async fn a_reservation_on_a_server_without_cluster_is_reservation_invalid() {
     });
     assert_eq!(refused_hello(&s, hello).await, ErrorCode::ReservationInvalid);
 }
+
+/// PROTOCOL.md §2, §5.1: display names and chat refuse the characters that reorder or hide
+/// text (bidirectional embeddings, overrides and isolates, zero-width and other invisible
+/// format characters), as they already refuse control characters.
+#[tokio::test]
+async fn bidi_and_invisible_characters_are_refused_in_names_and_chat() {
+    let s = start_with(|c| c.modes = vec![quick_mode("arena", 16, 1)]).await;
+    for name in [
+        "ada\u{202E}",
+        "\u{2066}ada\u{2069}",
+        "a\u{200B}da",
+        "\u{FEFF}ada",
+        "ad\u{061C}a",
+        "\u{3164}",
+    ] {
+        let mut c = s.connect().await;
+        c.send(&ClientMessage::Hello(Client::plain_hello(name))).await.unwrap();
+        assert_eq!(next_error(&mut c).await, ErrorCode::InvalidName, "{name:?}");
+        assert_eq!(c.closed(5 * SEC).await.unwrap().map(|c| c.0), Some(close::INVALID_PAYLOAD));
+    }
+    // Emoji with a variation selector, accents and other scripts are fine.
+    let (mut c, w) = s.client("Ada ❤\u{FE0F} Łódź ليلى").await;
+    c.send(&find("arena")).await.unwrap();
+    match_found(&mut c).await;
+    for text in ["olleh\u{202E}", "zero\u{200B}width", "hidden\u{2060}joiner", "\u{E0041}tag"] {
+        c.send(&ClientMessage::Chat { text: text.into() }).await.unwrap();
+        assert_eq!(next_error(&mut c).await, ErrorCode::ChatInvalid, "{text:?}");
+    }
+    c.send(&ClientMessage::Chat { text: "gg ❤\u{FE0F} مرحبا".into() }).await.unwrap();
+    let echo = c
+        .recv_until(5 * SEC, "the echo", |m| match m {
+            ServerMessage::Chat { from, text, .. } => Some((*from, text.clone())),
+            ServerMessage::Error { code, .. } => panic!("{code}"),
+            _ => None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(echo, (w.player, "gg ❤\u{FE0F} مرحبا".to_owned()));
+}
+
+/// PROTOCOL.md §2.1: a token's `name` claim follows the same rules (`auth_invalid`).
+#[tokio::test]
+async fn a_token_name_claim_with_a_bidi_override_is_auth_invalid() {
+    use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+    use tickwave::auth::{AuthMode, TokenVerifier};
+    const SECRET: &[u8] = b"studio-backend-shared-secret-0123456789";
+    let s = start_with(|c| {
+        c.auth = AuthMode::Token(Box::new(TokenVerifier::hs256(SECRET, "tickwave").unwrap()));
+    })
+    .await;
+    let exp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
+    let claims = serde_json::json!({
+        "sub": "p1", "aud": "tickwave", "exp": exp.as_secs() + 60, "name": "admin\u{202E}nimda",
+    });
+    let token =
+        encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(SECRET)).unwrap();
+    let hello = ClientMessage::Hello(Hello { token: Some(token), ..Client::plain_hello("ok") });
+    assert_eq!(refused_hello(&s, hello).await, ErrorCode::AuthInvalid);
+}

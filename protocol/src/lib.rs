@@ -12,12 +12,14 @@
 //! - [`WorldView`] / [`Delta`]: the state a client sees, and the difference between two ticks
 //!   ([`WorldView::diff`], [`WorldView::apply`]).
 //! - [`ErrorCode`] and [`close`]: the machine-readable error codes and WebSocket close codes.
+//! - [`text`]: the characters display names and chat refuse.
 
 mod acks;
 mod codec;
 mod error;
 mod message;
 mod state;
+pub mod text;
 mod validate;
 
 pub use codec::{

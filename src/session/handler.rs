@@ -301,7 +301,7 @@ impl Session {
     }
 
     /// Check a chat line here (cheap, before it reaches the lobby): in a lobby, within the
-    /// length limit, no control characters, within the rate. Refusals are errors; many of
+    /// length limit, none of the characters names refuse either, within the rate. Refusals are errors; many of
     /// them in a short window close the session (1008).
     fn on_chat(&mut self, text: String) -> Result<(), End> {
         let Place::InLobby(lobby) = &self.place else {
@@ -315,8 +315,11 @@ impl Session {
                 ErrorCode::ChatTooLong,
                 format!("{chars} characters; the limit is {}", limits.max_chars),
             ))
-        } else if text.trim().is_empty() || text.chars().any(char::is_control) {
-            Some((ErrorCode::ChatInvalid, "empty, or contains control characters".into()))
+        } else if text.trim().is_empty() {
+            Some((ErrorCode::ChatInvalid, "empty or whitespace only".into()))
+        } else if let Some(c) = proto::text::refused_char(&text) {
+            let what = super::refused_what(c);
+            Some((ErrorCode::ChatInvalid, format!("contains U+{:04X}: {what}", c as u32)))
         } else if !self.chat_bucket.try_take(self.epoch.elapsed()) {
             Some((
                 ErrorCode::ChatRateLimited,

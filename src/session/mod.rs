@@ -416,15 +416,25 @@ where
     }
 }
 
+/// Display-name rules (PROTOCOL.md §2), for `hello.name` and a token's `name` claim alike.
 fn check_name(name: &str) -> Result<(), String> {
     let n = name.chars().count();
     if n == 0 || n > MAX_NAME_CHARS {
         return Err(format!("name must be 1 to {MAX_NAME_CHARS} characters, got {n}"));
     }
-    if name.chars().any(char::is_control) {
-        return Err("name must not contain control characters".into());
+    if let Some(c) = proto::text::refused_char(name) {
+        return Err(format!("name contains U+{:04X}: {}", c as u32, refused_what(c)));
     }
     Ok(())
+}
+
+/// Why a character of [`proto::text::refused_char`] is refused, for error messages.
+pub(crate) fn refused_what(c: char) -> &'static str {
+    if c.is_control() {
+        "no control characters"
+    } else {
+        "no bidirectional controls or invisible format characters"
+    }
 }
 
 fn decode_error(e: DecodeError) -> (ErrorCode, String) {
