@@ -383,6 +383,7 @@ async fn a_panicking_game_ends_only_its_lobby() {
     }
     s.eventually(2 * SEC, "the failed lobby gone", |srv| srv.lobby_count() == 1).await;
     assert_eq!(s.server.lobby_panics(), 1);
+    assert!(s.metric("tickwave_lobby_panics_total").await >= 1.0, "exported to /metrics");
     // the other lobby never noticed: it still ticks at 30 Hz
     let mut st = LocalState::default();
     let t0 = Instant::now();

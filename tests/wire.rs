@@ -6,8 +6,13 @@ mod common;
 
 use common::*;
 use std::time::{Duration, Instant};
+use tickwave::game::arena::Arena;
+use tickwave::game::{Game, GameSettings};
 use tickwave_bots::{Client, LocalState, connect_stream};
-use tickwave_protocol::{ClientMessage, ErrorCode, Hello, ServerMessage, close};
+use tickwave_protocol::{
+    ClientMessage, Entity, EntityKindSchema, ErrorCode, Hello, Input, ServerMessage, WorldView,
+    close,
+};
 
 /// README: 20 new connections per second per address, burst 40 (here 2/s, burst 4, to keep
 /// the test short). Connections that close at once must not earn a fresh burst each time
@@ -157,6 +162,141 @@ async fn a_reservation_on_a_server_without_cluster_is_reservation_invalid() {
         ..Client::plain_hello("a")
     });
     assert_eq!(refused_hello(&s, hello).await, ErrorCode::ReservationInvalid);
+}
+
+/// Ways a game's view can break its schema.
+#[derive(Clone, Copy, Debug)]
+enum Breakage {
+    UnknownKind,
+    FieldCount,
+    DuplicateId,
+}
+
+/// The arena, until an input with `dx == 0.25`: from then on its view breaks the schema.
+struct Broken {
+    inner: Arena,
+    how: Breakage,
+    broken: Option<u32>,
+}
+
+/// The id of the entity a broken view adds.
+const BAD_ID: u32 = 4242;
+
+impl Game for Broken {
+    fn name(&self) -> &'static str {
+        "broken"
+    }
+    fn schema(&self) -> Vec<EntityKindSchema> {
+        self.inner.schema()
+    }
+    fn add_player(&mut self, p: u32) {
+        self.inner.add_player(p)
+    }
+    fn remove_player(&mut self, p: u32) {
+        self.inner.remove_player(p)
+    }
+    fn apply_input(&mut self, p: u32, i: &Input) {
+        if i.dx == 0.25 {
+            self.broken = Some(p);
+        }
+        self.inner.apply_input(p, i)
+    }
+    fn step(&mut self) {
+        self.inner.step()
+    }
+    fn view(&self, out: &mut WorldView) {
+        self.inner.view(out);
+        let Some(p) = self.broken else { return };
+        out.push(match self.how {
+            Breakage::UnknownKind => Entity::new(BAD_ID, 7, &[1, 2]),
+            Breakage::FieldCount => Entity::new(BAD_ID, 0, &[1, 2]),
+            Breakage::DuplicateId => Entity::new(p, 1, &[1, 2, 3]),
+        });
+    }
+    fn scores(&self) -> Vec<(u32, i64)> {
+        self.inner.scores()
+    }
+}
+
+/// A view that breaks its schema (unknown kind, wrong number of fields, repeated id) fails
+/// its lobby like a panic: `lobby_failed`, `lobby_closed {reason: "lobby failed"}`, never a
+/// state message with the bad entity; the session stays usable and other lobbies tick on.
+#[tokio::test]
+async fn a_view_that_breaks_the_schema_fails_its_lobby_only() {
+    let s = start_with(|c| {
+        let mut modes = vec![quick_mode("arena", 16, 1)];
+        for (name, how) in [
+            ("kind", Breakage::UnknownKind),
+            ("fields", Breakage::FieldCount),
+            ("dupe", Breakage::DuplicateId),
+        ] {
+            c.games.register(name, move |g: GameSettings| {
+                Box::new(Broken { inner: Arena::new(g), how, broken: None })
+            });
+            let mut m = quick_mode(name, 16, 1);
+            m.game = name.into();
+            modes.push(m);
+        }
+        c.modes = modes;
+    })
+    .await;
+    // A player in another lobby counts its deltas throughout.
+    let (mut other, _) = s.client("other").await;
+    other.send(&find("arena")).await.unwrap();
+    let other_lobby = match_found(&mut other).await.lobby;
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    let watcher = tokio::spawn(async move {
+        let mut st = LocalState::default();
+        let t0 = Instant::now();
+        while !*stopped.borrow() {
+            let m = tokio::select! {
+                _ = stopped.changed() => break,
+                m = other.recv_timeout(2 * SEC) => m.expect("the other lobby keeps going"),
+            };
+            st.apply(&m).expect("the other lobby's state applies");
+            assert!(!matches!(m, ServerMessage::LobbyClosed { .. }), "{m:?}");
+        }
+        (st.deltas, t0.elapsed())
+    });
+
+    for mode in ["kind", "fields", "dupe"] {
+        let (mut c, w) = s.client(mode).await;
+        c.send(&find(mode)).await.unwrap();
+        let lobby = match_found(&mut c).await.lobby;
+        assert_ne!(lobby, other_lobby);
+        let mut st = LocalState::default();
+        state_until(&mut c, &mut st, "own entity", |st| own(st, w.player).is_some()).await;
+        c.send(&input(1, 0.25, 0.0)).await.unwrap();
+        let mut failed = false;
+        let reason = loop {
+            match c.recv_timeout(5 * SEC).await.unwrap() {
+                ServerMessage::Error { code: ErrorCode::LobbyFailed, fatal: false, .. } => {
+                    failed = true;
+                }
+                ServerMessage::LobbyClosed { lobby: l, reason } if l == lobby => break reason,
+                m => {
+                    st.apply(&m).unwrap_or_else(|e| panic!("{mode}: a broken state was sent: {e}"));
+                    if let Some(e) = st.view.get(BAD_ID) {
+                        panic!("{mode}: the bad entity reached the client: {e:?}");
+                    }
+                    if let Some(e) = st.view.get(w.player).filter(|e| e.kind != 0) {
+                        panic!("{mode}: the player's entity was replaced: {e:?}");
+                    }
+                }
+            }
+        };
+        assert!(failed, "{mode}: lobby_failed before lobby_closed");
+        assert_eq!(reason, "lobby failed", "{mode}");
+        // idle and usable
+        c.send(&find("arena")).await.unwrap();
+        assert_eq!(match_found(&mut c).await.lobby, other_lobby, "{mode}");
+    }
+    stop.send(true).unwrap();
+    let (deltas, took) = watcher.await.unwrap();
+    let expected = took.as_secs_f64() * 30.0;
+    assert!(deltas as f64 >= expected * 0.8, "the other lobby ticked on: {deltas} in {took:?}");
+    assert_eq!((s.server.lobby_bad_views(), s.server.lobby_panics()), (3, 0));
+    assert!(s.metric("tickwave_lobby_bad_views_total").await >= 3.0);
 }
 
 /// PROTOCOL.md §2, §5.1: display names and chat refuse the characters that reorder or hide

@@ -215,6 +215,11 @@ impl Server {
         self.shared.counters.lobby_panics.load(Ordering::Relaxed)
     }
 
+    /// Lobbies ended because their game's view broke its schema.
+    pub fn lobby_bad_views(&self) -> u64 {
+        self.shared.counters.lobby_bad_views.load(Ordering::Relaxed)
+    }
+
     /// Start draining: matchmaking stops (queued players are told), lobbies that have not
     /// started close, running matches play to their end. When no lobby is left, or the drain
     /// timeout passes, the server shuts down (close 1001 to everyone still connected).

@@ -154,6 +154,20 @@ impl TestServer {
     }
 }
 
+impl TestServer {
+    /// The value of an unlabelled metric in the `/metrics` text (0 when absent). The recorder
+    /// is process-wide: it counts for every server of the test binary.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let addr = self.server.admin_addr().expect("admin listener");
+        let (status, body) =
+            https(addr, &self.check, "GET", "/metrics", Some(OPERATOR), None).await;
+        assert_eq!(status, 200);
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
+    }
+}
+
 /// Read a spawned `tickwave` process's log until its listening line and return the wss URL
 /// and certificate fingerprint in it; the rest of the log is drained on a thread so the
 /// process never blocks on a full pipe.
