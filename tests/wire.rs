@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::raw::*;
 use common::*;
 use std::time::{Duration, Instant};
 use tickwave::game::arena::Arena;
@@ -13,6 +14,7 @@ use tickwave_protocol::{
     ClientMessage, Entity, EntityKindSchema, ErrorCode, Hello, Input, ServerMessage, WorldView,
     close,
 };
+use tokio::io::AsyncWriteExt;
 
 /// README: 20 new connections per second per address, burst 40 (here 2/s, burst 4, to keep
 /// the test short). Connections that close at once must not earn a fresh burst each time
@@ -44,6 +46,66 @@ async fn the_per_address_rate_holds_for_connections_that_close_at_once() {
         f64::from(admitted) <= allowed,
         "admitted {admitted} connections; the contract allows {allowed:.1}"
     );
+}
+
+/// PROTOCOL.md §8: at most 240 frames/s of any kind (burst 480), continuations included;
+/// more than 600 refused in 5 s close with `abuse`. One input message split over 10,000
+/// empty continuation frames is a flood of frames, however small the message. Before
+/// `hello`, more than 480 frames close the connection at once.
+#[tokio::test]
+async fn a_flood_of_continuation_frames_is_rate_limited_then_closed_as_abuse() {
+    let s = start().await;
+    let mut raw = raw_session(&s).await;
+    let input = named(serde_json::json!({"type": "input", "seq": 1, "dx": 1.0, "dy": 0.0}));
+    let (head, tail) = input.split_at(5);
+    let mut flood = frame(2, false, head);
+    for _ in 0..10_000 {
+        flood.extend(frame(0, false, &[]));
+    }
+    flood.extend(frame(0, true, tail));
+    let _ = raw.write_all(&flood).await; // the server may close before it has read it all
+    let (msgs, code) = raw_until_close(&mut raw).await;
+    let codes: Vec<ErrorCode> = msgs
+        .iter()
+        .filter_map(|m| match m {
+            ServerMessage::Error { code, .. } => Some(*code),
+            _ => None,
+        })
+        .collect();
+    let rate = codes.iter().position(|c| *c == ErrorCode::RateLimited);
+    let abuse = codes.iter().position(|c| *c == ErrorCode::Abuse);
+    assert!(rate.is_some() && rate < abuse, "rate_limited, then abuse: {codes:?}");
+    assert_eq!(code, Some(close::POLICY_VIOLATION));
+
+    // A message in a few fragments is fine.
+    let mut raw = raw_session(&s).await;
+    let find = named(serde_json::json!({"type": "find_match", "mode": "nope"}));
+    let mut frags = Vec::new();
+    for (i, part) in find.chunks(4).enumerate() {
+        let last = (i + 1) * 4 >= find.len();
+        frags.extend(frame(if i == 0 { 2 } else { 0 }, last, part));
+    }
+    raw.write_all(&frags).await.unwrap();
+    let mut r = FrameReader::new();
+    let answer = loop {
+        match r.next(&mut raw, 5 * SEC).await.expect("an answer") {
+            ServerFrame::Message(ServerMessage::Error { code, .. }) => break code,
+            ServerFrame::Close(c) => panic!("closed with {c:?}"),
+            _ => {}
+        }
+    };
+    assert_eq!(answer, ErrorCode::UnknownMode, "the fragmented message was read as one");
+
+    // Before hello the budget is the burst (480 frames) in all.
+    let mut raw = raw_upgraded(&s).await;
+    let pings: Vec<u8> = (0..1000).flat_map(|_| frame(9, true, b"p")).collect();
+    let _ = raw.write_all(&pings).await;
+    let (msgs, code) = raw_until_close(&mut raw).await;
+    assert!(
+        matches!(&msgs[..], [ServerMessage::Error { code: ErrorCode::Abuse, fatal: true, .. }]),
+        "{msgs:?}"
+    );
+    assert_eq!(code, Some(close::POLICY_VIOLATION));
 }
 
 /// The player's own entity (arena: fields x, y, score, boost).

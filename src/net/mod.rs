@@ -1,6 +1,7 @@
 //! The game listener: TCP accept, TLS, HTTP routing, WebSocket upgrade, and shutdown.
 
 mod echo;
+pub(crate) mod frames;
 mod http;
 pub mod limits;
 pub mod static_files;
