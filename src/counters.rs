@@ -8,6 +8,8 @@ pub struct Counters {
     pub lobbies_live: AtomicUsize,
     /// Lobbies ended because their game code panicked.
     pub lobby_panics: AtomicU64,
+    /// Lobbies ended because their game's view broke its schema.
+    pub lobby_bad_views: AtomicU64,
 }
 
 impl Counters {

@@ -30,6 +30,7 @@ pub const RTT: &str = "tickwave_rtt_seconds";
 pub const ERRORS: &str = "tickwave_errors_total";
 pub const RESYNCS: &str = "tickwave_resyncs_total";
 pub const LOBBY_PANICS: &str = "tickwave_lobby_panics_total";
+pub const LOBBY_BAD_VIEWS: &str = "tickwave_lobby_bad_views_total";
 pub const CHAT_MESSAGES: &str = "tickwave_chat_messages_total";
 pub const CHAT_DROPPED: &str = "tickwave_chat_dropped_total";
 pub const NOTICES: &str = "tickwave_notices_total";
@@ -97,6 +98,10 @@ fn describe() {
     describe_counter!(ERRORS, "error messages sent to clients, by code");
     describe_counter!(RESYNCS, "players who fell behind (full queue) and were resynced");
     describe_counter!(LOBBY_PANICS, "lobbies ended because their game code panicked");
+    describe_counter!(
+        LOBBY_BAD_VIEWS,
+        "lobbies ended because their game's view broke its schema (unknown kind, wrong field count, repeated id)"
+    );
     describe_counter!(CHAT_MESSAGES, "chat lines delivered into lobbies");
     describe_counter!(CHAT_DROPPED, "chat lines dropped for slow readers");
     describe_counter!(NOTICES, "server notices broadcast");

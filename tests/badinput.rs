@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::raw::*;
 use common::*;
 use futures_util::SinkExt;
 use std::sync::Arc;
@@ -66,85 +67,6 @@ async fn refused(c: &mut Client, code: ErrorCode, close_code: u16) {
         .unwrap();
     assert_eq!(got, code);
     assert_eq!(c.closed(5 * SEC).await.unwrap().map(|c| c.0), Some(close_code), "{code}");
-}
-
-fn named(v: serde_json::Value) -> Vec<u8> {
-    rmp_serde::to_vec_named(&v).unwrap()
-}
-
-/// A masked client frame (RFC 6455 5.2).
-fn frame(opcode: u8, fin: bool, payload: &[u8]) -> Vec<u8> {
-    let mask = [7, 1, 9, 3];
-    let mut f = vec![(if fin { 0x80 } else { 0 }) | opcode];
-    match payload.len() {
-        n if n < 126 => f.push(0x80 | n as u8),
-        n if n < 65536 => {
-            f.push(0x80 | 126);
-            f.extend_from_slice(&(n as u16).to_be_bytes());
-        }
-        n => {
-            f.push(0x80 | 127);
-            f.extend_from_slice(&(n as u64).to_be_bytes());
-        }
-    }
-    f.extend_from_slice(&mask);
-    f.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
-    f
-}
-
-/// TLS + upgrade + hello by hand, for attacks below the WebSocket library.
-async fn raw_session(s: &TestServer) -> Box<dyn tickwave_bots::client::Io> {
-    let mut raw = connect_stream(&s.url, &s.check).await.unwrap();
-    raw.write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").await.unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        raw.read_exact(&mut b).await.unwrap();
-        head.push(b[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"));
-    let hello = named(serde_json::json!({"type": "hello", "protocol": 1, "name": "raw"}));
-    raw.write_all(&frame(2, true, &hello)).await.unwrap();
-    raw
-}
-
-/// Read raw frames until a close frame; returns its code (None on EOF without one).
-async fn raw_close_code(raw: &mut Box<dyn tickwave_bots::client::Io>) -> Option<u16> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let end = Instant::now() + 10 * SEC;
-    while Instant::now() < end {
-        // parse complete server frames (unmasked) in buf
-        let mut i = 0;
-        while buf.len() >= i + 2 {
-            let (op, len0) = (buf[i] & 0x0f, (buf[i + 1] & 0x7f) as usize);
-            let (hdr, len) = match len0 {
-                126 if buf.len() >= i + 4 => {
-                    (4, u16::from_be_bytes([buf[i + 2], buf[i + 3]]) as usize)
-                }
-                127 if buf.len() >= i + 10 => {
-                    (10, u64::from_be_bytes(buf[i + 2..i + 10].try_into().unwrap()) as usize)
-                }
-                126 | 127 => break,
-                n => (2, n),
-            };
-            if buf.len() < i + hdr + len {
-                break;
-            }
-            if op == 8 {
-                let p = &buf[i + hdr..i + hdr + len];
-                return (p.len() >= 2).then(|| u16::from_be_bytes([p[0], p[1]]));
-            }
-            i += hdr + len;
-        }
-        buf.drain(..i);
-        match tokio::time::timeout(Duration::from_secs(1), raw.read(&mut chunk)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return None,
-            Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
-            Err(_) => {}
-        }
-    }
-    panic!("no close within 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End to end as a user would: start the `tickwave` binary with its defaults (port 0 and a
 # temporary data dir aside), then run two Python clients from examples/python/play.py that
-# must find a match together and see each other move.
+# must find a match together and see each other move, then the reconnecting client of
+# PROTOCOL.md section 11.4 (tests/python/resume_sample.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build -q --bin tickwave
@@ -26,6 +27,10 @@ ok=1
 wait $a || ok=0
 wait $b || ok=0
 cat "$tmp/a.log"
-if [ $ok = 1 ]; then echo "python e2e: 2 passed, 0 failed"; else cat "$tmp/b.log" "$log"; echo "python e2e: failed"; exit 1; fi
+if [ $ok = 0 ]; then cat "$tmp/b.log" "$log"; echo "python e2e: failed"; exit 1; fi
+# The reconnecting client of PROTOCOL.md section 11.4, run as the document shows it: its
+# connection is cut mid-match and it must resume into its seat.
+python3 tests/python/resume_sample.py --url "$url" || { cat "$log"; echo "python e2e: the section 11.4 sample failed"; exit 1; }
+echo "python e2e: 3 passed, 0 failed"
 kill -TERM $pid
 wait $pid

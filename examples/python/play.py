@@ -41,9 +41,21 @@ class State:
         self.entities = {e[0]: [e[1], list(e[2])] for e in m["entities"]}
 
     def delta(self, m):
-        if self.tick is None or m["base"] != self.tick:
-            raise RuntimeError(f"delta base {m['base']} but we hold tick {self.tick}")
-        for eid in m["removed"]:
+        """Apply a delta (PROTOCOL.md section 6). False when it does not apply (another base,
+        or ids and masks that do not fit what we hold): then we wait for the next snapshot."""
+        held, removed = self.entities, set(m["removed"])
+        fits = (
+            self.tick is not None
+            and m["base"] == self.tick
+            and removed <= held.keys()
+            and all(i in held and i not in removed and mask >> len(held[i][1]) == 0
+                    for i, mask, _ in m["changed"])
+            and all(i not in held or i in removed for i, _, _ in m["added"])
+        )
+        if not fits:
+            self.tick = None
+            return False
+        for eid in removed:
             del self.entities[eid]
         for eid, mask, values in m["changed"]:
             fields = self.entities[eid][1]
@@ -55,6 +67,7 @@ class State:
         for eid, kind, fields in m["added"]:
             self.entities[eid] = [kind, list(fields)]
         self.tick = m["tick"]
+        return True
 
 
 async def play(args):
@@ -109,7 +122,8 @@ async def play(args):
                 elif t == "snapshot":
                     state.snapshot(m)
                 elif t == "delta":
-                    state.delta(m)
+                    if state.tick is not None and not state.delta(m):
+                        print(f"delta {m['base']}->{m['tick']} does not apply; waiting for a snapshot")
                 elif t == "error":
                     print(f"error: {m['code']}: {m['message']}")
                 elif t in ("results", "lobby_closed"):

@@ -24,6 +24,12 @@ fuzz_target!(|data: &[u8]| {
     let peeked = peek_type(data).ok();
     match decode_client(data) {
         Ok(msg) => {
+            if let ClientMessage::Input(i) = &msg {
+                for v in [i.dx, i.dy] {
+                    // Clamped when decoded; only NaN and infinities pass, for the server to refuse.
+                    assert!(!v.is_finite() || (-1.0..=1.0).contains(&v), "unclamped direction {v}");
+                }
+            }
             let bytes = encode_client(&msg);
             let ty = peek_type(&bytes).expect("an encoded message has a readable \"type\"");
             assert!(CLIENT_TYPES.contains(&ty), "decoded a message of type {ty:?}");

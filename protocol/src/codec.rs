@@ -213,6 +213,41 @@ mod tests {
         );
     }
 
+    /// Issue 13: directions are read as float64 (or integers) and clamped before they are
+    /// narrowed, so a finite value beyond f32's range is a full deflection, not infinity.
+    #[test]
+    fn input_directions_are_read_as_f64_then_clamped() {
+        #[derive(Serialize)]
+        struct I<T> {
+            r#type: &'static str,
+            seq: u64,
+            dx: T,
+            dy: T,
+        }
+        let dec = |dx: f64, dy: f64| match decode_client(
+            &rmp_serde::to_vec_named(&I { r#type: "input", seq: 1, dx, dy }).unwrap(),
+        ) {
+            Ok(ClientMessage::Input(i)) => (i.dx, i.dy),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(dec(1e300, -1e300), (1.0, -1.0));
+        assert_eq!(dec(f64::MAX, -f64::MAX), (1.0, -1.0));
+        assert_eq!(dec(3.5e38, 0.25), (1.0, 0.25));
+        assert_eq!(dec(-0.5, 1e-300), (-0.5, 0.0));
+        assert_eq!(dec(f64::INFINITY, f64::NEG_INFINITY), (f32::INFINITY, f32::NEG_INFINITY));
+        assert!(dec(f64::NAN, 0.0).0.is_nan(), "NaN stays NaN, for the server to refuse");
+        let ints = rmp_serde::to_vec_named(&I { r#type: "input", seq: 1, dx: 7i64, dy: -1i64 });
+        match decode_client(&ints.unwrap()) {
+            Ok(ClientMessage::Input(i)) => assert_eq!((i.dx, i.dy), (1.0, -1.0)),
+            other => panic!("{other:?}"),
+        }
+        let f32s = rmp_serde::to_vec_named(&I { r#type: "input", seq: 1, dx: 0.5f32, dy: -2f32 });
+        match decode_client(&f32s.unwrap()) {
+            Ok(ClientMessage::Input(i)) => assert_eq!((i.dx, i.dy), (0.5, -1.0)),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn state_messages_decode_as_server_messages() {
         let a = WorldView::from_entities(vec![Entity::new(1, 0, &[1, 2, 3])]).unwrap();

@@ -12,6 +12,7 @@
 //! - [`WorldView`] / [`Delta`]: the state a client sees, and the difference between two ticks
 //!   ([`WorldView::diff`], [`WorldView::apply`]).
 //! - [`ErrorCode`] and [`close`]: the machine-readable error codes and WebSocket close codes.
+//! - [`text`]: the characters display names and chat refuse.
 //! - [`v2`]: the building blocks of protocol version 2 (typed schemas, packed views, deltas,
 //!   input and command validation), beside v1 until the server switches over.
 
@@ -20,6 +21,7 @@ mod codec;
 mod error;
 mod message;
 mod state;
+pub mod text;
 mod validate;
 
 pub mod v2;

@@ -63,13 +63,26 @@ pub struct Input {
     /// Client sequence number, strictly increasing per player. Stale or repeated numbers are
     /// ignored; the last applied one comes back in every state message's `acks`.
     pub seq: u64,
-    /// Horizontal direction in [-1, 1]; values outside are clamped.
+    /// Horizontal direction in [-1, 1]; values outside are clamped when decoded.
+    #[serde(deserialize_with = "axis")]
     pub dx: f32,
-    /// Vertical direction in [-1, 1] (positive is down); values outside are clamped.
+    /// Vertical direction in [-1, 1] (positive is down); clamped like `dx`.
+    #[serde(deserialize_with = "axis")]
     pub dy: f32,
     /// Action button held.
     #[serde(default)]
     pub action: bool,
+}
+
+/// Decode one direction of an `input`: any MessagePack number (float32, float64 or an
+/// integer) is read as f64 and clamped to [-1, 1] *before* it is narrowed to f32, because
+/// the narrowing turns a finite float64 beyond f32's range (1e300) into an infinity, which
+/// the server refuses, where the protocol promises a clamp. NaN and infinities are kept as
+/// they are, for the server to refuse (`invalid_input`). The Rust type stays f32: the wire
+/// is unchanged, and so is the [`Input`] every game receives (always within [-1, 1]).
+fn axis<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f32, D::Error> {
+    let v = f64::deserialize(d)?;
+    Ok(if v.is_finite() { v.clamp(-1.0, 1.0) as f32 } else { v as f32 })
 }
 
 /// Messages the server sends.

@@ -115,6 +115,12 @@ pub enum StateError {
     ValueCount { id: u32, mask: u8, got: usize },
     #[error("entities are not sorted by id or repeat an id")]
     Unsorted,
+    #[error("entity id {0} appears more than once")]
+    RepeatedId(u32),
+    #[error("entity {id} has kind {kind}, which the schema does not have")]
+    UnknownKind { id: u32, kind: u8 },
+    #[error("entity {id} of kind {kind} has {got} fields; the schema gives that kind {want}")]
+    FieldCount { id: u32, kind: u8, got: u8, want: u8 },
 }
 
 /// Everything the clients of a lobby can see at one tick: entities sorted by id.
@@ -168,8 +174,31 @@ impl WorldView {
     pub fn finish(&mut self) -> Result<(), StateError> {
         if !self.entities.windows(2).all(|w| w[0].id < w[1].id) {
             self.entities.sort_unstable_by_key(|e| e.id);
-            if self.entities.windows(2).any(|w| w[0].id == w[1].id) {
-                return Err(StateError::Unsorted);
+            if let Some(w) = self.entities.windows(2).find(|w| w[0].id == w[1].id) {
+                return Err(StateError::RepeatedId(w[0].id));
+            }
+        }
+        Ok(())
+    }
+
+    /// [`WorldView::finish`], then check every entity against the schema the clients were
+    /// given: `fields_per_kind[k]` is the number of fields of kind `k`. A view that fails is
+    /// not something a client can apply correctly (an unknown kind, or fields that do not
+    /// match their names), so the server must not send it. One pass, no allocation.
+    pub fn finish_checked(&mut self, fields_per_kind: &[u8]) -> Result<(), StateError> {
+        self.finish()?;
+        for e in &self.entities {
+            match fields_per_kind.get(usize::from(e.kind)) {
+                None => return Err(StateError::UnknownKind { id: e.id, kind: e.kind }),
+                Some(&want) if want != e.len => {
+                    return Err(StateError::FieldCount {
+                        id: e.id,
+                        kind: e.kind,
+                        got: e.len,
+                        want,
+                    });
+                }
+                Some(_) => {}
             }
         }
         Ok(())
@@ -413,6 +442,28 @@ mod tests {
         let mut x = b.clone();
         assert_eq!(x.apply(&d), Err(StateError::UnknownEntity(1)));
         assert_eq!(x, b);
+    }
+
+    #[test]
+    fn finish_checked_refuses_repeated_ids_unknown_kinds_and_wrong_field_counts() {
+        let fill = |es: &[(u32, u8, &[i32])]| {
+            let mut v = WorldView::new();
+            for (id, kind, f) in es {
+                v.push(Entity::new(*id, *kind, f));
+            }
+            v
+        };
+        let schema = [2u8, 3];
+        let mut ok = fill(&[(5, 1, &[1, 2, 3]), (2, 0, &[1, 2])]);
+        assert_eq!(ok.finish_checked(&schema), Ok(()));
+        assert_eq!(ok.entities().iter().map(|e| e.id).collect::<Vec<_>>(), [2, 5], "sorted");
+        let mut v = fill(&[(5, 1, &[1, 2, 3]), (2, 0, &[1, 2]), (5, 0, &[1, 2])]);
+        assert_eq!(v.finish_checked(&schema), Err(StateError::RepeatedId(5)));
+        let mut v = fill(&[(2, 0, &[1, 2]), (7, 2, &[])]);
+        assert_eq!(v.finish_checked(&schema), Err(StateError::UnknownKind { id: 7, kind: 2 }));
+        let mut v = fill(&[(2, 0, &[1, 2]), (7, 1, &[1, 2])]);
+        let want = StateError::FieldCount { id: 7, kind: 1, got: 2, want: 3 };
+        assert_eq!(v.finish_checked(&schema), Err(want));
     }
 
     #[test]

@@ -29,21 +29,24 @@ pub struct GameSettings {
 pub trait Game: Send + 'static {
     /// Name sent to clients in `match_found.game`.
     fn name(&self) -> &'static str;
-    /// Entity kinds and their field names; `Entity::kind` indexes this list.
+    /// Entity kinds and their field names; `Entity::kind` indexes this list. Asked once, when
+    /// the lobby starts: clients learn it once too, from `match_found`.
     fn schema(&self) -> Vec<EntityKindSchema>;
     /// A player took a seat (also mid-match, with backfill).
     fn add_player(&mut self, player: u32);
     /// A player left; the game forgets it.
     fn remove_player(&mut self, player: u32);
     /// Apply one input of a player. Called in sequence order at the tick boundary, before
-    /// `step`. Values have been checked finite; clamping to range is the game's job.
+    /// `step`. `dx` and `dy` are finite and within [-1, 1] (clamped when decoded).
     fn apply_input(&mut self, player: u32, input: &Input);
     /// The countdown ended: reset scores and whatever the warm-up changed.
     fn start_match(&mut self) {}
     /// Advance the simulation by one tick.
     fn step(&mut self);
     /// Write the state clients see into `out` (already cleared). Entities may be pushed in any
-    /// order; the lobby sorts them.
+    /// order; the lobby sorts them. Ids must be unique, and every entity must have a kind of
+    /// the schema and exactly that kind's number of fields: a view that breaks this is never
+    /// sent, and ends the lobby like a panic (`lobby_failed`).
     fn view(&self, out: &mut WorldView);
     /// Scores for `results`, any order.
     fn scores(&self) -> Vec<(u32, i64)>;

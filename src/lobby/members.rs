@@ -31,7 +31,7 @@ impl Lobby {
             tick_hz: self.mode.tick_hz,
             max_players: self.mode.max_players,
             roster: self.roster(),
-            schema: self.game.schema(),
+            schema: self.schema.clone(),
             code: self.code.clone(),
         })
     }

@@ -9,7 +9,8 @@
 //! fills; `start_match` resets scores when the countdown ends.
 //!
 //! Game code runs under `catch_unwind`: a panic ends this lobby only (its players get
-//! `lobby_failed` and go back to idle), never the process or another lobby.
+//! `lobby_failed` and go back to idle), never the process or another lobby. A view that
+//! breaks the game's own schema ends the lobby the same way, before it is sent.
 
 mod chat;
 pub mod clock;
@@ -35,7 +36,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-use tickwave_protocol::{ErrorCode, ServerMessage};
+use tickwave_protocol::{EntityKindSchema, ErrorCode, ServerMessage};
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -170,6 +171,10 @@ struct Lobby {
     mode: Arc<ModeConfig>,
     code: Option<String>,
     game: Box<dyn Game>,
+    /// The game's schema, asked once (clients learn it once, from `match_found`), and the
+    /// number of fields of each kind, which every tick's view is checked against.
+    schema: Vec<EntityKindSchema>,
+    fields_per_kind: Vec<u8>,
     phase: Phase,
     tick: u64,
     members: Vec<Member>,
@@ -280,6 +285,8 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         mode: init.mode,
         code: init.code,
         game: init.game,
+        schema: Vec::new(),
+        fields_per_kind: Vec::new(),
         phase: Phase::Waiting { since: 0 },
         tick: 0,
         members: Vec::new(),
@@ -309,6 +316,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         async move {
             let _live = live;
             lobby.guarded(|l| {
+                l.set_schema();
                 for t in members {
                     l.seat(t.link);
                 }
@@ -414,6 +422,23 @@ impl Lobby {
             metrics::counter!(crate::metrics::LOBBY_PANICS).increment(1);
             self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
         }
+    }
+
+    /// Ask the game for its schema, once (inside `guarded`: it is game code).
+    fn set_schema(&mut self) {
+        self.schema = self.game.schema();
+        self.fields_per_kind =
+            self.schema.iter().map(|k| u8::try_from(k.fields.len()).unwrap_or(u8::MAX)).collect();
+    }
+
+    /// The game's view broke its schema: end the lobby as a panic does, before any of that
+    /// view is encoded, so no client ever gets a state it cannot apply or name. Logged once
+    /// (the lobby ends here), counted apart from panics.
+    fn bad_view(&mut self, error: tickwave_protocol::StateError) {
+        tracing::error!(lobby = self.handle.id, tick = self.tick, %error, "game view breaks its schema; ending this lobby");
+        self.counters.lobby_bad_views.fetch_add(1, Ordering::Relaxed);
+        metrics::counter!(crate::metrics::LOBBY_BAD_VIEWS).increment(1);
+        self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
     }
 
     fn on_msg(&mut self, msg: LobbyMsg) {

@@ -80,7 +80,7 @@ impl Lobby {
 
     /// The current view as JSON with named fields, serialized once for every spectator.
     fn publish_spectator_frame(&mut self) {
-        let schema = self.game.schema();
+        let schema = &self.schema;
         let entities: Vec<serde_json::Value> = self
             .fan
             .cur
@@ -163,8 +163,9 @@ impl Lobby {
         }
         self.game.step();
         self.game.view(&mut self.fan.cur);
-        if let Err(e) = self.fan.cur.finish() {
-            tracing::error!(error = %e, "game view has duplicate entity ids");
+        if let Err(e) = self.fan.cur.finish_checked(&self.fields_per_kind) {
+            self.bad_view(e);
+            return;
         }
         self.fan.acks.clear();
         self.fan.acks.extend(self.members.iter().map(|m| (m.link.player, m.last_applied)));

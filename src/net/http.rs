@@ -202,6 +202,8 @@ fn upgrade(
             let io = TokioIo::new(upgraded);
             match route {
                 Route::Game => {
+                    // The session's frame budget counts frames, not messages (net/frames.rs).
+                    let io = super::frames::FrameMeter::new(io);
                     let ws =
                         WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
                     crate::session::run(ws, info, task_shared).await;

@@ -1,6 +1,7 @@
 //! The game listener: TCP accept, TLS, HTTP routing, WebSocket upgrade, and shutdown.
 
 mod echo;
+pub(crate) mod frames;
 mod http;
 pub mod limits;
 pub mod static_files;
@@ -217,6 +218,11 @@ impl Server {
     /// Lobbies ended by a panic in their game code.
     pub fn lobby_panics(&self) -> u64 {
         self.shared.counters.lobby_panics.load(Ordering::Relaxed)
+    }
+
+    /// Lobbies ended because their game's view broke its schema.
+    pub fn lobby_bad_views(&self) -> u64 {
+        self.shared.counters.lobby_bad_views.load(Ordering::Relaxed)
     }
 
     /// Start draining: matchmaking stops (queued players are told), lobbies that have not

@@ -38,6 +38,8 @@ pub(super) struct Session {
     input_bucket: TokenBucket,
     /// Refused inputs and frames; too many in a window close the session (`abuse`).
     flood: AbuseMeter,
+    /// Frames over the frame rate were read since the last message: that message is dropped.
+    over_frame_rate: bool,
     /// When the client was last told `rate_limited` (at most once a second).
     last_rate_warning: Option<Duration>,
 }
@@ -65,6 +67,7 @@ impl Session {
             frame_bucket: TokenBucket::new(i.frames_burst, i.frames_per_sec, Duration::ZERO),
             input_bucket: TokenBucket::new(i.inputs_burst, i.inputs_per_sec, Duration::ZERO),
             flood: AbuseMeter::new(i.abuse_limit, i.abuse_window),
+            over_frame_rate: false,
             last_rate_warning: None,
         }
     }
@@ -116,54 +119,62 @@ impl Session {
                         }
                     }
                 }
-                io = socket.next() => match io {
-                    Io::WriteFailed => {
-                        tracing::debug!("write failed (socket closed or failed)");
-                        return End::Gone { intentional: false };
+                io = socket.next() => {
+                    // Every read first charges the frames it brought (net/frames.rs).
+                    if let Err(end) = self.charge_frames(socket.take_frames()) {
+                        return end;
                     }
-                    // Only the session queues a close marker, and only when it ends.
-                    Io::Close(code, reason) => {
-                        return End::Close { code, reason, urgent: true };
-                    }
-                    Io::Read(m) => match m {
-                    Some(Ok(_)) if !self.frame_bucket.try_take(self.epoch.elapsed()) => {
-                        // Any frame (pings included) beyond the frame rate is dropped unread.
-                        if let Some(end) = self.flooded() {
-                            return end;
+                    match io {
+                        Io::WriteFailed => {
+                            tracing::debug!("write failed (socket closed or failed)");
+                            return End::Gone { intentional: false };
                         }
-                    }
-                    None => return End::Gone { intentional: peer_close == Some(close::NORMAL) },
-                    Some(Err(e)) => {
-                        return match ws_error(e) {
-                            Some((code, msg)) => fatal(&self.link.out, code, msg),
-                            None => End::Gone { intentional: peer_close == Some(close::NORMAL) },
-                        };
-                    }
-                    Some(Ok(Message::Binary(b))) => {
-                        if let Err(end) = self.on_message(&b) {
-                            return end;
+                        // Only the session queues a close marker, and only when it ends.
+                        Io::Close(code, reason) => {
+                            return End::Close { code, reason, urgent: true };
                         }
-                    }
-                    Some(Ok(Message::Text(_))) => {
-                        let msg = "text frames are not supported; send binary MessagePack";
-                        return fatal(&self.link.out, ErrorCode::TextFrame, msg.into());
-                    }
-                    Some(Ok(Message::Pong(p))) => {
-                        if let Some(est) = hb.on_pong(&p, epoch.elapsed()) {
-                            self.shared.registry.update(self.key, |s| s.rtt = Some(est));
-                            metrics::histogram!(crate::metrics::RTT).record(est.srtt.as_secs_f64());
-                            let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-                            let report = RttReport { rtt_ms: ms(est.srtt), jitter_ms: ms(est.jitter), last_ms: ms(est.last) };
-                            self.link.try_send(encode(&ServerMessage::Rtt(report)));
+                        Io::Frames => {}
+                        // A message with a frame beyond the frame rate (pings and continuations
+                        // count) is dropped unread. A close is still a close.
+                        Io::Read(Some(Ok(ref msg)))
+                            if self.over_frame_rate && !matches!(msg, Message::Close(_)) =>
+                        {
+                            self.over_frame_rate = false;
                         }
+                        Io::Read(None) => {
+                            return End::Gone { intentional: peer_close == Some(close::NORMAL) };
+                        }
+                        Io::Read(Some(Err(e))) => {
+                            return match ws_error(e) {
+                                Some((code, msg)) => fatal(&self.link.out, code, msg),
+                                None => End::Gone { intentional: peer_close == Some(close::NORMAL) },
+                            };
+                        }
+                        Io::Read(Some(Ok(Message::Binary(b)))) => {
+                            if let Err(end) = self.on_message(&b) {
+                                return end;
+                            }
+                        }
+                        Io::Read(Some(Ok(Message::Text(_)))) => {
+                            let msg = "text frames are not supported; send binary MessagePack";
+                            return fatal(&self.link.out, ErrorCode::TextFrame, msg.into());
+                        }
+                        Io::Read(Some(Ok(Message::Pong(p)))) => {
+                            if let Some(est) = hb.on_pong(&p, epoch.elapsed()) {
+                                self.shared.registry.update(self.key, |s| s.rtt = Some(est));
+                                metrics::histogram!(crate::metrics::RTT).record(est.srtt.as_secs_f64());
+                                let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+                                let report = RttReport { rtt_ms: ms(est.srtt), jitter_ms: ms(est.jitter), last_ms: ms(est.last) };
+                                self.link.try_send(encode(&ServerMessage::Rtt(report)));
+                            }
+                        }
+                        // tungstenite answers the close; the stream ends right after.
+                        Io::Read(Some(Ok(Message::Close(f)))) => {
+                            peer_close = Some(f.map_or(close::NORMAL, |f| u16::from(f.code)));
+                        }
+                        // tungstenite answers pings itself.
+                        Io::Read(Some(Ok(_))) => {}
                     }
-                    // tungstenite answers the close; the stream ends right after.
-                    Some(Ok(Message::Close(f))) => {
-                        peer_close = Some(f.map_or(close::NORMAL, |f| u16::from(f.code)));
-                    }
-                    // tungstenite answers pings itself.
-                    Some(Ok(_)) => {}
-                    },
                 },
             }
         }
@@ -212,7 +223,7 @@ impl Session {
         match msg {
             ClientMessage::Input(_) if !self.input_bucket.try_take(self.epoch.elapsed()) => {
                 metrics::counter!(crate::metrics::INPUTS_DROPPED).increment(1);
-                return self.flooded().map_or(Ok(()), Err);
+                return self.flooded(1).map_or(Ok(()), Err);
             }
             ClientMessage::Input(input) => match &self.place {
                 Place::InLobby(l) => {
@@ -278,11 +289,27 @@ impl Session {
         Ok(())
     }
 
-    /// A frame or input over its rate was dropped: warn the client (at most once a second)
-    /// and end the session when it keeps flooding.
-    fn flooded(&mut self) -> Option<End> {
+    /// Charge `n` frames read from the client to the frame budget. Those beyond it are
+    /// refused (and the message they belong to dropped); see [`Session::flooded`].
+    fn charge_frames(&mut self, n: u32) -> Result<(), End> {
+        if n == 0 {
+            return Ok(());
+        }
+        let taken = self.frame_bucket.take_up_to(self.epoch.elapsed(), n);
+        if taken < n {
+            self.over_frame_rate = true;
+            if let Some(end) = self.flooded(n - taken) {
+                return Err(end);
+            }
+        }
+        Ok(())
+    }
+
+    /// `n` frames or an input over their rate were dropped: warn the client (at most once a
+    /// second) and end the session when it keeps flooding.
+    fn flooded(&mut self, n: u32) -> Option<End> {
         let now = self.epoch.elapsed();
-        if self.flood.refused(now) {
+        if self.flood.refused_n(now, n) {
             tracing::info!("closing a flooding session");
             return Some(fatal(&self.link.out, ErrorCode::Abuse, "message flood".into()));
         }
@@ -301,7 +328,7 @@ impl Session {
     }
 
     /// Check a chat line here (cheap, before it reaches the lobby): in a lobby, within the
-    /// length limit, no control characters, within the rate. Refusals are errors; many of
+    /// length limit, none of the characters names refuse either, within the rate. Refusals are errors; many of
     /// them in a short window close the session (1008).
     fn on_chat(&mut self, text: String) -> Result<(), End> {
         let Place::InLobby(lobby) = &self.place else {
@@ -315,8 +342,11 @@ impl Session {
                 ErrorCode::ChatTooLong,
                 format!("{chars} characters; the limit is {}", limits.max_chars),
             ))
-        } else if text.trim().is_empty() || text.chars().any(char::is_control) {
-            Some((ErrorCode::ChatInvalid, "empty, or contains control characters".into()))
+        } else if text.trim().is_empty() {
+            Some((ErrorCode::ChatInvalid, "empty or whitespace only".into()))
+        } else if let Some(c) = proto::text::refused_char(&text) {
+            let what = super::refused_what(c);
+            Some((ErrorCode::ChatInvalid, format!("contains U+{:04X}: {what}", c as u32)))
         } else if !self.chat_bucket.try_take(self.epoch.elapsed()) {
             Some((
                 ErrorCode::ChatRateLimited,

@@ -12,6 +12,7 @@ pub(crate) mod writer;
 
 use crate::auth::AuthMode;
 use crate::lobby::{LobbyHandle, LobbyMsg};
+use crate::net::frames::FrameMeter;
 use crate::net::{ConnInfo, Shared};
 use bytes::Bytes;
 use handler::Session;
@@ -130,7 +131,7 @@ fn error_bytes(code: ErrorCode, message: impl Into<String>) -> Bytes {
 }
 
 /// Drive one upgraded connection from hello to close.
-pub(crate) async fn run<S>(ws: WebSocketStream<S>, info: ConnInfo, shared: Arc<Shared>)
+pub(crate) async fn run<S>(ws: WebSocketStream<FrameMeter<S>>, info: ConnInfo, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -145,7 +146,7 @@ where
     };
     let deadline = tokio::time::Instant::from_std(info.accepted_at + cfg.handshake_timeout);
     let hello = tokio::select! {
-        r = tokio::time::timeout_at(deadline, read_hello(&mut socket)) => match r {
+        r = tokio::time::timeout_at(deadline, read_hello(&mut socket, cfg.inputs.frames_burst)) => match r {
             Ok(Ok(h)) => h,
             Ok(Err(Some((code, msg)))) => {
                 refuse(code, msg);
@@ -225,7 +226,9 @@ where
     let reserved = match (&hello.reservation, &shared.cluster) {
         (None, _) => None,
         (Some(_), None) => {
-            let code = ErrorCode::ReservationForeign;
+            // Nothing here can have issued it: PROTOCOL.md §4 calls that invalid (foreign
+            // would send the client looking for a node that does not exist).
+            let code = ErrorCode::ReservationInvalid;
             refuse(code, "this server does not run in cluster mode".into());
             socket.finish(None).await;
             return;
@@ -372,12 +375,27 @@ fn fatal(out: &mpsc::Sender<Outbound>, code: ErrorCode, msg: String) -> End {
 }
 
 /// Read frames until a `hello`. Err(None): the peer went away; Err(Some): refuse with this.
-async fn read_hello<S>(socket: &mut SessionSocket<S>) -> Result<Hello, Option<(ErrorCode, String)>>
+///
+/// The frame budget starts with `welcome`; before it, a client gets `max_frames` frames
+/// (the budget's burst) in all, pings and fragments included, or is closed as abusive, so a
+/// flood before `hello` is bounded too, not only by the handshake deadline.
+async fn read_hello<S>(
+    socket: &mut SessionSocket<S>,
+    max_frames: u32,
+) -> Result<Hello, Option<(ErrorCode, String)>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    let mut frames = 0u32;
     loop {
-        let bytes = match socket.next().await {
+        let io = socket.next().await;
+        frames = frames.saturating_add(socket.take_frames());
+        if frames > max_frames {
+            let msg = format!("more than {max_frames} frames before hello");
+            return Err(Some((ErrorCode::Abuse, msg)));
+        }
+        let bytes = match io {
+            Io::Frames => continue,
             // Nothing queues a close before hello; a failed write means the peer is gone.
             Io::Read(None | Some(Ok(Message::Close(_)))) | Io::Close(..) | Io::WriteFailed => {
                 return Err(None);
@@ -414,15 +432,25 @@ where
     }
 }
 
+/// Display-name rules (PROTOCOL.md §2), for `hello.name` and a token's `name` claim alike.
 fn check_name(name: &str) -> Result<(), String> {
     let n = name.chars().count();
     if n == 0 || n > MAX_NAME_CHARS {
         return Err(format!("name must be 1 to {MAX_NAME_CHARS} characters, got {n}"));
     }
-    if name.chars().any(char::is_control) {
-        return Err("name must not contain control characters".into());
+    if let Some(c) = proto::text::refused_char(name) {
+        return Err(format!("name contains U+{:04X}: {}", c as u32, refused_what(c)));
     }
     Ok(())
+}
+
+/// Why a character of [`proto::text::refused_char`] is refused, for error messages.
+pub(crate) fn refused_what(c: char) -> &'static str {
+    if c.is_control() {
+        "no control characters"
+    } else {
+        "no bidirectional controls or invisible format characters"
+    }
 }
 
 fn decode_error(e: DecodeError) -> (ErrorCode, String) {

@@ -22,17 +22,26 @@ impl TokenBucket {
         }
     }
 
+    /// Whether the bucket would be full at `now` (it refills to capacity and no further), so
+    /// that a fresh bucket would behave the same from then on. Never with a zero rate.
+    pub fn is_full_at(&self, now: Duration) -> bool {
+        let dt = now.saturating_sub(self.last).as_secs_f64();
+        self.tokens + dt * self.rate >= self.capacity
+    }
+
     /// Take one token if there is one.
     pub fn try_take(&mut self, now: Duration) -> bool {
+        self.take_up_to(now, 1) == 1
+    }
+
+    /// Take up to `n` tokens; returns how many there were.
+    pub fn take_up_to(&mut self, now: Duration, n: u32) -> u32 {
         let dt = now.saturating_sub(self.last).as_secs_f64();
         self.last = self.last.max(now);
         self.tokens = (self.tokens + dt * self.rate).min(self.capacity);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        let taken = self.tokens.floor().min(f64::from(n));
+        self.tokens -= taken;
+        taken as u32
     }
 }
 
@@ -53,11 +62,16 @@ impl AbuseMeter {
 
     /// Record a refusal at `now`; true when the limit is passed.
     pub fn refused(&mut self, now: Duration) -> bool {
+        self.refused_n(now, 1)
+    }
+
+    /// Record `n` refusals at `now`; true when the limit is passed.
+    pub fn refused_n(&mut self, now: Duration, n: u32) -> bool {
         if now.saturating_sub(self.start) > self.window {
             self.start = now;
             self.count = 0;
         }
-        self.count += 1;
+        self.count = self.count.saturating_add(n);
         self.count > self.limit
     }
 }
@@ -77,11 +91,27 @@ mod tests {
         assert!(!b.try_take(ms(0)));
         assert!(!b.try_take(ms(400)));
         assert!(b.try_take(ms(500)));
+        assert!(
+            !b.is_full_at(ms(1999)) && b.is_full_at(ms(2000)),
+            "empty at 500 ms, 2/s, 3 tokens"
+        );
         // a long pause refills to capacity, not beyond
         for _ in 0..3 {
             assert!(b.try_take(ms(60_000)));
         }
         assert!(!b.try_take(ms(60_000)));
+    }
+
+    #[test]
+    fn several_tokens_at_once_take_what_there_is() {
+        let mut b = TokenBucket::new(5, 10.0, ms(0));
+        assert_eq!(b.take_up_to(ms(0), 3), 3);
+        assert_eq!(b.take_up_to(ms(0), 3), 2, "only 2 left");
+        assert_eq!(b.take_up_to(ms(50), 3), 0, "half a token is none");
+        assert_eq!(b.take_up_to(ms(250), 0), 0);
+        assert_eq!(b.take_up_to(ms(250), 9), 2, "2.5 tokens after 250 ms at 10/s");
+        let mut a = AbuseMeter::new(10, Duration::from_secs(5));
+        assert!(!a.refused_n(ms(0), 10) && a.refused_n(ms(1), 1));
     }
 
     #[test]

@@ -103,27 +103,32 @@ impl ResumeKeys {
         format!("v1.{}.{}", B64.encode(&p), B64.encode(tag.as_ref()))
     }
 
-    /// Check format, issuer and signature. Seat state (expiry, reuse) is [`SeatHolds`]' job.
+    /// Check format, signature and issuer. Seat state (expiry, reuse) is [`SeatHolds`]' job.
+    ///
+    /// The MAC is checked before any field of the payload is read: a token that does not
+    /// verify is `Invalid` whatever it claims, so flipping its server-id bytes cannot turn a
+    /// forgery into `Foreign`. `Foreign` is therefore only ever said of a genuine token of
+    /// another process, which only cluster mode (one key for every node) can recognise; a
+    /// single server's key dies with its process, so its earlier tokens are `Invalid`.
     pub fn verify(&self, token: &str) -> Result<Claims, ResumeError> {
-        let (claims, p, t) = parse(token)?;
+        let claims = self.verify_signed(token)?;
         if claims.server != self.server {
             return Err(ResumeError::Foreign);
         }
-        hmac::verify(&self.key, &p, &t).map_err(|_| ResumeError::Invalid)?;
         Ok(claims)
     }
 
     /// Check format and signature only, whichever server issued the token. Meaningful in
     /// cluster mode, where every node signs with the same derived key.
     pub fn verify_signed(&self, token: &str) -> Result<Claims, ResumeError> {
-        let (claims, p, t) = parse(token)?;
+        let (p, t) = split(token)?;
         hmac::verify(&self.key, &p, &t).map_err(|_| ResumeError::Invalid)?;
-        Ok(claims)
+        Ok(claims(&p))
     }
 }
 
-/// Split and decode a token: its claims, the signed payload and the tag.
-fn parse(token: &str) -> Result<(Claims, Vec<u8>, Vec<u8>), ResumeError> {
+/// Split and decode a token into the signed payload and the tag; reads no field.
+fn split(token: &str) -> Result<([u8; PAYLOAD_LEN], Vec<u8>), ResumeError> {
     if token.len() > 256 {
         return Err(ResumeError::Invalid);
     }
@@ -135,17 +140,19 @@ fn parse(token: &str) -> Result<(Claims, Vec<u8>, Vec<u8>), ResumeError> {
     };
     let p = B64.decode(p).map_err(|_| ResumeError::Invalid)?;
     let t = B64.decode(t).map_err(|_| ResumeError::Invalid)?;
-    if p.len() != PAYLOAD_LEN {
-        return Err(ResumeError::Invalid);
-    }
-    let u64_at = |i: usize| u64::from_be_bytes(p[i..i + 8].try_into().expect("length checked"));
-    let claims = Claims {
+    let p = p.try_into().map_err(|_| ResumeError::Invalid)?;
+    Ok((p, t))
+}
+
+/// The fields of a payload whose MAC has been checked.
+fn claims(p: &[u8; PAYLOAD_LEN]) -> Claims {
+    let u64_at = |i: usize| u64::from_be_bytes(p[i..i + 8].try_into().expect("in bounds"));
+    Claims {
         server: u64_at(0),
-        player: u32::from_be_bytes(p[8..12].try_into().expect("length checked")),
+        player: u32::from_be_bytes(p[8..12].try_into().expect("in bounds")),
         session: u64_at(12),
         nonce: u64_at(20),
-    };
-    Ok((claims, p, t))
+    }
 }
 
 /// A player's identity and seat, kept while the player is connected and for the grace period
@@ -286,6 +293,32 @@ mod tests {
         for bad in ["", "v1", "v2.a.b", "v1.!!.??", "v1.AAAA.AAAA", &"v1.".repeat(100)] {
             assert_eq!(k.verify(bad), Err(ResumeError::Invalid), "{bad}");
         }
+    }
+
+    /// Issue 13: whichever byte of a real token is changed (the issuer's id included), the
+    /// answer is `Invalid`: nothing of a payload counts before its MAC is checked.
+    #[test]
+    fn every_tampered_byte_is_invalid_never_foreign() {
+        let k = ResumeKeys::new(7, b"secret");
+        let t = k.issue(42, 9, 1234);
+        for i in 0..t.len() {
+            for flip in [0x01u8, 0x02, 0x20] {
+                let mut b = t.clone().into_bytes();
+                b[i] ^= flip;
+                let Ok(bad) = String::from_utf8(b) else { continue };
+                assert_eq!(
+                    k.verify(&bad),
+                    Err(ResumeError::Invalid),
+                    "byte {i} ^ {flip:#x}: {bad}"
+                );
+                assert_eq!(k.verify_signed(&bad), Err(ResumeError::Invalid), "byte {i}");
+            }
+        }
+        // A token of another process signed with another key: indistinguishable from a forgery.
+        assert_eq!(
+            k.verify(&ResumeKeys::new(8, b"other").issue(42, 9, 1)),
+            Err(ResumeError::Invalid)
+        );
     }
 
     #[test]

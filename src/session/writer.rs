@@ -11,6 +11,7 @@
 //! queue is not drained, it fills to its bound, and the lobby skips state for that client and
 //! resyncs it later. A slow client never blocks a tick or grows memory, and reading goes on.
 
+use crate::net::frames::FrameMeter;
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::future::poll_fn;
@@ -40,8 +41,13 @@ const MAX_BATCH: usize = 64;
 /// What [`SessionSocket::next`] has to report.
 #[derive(Debug)]
 pub(crate) enum Io {
-    /// A client frame or read error; `None` when the stream ended.
+    /// A client frame or read error; `None` when the stream ended. Charge
+    /// [`SessionSocket::take_frames`] first: they include this message's frames.
     Read(Option<Result<Message, WsError>>),
+    /// Frames were read that no message accounts for yet (fragments of one being assembled,
+    /// a flood of continuations): reading waits until [`SessionSocket::take_frames`] takes
+    /// them, so the session charges every frame as it comes, not once per message.
+    Frames,
     /// The queue reached a [`Outbound::Close`]: everything before it went to the socket.
     Close(u16, &'static str),
     /// Writing failed: the connection is gone.
@@ -50,7 +56,7 @@ pub(crate) enum Io {
 
 /// The WebSocket and the outbound queue of one session.
 pub(crate) struct SessionSocket<S> {
-    ws: WebSocketStream<S>,
+    ws: WebSocketStream<FrameMeter<S>>,
     queue: mpsc::Receiver<Outbound>,
     /// A heartbeat ping the socket has not taken yet; it overtakes the queue. One slot: a
     /// newer ping replaces one that never left.
@@ -67,8 +73,13 @@ impl<S> SessionSocket<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    pub(crate) fn new(ws: WebSocketStream<S>, queue: mpsc::Receiver<Outbound>) -> Self {
+    pub(crate) fn new(ws: WebSocketStream<FrameMeter<S>>, queue: mpsc::Receiver<Outbound>) -> Self {
         SessionSocket { ws, queue, ping: None, unflushed: false }
+    }
+
+    /// Frames read from the client since the last call (see [`Io::Frames`]).
+    pub(crate) fn take_frames(&mut self) -> u32 {
+        self.ws.get_mut().claim()
     }
 
     /// Send a ping ahead of the queue at the next poll.
@@ -86,7 +97,12 @@ where
         if let Some(io) = self.poll_write(cx) {
             return Poll::Ready(io);
         }
-        Pin::new(&mut self.ws).poll_next(cx).map(Io::Read)
+        match Pin::new(&mut self.ws).poll_next(cx) {
+            Poll::Ready(r) => Poll::Ready(Io::Read(r)),
+            // The meter holds reads back until these frames are charged.
+            Poll::Pending if self.ws.get_ref().unclaimed() > 0 => Poll::Ready(Io::Frames),
+            Poll::Pending => Poll::Pending,
+        }
     }
 
     /// Move the ping and queued messages to the socket while it takes them, then flush.
@@ -147,6 +163,8 @@ where
     /// now, skipping the queue. Then give the peer a moment to answer the close. Every step
     /// is bounded, so a client that stopped reading cannot hold the task.
     pub(crate) async fn finish(mut self, urgent: Option<(u16, &'static str)>) {
+        // Nobody charges the client's frames any more; its reads must not wait for that.
+        self.ws.get_mut().stop();
         let close = match urgent {
             Some(c) => Some(c),
             None => tokio::time::timeout(Duration::from_secs(2), async {
@@ -155,7 +173,7 @@ where
                         Io::Close(code, reason) => return Some((code, reason)),
                         Io::WriteFailed | Io::Read(None | Some(Err(_))) => return None,
                         // The client's frames are no longer of interest.
-                        Io::Read(Some(Ok(_))) => {}
+                        Io::Read(Some(Ok(_))) | Io::Frames => {}
                     }
                 }
             })

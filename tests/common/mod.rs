@@ -4,6 +4,7 @@
 
 pub mod binary;
 pub mod cluster;
+pub mod raw;
 
 use std::time::Duration;
 use tickwave::matchmaker::ModeConfig;
@@ -195,6 +196,20 @@ impl TestServer {
         let addr = self.server.admin_addr().expect("admin listener");
         let (status, body) = https(addr, &self.check, method, path, token, body).await;
         (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::Null))
+    }
+}
+
+impl TestServer {
+    /// The value of an unlabelled metric in the `/metrics` text (0 when absent). The recorder
+    /// is process-wide: it counts for every server of the test binary.
+    pub async fn metric(&self, name: &str) -> f64 {
+        let addr = self.server.admin_addr().expect("admin listener");
+        let (status, body) =
+            https(addr, &self.check, "GET", "/metrics", Some(OPERATOR), None).await;
+        assert_eq!(status, 200);
+        body.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or(0.0)
     }
 }
 

@@ -21,7 +21,10 @@ export const PROTOCOL_VERSION = 1;
 export interface Hello {
   type: "hello";
   protocol: number;
-  /** Display name: 1 to 32 Unicode scalar values, no control characters. */
+  /**
+   * Display name: 1 to 32 Unicode scalar values, no control, bidirectional or invisible
+   * format characters (PROTOCOL.md §2).
+   */
   name: string;
   /** Authentication token (ignored by servers without a token mode). */
   token?: string;
