@@ -108,8 +108,8 @@ fn describe() {
 }
 
 /// Why each counter may be refused a connection (the `reason` label).
-pub const REFUSAL_REASONS: [&str; 4] =
-    ["per_ip_connections", "per_ip_rate", "max_connections", "origin"];
+pub const REFUSAL_REASONS: [&str; 5] =
+    ["per_ip_connections", "per_ip_rate", "per_ip_table_full", "max_connections", "origin"];
 
 /// Every error code, for its zero series. The match below fails to compile when a code is
 /// added to the protocol, so the list cannot fall behind.
@@ -187,6 +187,7 @@ fn register_at_zero() {
         INPUTS_DROPPED,
         RESYNCS,
         LOBBY_PANICS,
+        LOBBY_BAD_VIEWS,
         CHAT_MESSAGES,
         CHAT_DROPPED,
         NOTICES,
