@@ -201,6 +201,24 @@ impl Gauges {
     }
 }
 
+/// One second of the run: the collector makes one from the shards' [`Interval`]s.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Point {
+    pub t_s: u64,
+    #[serde(flatten)]
+    pub gauges: Gauges,
+    pub state_msgs_per_s: u64,
+    pub state_bytes_per_s: u64,
+    pub wire_in_per_s: u64,
+    pub wire_out_per_s: u64,
+    pub inputs_per_s: u64,
+    pub errors: u64,
+    pub ack_p50_ms: Option<f64>,
+    pub ack_p99_ms: Option<f64>,
+    /// Cores the bot process used in this second.
+    pub bot_cores: Option<f64>,
+}
+
 /// One second of one shard.
 #[derive(Debug, Clone)]
 pub(crate) struct Interval {

@@ -346,7 +346,7 @@ impl View {
 mod tests {
     use super::*;
     use crate::state::LocalState;
-    use crate::swarm::behaviour::Rng;
+    use crate::swarm::rng::Rng;
     use tickwave_protocol::{Entity, WorldView, encode_delta, encode_snapshot};
 
     fn random_view(rng: &mut Rng) -> WorldView {
