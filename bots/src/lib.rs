@@ -23,6 +23,12 @@ pub mod swarm;
 pub mod sys;
 pub mod tls;
 
+/// The properties the fuzz target `bots_wire` checks of the bots' wire readers, for the fuzz
+/// crate (feature `fuzzing`; not part of the library's API).
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use swarm::net::fuzz as fuzzing;
+
 pub use client::{Client, ClientError, connect_stream, connect_stream_with};
 pub use state::LocalState;
 pub use tls::CertCheck;

@@ -4,7 +4,7 @@
 //! appends what it decrypts and hands the frames out.
 
 /// Largest message a bot accepts from the server.
-const MAX_PAYLOAD: usize = 1 << 20;
+pub(crate) const MAX_PAYLOAD: usize = 1 << 20;
 
 pub(crate) const OP_TEXT: u8 = 0x1;
 pub(crate) const OP_BINARY: u8 = 0x2;

@@ -11,10 +11,16 @@
 //! - [`view`]: snapshots and deltas decoded, checked and applied in place.
 //!
 //! They import nothing of the swarm, only the public client library ([`crate::client`],
-//! [`crate::state`], [`crate::tls`]) and the protocol crate.
+//! [`crate::state`], [`crate::tls`]) and the protocol crate. `fuzz` holds what the fuzz
+//! target `bots_wire` checks of them (fuzz/README.md).
 
 pub(crate) mod conn;
 pub(crate) mod frame;
+// Public to the fuzz crate (feature `fuzzing`, re-exported as `tickwave_bots::fuzzing`);
+// crate-private in this crate's tests, which run it over the committed seeds.
+#[cfg(any(test, feature = "fuzzing"))]
+#[allow(unreachable_pub)]
+pub mod fuzz;
 pub(crate) mod msgpack;
 pub(crate) mod view;
 pub(crate) mod wire;

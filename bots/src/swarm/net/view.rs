@@ -32,6 +32,12 @@ impl Ent {
         Ent { id, kind, len: values.len() as u8, fields }
     }
 
+    /// The entity's fields (the fuzz harness compares them with the protocol crate's).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn fields(&self) -> &[i32] {
+        &self.fields[..usize::from(self.len)]
+    }
+
     pub(crate) fn field(&self, i: usize) -> i32 {
         if i < usize::from(self.len) { self.fields[i] } else { 0 }
     }
