@@ -1,9 +1,9 @@
 //! Measurements: what each bot records, what a shard (one thread of bots) aggregates, and the
 //! per-second intervals the collector turns into the time series.
 //!
-//! Bots of a shard run on one thread, so they record straight into the shard's [`ShardStats`]
-//! (a `RefCell`, no lock, no atomics). Once a second the shard hands its [`Interval`] to the
-//! collector thread; at the end it hands over its [`Totals`] and the per-bot records.
+//! Bots of a shard run on one thread, so they record straight into the shard's `ShardStats`
+//! (a `RefCell`, no lock, no atomics). Once a second the shard hands its `Interval` to the
+//! collector thread; at the end it hands over its `Totals` and the per-bot records.
 //!
 //! Time is microseconds since the swarm's start (`now_us`). Steady-state figures (latency,
 //! RTT, traffic, delivery) are counted only inside the measurement window
@@ -201,7 +201,7 @@ impl Gauges {
     }
 }
 
-/// One second of the run: the collector makes one from the shards' [`Interval`]s.
+/// One second of the run: the collector makes one from the shards' `Interval`s.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Point {
     pub t_s: u64,

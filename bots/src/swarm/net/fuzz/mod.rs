@@ -13,18 +13,18 @@
 //! (`mode >= 0x80`) `stream` is MessagePack messages one after the other, without frames.
 //! Checked:
 //!
-//! 1. Frames ([`RecvBuf`]): read in chunks (compacted after each, as a bot does), the frames
+//! 1. Frames (`RecvBuf`): read in chunks (compacted after each, as a bot does), the frames
 //!    and the first error are those of one read of the whole stream; tungstenite's header
 //!    parser finds each frame on the same bytes (final, no reserved bits, unmasked, a known
 //!    opcode, the same length and payload), a header this client must refuse where it
 //!    refused, and where it waits for more bytes, a frame that is not complete.
-//! 2. MessagePack ([`Reader::skip`]), on every message: where it ends a value, rmp-serde
+//! 2. MessagePack (`Reader::skip`), on every message: where it ends a value, rmp-serde
 //!    (skipping it as `IgnoredAny`) ends it too, and what rmp-serde skips it skips, unless
 //!    nested deeper than its bound.
-//! 3. Messages ([`wire::decode`]): a message that `decode_server` accepts is sorted as the
+//! 3. Messages (`wire::decode`): a message that `decode_server` accepts is sorted as the
 //!    same type, an `rtt` with the same values, a `chat` with the same sender and text; and
 //!    it must be accepted when its bytes are what the server's own encoder writes for it.
-//! 4. State ([`View`]): each snapshot and delta `decode_server` accepts goes to the fast view
+//! 4. State (`View`): each snapshot and delta `decode_server` accepts goes to the fast view
 //!    and to [`LocalState`] (the protocol crate's `WorldView::apply`). When both accept, the
 //!    same `Applied` and then the same tick, entities and own ack; when one refuses a check
 //!    (tick, base, entities), the other refuses the same check; the fast view refuses no
