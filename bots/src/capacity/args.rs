@@ -1,6 +1,7 @@
 //! The command line of `tickwave-bots capacity`, its validation, and where the processes run.
 
-use super::{CapacityError, Gate};
+use super::error::CapacityError;
+use super::table::Gate;
 use crate::swarm::parse_duration;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -16,6 +16,8 @@
 //! to be safe and to help ([`realtime`]).
 
 mod args;
+mod error;
+mod interrupt;
 pub mod realtime;
 mod server;
 mod step;
@@ -23,54 +25,18 @@ mod table;
 pub mod usage;
 
 pub use args::{CapacityArgs, Pinning, Placement, Priority, placement};
+pub use error::CapacityError;
 pub use server::{Listening, parse_listening};
 pub use table::{Contamination, Gate, Status, Step, Verdict, markdown, verdict};
 
 use crate::sys;
+use error::io;
+use interrupt::Interrupt;
 use serde_json::json;
 use server::ServerSpec;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use step::{StepEnv, run_step, step_name};
-
-#[derive(Debug, thiserror::Error)]
-pub enum CapacityError {
-    #[error("{0}")]
-    Setup(String),
-    #[error("{what}: {source}")]
-    Io { what: String, source: std::io::Error },
-    #[error("reading the swarm report {path}: {msg}")]
-    Report { path: PathBuf, msg: String },
-    #[error("interrupted")]
-    Interrupted,
-}
-
-fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> CapacityError {
-    let what = what.into();
-    move |source| CapacityError::Io { what, source }
-}
-
-/// Ctrl-C and SIGTERM end the run cleanly: the loops notice, return, and the servers and
-/// swarms (in sessions of their own, out of the terminal's reach) are killed on the way out.
-/// A second Ctrl-C exits at once.
-pub(crate) struct Interrupt(Arc<AtomicBool>);
-
-impl Interrupt {
-    fn install() -> Interrupt {
-        let flag = Arc::new(AtomicBool::new(false));
-        for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-            let _ = signal_hook::flag::register_conditional_shutdown(sig, 130, flag.clone());
-            let _ = signal_hook::flag::register(sig, flag.clone());
-        }
-        Interrupt(flag)
-    }
-
-    pub(crate) fn check(&self) -> Result<(), CapacityError> {
-        if self.0.load(Ordering::Relaxed) { Err(CapacityError::Interrupted) } else { Ok(()) }
-    }
-}
 
 fn modes_toml(a: &CapacityArgs) -> String {
     format!(

@@ -5,9 +5,10 @@
 //! variables. Its address and certificate fingerprint come from its `listening on wss://…`
 //! log line, and it counts as up only once it has answered a real `hello`.
 
-use super::{CapacityError, Interrupt, io};
-use crate::CertCheck;
-use crate::client::Client;
+use super::error::{CapacityError, io};
+use super::interrupt::Interrupt;
+use crate::client::{Client, ClientError};
+use crate::tls::CertCheck;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -205,7 +206,7 @@ fn probe(
             tokio::time::timeout(left.min(Duration::from_secs(5)), async {
                 let (mut c, _welcome) = Client::join(&l.url, &check, "capacity-probe").await?;
                 let _ = c.ws.close(None).await;
-                Ok::<_, crate::ClientError>(())
+                Ok::<_, ClientError>(())
             })
             .await
         });

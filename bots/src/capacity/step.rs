@@ -1,10 +1,13 @@
 //! One step: a fresh server, one swarm process, `/proc` sampled every 250 ms, and the
 //! step's figures from the swarm's report and the samples of its window.
 
+use super::args::{CapacityArgs, Priority};
+use super::error::{CapacityError, io};
+use super::interrupt::Interrupt;
+use super::realtime;
 use super::server::{self, Reaped, ServerSpec};
 use super::table::{Contamination, Step};
 use super::usage::{self, Sample};
-use super::{CapacityArgs, CapacityError, Interrupt, Priority, io, realtime};
 use crate::swarm::Report;
 use crate::sys;
 use std::io::{BufRead, BufReader};

@@ -1,12 +1,16 @@
 //! What a bot does: pure input policies driven by a seeded generator, so a run with the same
 //! `--seed` gives every bot the same behaviour, lifetimes and choices.
 
-use super::view::View;
+use super::net::view::View;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 use tickwave_protocol::EntityKindSchema;
+
+/// The seeded generator behind every choice (defined apart so that modules below the
+/// behaviours, such as the state view's tests, can use it too).
+pub use super::rng::Rng;
 
 /// A bot's behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -128,47 +132,6 @@ impl FromStr for BehaviourMix {
             return Err("no behaviour with a weight above 0".into());
         }
         Ok(BehaviourMix(out))
-    }
-}
-
-/// SplitMix64: tiny, fast, and good enough for choosing directions.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    /// The generator of one bot in a seeded run.
-    pub fn for_bot(seed: u64, bot: u32) -> Self {
-        let mut r = Rng(seed ^ (u64::from(bot) << 32 | u64::from(bot)));
-        r.next_u64();
-        r
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Uniform in [0, n); 0 when n is 0.
-    pub fn below(&mut self, n: u64) -> u64 {
-        if n == 0 { 0 } else { ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64 }
-    }
-
-    /// Exponentially distributed duration with this mean (a Poisson process's gaps).
-    pub fn exp(&mut self, mean: Duration) -> Duration {
-        let u = 1.0 - self.unit(); // (0, 1]
-        mean.mul_f64(-u.ln()).min(mean * 20)
     }
 }
 
@@ -335,7 +298,7 @@ pub(crate) fn chat_seq(bot: u32, text: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::swarm::view::Ent;
+    use crate::swarm::net::view::Ent;
 
     #[test]
     fn mixes_parse_and_print() {

@@ -1,7 +1,10 @@
 //! `tickwave-bots swarm`: the command line of a swarm run.
 
+use super::behaviour::BehaviourMix;
 use super::config::{ChurnMode, ProgressMode, Slo, SwarmConfig};
-use super::{BehaviourMix, SwarmError, chart, run, slo};
+use super::error::SwarmError;
+use super::run::run;
+use super::{chart, slo};
 use crate::tls::CertCheck;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! Settings of a swarm run, as the library takes them and as the report records them.
 
-use super::behaviour::BehaviourMix;
+use super::behaviour::{Behaviour, BehaviourMix};
 use crate::tls::CertCheck;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -99,7 +99,7 @@ impl SwarmConfig {
             duration: Duration::from_secs(30),
             warmup: Duration::ZERO,
             mode: "arena".into(),
-            behaviour: BehaviourMix::single(super::Behaviour::RandomWalk),
+            behaviour: BehaviourMix::single(Behaviour::RandomWalk),
             input_hz: 20,
             chat_rate: DEFAULT_CHAT_RATE,
             seed: 1,

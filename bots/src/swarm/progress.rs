@@ -1,7 +1,7 @@
 //! Live progress on stderr: an indicatif bar on a terminal, plain lines in logs.
 
 use super::config::ProgressMode;
-use super::report::Point;
+use super::stats::Point;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};

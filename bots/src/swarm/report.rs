@@ -2,11 +2,15 @@
 
 use super::config::Settings;
 use super::record::BotRecord;
-use super::stats::{Gauges, HistSummary};
+use super::stats::HistSummary;
 use crate::sys::Machine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::Write;
+
+/// The points of [`Report::series`] (defined with the measurements the collector turns into
+/// them).
+pub use super::stats::Point;
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Report {
@@ -178,24 +182,6 @@ pub struct SloCheck {
     pub limit: f64,
     pub actual: Option<f64>,
     pub ok: bool,
-}
-
-/// One second of the run.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct Point {
-    pub t_s: u64,
-    #[serde(flatten)]
-    pub gauges: Gauges,
-    pub state_msgs_per_s: u64,
-    pub state_bytes_per_s: u64,
-    pub wire_in_per_s: u64,
-    pub wire_out_per_s: u64,
-    pub inputs_per_s: u64,
-    pub errors: u64,
-    pub ack_p50_ms: Option<f64>,
-    pub ack_p99_ms: Option<f64>,
-    /// Cores the bot process used in this second.
-    pub bot_cores: Option<f64>,
 }
 
 fn opt(v: Option<f64>, unit: &str) -> String {

@@ -5,10 +5,10 @@
 
 use super::bot::Bot;
 use super::config::SwarmConfig;
-use super::conn::Target;
+use super::ctx::ShardCtx;
+use super::net::conn::Target;
 use super::record::BotRecord;
-use super::stats::{Interval, ShardStats, Totals};
-use super::view::Scratch;
+use super::stats::{Interval, Totals};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -18,52 +18,6 @@ use std::time::{Duration, Instant};
 
 /// After the stop, how long bots get to close before the shard reports without them.
 const STOP_GRACE: Duration = Duration::from_secs(3);
-
-/// What the bots of a shard share (single thread: `Cell`/`RefCell`, no locks).
-pub(crate) struct ShardCtx {
-    pub(crate) cfg: Arc<SwarmConfig>,
-    pub(crate) target: Target,
-    start: Instant,
-    start_tokio: tokio::time::Instant,
-    pub(crate) stats: RefCell<ShardStats>,
-    /// Decoding space for state messages, shared by the shard's bots.
-    pub(crate) scratch: RefCell<Scratch>,
-    /// When bots stop, microseconds since start; moves earlier on Ctrl-C.
-    pub(crate) stop_us: Cell<u64>,
-    window: (u64, u64),
-    /// Cluster mode: nodes named by `redirect`s, resolved once per shard.
-    nodes: RefCell<std::collections::HashMap<String, Target>>,
-}
-
-impl ShardCtx {
-    pub(crate) fn now_us(&self) -> u64 {
-        self.start.elapsed().as_micros() as u64
-    }
-
-    pub(crate) fn at(&self, us: u64) -> tokio::time::Instant {
-        self.start_tokio + Duration::from_micros(us)
-    }
-
-    /// The target for a node URL from a `redirect` (resolved on first use, then cached; the
-    /// swarm's certificate check applies, so `--pin` lists every node's fingerprint).
-    pub(crate) async fn resolve(
-        &self,
-        url: &str,
-        check: &crate::tls::CertCheck,
-    ) -> Result<Target, crate::ClientError> {
-        if let Some(t) = self.nodes.borrow().get(url) {
-            return Ok(t.clone());
-        }
-        let t = Target::resolve(url, check).await?;
-        self.nodes.borrow_mut().insert(url.to_owned(), t.clone());
-        Ok(t)
-    }
-
-    /// The measurement window, cut short by an early stop.
-    pub(crate) fn window(&self) -> (u64, u64) {
-        (self.window.0, self.window.1.min(self.stop_us.get()))
-    }
-}
 
 /// Messages from shards to the collector.
 pub(crate) enum ShardMsg {
@@ -100,17 +54,7 @@ async fn shard_main(p: ShardPlan) {
     let cfg = p.cfg.clone();
     let (w0, w1) = cfg.window();
     let window = (us(w0), us(w1));
-    let ctx = Rc::new(ShardCtx {
-        cfg: cfg.clone(),
-        target: p.target,
-        start: p.start,
-        start_tokio: tokio::time::Instant::from_std(p.start),
-        stats: RefCell::new(ShardStats::new(window)),
-        scratch: RefCell::default(),
-        stop_us: Cell::new(us(cfg.duration)),
-        window,
-        nodes: RefCell::default(),
-    });
+    let ctx = Rc::new(ShardCtx::new(cfg.clone(), p.target, p.start, window));
     let records: Rc<RefCell<Vec<Rc<RefCell<BotRecord>>>>> = Rc::default();
     let live = Rc::new(Cell::new(0u32));
 

@@ -1,9 +1,9 @@
 //! Measurements: what each bot records, what a shard (one thread of bots) aggregates, and the
 //! per-second intervals the collector turns into the time series.
 //!
-//! Bots of a shard run on one thread, so they record straight into the shard's [`ShardStats`]
-//! (a `RefCell`, no lock, no atomics). Once a second the shard hands its [`Interval`] to the
-//! collector thread; at the end it hands over its [`Totals`] and the per-bot records.
+//! Bots of a shard run on one thread, so they record straight into the shard's `ShardStats`
+//! (a `RefCell`, no lock, no atomics). Once a second the shard hands its `Interval` to the
+//! collector thread; at the end it hands over its `Totals` and the per-bot records.
 //!
 //! Time is microseconds since the swarm's start (`now_us`). Steady-state figures (latency,
 //! RTT, traffic, delivery) are counted only inside the measurement window
@@ -199,6 +199,24 @@ impl Gauges {
         self.connected += o.connected;
         self.in_match += o.in_match;
     }
+}
+
+/// One second of the run: the collector makes one from the shards' `Interval`s.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Point {
+    pub t_s: u64,
+    #[serde(flatten)]
+    pub gauges: Gauges,
+    pub state_msgs_per_s: u64,
+    pub state_bytes_per_s: u64,
+    pub wire_in_per_s: u64,
+    pub wire_out_per_s: u64,
+    pub inputs_per_s: u64,
+    pub errors: u64,
+    pub ack_p50_ms: Option<f64>,
+    pub ack_p99_ms: Option<f64>,
+    /// Cores the bot process used in this second.
+    pub bot_cores: Option<f64>,
 }
 
 /// One second of one shard.

@@ -5,10 +5,11 @@ use super::{Bot, End, InMatch, Sess};
 use crate::state::Applied;
 use crate::state::StateCheck;
 use crate::swarm::behaviour::{ChatClock, PickupSchema, chat_seq};
-use crate::swarm::conn::{Conn, Frame};
+use crate::swarm::net::conn::Conn;
+use crate::swarm::net::frame::Frame;
+use crate::swarm::net::view::ViewError;
+use crate::swarm::net::wire::{self, Incoming};
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
-use crate::swarm::view::ViewError;
-use crate::swarm::wire::{self, Incoming};
 use tickwave_protocol::{ErrorCode, MatchFound, ServerMessage};
 
 /// A bot told `overloaded` asks again after this long.

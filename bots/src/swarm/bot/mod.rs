@@ -13,14 +13,16 @@
 
 mod handle;
 
-use super::behaviour::{ChatClock, PickupSchema, Policy, Rng, chat_text};
+use super::behaviour::{ChatClock, PickupSchema, Policy, chat_text};
 use super::config::ChurnMode;
-use super::conn::{self, Conn, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG};
+use super::ctx::{Gauge, ShardCtx};
+use super::net::conn::{self, Conn};
+use super::net::frame::{OP_BINARY, OP_CLOSE, OP_PING, OP_PONG};
+use super::net::view::View;
 use super::record::BotRecord;
-use super::shard::ShardCtx;
-use super::stats::{ErrorKind, Gauges, record};
+use super::rng::Rng;
+use super::stats::{ErrorKind, record};
 use super::track::AckRing;
-use super::view::View;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -95,25 +97,6 @@ impl Sess {
         .into_iter()
         .flatten()
         .fold(stop_us, u64::min)
-    }
-}
-
-/// Increments a gauge now and decrements it when dropped, however the session ends.
-struct Gauge<'a> {
-    ctx: &'a ShardCtx,
-    which: fn(&mut Gauges) -> &mut u32,
-}
-
-impl<'a> Gauge<'a> {
-    fn new(ctx: &'a ShardCtx, which: fn(&mut Gauges) -> &mut u32) -> Self {
-        *which(&mut ctx.stats.borrow_mut().gauges) += 1;
-        Gauge { ctx, which }
-    }
-}
-
-impl Drop for Gauge<'_> {
-    fn drop(&mut self) {
-        *(self.which)(&mut self.ctx.stats.borrow_mut().gauges) -= 1;
     }
 }
 
@@ -481,12 +464,12 @@ impl Bot {
         None
     }
 
-    /// Queue a `find_match`.
     /// Count one server error code (or close code) in the swarm's totals.
     fn count_server_code(&self, code: String) {
         *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
     }
 
+    /// Queue a `find_match`.
     fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
         let msg =
             ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };

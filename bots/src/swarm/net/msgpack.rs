@@ -41,6 +41,12 @@ impl<'a> Reader<'a> {
         Reader { b }
     }
 
+    /// Bytes not read yet (the fuzz harness compares where a skip ends).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn remaining(&self) -> usize {
+        self.b.len()
+    }
+
     fn take(&mut self, n: usize) -> Result<&'a [u8], Malformed> {
         if self.b.len() < n {
             return Err(Malformed("truncated"));

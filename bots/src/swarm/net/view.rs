@@ -32,6 +32,12 @@ impl Ent {
         Ent { id, kind, len: values.len() as u8, fields }
     }
 
+    /// The entity's fields (the fuzz harness compares them with the protocol crate's).
+    #[cfg(any(test, feature = "fuzzing"))]
+    pub(crate) fn fields(&self) -> &[i32] {
+        &self.fields[..usize::from(self.len)]
+    }
+
     pub(crate) fn field(&self, i: usize) -> i32 {
         if i < usize::from(self.len) { self.fields[i] } else { 0 }
     }
@@ -346,7 +352,7 @@ impl View {
 mod tests {
     use super::*;
     use crate::state::LocalState;
-    use crate::swarm::behaviour::Rng;
+    use crate::swarm::rng::Rng;
     use tickwave_protocol::{Entity, WorldView, encode_delta, encode_snapshot};
 
     fn random_view(rng: &mut Rng) -> WorldView {

@@ -3,12 +3,13 @@
 //! Connecting uses the ordinary stack (tokio TCP, tokio-rustls handshake) and a hand-written
 //! WebSocket upgrade. Once upgraded, the TLS stream is taken apart: the bot reads the socket
 //! straight into rustls ([`Conn::poll_fill`]), decrypts into one reusable buffer, and parses
-//! WebSocket frames in place, so a state message costs no allocation and no copy beyond the
+//! WebSocket frames in place ([`super::frame`]), so a state message costs no allocation and no copy beyond the
 //! decryption. Outgoing frames are masked into a reusable buffer and leave as one TLS record
 //! per flush. Profiling showed the general-purpose layers (tungstenite's buffers and
 //! messages, the waker proxies of tokio-tungstenite and tokio-rustls) costing a bot process
 //! more than its own work.
 
+use super::frame::{Frame, FrameError, OP_BINARY, RecvBuf};
 use crate::client::{ClientError, parse_url};
 use crate::tls::{CertCheck, client_config};
 use base64::Engine;
@@ -23,16 +24,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-/// Largest message a bot accepts from the server.
-const MAX_PAYLOAD: usize = 1 << 20;
 /// Largest HTTP response head to the upgrade.
 const MAX_HEAD: usize = 8 * 1024;
-
-pub(crate) const OP_TEXT: u8 = 0x1;
-pub(crate) const OP_BINARY: u8 = 0x2;
-pub(crate) const OP_CLOSE: u8 = 0x8;
-pub(crate) const OP_PING: u8 = 0x9;
-pub(crate) const OP_PONG: u8 = 0xa;
 
 /// Where the bots connect, resolved once for the whole swarm.
 #[derive(Clone)]
@@ -158,25 +151,12 @@ impl Write for TryWriter<'_> {
     }
 }
 
-/// Why the server's bytes are not a WebSocket frame this client accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct FrameError(pub(crate) &'static str);
-
-/// A received frame; its payload is `Conn::payload(frame)` until the next `poll_fill`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Frame {
-    pub(crate) op: u8,
-    start: usize,
-    end: usize,
-}
-
 /// An upgraded WebSocket connection (TLS or plain).
 pub(crate) struct Conn {
     tcp: TcpStream,
     tls: Option<Box<ClientConnection>>,
-    /// Received plaintext; frames before `rpos` have been handed out.
-    rbuf: Vec<u8>,
-    rpos: usize,
+    /// Received plaintext, read as frames in place.
+    rbuf: RecvBuf,
     /// Frames queued for the next flush, masked.
     wbuf: Vec<u8>,
     /// Plain ws://: bytes of `wbuf` already written.
@@ -199,7 +179,7 @@ impl Conn {
                 Poll::Ready(Ok(())) => {
                     let n = rb.filled().len();
                     self.wire_in += n as u64;
-                    self.rbuf.extend_from_slice(rb.filled());
+                    self.rbuf.extend(rb.filled());
                     Poll::Ready(Ok(n > 0))
                 }
                 Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
@@ -219,9 +199,7 @@ impl Conn {
         };
         let n = state.plaintext_bytes_to_read();
         if n > 0 {
-            let start = self.rbuf.len();
-            self.rbuf.resize(start + n, 0);
-            if let Err(e) = tls.reader().read_exact(&mut self.rbuf[start..]) {
+            if let Err(e) = tls.reader().read_exact(self.rbuf.spare(n)) {
                 return Poll::Ready(Err(e));
             }
         }
@@ -229,59 +207,20 @@ impl Conn {
     }
 
     /// The next complete frame received, if any.
+    #[inline]
     pub(crate) fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
-        let b = &self.rbuf[self.rpos..];
-        if b.len() < 2 {
-            return Ok(None);
-        }
-        if b[0] & 0x70 != 0 {
-            return Err(FrameError("reserved bits set"));
-        }
-        if b[0] & 0x80 == 0 {
-            return Err(FrameError("fragmented messages are not expected"));
-        }
-        if b[1] & 0x80 != 0 {
-            return Err(FrameError("a server frame must not be masked"));
-        }
-        let op = b[0] & 0x0f;
-        if ![OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG].contains(&op) {
-            return Err(FrameError("unknown opcode"));
-        }
-        let (len, head) = match b[1] & 0x7f {
-            126 if b.len() >= 4 => (usize::from(u16::from_be_bytes([b[2], b[3]])), 4),
-            127 if b.len() >= 10 => {
-                let v = u64::from_be_bytes(b[2..10].try_into().expect("8 bytes"));
-                (usize::try_from(v).unwrap_or(usize::MAX), 10)
-            }
-            126 | 127 => return Ok(None),
-            n => (usize::from(n), 2),
-        };
-        if len > MAX_PAYLOAD {
-            return Err(FrameError("message too large"));
-        }
-        if op >= OP_CLOSE && len > 125 {
-            return Err(FrameError("control frame too large"));
-        }
-        if b.len() < head + len {
-            return Ok(None);
-        }
-        let start = self.rpos + head;
-        self.rpos = start + len;
-        Ok(Some(Frame { op, start, end: start + len }))
+        self.rbuf.next_frame()
     }
 
+    #[inline]
     pub(crate) fn payload(&self, f: &Frame) -> &[u8] {
-        &self.rbuf[f.start..f.end]
+        self.rbuf.payload(f)
     }
 
     /// Forget the frames handed out (call after handling them).
+    #[inline]
     pub(crate) fn compact(&mut self) {
-        if self.rpos == self.rbuf.len() {
-            self.rbuf.clear();
-        } else if self.rpos > 0 {
-            self.rbuf.drain(..self.rpos);
-        }
-        self.rpos = 0;
+        self.rbuf.compact();
     }
 
     fn mask_key(&mut self) -> [u8; 4] {
@@ -452,8 +391,7 @@ pub(crate) async fn connect(target: &Target, nonce: u64) -> Result<Conn, ClientE
     Ok(Conn {
         tcp: tcp.inner,
         tls,
-        rbuf: rest,
-        rpos: 0,
+        rbuf: RecvBuf::new(rest),
         wbuf: Vec::with_capacity(128),
         plain_sent: 0,
         scratch: Vec::with_capacity(64),
