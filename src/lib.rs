@@ -38,5 +38,13 @@ pub use config::{Cli, Config, TlsMode};
 pub use net::static_files::WebFiles;
 pub use net::{Server, StartError};
 
+/// The lobby's pure tick core, for `benches/tick.rs` and tests outside the crate; not an API.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::lobby::core::{
+        Core, Delivery, Failure, Link, Output, RECENT_TICKS, Settings, TickStats,
+    };
+}
+
 /// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.
 pub const SERVER_NAME: &str = concat!("tickwave/", env!("CARGO_PKG_VERSION"));

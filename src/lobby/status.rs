@@ -31,14 +31,7 @@ pub struct MemberStatus {
     pub in_lobby_ms: u64,
 }
 
-/// One chat line, for the admin view.
-#[derive(Debug, Clone, Serialize)]
-pub struct ChatLine {
-    pub from: u32,
-    pub name: String,
-    pub text: String,
-    pub tick: u64,
-}
+pub use super::core::ChatLine;
 
 /// A lobby's state for the admin API.
 #[derive(Debug, Clone, Serialize)]
@@ -128,58 +121,5 @@ impl Directory {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-impl super::Lobby {
-    /// Publish the admin view of this lobby (cheap: a few hundred bytes per member).
-    pub(super) fn publish_status(&mut self) {
-        let now = Instant::now();
-        let members = self
-            .members
-            .iter()
-            .map(|m| MemberStatus {
-                player: m.link.player,
-                name: m.link.name.to_string(),
-                session: m.link.session,
-                connected: m.connected,
-                last_input_seq: m.last_applied,
-                input_lag_ms: m.input_lag_ms,
-                queue_depth: m.link.out.max_capacity() - m.link.out.capacity(),
-                bytes_sent: m.bytes_sent,
-                messages_sent: m.messages_sent,
-                resyncs: m.resyncs,
-                inputs_dropped: m.inputs_dropped,
-                in_lobby_ms: now.duration_since(m.joined).as_millis() as u64,
-            })
-            .collect::<Vec<_>>();
-        let summary =
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.game.summary()))
-                .unwrap_or(serde_json::Value::Null);
-        let status = LobbyStatus {
-            id: self.handle.id,
-            mode: self.mode.name.clone(),
-            game: self.game.name().into(),
-            state: if self.done { "finished" } else { self.phase.name() },
-            players: members.len() as u32,
-            connected: members.iter().filter(|m| m.connected).count() as u32,
-            max_players: self.mode.max_players,
-            private: self.code.is_some(),
-            tick: self.tick,
-            tick_hz: self.mode.tick_hz,
-            tick_p50_us: self.tick_us.value_at_quantile(0.5),
-            tick_p99_us: self.tick_us.value_at_quantile(0.99),
-            tick_max_us: self.tick_us.max(),
-            overruns: self.overruns,
-            skipped_ticks: self.skipped_ticks,
-            last_delta_bytes: self.fan.last_delta_len,
-            last_snapshot_bytes: self.fan.last_snapshot_len,
-            members,
-            recent_chat: self.chat_log.iter().cloned().collect(),
-            summary,
-            created: self.created,
-            code: self.code.clone(),
-        };
-        self.status_tx.send_replace(Arc::new(status));
     }
 }

@@ -4,14 +4,11 @@
 //! deltas (which would not apply without the ones it missed) until its queue has room again,
 //! then gets the roster, the lobby state and a snapshot, and continues with deltas.
 
-use crate::session::SessionLink;
+use super::{Delivery, Link, Name};
 use bytes::Bytes;
 use std::collections::VecDeque;
-use std::time::Instant;
+use std::time::Duration;
 use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
-use tokio::sync::mpsc::error::TrySendError;
-
-use crate::session::Outbound;
 
 /// Inputs a member may have waiting for the next tick; older ones are dropped past this.
 pub(crate) const MAX_PENDING_INPUTS: usize = 32;
@@ -23,10 +20,13 @@ pub(crate) const MAX_SEQ_STEP: u64 = 1 << 20;
 /// snapshot), so the resync itself does not overflow.
 const RESYNC_ROOM: usize = 4;
 
-pub(crate) struct Member {
-    pub(crate) link: SessionLink,
-    /// Inputs for the next tick, with their arrival time (for the input-lag figure).
-    pub(crate) pending: VecDeque<(Input, Instant)>,
+pub(crate) struct Member<L> {
+    pub(crate) player: u32,
+    pub(crate) name: Name,
+    pub(crate) link: L,
+    /// Inputs for the next tick, with their arrival time since the lobby began (for the
+    /// input-lag figure).
+    pub(crate) pending: VecDeque<(Input, Duration)>,
     /// Highest input sequence number applied (0: none yet).
     pub(crate) last_applied: u64,
     /// Highest sequence number accepted into `pending`, to drop duplicates early.
@@ -50,15 +50,18 @@ pub(crate) struct Member {
     pub(crate) input_lag_ms: f64,
     pub(crate) bytes_sent: u64,
     pub(crate) messages_sent: u64,
-    pub(crate) joined: Instant,
+    /// When the member was seated, as time since the lobby began.
+    pub(crate) joined: Duration,
     /// Chat lines waiting for queue room (see `lobby/chat.rs`).
     pub(crate) chat_backlog: VecDeque<Bytes>,
     pub(crate) chat_dropped: u64,
 }
 
-impl Member {
-    pub(crate) fn new(link: SessionLink) -> Self {
+impl<L: Link> Member<L> {
+    pub(crate) fn new(player: u32, name: Name, link: L, joined: Duration) -> Self {
         Member {
+            player,
+            name,
             link,
             pending: VecDeque::new(),
             last_applied: 0,
@@ -73,7 +76,7 @@ impl Member {
             input_lag_ms: 0.0,
             bytes_sent: 0,
             messages_sent: 0,
-            joined: Instant::now(),
+            joined,
             chat_backlog: VecDeque::new(),
             chat_dropped: 0,
         }
@@ -82,7 +85,7 @@ impl Member {
     /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored;
     /// a jump of more than [`MAX_SEQ_STEP`] is refused (it would make every later input look
     /// stale), and the caller tells the client.
-    pub(crate) fn queue_input(&mut self, input: Input, arrived: Instant) -> Result<(), u64> {
+    pub(crate) fn queue_input(&mut self, input: Input, arrived: Duration) -> Result<(), u64> {
         if input.seq <= self.last_queued {
             return Ok(());
         }
@@ -101,7 +104,7 @@ impl Member {
 
     /// Queue a message; counts what was sent. False when the queue is full or closed.
     pub(crate) fn send(&mut self, bytes: &Bytes) -> bool {
-        let ok = self.link.try_send(bytes.clone());
+        let ok = self.link.send(bytes.clone()) == Delivery::Sent;
         if ok {
             self.bytes_sent += bytes.len() as u64;
             self.messages_sent += 1;
@@ -156,34 +159,34 @@ impl Fanout {
 }
 
 /// Send this tick's delta to an up-to-date member.
-pub(crate) fn send_delta(m: &mut Member, delta: &Bytes) -> Sent {
-    match m.link.out.try_send(Outbound::Frame(delta.clone())) {
-        Ok(()) => {
+pub(crate) fn send_delta<L: Link>(m: &mut Member<L>, delta: &Bytes) -> Sent {
+    match m.link.send(delta.clone()) {
+        Delivery::Sent => {
             m.bytes_sent += delta.len() as u64;
             m.messages_sent += 1;
             Sent::Ok
         }
-        Err(TrySendError::Full(_)) => {
+        Delivery::Full => {
             m.needs_resync = true;
             m.resyncs += 1;
             Sent::Lagging
         }
-        Err(TrySendError::Closed(_)) => Sent::Closed,
+        Delivery::Closed => Sent::Closed,
     }
 }
 
 /// Resync a lagging member if its queue has room: `prelude` (roster, lobby state) then the
 /// snapshot, which `snapshot` encodes at most once per tick for all lagging members.
-pub(crate) fn send_resync(
-    m: &mut Member,
+pub(crate) fn send_resync<L: Link>(
+    m: &mut Member<L>,
     prelude: &[Bytes],
     snapshot: &mut dyn FnMut() -> Bytes,
 ) -> Sent {
-    if m.link.out.is_closed() {
+    let Some(room) = m.link.room() else {
         return Sent::Closed;
-    }
+    };
     let prelude = if m.fresh { &[][..] } else { prelude };
-    if m.link.out.capacity() < RESYNC_ROOM + prelude.len() {
+    if room < RESYNC_ROOM + prelude.len() {
         return Sent::Skipped;
     }
     for b in prelude {
@@ -192,8 +195,8 @@ pub(crate) fn send_resync(
         }
     }
     let snap = snapshot();
-    match m.link.out.try_send(Outbound::Frame(snap.clone())) {
-        Ok(()) => {
+    match m.link.send(snap.clone()) {
+        Delivery::Sent => {
             m.bytes_sent += snap.len() as u64;
             m.messages_sent += 1;
             m.needs_resync = false;
@@ -201,7 +204,7 @@ pub(crate) fn send_resync(
             m.has_state = true;
             Sent::Ok
         }
-        Err(TrySendError::Full(_)) => Sent::Skipped,
-        Err(TrySendError::Closed(_)) => Sent::Closed,
+        Delivery::Full => Sent::Skipped,
+        Delivery::Closed => Sent::Closed,
     }
 }

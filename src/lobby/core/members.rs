@@ -1,65 +1,71 @@
 //! Membership: seating, leaving, holding a dropped player's seat, resuming, and the roster.
 
 use super::fanout::Member;
-use super::{Lobby, RECENT_TICKS};
-use crate::session::{SessionEvent, SessionLink, send_to};
+use super::{Core, Link, Name, Output, Phase, RECENT_TICKS};
 use bytes::Bytes;
+use std::time::Duration;
 use tickwave_protocol::{
-    self as proto, ErrorCode, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage,
-    encode_delta,
+    self as proto, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage, encode_delta,
 };
 
-impl Lobby {
+impl<L: Link> Core<L> {
     pub(super) fn roster(&self) -> Vec<PlayerInfo> {
         self.members
             .iter()
             .map(|m| PlayerInfo {
-                player: m.link.player,
-                name: m.link.name.to_string(),
+                player: m.player,
+                name: m.name.to_string(),
                 connected: m.connected,
             })
             .collect()
     }
 
-    fn match_found(&self, link: &SessionLink) -> ServerMessage {
-        ServerMessage::MatchFound(MatchFound {
-            lobby: self.handle.id,
-            player: link.player,
-            mode: self.mode.name.clone(),
+    fn match_found(&self, player: u32) -> Bytes {
+        proto::encode_server(&ServerMessage::MatchFound(MatchFound {
+            lobby: self.s.lobby,
+            player,
+            mode: self.s.mode.clone(),
             game: self.game.name().into(),
             state: self.phase.name().into(),
-            tick_hz: self.mode.tick_hz,
-            max_players: self.mode.max_players,
+            tick_hz: self.s.tick_hz,
+            max_players: self.s.max_players,
             roster: self.roster(),
             schema: self.schema.clone(),
-            code: self.code.clone(),
+            code: self.s.code.clone(),
+        }))
+    }
+
+    /// Give a player a seat: the game and `match_found` (the actor has already routed the
+    /// session here). The others learn of it from [`Core::announce`]. `now` is the time
+    /// since the lobby began.
+    pub fn seat(&mut self, player: u32, name: Name, link: L, now: Duration) {
+        self.guarded(|c| {
+            c.game.add_player(player);
+            c.members.push(Member::new(player, name, link, now));
+            let link = &c.members.last().expect("just pushed").link;
+            link.send(c.match_found(player));
+            // The phase's time left (countdown, match), which match_found does not carry.
+            link.send(c.lobby_state_bytes());
+            tracing::debug!(player, "player seated");
+            c.send_history(player);
+            c.outputs.push_back(Output::Status);
         })
     }
 
-    /// Give a player a seat: the game, the session's routing, and `match_found`.
-    pub(super) fn seat(&mut self, link: SessionLink) {
-        self.game.add_player(link.player);
-        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
-        self.members.push(Member::new(link));
-        let link = &self.members.last().expect("just pushed").link;
-        send_to(link, &self.match_found(link));
-        // The phase's time left (countdown, match), which match_found does not carry.
-        link.try_send(self.lobby_state_bytes());
-        let player = link.player;
-        tracing::debug!(player, "player seated");
-        self.send_history(player);
-        self.publish_status();
+    /// Tell every member the roster, naming who just joined.
+    pub fn announce(&mut self, joined: &[u32]) {
+        self.guarded(|c| c.broadcast_roster(joined, &[]))
     }
 
     /// Take a player out of the lobby; tells the others. Returns the member for a last word.
-    pub(super) fn remove(&mut self, player: u32) -> Option<Member> {
-        let i = self.members.iter().position(|m| m.link.player == player)?;
+    pub(super) fn remove(&mut self, player: u32) -> Option<Member<L>> {
+        let i = self.members.iter().position(|m| m.player == player)?;
         let m = self.members.swap_remove(i);
         self.game.remove_player(player);
-        self.seats.unreserve();
-        let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
+        self.outputs.push_back(Output::SeatFreed);
+        m.link.lobby_ended(self.s.lobby);
         tracing::debug!(player, "player left");
-        self.publish_status();
+        self.outputs.push_back(Output::Status);
         if self.members.is_empty() {
             self.done = true;
         } else {
@@ -71,9 +77,9 @@ impl Lobby {
     /// The player's connection dropped: keep the seat (and the game's player) for the grace
     /// period; the others see `connected: false`.
     pub(super) fn hold_seat(&mut self, player: u32) {
-        let grace = self.mode.ticks(self.mode.seat_grace_ms);
+        let grace = self.s.grace_ticks;
         let tick = self.tick;
-        let Some(m) = self.members.iter_mut().find(|m| m.link.player == player) else { return };
+        let Some(m) = self.members.iter_mut().find(|m| m.player == player) else { return };
         if !m.connected {
             return;
         }
@@ -95,7 +101,7 @@ impl Lobby {
             .members
             .iter()
             .filter(|m| m.held_until.is_some_and(|t| tick >= t))
-            .map(|m| m.link.player)
+            .map(|m| m.player)
             .collect();
         for player in expired {
             tracing::info!(player, "seat hold expired");
@@ -103,29 +109,40 @@ impl Lobby {
         }
     }
 
-    /// A resumed player takes its seat back on a new connection, and catches up with one
+    /// A resumed player takes its held seat back on a new connection, and catches up with one
     /// delta from the tick it holds when that tick is still in the recent ring, or a snapshot.
-    pub(super) fn rejoin(&mut self, link: SessionLink, last_tick: Option<u64>) {
-        let player = link.player;
-        let Some(i) = self.members.iter().position(|m| m.link.player == player) else {
-            // The grace period ran out just before the resume arrived: refuse it like an
-            // expired token, so the client sees one consistent answer.
-            let _ = link.events.try_send(SessionEvent::Refused(ErrorCode::ResumeExpired));
-            return;
+    /// Gives the link back when the seat is gone (the grace period ran out just before the
+    /// resume arrived): the actor refuses it like an expired token, so the client sees one
+    /// consistent answer.
+    pub fn rejoin(
+        &mut self,
+        player: u32,
+        name: Name,
+        link: L,
+        last_tick: Option<u64>,
+    ) -> Result<(), L> {
+        let Some(i) = self.members.iter().position(|m| m.player == player) else {
+            return Err(link);
         };
-        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
+        self.guarded(move |c| c.resume(i, name, link, last_tick));
+        Ok(())
+    }
+
+    fn resume(&mut self, i: usize, name: Name, link: L, last_tick: Option<u64>) {
+        let player = self.members[i].player;
         {
             let m = &mut self.members[i];
             m.link = link;
+            m.name = name;
             m.connected = true;
             m.held_until = None;
             m.fresh = true;
             m.needs_resync = true;
         }
-        let link = self.members[i].link.clone();
         let had_state = self.members[i].has_state;
-        send_to(&link, &self.match_found(&link));
-        link.try_send(self.lobby_state_bytes());
+        let link = &self.members[i].link;
+        link.send(self.match_found(player));
+        link.send(self.lobby_state_bytes());
         // Catch-up delta: from the client's tick to the last tick everyone was sent; only if
         // that tick can be one of ours (see `Member::has_state`).
         let base = last_tick.filter(|_| had_state).and_then(|t| Some((t, self.recent.view(t)?)));
@@ -134,7 +151,8 @@ impl Lobby {
             let caught_up = base_tick == cur_tick || {
                 let cur_view = self.recent.view(cur_tick).unwrap_or_default();
                 let delta = base_view.diff(&cur_view);
-                link.try_send(encode_delta(cur_tick, base_tick, &self.fan.acks, &delta))
+                let b = encode_delta(cur_tick, base_tick, &self.fan.acks, &delta);
+                link.send(b) == super::Delivery::Sent
             };
             if caught_up {
                 let m = &mut self.members[i];
@@ -151,7 +169,7 @@ impl Lobby {
 
     pub(super) fn roster_bytes(&self, joined: &[u32], left: &[u32]) -> Bytes {
         proto::encode_server(&ServerMessage::Roster(Roster {
-            lobby: self.handle.id,
+            lobby: self.s.lobby,
             players: self.roster(),
             joined: joined.to_vec(),
             left: left.to_vec(),
@@ -159,16 +177,15 @@ impl Lobby {
     }
 
     pub(super) fn lobby_state_bytes(&self) -> Bytes {
-        use super::Phase;
         let remaining = match self.phase {
             Phase::Starting { until } | Phase::Running { until } => {
                 let ticks = until.saturating_sub(self.tick);
-                Some(ticks * 1000 / self.mode.tick_hz as u64)
+                Some(ticks * 1000 / self.s.tick_hz as u64)
             }
             _ => None,
         };
         proto::encode_server(&ServerMessage::LobbyState(LobbyState {
-            lobby: self.handle.id,
+            lobby: self.s.lobby,
             state: self.phase.name().into(),
             remaining_ms: remaining,
             tick: self.tick,

@@ -1,35 +1,34 @@
 //! One tick of a lobby, and the phase changes that happen at tick boundaries.
 
-use super::fanout::{self, MAX_SEQ_STEP, Sent};
-use super::{Lobby, Phase};
-use crate::session::{SessionEvent, send_error};
+use super::fanout::{self, Sent};
+use super::{Core, Link, Output, Phase, TickStats};
 use bytes::Bytes;
-use std::sync::atomic::Ordering;
-use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage};
+use std::time::Duration;
+use tickwave_protocol::{self as proto, ScoreLine, ServerMessage};
 
-impl Lobby {
+impl<L: Link> Core<L> {
     fn set_phase(&mut self, phase: Phase) {
         tracing::debug!(from = self.phase.name(), to = phase.name(), tick = self.tick, "phase");
         self.phase = phase;
         let accepting = match phase {
             Phase::Waiting { .. } | Phase::Starting { .. } => true,
-            Phase::Running { .. } => self.mode.backfill,
+            Phase::Running { .. } => self.s.backfill,
             Phase::Finished => false,
         };
-        self.seats.accepting.store(accepting, Ordering::Release);
+        self.set_accepting(accepting);
         let b = self.lobby_state_bytes();
         self.broadcast(&b);
-        self.publish_status();
+        self.outputs.push_back(Output::Status);
     }
 
     fn advance_phase(&mut self) {
         let n = self.members.len() as u32;
-        let (min, max) = (self.mode.min_players, self.mode.max_players);
+        let (min, max) = (self.s.min_players, self.s.max_players);
         match self.phase {
             Phase::Waiting { since } => {
-                let filled = self.tick - since >= self.mode.ticks(self.mode.fill_timeout_ms);
+                let filled = self.tick - since >= self.s.fill_timeout_ticks;
                 if n >= max || (n >= min && filled) {
-                    let until = self.tick + self.mode.ticks(self.mode.countdown_ms);
+                    let until = self.tick + self.s.countdown_ticks;
                     self.set_phase(Phase::Starting { until });
                 }
             }
@@ -38,7 +37,7 @@ impl Lobby {
                     self.set_phase(Phase::Waiting { since: self.tick });
                 } else if self.tick >= until {
                     self.game.start_match();
-                    let until = self.tick + self.mode.ticks(self.mode.match_length_ms);
+                    let until = self.tick + self.s.match_ticks;
                     self.set_phase(Phase::Running { until });
                 }
             }
@@ -59,56 +58,23 @@ impl Lobby {
             .scores()
             .into_iter()
             .filter_map(|(player, score)| {
-                let m = self.members.iter().find(|m| m.link.player == player)?;
-                Some(ScoreLine { player, name: m.link.name.to_string(), score })
+                let m = self.members.iter().find(|m| m.player == player)?;
+                Some(ScoreLine { player, name: m.name.to_string(), score })
             })
             .collect();
         scores.sort_by(|a, b| b.score.cmp(&a.score).then(a.player.cmp(&b.player)));
-        let results =
-            proto::encode_server(&ServerMessage::Results { lobby: self.handle.id, scores });
+        let lobby = self.s.lobby;
+        let results = proto::encode_server(&ServerMessage::Results { lobby, scores });
         let closed = proto::encode_server(&ServerMessage::LobbyClosed {
-            lobby: self.handle.id,
+            lobby,
             reason: "match over".into(),
         });
         for m in self.members.iter().filter(|m| m.connected) {
-            m.link.try_send(results.clone());
-            m.link.try_send(closed.clone());
-            let _ = m.link.events.try_send(SessionEvent::LobbyEnded { lobby: self.handle.id });
+            m.link.send(results.clone());
+            m.link.send(closed.clone());
+            m.link.lobby_ended(lobby);
         }
         self.done = true;
-    }
-
-    /// The current view as JSON with named fields, serialized once for every spectator.
-    fn publish_spectator_frame(&mut self) {
-        let schema = &self.schema;
-        let entities: Vec<serde_json::Value> = self
-            .fan
-            .cur
-            .entities()
-            .iter()
-            .map(|e| {
-                let s = schema.get(e.kind as usize);
-                let mut fields = serde_json::Map::new();
-                for (i, v) in e.fields().iter().enumerate() {
-                    let name =
-                        s.and_then(|s| s.fields.get(i)).cloned().unwrap_or_else(|| i.to_string());
-                    fields.insert(name, (*v).into());
-                }
-                serde_json::json!({
-                    "id": e.id,
-                    "kind": s.map(|s| s.kind.as_str()).unwrap_or("?"),
-                    "fields": fields,
-                })
-            })
-            .collect();
-        let frame = serde_json::json!({
-            "lobby": self.handle.id,
-            "tick": self.tick,
-            "state": self.phase.name(),
-            "game": self.game.name(),
-            "entities": entities,
-        });
-        self.spectate.send_replace(frame.to_string().into());
     }
 
     /// Keep this tick's view for catch-up deltas.
@@ -116,59 +82,44 @@ impl Lobby {
         self.recent.remember(self.tick, &self.fan.cur);
     }
 
-    /// Move the inputs sessions left in the inbox since the last tick to their players'
-    /// queues, in arrival order.
-    fn take_inputs(&mut self) {
-        let mut arrived = std::mem::take(&mut self.arrived);
-        self.handle.inputs.take(&mut arrived);
-        for (player, input, at) in arrived.drain(..) {
-            let Some(m) = self.members.iter_mut().find(|m| m.link.player == player && m.connected)
-            else {
-                continue;
-            };
-            if let Err(step) = m.queue_input(input, at) {
-                let max = MAX_SEQ_STEP;
-                let msg = format!("input seq jumped by {step}; at most {max} is accepted");
-                send_error(&m.link, ErrorCode::InvalidInput, msg);
-            }
-        }
-        self.arrived = arrived;
+    /// One simulation tick: held seats, inputs, phase, step, view, diff, encode once, fan
+    /// out. `now` is the time since the lobby began (only for the input-lag figure).
+    pub fn tick(&mut self, now: Duration) -> TickStats {
+        self.guarded(|c| c.run_tick(now))
     }
 
-    /// One simulation tick: inputs, phase, step, view, diff, encode once, fan out.
-    pub(super) fn tick(&mut self) {
+    fn run_tick(&mut self, now: Duration) -> TickStats {
+        let mut stats = TickStats::default();
         self.tick += 1;
         self.expire_holds();
         if self.done {
-            return;
+            return stats;
         }
-        self.take_inputs();
-        let now = std::time::Instant::now();
         let mut inputs = 0;
         for m in &mut self.members {
             for (input, arrived) in m.pending.drain(..) {
                 if input.seq > m.last_applied {
-                    self.game.apply_input(m.link.player, &input);
+                    self.game.apply_input(m.player, &input);
                     m.last_applied = input.seq;
-                    let lag = now.duration_since(arrived).as_secs_f64() * 1000.0;
+                    let lag = now.saturating_sub(arrived).as_secs_f64() * 1000.0;
                     m.input_lag_ms += (lag - m.input_lag_ms) / 8.0;
                     inputs += 1;
                 }
             }
         }
-        self.metrics.inputs.increment(inputs);
+        stats.inputs = inputs;
         self.advance_phase();
         if self.done {
-            return;
+            return stats;
         }
         self.game.step();
         self.game.view(&mut self.fan.cur);
         if let Err(e) = self.fan.cur.finish_checked(&self.fields_per_kind) {
             self.bad_view(e);
-            return;
+            return stats;
         }
         self.fan.acks.clear();
-        self.fan.acks.extend(self.members.iter().map(|m| (m.link.player, m.last_applied)));
+        self.fan.acks.extend(self.members.iter().map(|m| (m.player, m.last_applied)));
         self.fan.acks.sort_unstable();
         let tick = self.tick;
         let delta = self.fan.encode_delta(tick);
@@ -192,7 +143,7 @@ impl Lobby {
                 fanout::send_delta(&mut self.members[i], &delta)
             };
             match sent {
-                Sent::Closed => gone.push(self.members[i].link.player),
+                Sent::Closed => gone.push(self.members[i].player),
                 Sent::Ok if resync => snapshots_sent += 1,
                 Sent::Ok => deltas_sent += 1,
                 Sent::Lagging => lagging += 1,
@@ -203,19 +154,16 @@ impl Lobby {
             m.flush_chat();
         }
         let snapshot_len = snapshot.as_ref().map_or(0, |b| b.len() as u64);
-        self.metrics.state_messages.increment(deltas_sent + snapshots_sent);
-        self.metrics
-            .state_bytes
-            .increment(deltas_sent * delta.len() as u64 + snapshots_sent * snapshot_len);
-        self.metrics.resyncs.increment(lagging);
-        if tick % super::SPECTATE_EVERY == 0 && self.spectate.receiver_count() > 0 {
-            self.publish_spectator_frame();
-        }
+        stats.state_messages = deltas_sent + snapshots_sent;
+        stats.state_bytes = deltas_sent * delta.len() as u64 + snapshots_sent * snapshot_len;
+        stats.lagging = lagging;
+        stats.viewed = true;
         self.remember();
         self.fan.rotate();
         // A closed queue without a Leave is a dropped connection: hold the seat.
         for player in gone {
             self.hold_seat(player);
         }
+        stats
     }
 }

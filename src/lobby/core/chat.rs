@@ -7,16 +7,25 @@
 //! in `tickwave_chat_dropped_total` and the member's `chat_dropped`). State is never dropped
 //! for chat.
 
-use super::Lobby;
 use super::fanout::Member;
-use super::status::ChatLine;
+use super::{Core, Link};
 use bytes::Bytes;
+use serde::Serialize;
 use tickwave_protocol::{self as proto, ServerMessage};
+
+/// One chat line, for the admin view.
+#[derive(Debug, Clone, Serialize)]
+pub struct ChatLine {
+    pub from: u32,
+    pub name: String,
+    pub text: String,
+    pub tick: u64,
+}
 
 /// Free outbound slots kept for state messages when writing chat.
 pub(super) const STATE_RESERVE: usize = 8;
 
-impl Member {
+impl<L: Link> Member<L> {
     /// Queue chat lines for this member, dropping the oldest beyond `limit`; returns drops.
     pub(super) fn queue_chat(&mut self, line: &Bytes, limit: usize) -> u64 {
         self.chat_backlog.push_back(line.clone());
@@ -36,7 +45,7 @@ impl Member {
             return;
         }
         while let Some(line) = self.chat_backlog.front() {
-            if self.link.out.capacity() <= STATE_RESERVE || !self.send(&line.clone()) {
+            if self.link.room().unwrap_or(0) <= STATE_RESERVE || !self.send(&line.clone()) {
                 return;
             }
             self.chat_backlog.pop_front();
@@ -44,20 +53,22 @@ impl Member {
     }
 }
 
-impl Lobby {
-    /// A checked chat line from a member: the game's filter, then one encoding for everyone.
-    pub(super) fn on_chat(&mut self, player: u32, text: String) {
-        let Some(m) = self.members.iter().find(|m| m.link.player == player && m.connected) else {
-            return;
-        };
-        let name = m.link.name.to_string();
-        let Some(text) = self.game.filter_chat(player, &text).map(|t| t.into_owned()) else {
-            return;
-        };
+impl<L: Link> Core<L> {
+    /// A checked chat line from a member (length, characters and rate are the session's
+    /// business): the game's filter, then one encoding for everyone. `Some(dropped)` when the
+    /// line went out, with the number of old lines slow readers' backlogs dropped for it.
+    pub fn chat(&mut self, player: u32, text: &str) -> Option<u64> {
+        self.guarded(|c| c.on_chat(player, text))
+    }
+
+    fn on_chat(&mut self, player: u32, text: &str) -> Option<u64> {
+        let m = self.members.iter().find(|m| m.player == player && m.connected)?;
+        let name = m.name.to_string();
+        let text = self.game.filter_chat(player, text).map(|t| t.into_owned())?;
         let tick = self.tick;
         let log = ChatLine { from: player, name: name.clone(), text: text.clone(), tick };
         let line = proto::encode_server(&ServerMessage::Chat { from: player, name, text, tick });
-        if self.chat_history.len() == self.chat.history.max(1) {
+        if self.chat_history.len() == self.s.chat_history.max(1) {
             self.chat_history.pop_front();
             self.chat_log.pop_front();
         }
@@ -65,20 +76,19 @@ impl Lobby {
         self.chat_log.push_back(log);
         let mut dropped = 0;
         for m in self.members.iter_mut().filter(|m| m.connected) {
-            dropped += m.queue_chat(&line, self.chat.backlog);
+            dropped += m.queue_chat(&line, self.s.chat_backlog);
             m.flush_chat();
         }
-        metrics::counter!(crate::metrics::CHAT_MESSAGES).increment(1);
-        metrics::counter!(crate::metrics::CHAT_DROPPED).increment(dropped);
+        Some(dropped)
     }
 
     /// Give a member who just joined or resumed the recent history (sent after its snapshot).
     pub(super) fn send_history(&mut self, player: u32) {
         let history: Vec<Bytes> = self.chat_history.iter().cloned().collect();
-        if let Some(m) = self.members.iter_mut().find(|m| m.link.player == player) {
+        if let Some(m) = self.members.iter_mut().find(|m| m.player == player) {
             m.chat_backlog.clear();
             for line in &history {
-                m.queue_chat(line, self.chat.backlog);
+                m.queue_chat(line, self.s.chat_backlog);
             }
         }
     }
