@@ -34,6 +34,8 @@ mod chat;
 mod fanout;
 mod history;
 mod members;
+#[cfg(test)]
+mod tests;
 mod tick;
 
 pub use chat::ChatLine;
