@@ -1,25 +1,36 @@
 //! Per-tick cost of a lobby running the built-in `arena` game, without sockets.
 //!
-//! `Sim` reproduces the hot path of `Lobby::tick` (src/lobby/mod.rs) and `Fanout`
-//! (src/lobby/fanout.rs) step for step: apply each member's input (skipping stale sequence
-//! numbers), step the game, view into `cur` and `finish()` it, diff `prev -> cur`, build the
-//! sorted acks, encode the delta once, then rotate the buffers. Sending is `try_send` of a
-//! cloned `Bytes` per member and is left out.
+//! `full_tick` drives the server's own lobby core (`tickwave::testing::Core`, the code
+//! `src/lobby/core/` runs in every lobby task) with N members: each iteration pushes every
+//! member's input into the core, as the lobby task moves its input inbox, and calls
+//! `Core::tick`: held seats, inputs (stale sequence numbers skipped), phase, `step`, `view`
+//! and `finish_checked`, `diff_into`, sorted acks, ONE `encode_delta`, a `Bytes` clone
+//! handed to each member's link, chat flush, the recent-ticks ring, rotate. The links drop what
+//! they are given: the `try_send` into a session queue and everything after it are left out.
+//!
+//! `step`, `view_diff`, `encode_delta` and `encode_snapshot` time pieces of that tick on
+//! their own, on an arena and views staged by `Pieces` with the same script.
 //!
 //! The play is scripted and deterministic: player `p` steers at angle `tick / 10 + p`
 //! radians (a smooth turn of 0.1 rad per tick) and holds `action` 10 ticks out of 50.
 //!
 //! Before the benchmarks, `main` prints the byte sizes of deltas and snapshots over 30 s of
-//! that play (900 ticks at 30 Hz) for 16 and 64 players.
+//! that play (900 ticks at 30 Hz) for 16 and 64 players, as the core encodes them.
 //!
 //! Run: `cargo bench --bench tick -- --warm-up-time 1 --measurement-time 3`
 
 use bytes::Bytes;
 use criterion::{BatchSize, Criterion, criterion_group};
+use std::cell::RefCell;
 use std::hint::black_box;
+use std::rc::Rc;
+use std::time::Duration;
 use tickwave::game::arena::Arena;
 use tickwave::game::{Game, GameSettings};
-use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
+use tickwave::testing::{Core, Delivery, Link, Settings};
+use tickwave_protocol::{
+    Delta, Input, ServerMessage, WorldView, decode_server, encode_delta, encode_snapshot,
+};
 
 const TICK_HZ: u32 = 30;
 const SEED: u64 = 0x7469_636b_7761_7665;
@@ -32,55 +43,43 @@ const MEASURE_TICKS: u64 = 900;
 /// turns, so wrapping around costs a 0.03 rad jump once every 628 ticks.
 const TURN: usize = 628;
 
-/// A lobby's per-tick state, as `Lobby` and `Fanout` hold it.
-struct Sim {
-    game: Arena,
-    players: Vec<u32>,
-    /// `Member::last_applied`, per player.
-    last_applied: Vec<u64>,
-    tick: u64,
-    prev: WorldView,
-    cur: WorldView,
-    delta: Delta,
-    acks: Vec<(u32, u64)>,
-    /// `(cos, sin)` of `k / 10` radians; precomputed so the bench times the server, not the
-    /// trigonometry of a client.
+/// A member's link that takes every frame and drops it; for the byte sizes it also keeps
+/// the last frame.
+struct BenchLink {
+    last: Option<Rc<RefCell<Option<Bytes>>>>,
+}
+
+impl Link for BenchLink {
+    fn session(&self) -> u64 {
+        1
+    }
+    fn send(&self, bytes: Bytes) -> Delivery {
+        if let Some(last) = &self.last {
+            *last.borrow_mut() = Some(bytes);
+        }
+        Delivery::Sent
+    }
+    fn room(&self) -> Option<usize> {
+        Some(usize::MAX / 2)
+    }
+    fn lobby_ended(&self, _lobby: u64) {}
+}
+
+/// The scripted inputs: `(cos, sin)` of `k / 10` radians, precomputed so the bench times
+/// the server, not the trigonometry of a client.
+struct Script {
     dirs: Vec<(f32, f32)>,
 }
 
-impl Sim {
-    fn new(n: u32) -> Self {
-        let mut game = Arena::new(GameSettings { seed: SEED, tick_hz: TICK_HZ, max_players: n });
-        let players: Vec<u32> = (1..=n).collect();
-        for &p in &players {
-            game.add_player(p);
-        }
+impl Script {
+    fn new() -> Self {
         let dirs = (0..TURN)
             .map(|k| {
                 let a = k as f32 / 10.0;
                 (a.cos(), a.sin())
             })
             .collect();
-        Sim {
-            game,
-            last_applied: vec![0; players.len()],
-            players,
-            tick: 0,
-            prev: WorldView::new(),
-            cur: WorldView::new(),
-            delta: Delta::default(),
-            acks: Vec::new(),
-            dirs,
-        }
-    }
-
-    /// A new simulation with `n` players, past its warm-up.
-    fn warmed(n: u32) -> Self {
-        let mut s = Sim::new(n);
-        for _ in 0..WARMUP_TICKS {
-            s.full_tick();
-        }
-        s
+        Script { dirs }
     }
 
     /// The input player `p` sends for tick `t` (its sequence number is `t`).
@@ -88,66 +87,137 @@ impl Sim {
         let (dx, dy) = self.dirs[(t as usize + 10 * p as usize) % TURN];
         Input { seq: t, dx, dy, action: (t + 7 * u64::from(p)) % 50 < 10 }
     }
+}
 
-    /// Apply every member's input for tick `t` to `game`, as the lobby drains `pending`.
-    fn apply_inputs(&mut self, t: u64) {
-        for i in 0..self.players.len() {
-            let p = self.players[i];
-            let input = self.input(p, t);
-            if input.seq > self.last_applied[i] {
-                self.game.apply_input(p, &input);
-                self.last_applied[i] = input.seq;
-            }
+fn arena(n: u32) -> Arena {
+    Arena::new(GameSettings { seed: SEED, tick_hz: TICK_HZ, max_players: n })
+}
+
+/// A lobby core with `n` members (players `1..=n`) that fills at once, starts without a
+/// countdown and runs far longer than any bench.
+struct Lobby {
+    core: Core<BenchLink>,
+    players: Vec<u32>,
+    script: Script,
+    /// Member 1's last frame, when the lobby was built to keep it.
+    last: Option<Rc<RefCell<Option<Bytes>>>>,
+}
+
+impl Lobby {
+    fn new(n: u32, keep_last: bool) -> Self {
+        let settings = Settings {
+            lobby: 1,
+            mode: "arena".into(),
+            code: None,
+            tick_hz: TICK_HZ,
+            min_players: 1,
+            max_players: n,
+            fill_timeout_ticks: 0,
+            countdown_ticks: 0,
+            match_ticks: u64::MAX / 4,
+            grace_ticks: u64::MAX / 4,
+            backfill: true,
+            chat_history: 20,
+            chat_backlog: 32,
+        };
+        let mut core = Core::new(settings, Box::new(arena(n)));
+        core.start();
+        let players: Vec<u32> = (1..=n).collect();
+        let last = keep_last.then(|| Rc::new(RefCell::new(None)));
+        for &p in &players {
+            let link = BenchLink { last: if p == 1 { last.clone() } else { None } };
+            core.seat(p, format!("player{p}").into(), link, Duration::ZERO);
+        }
+        core.announce(&players);
+        while core.poll_output().is_some() {}
+        Lobby { core, players, script: Script::new(), last }
+    }
+
+    /// A lobby with `n` members, past its warm-up.
+    fn warmed(n: u32, keep_last: bool) -> Self {
+        let mut l = Lobby::new(n, keep_last);
+        for _ in 0..WARMUP_TICKS {
+            l.full_tick();
+        }
+        l
+    }
+
+    /// One whole tick of the core, with this tick's input of every member.
+    fn full_tick(&mut self) {
+        let t = self.core.tick_count() + 1;
+        for &p in &self.players {
+            self.core.push_input(p, self.script.input(p, t), Duration::ZERO);
+        }
+        black_box(self.core.tick(Duration::ZERO));
+        // Outputs are lobby-level effects (status, seats): none in a steady tick.
+        while self.core.poll_output().is_some() {}
+    }
+}
+
+/// The pieces of a tick, staged on an arena of their own with the same script: the inputs
+/// of the next tick applied, then `step`, `view`, `diff_into` and the sorted acks.
+struct Pieces {
+    game: Arena,
+    players: Vec<u32>,
+    script: Script,
+    tick: u64,
+    prev: WorldView,
+    cur: WorldView,
+    delta: Delta,
+    acks: Vec<(u32, u64)>,
+}
+
+impl Pieces {
+    fn new(n: u32) -> Self {
+        let mut game = arena(n);
+        let players: Vec<u32> = (1..=n).collect();
+        for &p in &players {
+            game.add_player(p);
+        }
+        Pieces {
+            game,
+            players,
+            script: Script::new(),
+            tick: 0,
+            prev: WorldView::new(),
+            cur: WorldView::new(),
+            delta: Delta::default(),
+            acks: Vec::new(),
         }
     }
 
-    /// `game.view` into the cleared `cur`, then `finish`, as `Lobby::tick` does.
-    fn view(&mut self) {
+    fn apply_inputs(&mut self, t: u64) {
+        for &p in &self.players {
+            self.game.apply_input(p, &self.script.input(p, t));
+        }
+    }
+
+    /// Run the next tick up to (not including) the rotation.
+    fn stage(&mut self) {
+        self.tick += 1;
+        self.apply_inputs(self.tick);
+        self.game.step();
+        self.cur.clear();
         self.game.view(&mut self.cur);
         self.cur.finish().expect("the arena's entity ids are unique");
-    }
-
-    /// `Lobby::tick` builds the acks from every member's last applied input, sorted.
-    fn build_acks(&mut self) {
         self.acks.clear();
-        self.acks.extend(self.players.iter().copied().zip(self.last_applied.iter().copied()));
-        self.acks.sort_unstable();
-    }
-
-    /// `Fanout::encode_delta`: diff once, encode once.
-    fn encode_delta(&mut self) -> Bytes {
+        self.acks.extend(self.players.iter().map(|&p| (p, self.tick)));
         self.prev.diff_into(&self.cur, &mut self.delta);
-        encode_delta(self.tick, self.tick.saturating_sub(1), &self.acks, &self.delta)
     }
 
-    /// `Fanout::rotate`.
     fn rotate(&mut self) {
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.cur.clear();
     }
 
-    /// One whole tick: inputs, step, view, diff, acks, encode once, rotate.
-    fn full_tick(&mut self) -> Bytes {
-        self.tick += 1;
-        self.apply_inputs(self.tick);
-        self.game.step();
-        self.view();
-        self.build_acks();
-        let b = self.encode_delta();
-        self.rotate();
-        b
-    }
-
-    /// Run the next tick up to (not including) the rotation, so `prev`, `cur`, `delta` and
-    /// `acks` hold a consistent state for benchmarking the pieces on their own.
+    /// Past the warm-up, with the next tick staged.
     fn staged(n: u32) -> Self {
-        let mut s = Sim::warmed(n);
-        s.tick += 1;
-        s.apply_inputs(s.tick);
-        s.game.step();
-        s.view();
-        s.build_acks();
-        s.prev.diff_into(&s.cur, &mut s.delta);
+        let mut s = Pieces::new(n);
+        for _ in 0..WARMUP_TICKS {
+            s.stage();
+            s.rotate();
+        }
+        s.stage();
         s
     }
 }
@@ -171,26 +241,26 @@ struct Sizes {
 }
 
 fn measure_sizes(n: u32) -> Sizes {
-    let mut s = Sim::warmed(n);
+    let mut l = Lobby::warmed(n, true);
     let (mut dmin, mut dmax, mut dsum) = (usize::MAX, 0, 0usize);
     let (mut smin, mut smax, mut slast) = (usize::MAX, 0, 0);
     let (mut changed, mut added, mut removed) = (0usize, 0usize, 0usize);
     let mut entities_last = 0;
     for _ in 0..MEASURE_TICKS {
-        s.tick += 1;
-        s.apply_inputs(s.tick);
-        s.game.step();
-        s.view();
-        s.build_acks();
-        let d = s.encode_delta().len();
-        let snap = encode_snapshot(s.tick, &s.acks, &s.cur).len();
+        l.full_tick();
+        let d = l.core.last_delta_len();
+        let snap = l.core.snapshot().len();
         (dmin, dmax, dsum) = (dmin.min(d), dmax.max(d), dsum + d);
         (smin, smax, slast) = (smin.min(snap), smax.max(snap), snap);
-        changed += s.delta.changed.len();
-        added += s.delta.added.len();
-        removed += s.delta.removed.len();
-        entities_last = s.cur.len();
-        s.rotate();
+        let frame = l.last.as_ref().and_then(|f| f.borrow_mut().take()).expect("a delta");
+        assert_eq!(frame.len(), d, "member 1 got this tick's delta");
+        let Ok(ServerMessage::Delta(delta)) = decode_server(&frame) else {
+            panic!("member 1 got a delta")
+        };
+        changed += delta.changed.len();
+        added += delta.added.len();
+        removed += delta.removed.len();
+        entities_last = l.core.last_view().len();
     }
     let ticks = MEASURE_TICKS as f64;
     Sizes {
@@ -241,15 +311,16 @@ fn bench_arena(c: &mut Criterion, n: u32, pieces: bool) {
     if pieces {
         // Game step only: each iteration steps a clone of a live game whose inputs for that
         // tick are already applied; cloning and input happen in the untimed setup.
-        let mut live = Sim::warmed(n);
+        let mut live = Pieces::staged(n);
         g.bench_function("step", |b| {
             b.iter_batched(
                 || {
-                    live.full_tick();
+                    live.rotate();
+                    live.stage();
                     let mut game = live.game.clone();
                     let t = live.tick + 1;
                     for &p in &live.players {
-                        game.apply_input(p, &live.input(p, t));
+                        game.apply_input(p, &live.script.input(p, t));
                     }
                     game
                 },
@@ -262,7 +333,7 @@ fn bench_arena(c: &mut Criterion, n: u32, pieces: bool) {
         });
 
         // View into `cur` (cleared, capacity kept) and diff against `prev`.
-        let mut s = Sim::staged(n);
+        let mut s = Pieces::staged(n);
         g.bench_function("view_diff", |b| {
             b.iter(|| {
                 s.cur.clear();
@@ -273,7 +344,7 @@ fn bench_arena(c: &mut Criterion, n: u32, pieces: bool) {
             })
         });
 
-        let s = Sim::staged(n);
+        let s = Pieces::staged(n);
         g.bench_function("encode_delta", |b| {
             b.iter(|| {
                 encode_delta(black_box(s.tick), s.tick - 1, black_box(&s.acks), black_box(&s.delta))
@@ -284,8 +355,8 @@ fn bench_arena(c: &mut Criterion, n: u32, pieces: bool) {
         });
     }
 
-    let mut s = Sim::warmed(n);
-    g.bench_function("full_tick", |b| b.iter(|| s.full_tick()));
+    let mut l = Lobby::warmed(n, false);
+    g.bench_function("full_tick", |b| b.iter(|| l.full_tick()));
     g.finish();
 }
 

@@ -8,9 +8,15 @@
 //! The simulation ticks in every phase, so players see each other move while the lobby
 //! fills; `start_match` resets scores when the countdown ends.
 //!
-//! Game code runs under `catch_unwind`: a panic ends this lobby only (its players get
-//! `lobby_failed` and go back to idle), never the process or another lobby. A view that
-//! breaks the game's own schema ends the lobby the same way, before it is sent.
+//! Two halves: `core` is the tick as a pure state machine (members, phases, inputs, the
+//! game, diff, encode once, what each member gets; time in ticks, no tokio), and `actor`
+//! is the task that drives it (mailbox, tick clock, cancellation, input inbox, seat
+//! counters, metrics, admin status). This file keeps the lobby's handle, messages and
+//! seat counters, which sessions and the matchmaker use.
+//!
+//! Game code runs under `catch_unwind` (in the core): a panic ends this lobby only (its
+//! players get `lobby_failed` and go back to idle), never the process or another lobby. A
+//! view that breaks the game's own schema ends the lobby the same way, before it is sent.
 
 mod actor;
 pub mod clock;

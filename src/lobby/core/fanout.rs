@@ -52,7 +52,7 @@ pub(crate) struct Member<L> {
     pub(crate) messages_sent: u64,
     /// When the member was seated, as time since the lobby began.
     pub(crate) joined: Duration,
-    /// Chat lines waiting for queue room (see `lobby/chat.rs`).
+    /// Chat lines waiting for queue room (see `lobby/core/chat.rs`).
     pub(crate) chat_backlog: VecDeque<Bytes>,
     pub(crate) chat_dropped: u64,
 }

@@ -275,6 +275,13 @@ impl<L: Link> Core<L> {
         &self.fan.prev
     }
 
+    /// A snapshot of the last tick's view with its acks, encoded as a resync would send it
+    /// (for the bench's byte sizes and for tests; the tick itself encodes one only when a
+    /// member needs it).
+    pub fn snapshot(&self) -> Bytes {
+        proto::encode_snapshot(self.tick, &self.fan.acks, &self.fan.prev)
+    }
+
     /// Bytes of the last delta and snapshot encoded.
     pub fn last_delta_len(&self) -> usize {
         self.fan.last_delta_len
