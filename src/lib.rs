@@ -38,12 +38,14 @@ pub use config::{Cli, Config, TlsMode};
 pub use net::static_files::WebFiles;
 pub use net::{Server, StartError};
 
-/// The lobby's pure tick core, for `benches/tick.rs` and tests outside the crate; not an API.
+/// The pure cores (the lobby's tick, the matching policy), for `benches/tick.rs` and the
+/// in-process tests in `tests/`; not an API.
 #[doc(hidden)]
 pub mod testing {
     pub use crate::lobby::core::{
         Core, Delivery, Failure, Link, Output, RECENT_TICKS, Settings, TickStats,
     };
+    pub use crate::matchmaker::policy;
 }
 
 /// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.

@@ -270,6 +270,7 @@ impl Actor {
                     self.counters.lobby_panics.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(crate::metrics::LOBBY_PANICS).increment(1);
                 }
+                Output::ErrorSent(code) => crate::metrics::error(code),
                 Output::Failed(Failure::BadView(_)) => {
                     self.counters.lobby_bad_views.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(crate::metrics::LOBBY_BAD_VIEWS).increment(1);

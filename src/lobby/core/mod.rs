@@ -115,6 +115,8 @@ pub enum Output {
     Status,
     /// Game code failed and the lobby ended with `lobby_failed`.
     Failed(Failure),
+    /// An error message went to a client (counted per code, as sessions count theirs).
+    ErrorSent(ErrorCode),
 }
 
 /// Why a lobby failed.
@@ -316,6 +318,7 @@ impl<L: Link> Core<L> {
             let max = fanout::MAX_SEQ_STEP;
             let msg = format!("input seq jumped by {step}; at most {max} is accepted");
             m.link.send(error_bytes(ErrorCode::InvalidInput, msg));
+            self.outputs.push_back(Output::ErrorSent(ErrorCode::InvalidInput));
         }
     }
 
@@ -405,6 +408,7 @@ impl<L: Link> Core<L> {
         for m in self.members.iter().filter(|m| m.connected) {
             if let Some(code) = error {
                 m.link.send(error_bytes(code, format!("lobby {lobby}: {reason}")));
+                self.outputs.push_back(Output::ErrorSent(code));
             }
             let msg = ServerMessage::LobbyClosed { lobby, reason: reason.into() };
             m.link.send(proto::encode_server(&msg));
@@ -414,9 +418,8 @@ impl<L: Link> Core<L> {
     }
 }
 
-/// A non-fatal error for one client (counted per code, as the session counts its own).
+/// A non-fatal error for one client (the caller queues [`Output::ErrorSent`] to count it).
 fn error_bytes(code: ErrorCode, message: String) -> Bytes {
-    crate::metrics::error(code);
     proto::encode_server(&ServerMessage::Error {
         code,
         message,

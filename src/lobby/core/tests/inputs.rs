@@ -46,6 +46,8 @@ fn a_sequence_jump_beyond_the_limit_is_refused_with_an_error() {
     let msgs = sim.recv(1);
     let ServerMessage::Error { code, fatal, .. } = &msgs[0] else { panic!("{msgs:?}") };
     assert_eq!((*code, *fatal), (ErrorCode::InvalidInput, false));
+    sim.drain_outputs();
+    assert_eq!(sim.count(&Output::ErrorSent(ErrorCode::InvalidInput)), 1);
     sim.input(1, 10 + MAX_SEQ_STEP);
     sim.tick();
     assert_eq!(acks(&sim.recv(1)), [(1, 10 + MAX_SEQ_STEP)], "a step of exactly the limit is fine");
