@@ -16,9 +16,13 @@ use tickwave_protocol::{self as proto, ServerMessage};
 /// One chat line, for the admin view.
 #[derive(Debug, Clone, Serialize)]
 pub struct ChatLine {
+    /// The sender's player id.
     pub from: u32,
+    /// The sender's name.
     pub name: String,
+    /// The line after the game's filter.
     pub text: String,
+    /// The lobby's tick when the line arrived.
     pub tick: u64,
 }
 

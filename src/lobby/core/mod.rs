@@ -64,25 +64,32 @@ pub struct Settings {
     pub mode: String,
     /// The private code, if the lobby is private.
     pub code: Option<String>,
+    /// Ticks per second: only for the `remaining_ms` clients are told.
     pub tick_hz: u32,
+    /// The countdown starts with at least this many players after the fill timeout.
     pub min_players: u32,
+    /// Seats; a full lobby starts its countdown at once.
     pub max_players: u32,
     /// A `waiting` lobby that is not full starts after this many ticks with `min_players`.
     pub fill_timeout_ticks: u64,
+    /// Length of `starting`.
     pub countdown_ticks: u64,
+    /// Length of `running`; then `results` and the close.
     pub match_ticks: u64,
     /// How long a dropped player's seat is held for a resume.
     pub grace_ticks: u64,
     /// Whether a running lobby takes players.
     pub backfill: bool,
-    /// Chat lines kept for joining or resuming players, and lines waiting for one slow reader.
+    /// Chat lines kept for joining or resuming players.
     pub chat_history: usize,
+    /// Chat lines waiting for one slow reader before its oldest are dropped.
     pub chat_backlog: usize,
 }
 
 /// What became of a frame handed to a member's queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
+    /// Queued.
     Sent,
     /// The queue is full: the frame was dropped.
     Full,
@@ -135,6 +142,7 @@ pub struct TickStats {
     pub inputs: u64,
     /// State messages sent (deltas plus snapshots) and their bytes.
     pub state_messages: u64,
+    /// Bytes of those state messages.
     pub state_bytes: u64,
     /// Members whose queue was full this tick (each will be resynced).
     pub lagging: u64,
@@ -220,6 +228,7 @@ impl<L: Link> Core<L> {
         self.outputs.pop_front()
     }
 
+    /// The lobby's id.
     pub fn id(&self) -> u64 {
         self.s.lobby
     }
@@ -249,10 +258,12 @@ impl<L: Link> Core<L> {
         self.s.code.as_deref()
     }
 
+    /// The game's registered name.
     pub fn game_name(&self) -> &'static str {
         self.game.name()
     }
 
+    /// The game's schema, as `match_found` carries it (empty before [`Core::start`]).
     pub fn schema(&self) -> &[EntityKindSchema] {
         &self.schema
     }
@@ -263,6 +274,7 @@ impl<L: Link> Core<L> {
         !full && self.phase != Phase::Finished && self.accepting
     }
 
+    /// Whether the player has a seat here, connected or held.
     pub fn is_member(&self, player: u32) -> bool {
         self.member(player).is_some()
     }
@@ -289,6 +301,7 @@ impl<L: Link> Core<L> {
         self.fan.last_delta_len
     }
 
+    /// Bytes of the last snapshot a resync sent.
     pub fn last_snapshot_len(&self) -> usize {
         self.fan.last_snapshot_len
     }
