@@ -18,7 +18,7 @@
 //!    one batch in flight, between reads (no second task, no split socket halves).
 //!
 //! Key types: [`Server`] (start, address, shutdown), [`Config`], [`game::Game`] (what a studio
-//! implements), [`matchmaker::ModeConfig`] (per-mode settings).
+//! implements), [`ModeConfig`] (per-mode settings).
 
 pub mod admin;
 pub mod auth;
@@ -31,11 +31,12 @@ pub mod logging;
 pub mod matchmaker;
 pub mod metrics;
 pub mod net;
+pub(crate) mod ratelimit;
 pub mod session;
 pub mod tls;
 
-pub use config::{Cli, Config, TlsMode};
-pub use net::static_files::WebFiles;
+pub use config::WebFiles;
+pub use config::{Cli, ClusterConfig, Config, ModeConfig, TlsMode};
 pub use net::{Server, StartError};
 
 /// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.

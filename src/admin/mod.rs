@@ -12,8 +12,9 @@ pub mod auth;
 mod conns;
 mod spectate;
 
+use crate::config::WebFiles;
 use crate::net::Shared;
-use crate::net::static_files::{self, Set, WebFiles};
+use crate::net::static_files::{self, Set};
 use auth::{AdminTokens, Role};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};

@@ -84,7 +84,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
 /// One matching cycle of the lease holder; `pub(crate)` for the throughput benchmark.
 pub(crate) async fn cycle(
     conn: &mut ConnectionManager,
-    modes: &[crate::matchmaker::ModeConfig],
+    modes: &[crate::config::ModeConfig],
 ) -> redis::RedisResult<()> {
     let now = unix_ms();
     let (live, dead) = registry::nodes(conn).await?;
@@ -160,7 +160,7 @@ pub(crate) async fn cycle(
         let params = Params {
             max_players: cfg.max_players,
             min_players: cfg.min_players,
-            window: cfg.skill_window(),
+            window: policy::SkillWindow::of(cfg),
         };
         for p in policy::plan(&waiting, &seats, &params) {
             let (target, lobby, idx) = match p {

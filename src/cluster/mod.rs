@@ -31,6 +31,7 @@ pub mod registry;
 pub mod reservation;
 pub mod tickets;
 
+use crate::config::ClusterConfig;
 use crate::matchmaker::Ticket;
 use crate::net::Shared;
 use crate::session::{SessionEvent, send_to};
@@ -43,44 +44,6 @@ use std::time::Duration;
 use tickets::{Op, TicketRec};
 use tickwave_protocol::ServerMessage;
 use tokio::sync::mpsc;
-
-/// Cluster settings (`--cluster`, `--node-id`, `--public-url`, the secret).
-#[derive(Debug, Clone)]
-pub struct ClusterConfig {
-    /// `redis://host:port[/db]`.
-    pub redis_url: String,
-    /// This node's id: unique in the cluster, stable across restarts of the same node.
-    pub node_id: String,
-    /// The wss URL clients use to reach this node (sent in `redirect`).
-    pub public_url: String,
-    /// Shared by every node: signs seat reservations.
-    pub secret: Vec<u8>,
-    /// Players this node takes; the leader places new lobbies where most is free.
-    pub capacity: u32,
-    /// How long a reservation may be redeemed.
-    pub reservation_ttl: Duration,
-    /// Heartbeat period and TTL of the node registration.
-    pub heartbeat: Duration,
-    pub node_ttl: Duration,
-    pub lease: lease::LeaseTiming,
-}
-
-impl ClusterConfig {
-    /// Defaults for everything but the identity.
-    pub fn new(redis_url: &str, node_id: &str, public_url: &str, secret: &[u8]) -> Self {
-        ClusterConfig {
-            redis_url: redis_url.into(),
-            node_id: node_id.into(),
-            public_url: public_url.into(),
-            secret: secret.to_vec(),
-            capacity: 1000,
-            reservation_ttl: Duration::from_secs(15),
-            heartbeat: Duration::from_millis(1000),
-            node_ttl: Duration::from_millis(3000),
-            lease: lease::LeaseTiming::default(),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {

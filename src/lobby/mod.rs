@@ -21,10 +21,10 @@ mod members;
 pub mod status;
 mod tick;
 
-use crate::config::ChatLimits;
+use crate::config::{ChatLimits, ModeConfig};
 use crate::counters::{Counters, LiveLobby};
 use crate::game::Game;
-use crate::matchmaker::{MmRequest, ModeConfig, Ticket};
+use crate::matchmaker::{MmRequest, Ticket};
 use crate::session::{SessionEvent, SessionLink, send_error, send_to};
 use bytes::Bytes;
 use clock::TickClock;

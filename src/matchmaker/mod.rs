@@ -5,14 +5,12 @@
 //! finds it full tells its client `overloaded` instead of waiting.
 
 mod cluster;
-mod mode;
 pub mod policy;
 pub mod status;
 
-pub use mode::ModeConfig;
 use status::{MatchmakingStatus, ModeQueue, WaitStats};
 
-use crate::config::ChatLimits;
+use crate::config::{ChatLimits, ModeConfig, ModesError};
 use crate::counters::Counters;
 use crate::game::{GameRegistry, GameSettings, SplitMix64};
 use crate::lobby::status::Directory;
@@ -159,15 +157,15 @@ pub(crate) fn spawn(
     counters: Arc<Counters>,
     directory: Arc<Directory>,
     chat: ChatLimits,
-) -> Result<MatchmakerHandle, String> {
+) -> Result<MatchmakerHandle, ModesError> {
     let mut by_name = HashMap::new();
     for m in modes {
-        m.validate().map_err(|e| e.to_string())?;
+        m.validate()?;
         if games.get(&m.game).is_none() {
-            return Err(format!("mode {:?} names unknown game {:?}", m.name, m.game));
+            return Err(ModesError::UnknownGame { mode: m.name.clone(), game: m.game.clone() });
         }
         if by_name.insert(m.name.clone(), Arc::new(m)).is_some() {
-            return Err("two modes share a name".into());
+            return Err(ModesError::DuplicateName);
         }
     }
     let names: Arc<[String]> = by_name.keys().cloned().collect::<Vec<_>>().into();
@@ -421,7 +419,7 @@ impl Matchmaker {
         let params = Params {
             max_players: cfg.max_players,
             min_players: cfg.min_players,
-            window: cfg.skill_window(),
+            window: policy::SkillWindow::of(cfg),
         };
         let placements = policy::plan(&waiting, &open, &params);
         let mut slots: Vec<Option<Ticket>> = pool.into_iter().map(Some).collect();

@@ -1,8 +1,9 @@
 //! HTTP/1.1 on hyper: `/healthz`, the `/ws` upgrade, and clear answers for everything else.
 
-use super::static_files::{self, Set, WebFiles};
+use super::static_files::{self, Set};
 use super::{ConnGuard, ConnInfo, Shared};
 use crate::SERVER_NAME;
+use crate::config::WebFiles;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;

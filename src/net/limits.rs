@@ -1,30 +1,13 @@
 //! Connection admission: per-address concurrency and new-connection rate, checked at accept
 //! time (before TLS, so refusing costs almost nothing), plus rate-limited logging of refusals.
 
-use crate::session::ratelimit::TokenBucket;
+use crate::config::IpLimits;
+use crate::ratelimit::TokenBucket;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-/// Per-address limits.
-#[derive(Debug, Clone, Copy)]
-pub struct IpLimits {
-    /// Open connections from one address.
-    pub max_per_ip: u32,
-    /// New connections per second from one address (sustained), and the burst allowed.
-    pub rate_per_sec: f64,
-    pub burst: u32,
-    /// Loopback peers (local bots, a proxy on the same host) are not limited.
-    pub exempt_loopback: bool,
-}
-
-impl Default for IpLimits {
-    fn default() -> Self {
-        IpLimits { max_per_ip: 64, rate_per_sec: 20.0, burst: 40, exempt_loopback: true }
-    }
-}
 
 /// Why a connection was refused at accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

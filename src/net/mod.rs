@@ -30,9 +30,9 @@ pub enum StartError {
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
     #[error("mode configuration: {0}")]
-    Modes(String),
+    Modes(#[from] crate::config::ModesError),
     #[error("configuration: {0}")]
-    Config(String),
+    Cluster(#[from] crate::cluster::ClusterError),
     /// A value outside its documented range, or values that contradict each other.
     #[error("configuration: {0}")]
     Invalid(#[from] crate::config::ConfigError),
@@ -100,8 +100,7 @@ impl Server {
             counters.clone(),
             directory.clone(),
             config.chat,
-        )
-        .map_err(StartError::Modes)?;
+        )?;
         let fingerprint = tls.as_ref().map(|t| t.fingerprint.clone());
         match &fingerprint {
             Some(fp) => {
@@ -114,10 +113,7 @@ impl Server {
         }
         let ip_limiter = limits::IpLimiter::new(config.ip);
         let cluster = match &config.cluster {
-            Some(c) => Some(
-                crate::cluster::Cluster::new(c.clone())
-                    .map_err(|e| StartError::Config(e.to_string()))?,
-            ),
+            Some(c) => Some(crate::cluster::Cluster::new(c.clone())?),
             None => None,
         };
         let config_cluster_secret = config.cluster.as_ref().map(|c| c.secret.clone());

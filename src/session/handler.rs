@@ -2,7 +2,6 @@
 //! and what the session gives up when it ends.
 
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
-use super::ratelimit::{AbuseMeter, TokenBucket};
 use super::registry::SessionKey;
 use super::writer::{Io, SessionSocket};
 use super::{
@@ -12,6 +11,7 @@ use crate::auth::PlayerClaims;
 use crate::lobby::LobbyMsg;
 use crate::matchmaker::{MmRequest, Ticket};
 use crate::net::Shared;
+use crate::ratelimit::{AbuseMeter, TokenBucket};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -5,7 +5,6 @@
 
 mod handler;
 pub mod heartbeat;
-pub mod ratelimit;
 pub mod registry;
 pub mod resume;
 pub(crate) mod writer;
