@@ -26,6 +26,7 @@ pub mod cluster;
 pub mod config;
 pub mod counters;
 pub mod game;
+pub(crate) mod link;
 pub mod lobby;
 pub mod logging;
 pub mod matchmaker;

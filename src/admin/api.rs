@@ -3,9 +3,8 @@
 
 use super::auth::Role;
 use super::{Body, error, json};
-use crate::lobby::LobbyMsg;
+use crate::link::SessionEvent;
 use crate::net::Shared;
-use crate::session::SessionEvent;
 use crate::session::registry::SessionInfo;
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
@@ -133,16 +132,16 @@ pub(super) fn lobby(ctx: &Ctx<'_>, id: Option<u64>) -> Response<Body> {
 
 /// `POST /admin/lobbies/{id}/close` `{"reason": ...}`
 pub(super) fn close_lobby(ctx: &Ctx<'_>, id: Option<u64>, body: &Value) -> Response<Body> {
-    let Some((id, tx)) = id.and_then(|id| ctx.shared.directory.sender(id).map(|tx| (id, tx)))
+    let Some((id, lobby)) = id.and_then(|id| ctx.shared.directory.handle(id).map(|l| (id, l)))
     else {
         return error(StatusCode::NOT_FOUND, "no_such_lobby", "no live lobby with that id");
     };
     let reason = body["reason"].as_str().unwrap_or("closed by an operator").chars().take(200);
     let reason: String = reason.collect();
     ctx.audit("close_lobby", &format!("lobby {id}"), &reason);
-    match tx.try_send(LobbyMsg::Close { reason }) {
-        Ok(()) => json(StatusCode::ACCEPTED, &json!({ "closing": id })),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"),
+    match lobby.close(reason) {
+        true => json(StatusCode::ACCEPTED, &json!({ "closing": id })),
+        false => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"),
     }
 }
 
@@ -180,7 +179,7 @@ pub(super) fn kick(ctx: &Ctx<'_>, id: Option<u64>, body: &Value) -> Response<Bod
 
 /// `GET /admin/matchmaking`
 pub(super) fn matchmaking(ctx: &Ctx<'_>) -> Response<Body> {
-    json(StatusCode::OK, &*ctx.shared.matchmaker.status())
+    json(StatusCode::OK, &**ctx.shared.mm_status.borrow())
 }
 
 /// `POST /admin/drain`
@@ -234,7 +233,7 @@ pub(super) fn metrics(ctx: &Ctx<'_>) -> Response<Body> {
         metrics::gauge!(m::LOBBIES, "state" => state).set(n as f64);
     }
     // every configured mode, also before the matchmaker first published its queues
-    let queues = s.matchmaker.status();
+    let queues = s.mm_status.borrow().clone();
     for mode in s.matchmaker.modes() {
         let waiting = queues.modes.iter().find(|q| q.mode == mode).map_or(0, |q| q.waiting);
         metrics::gauge!(m::QUEUE_WAITING, "mode" => mode).set(waiting as f64);

@@ -9,13 +9,11 @@
 
 use super::tickets::{Command, Op, TicketRec, inbox_key};
 use super::{Cluster, backoff};
-use crate::matchmaker::MmRequest;
+use crate::link::{SessionEvent, send_to};
 use crate::net::Shared;
-use crate::session::{SessionEvent, send_to};
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ServerMessage;
-use tokio::sync::oneshot;
 
 /// Poll period of the inbox (LPOP; a blocking pop would stall the shared connection).
 const POLL: Duration = Duration::from_millis(50);
@@ -26,7 +24,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     loop {
         // Seats of reservations that expired unredeemed go back to their lobbies.
         for lobby in cluster.expired_reservations(super::unix_ms()) {
-            let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
+            shared.matchmaker.unreserve(lobby);
         }
         let wait = match cluster.conn().await {
             None => backoff(failures),
@@ -76,13 +74,13 @@ async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
         }
         Command::Refuse { session, code, message } => {
             if let Some(t) = cluster.take_ticket(session) {
-                crate::session::send_error(&t.link, code, message);
+                crate::link::send_error(&t.link, code, message);
                 let _ = t.link.events.try_send(SessionEvent::QueueLeft);
             }
         }
         Command::Release { reservation } => {
             if let Some(lobby) = cluster.release(&reservation) {
-                let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
+                shared.matchmaker.unreserve(lobby);
             }
         }
         Command::Assign { lobby, mode, tickets } => {
@@ -106,9 +104,7 @@ async fn assign(
     if local.is_empty() && remote.is_empty() {
         return;
     }
-    let (reply, rx) = oneshot::channel();
-    let req = MmRequest::Place { lobby, mode, local, remote: remote.len() as u32, reply };
-    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    let placed = shared.matchmaker.place(lobby, mode, local, remote.len() as u32).await;
     match placed {
         Some(Ok(id)) => {
             for rec in &remote {
@@ -140,9 +136,7 @@ async fn join_code(
     mode: String,
     rec: TicketRec,
 ) {
-    let (reply, rx) = oneshot::channel();
-    let req = MmRequest::Place { lobby: Some(lobby), mode, local: Vec::new(), remote: 1, reply };
-    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    let placed = shared.matchmaker.place(Some(lobby), mode, Vec::new(), 1).await;
     let cmd = match placed {
         Some(Ok(id)) => Command::Redirect {
             session: rec.session,

@@ -26,15 +26,15 @@ mod inbox;
 mod leader;
 pub mod lease;
 mod lost;
+mod matchmaking;
 pub(crate) mod private;
 pub mod registry;
 pub mod reservation;
 pub mod tickets;
 
 use crate::config::ClusterConfig;
-use crate::matchmaker::Ticket;
+use crate::link::{SessionEvent, Ticket, send_to};
 use crate::net::Shared;
-use crate::session::{SessionEvent, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
@@ -284,7 +284,7 @@ impl Cluster {
 }
 
 pub(crate) use leader::{lobbies, view};
-pub(crate) use lost::LostSeat;
+pub(crate) use matchmaking::ClusterMatchmaking;
 
 /// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
 pub(crate) fn spawn(shared: &Arc<Shared>, cluster: &Arc<Cluster>) {

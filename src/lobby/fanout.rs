@@ -4,14 +4,14 @@
 //! deltas (which would not apply without the ones it missed) until its queue has room again,
 //! then gets the roster, the lobby state and a snapshot, and continues with deltas.
 
-use crate::session::SessionLink;
+use crate::link::SessionLink;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::time::Instant;
 use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
 use tokio::sync::mpsc::error::TrySendError;
 
-use crate::session::Outbound;
+use crate::link::Outbound;
 
 /// Inputs a member may have waiting for the next tick; older ones are dropped past this.
 pub(crate) const MAX_PENDING_INPUTS: usize = 32;

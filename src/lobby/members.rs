@@ -2,7 +2,7 @@
 
 use super::fanout::Member;
 use super::{Lobby, RECENT_TICKS};
-use crate::session::{SessionEvent, SessionLink, send_to};
+use crate::link::{SessionEvent, SessionLink, send_to};
 use bytes::Bytes;
 use tickwave_protocol::{
     self as proto, ErrorCode, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage,

@@ -2,7 +2,7 @@
 
 use super::fanout::{self, MAX_SEQ_STEP, Sent};
 use super::{Lobby, Phase};
-use crate::session::{SessionEvent, send_error};
+use crate::link::{SessionEvent, send_error};
 use bytes::Bytes;
 use std::sync::atomic::Ordering;
 use tickwave_protocol::{self as proto, ErrorCode, ScoreLine, ServerMessage};

@@ -8,8 +8,9 @@ pub mod static_files;
 
 use crate::config::Config;
 use crate::counters::Counters;
+use crate::link::{MatchmakerHandle, Matchmaking};
 use crate::lobby::status::Directory;
-use crate::matchmaker::{self, MatchmakerHandle, MmRequest};
+use crate::matchmaker::{self, status::MatchmakingStatus};
 use crate::session::registry::Registry;
 use crate::session::resume::{ResumeKeys, SeatHolds};
 use crate::tls::{self, Tls};
@@ -43,6 +44,9 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) registry: Registry,
     pub(crate) matchmaker: MatchmakerHandle,
+    pub(crate) mm_status: tokio::sync::watch::Receiver<Arc<MatchmakingStatus>>,
+    /// This node's matchmaker, or the cluster's shared queue: what sessions ask.
+    pub(crate) matchmaking: Arc<dyn Matchmaking>,
     /// Cancelled when the server shuts down: sessions send close 1001 and end.
     pub(crate) shutdown: CancellationToken,
     /// Every task that holds a connection, so shutdown can wait for them.
@@ -92,7 +96,7 @@ impl Server {
         let tasks = TaskTracker::new();
         let counters = Arc::new(Counters::default());
         let directory = Arc::new(Directory::default());
-        let matchmaker = matchmaker::spawn(
+        let (matchmaker, mm_status) = matchmaker::spawn(
             config.modes.clone(),
             config.games.clone(),
             config.mailbox,
@@ -116,11 +120,20 @@ impl Server {
             Some(c) => Some(crate::cluster::Cluster::new(c.clone())?),
             None => None,
         };
+        let matchmaking: Arc<dyn Matchmaking> = match &cluster {
+            Some(c) => Arc::new(crate::cluster::ClusterMatchmaking {
+                cluster: c.clone(),
+                matchmaker: matchmaker.clone(),
+            }),
+            None => Arc::new(matchmaker.clone()),
+        };
         let config_cluster_secret = config.cluster.as_ref().map(|c| c.secret.clone());
         let shared = Arc::new(Shared {
             config,
             registry: Registry::default(),
             matchmaker,
+            mm_status,
+            matchmaking,
             shutdown,
             tasks,
             open_connections: AtomicUsize::new(0),
@@ -274,13 +287,11 @@ pub(crate) fn drain(shared: &Arc<Shared>) {
         ),
     );
     tracing::info!(target: "audit", action = "drain", "drain started; notice sent to every session");
-    if let Some(c) = &shared.cluster {
-        c.drain_queue();
-    }
+    shared.matchmaking.drain_queue();
     // Retry until the matchmaker takes the request: a drain must not be lost in a full mailbox.
     let s = shared.clone();
     tokio::spawn(async move {
-        while !s.matchmaker.try_send(MmRequest::Drain) {
+        while !s.matchmaker.drain() {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         let deadline = tokio::time::Instant::now() + s.config.drain_timeout;
