@@ -33,12 +33,13 @@ pub mod matchmaker;
 pub mod metrics;
 pub mod net;
 pub(crate) mod ratelimit;
+pub mod server;
 pub mod session;
 pub mod tls;
 
 pub use config::WebFiles;
 pub use config::{Cli, ClusterConfig, Config, ModeConfig, TlsMode};
-pub use net::{Server, StartError};
+pub use server::{Server, StartError};
 
 /// `tickwave/<version>`: the `server` of `welcome` and the HTTP `Server` header.
 pub const SERVER_NAME: &str = concat!("tickwave/", env!("CARGO_PKG_VERSION"));

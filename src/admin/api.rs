@@ -1,11 +1,11 @@
 //! Admin API handlers: JSON views of lobbies, sessions and matchmaking, the actions, and the
 //! Prometheus rendering.
 
+use super::AdminCtx;
 use super::auth::Role;
 use super::{Body, error, json};
 use crate::link::SessionEvent;
-use crate::net::Shared;
-use crate::session::registry::SessionInfo;
+use crate::session::registry::{Registry, SessionInfo};
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use std::time::Instant;
 use tickwave_protocol::{self as proto, ServerMessage};
 
 pub(super) struct Ctx<'a> {
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<AdminCtx>,
     pub(super) role: Role,
     pub(super) peer: SocketAddr,
 }
@@ -185,7 +185,7 @@ pub(super) fn matchmaking(ctx: &Ctx<'_>) -> Response<Body> {
 /// `POST /admin/drain`
 pub(super) fn drain(ctx: &Ctx<'_>) -> Response<Body> {
     ctx.audit("drain", "server", "");
-    crate::net::drain(ctx.shared);
+    (ctx.shared.drain)();
     json(
         StatusCode::ACCEPTED,
         &json!({ "draining": true, "timeout_ms": ctx.shared.config.drain_timeout.as_millis() as u64 }),
@@ -205,18 +205,18 @@ pub(super) fn notice(ctx: &Ctx<'_>, body: &Value) -> Response<Body> {
         return error(StatusCode::BAD_REQUEST, "bad_notice", "severity: info, warning or critical");
     }
     ctx.audit("notice", "all sessions", text);
-    let delivered = broadcast_notice(ctx.shared, severity, text);
+    let delivered = broadcast_notice(&ctx.shared.registry, severity, text);
     json(StatusCode::ACCEPTED, &json!({ "delivered": delivered }))
 }
 
 /// Encode a notice once and queue it to every session; returns how many took it.
-pub(crate) fn broadcast_notice(shared: &Shared, severity: &str, text: &str) -> usize {
+pub(crate) fn broadcast_notice(registry: &Registry, severity: &str, text: &str) -> usize {
     let bytes = proto::encode_server(&ServerMessage::Notice {
         severity: severity.into(),
         text: text.into(),
     });
     metrics::counter!(crate::metrics::NOTICES).increment(1);
-    shared.registry.broadcast(&bytes)
+    registry.broadcast(&bytes)
 }
 
 /// `GET /metrics`: Prometheus text. State gauges are set from the live tables first.

@@ -7,10 +7,10 @@
 //!
 //! `redirect`: tell a queued session of this node where its seat is.
 
+use super::ClusterCtx;
 use super::tickets::{Command, Op, TicketRec, inbox_key};
 use super::{Cluster, backoff};
 use crate::link::{SessionEvent, send_to};
-use crate::net::Shared;
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ServerMessage;
@@ -18,7 +18,7 @@ use tickwave_protocol::ServerMessage;
 /// Poll period of the inbox (LPOP; a blocking pop would stall the shared connection).
 const POLL: Duration = Duration::from_millis(50);
 
-pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let key = inbox_key(&cluster.cfg.node_id);
     let mut failures = 0;
     loop {
@@ -57,7 +57,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     }
 }
 
-async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
+async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) {
     match cmd {
         Command::Redirect { session, url, reservation, owner } => {
             if let Some(t) = cluster.take_ticket(session) {
@@ -90,7 +90,7 @@ async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
 }
 
 async fn assign(
-    shared: &Arc<Shared>,
+    shared: &Arc<ClusterCtx>,
     cluster: &Arc<Cluster>,
     lobby: Option<u64>,
     mode: String,
@@ -130,7 +130,7 @@ async fn assign(
 
 /// Another node's player asks for a seat in one of our private lobbies.
 async fn join_code(
-    shared: &Arc<Shared>,
+    shared: &Arc<ClusterCtx>,
     cluster: &Arc<Cluster>,
     lobby: u64,
     mode: String,

@@ -34,7 +34,6 @@ pub mod tickets;
 
 use crate::config::ClusterConfig;
 use crate::link::{SessionEvent, Ticket, send_to};
-use crate::net::Shared;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
@@ -286,8 +285,24 @@ impl Cluster {
 pub(crate) use leader::{lobbies, view};
 pub(crate) use matchmaking::ClusterMatchmaking;
 
+/// What the cluster tasks use, and nothing else.
+pub(crate) struct ClusterCtx {
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
+    pub(crate) matchmaker: crate::link::MatchmakerHandle,
+    /// Players on this node (the registration's load).
+    pub(crate) registry: Arc<crate::session::registry::Registry>,
+    pub(crate) counters: Arc<crate::counters::Counters>,
+    /// This node's lobbies, published to the shared directory.
+    pub(crate) directory: Arc<crate::lobby::status::Directory>,
+    pub(crate) draining: crate::link::Draining,
+    /// Its server id names this process in the directory (lost seats).
+    pub(crate) resume_keys: Arc<crate::session::resume::ResumeKeys>,
+    pub(crate) modes: Vec<crate::config::ModeConfig>,
+}
+
 /// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
-pub(crate) fn spawn(shared: &Arc<Shared>, cluster: &Arc<Cluster>) {
+pub(crate) fn spawn(shared: ClusterCtx, cluster: &Arc<Cluster>) {
+    let shared = Arc::new(shared);
     let rx = cluster.ops_rx.lock().expect("ops lock").take().expect("spawned once");
     tokio::spawn(tickets::writer(cluster.clone(), rx, shared.shutdown.clone()));
     tokio::spawn(registry::heartbeat(shared.clone(), cluster.clone()));

@@ -25,3 +25,24 @@ pub(crate) use matchmaking::{BoxFuture, Claims, LostSeat, Matchmaking, Refusal};
 pub(crate) use session::{
     Outbound, Rejoin, SessionEvent, SessionLink, encode, error_bytes, send_error, send_to,
 };
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Set once a drain starts: no new matches, running ones finish, then shutdown. Shared by
+/// the server (which sets it), the sessions (which refuse new matches) and the cluster tasks
+/// (which report the node as draining).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    /// Has a drain started?
+    pub(crate) fn get(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    /// Start the drain; false when it had started already.
+    pub(crate) fn start(&self) -> bool {
+        !self.0.swap(true, Ordering::AcqRel)
+    }
+}

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 /// Why a connection was refused at accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+#[allow(clippy::enum_variant_names)] // "too many from address", "too fast from address": the reason reads best whole
+pub(crate) enum Refusal {
     TooManyFromAddress,
     TooFastFromAddress,
     /// A flood from more addresses than the table tracks, each of them still limited.
@@ -19,7 +20,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Refusal::TooManyFromAddress => "per_ip_connections",
             Refusal::TooFastFromAddress => "per_ip_rate",
@@ -50,7 +51,7 @@ const FULL_SWEEP_EVERY: Duration = Duration::from_millis(100);
 
 /// Tracks addresses with open connections or recent attempts. Entries with nothing open are
 /// dropped when their bucket would be full again, so the table stays bounded by activity.
-pub struct IpLimiter {
+pub(crate) struct IpLimiter {
     limits: IpLimits,
     epoch: Instant,
     max_tracked: usize,
@@ -60,7 +61,7 @@ pub struct IpLimiter {
 }
 
 /// Releases an address's slot when the connection ends.
-pub struct IpSlot {
+pub(crate) struct IpSlot {
     limiter: Arc<IpLimiter>,
     ip: Option<IpAddr>,
 }
@@ -77,7 +78,7 @@ impl Drop for IpSlot {
 }
 
 impl IpLimiter {
-    pub fn new(limits: IpLimits) -> Arc<Self> {
+    pub(crate) fn new(limits: IpLimits) -> Arc<Self> {
         Self::with_max_tracked(limits, MAX_TRACKED)
     }
 
@@ -93,7 +94,7 @@ impl IpLimiter {
     }
 
     /// Admit a new connection from `ip`, or say why not.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpSlot, Refusal> {
+    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpSlot, Refusal> {
         self.admit_at(ip, self.epoch.elapsed())
     }
 
@@ -134,7 +135,7 @@ impl IpLimiter {
 
     /// Drop the entries that no longer count: nothing open and the bucket full again (called
     /// every second).
-    pub fn sweep(&self) {
+    pub(crate) fn sweep(&self) {
         self.sweep_at(self.epoch.elapsed());
     }
 
@@ -152,7 +153,7 @@ impl IpLimiter {
 
 /// Log a refusal at most once per second per reason, with the count since the last line:
 /// a flood must not turn into a flood of log lines.
-pub fn log_refusal(reason: &'static str, peer: std::net::SocketAddr) {
+pub(crate) fn log_refusal(reason: &'static str, peer: std::net::SocketAddr) {
     static LAST: Mutex<Option<HashMap<&'static str, (u64, u64)>>> = Mutex::new(None);
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     static TOTAL: AtomicU64 = AtomicU64::new(0);

@@ -19,11 +19,11 @@ use std::borrow::Cow;
 use std::path::Path;
 
 /// Larger files are refused: these are small web assets, and the read is held in memory.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The embedded sets of files.
 #[derive(Debug, Clone, Copy)]
-pub enum Set {
+pub(crate) enum Set {
     /// `assets/play`: the browser demo and its SDK bundle.
     Demo,
     /// `assets/admin`: the admin dashboard.
@@ -64,7 +64,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// The relative file path a URL path names (`/` and `dir/` name `index.html`), or `None`
 /// when the path is not a plain one.
-pub fn relative(url_path: &str) -> Option<String> {
+pub(crate) fn relative(url_path: &str) -> Option<String> {
     let rel = url_path.strip_prefix('/')?;
     let rel =
         if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.into() };
@@ -99,7 +99,7 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &str) -> bool {
 
 /// Serve `url_path` from `files` (`set` says which embedded copy); `missing` is the page shown
 /// when an override directory lacks the file (it says what the directory should hold).
-pub async fn serve(
+pub(crate) async fn serve(
     files: &WebFiles,
     set: Set,
     url_path: &str,

@@ -1,13 +1,13 @@
 //! The session's main loop after `welcome`: heartbeats, events from actors, client requests,
 //! and what the session gives up when it ends.
 
+use super::SessionCtx;
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
 use super::registry::SessionKey;
 use super::writer::{Io, SessionSocket};
 use super::{End, Place, decode_error, fatal, ws_error};
 use crate::auth::PlayerClaims;
 use crate::link::{Matchmaking, SessionEvent, SessionLink, Ticket, encode, error_bytes};
-use crate::net::Shared;
 use crate::ratelimit::{AbuseMeter, TokenBucket};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -20,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 mod seat;
 
 pub(super) struct Session {
-    shared: Arc<Shared>,
+    shared: Arc<SessionCtx>,
     key: SessionKey,
     link: SessionLink,
     place: Place,
@@ -43,7 +43,7 @@ pub(super) struct Session {
 
 impl Session {
     pub(super) fn new(
-        shared: Arc<Shared>,
+        shared: Arc<SessionCtx>,
         key: SessionKey,
         link: SessionLink,
         nonce: u64,
@@ -376,7 +376,7 @@ impl Session {
         };
         if let Some(code) = refusal {
             self.error(code, "finish or leave the current queue or lobby first");
-        } else if self.shared.draining() {
+        } else if self.shared.draining.get() {
             self.error(ErrorCode::ServerDraining, "this server is draining; connect to another");
         } else if let Some(mode) = mode.filter(|m| !self.shared.matchmaker.has_mode(m)) {
             self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));

@@ -10,14 +10,15 @@ pub mod resume;
 pub(crate) mod writer;
 
 use crate::auth::AuthMode;
+use crate::config::Config;
 use crate::link::{
-    LobbyHandle, Outbound, Rejoin, SessionEvent, SessionLink, encode, error_bytes, send_error,
-    send_to,
+    Draining, LobbyHandle, MatchmakerHandle, Matchmaking, Outbound, Rejoin, SessionEvent,
+    SessionLink, encode, error_bytes, send_error, send_to,
 };
+use crate::net::ConnInfo;
 use crate::net::frames::FrameMeter;
-use crate::net::{ConnInfo, Shared};
 use handler::Session;
-use registry::SessionKey;
+use registry::{Registry, SessionKey};
 use std::sync::Arc;
 use std::time::Instant;
 use tickwave_protocol::{
@@ -27,7 +28,23 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tokio_util::sync::CancellationToken;
 use writer::{Io, SessionSocket};
+
+/// What a session task uses, and nothing else: the server assembly builds one for all.
+pub(crate) struct SessionCtx {
+    pub(crate) config: Config,
+    pub(crate) registry: Arc<Registry>,
+    /// Modes, and seats redeemed with a reservation.
+    pub(crate) matchmaker: MatchmakerHandle,
+    /// This node's matchmaker, or the cluster's shared queue: the session does not know which.
+    pub(crate) matchmaking: Arc<dyn Matchmaking>,
+    /// Cancelled when the server shuts down: sessions send close 1001 and end.
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) resume_keys: Arc<resume::ResumeKeys>,
+    pub(crate) holds: Arc<resume::SeatHolds>,
+    pub(crate) draining: Draining,
+}
 
 /// Capacity of the event mailbox: events are a handful per match.
 const EVENT_QUEUE: usize = 16;
@@ -67,8 +84,11 @@ enum End {
 }
 
 /// Drive one upgraded connection from hello to close.
-pub(crate) async fn run<S>(ws: WebSocketStream<FrameMeter<S>>, info: ConnInfo, shared: Arc<Shared>)
-where
+pub(crate) async fn run<S>(
+    ws: WebSocketStream<FrameMeter<S>>,
+    info: ConnInfo,
+    shared: Arc<SessionCtx>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let cfg = &shared.config;
@@ -275,7 +295,7 @@ where
 
 /// Frees the registry entry however the session task ends, panics included.
 struct Unregister {
-    shared: Arc<Shared>,
+    shared: Arc<SessionCtx>,
     key: SessionKey,
 }
 

@@ -18,7 +18,7 @@ impl Session {
                 if runs_mode { "you are queued again with priority" } else { "find a match again" }
             ),
         );
-        if runs_mode && !self.shared.draining() {
+        if runs_mode && !self.shared.draining.get() {
             let (skill, region) = match &self.claims {
                 Some(c) => (c.skill, c.region.clone()),
                 None => (None, None),
