@@ -104,12 +104,12 @@ pub(crate) async fn run<S>(
     let hello = tokio::select! {
         r = tokio::time::timeout_at(deadline, read_hello(&mut socket, cfg.inputs.frames_burst)) => match r {
             Ok(Ok(h)) => h,
-            Ok(Err(Some((code, msg)))) => {
+            Ok(Err(HelloError::Refuse(code, msg))) => {
                 refuse(code, msg);
                 socket.finish(None).await;
                 return;
             }
-            Ok(Err(None)) => return,
+            Ok(Err(HelloError::Gone)) => return,
             Err(_) => {
                 tracing::debug!("no hello before the handshake timeout");
                 return;
@@ -316,15 +316,23 @@ fn fatal(out: &mpsc::Sender<Outbound>, code: ErrorCode, msg: String) -> End {
     }
 }
 
-/// Read frames until a `hello`. Err(None): the peer went away; Err(Some): refuse with this.
+/// Why the handshake ended without a `hello`.
+#[derive(Debug, thiserror::Error)]
+enum HelloError {
+    /// The peer went away (or can no longer hear an error).
+    #[error("the peer went away before hello")]
+    Gone,
+    /// Refuse the client with this error, then close.
+    #[error("{0}: {1}")]
+    Refuse(ErrorCode, String),
+}
+
+/// Read frames until a `hello`.
 ///
 /// The frame budget starts with `welcome`; before it, a client gets `max_frames` frames
 /// (the budget's burst) in all, pings and fragments included, or is closed as abusive, so a
 /// flood before `hello` is bounded too, not only by the handshake deadline.
-async fn read_hello<S>(
-    socket: &mut SessionSocket<S>,
-    max_frames: u32,
-) -> Result<Hello, Option<(ErrorCode, String)>>
+async fn read_hello<S>(socket: &mut SessionSocket<S>, max_frames: u32) -> Result<Hello, HelloError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -334,42 +342,51 @@ where
         frames = frames.saturating_add(socket.take_frames());
         if frames > max_frames {
             let msg = format!("more than {max_frames} frames before hello");
-            return Err(Some((ErrorCode::Abuse, msg)));
+            return Err(HelloError::Refuse(ErrorCode::Abuse, msg));
         }
         let bytes = match io {
             Io::Frames => continue,
             // Nothing queues a close before hello; a failed write means the peer is gone.
             Io::Read(None | Some(Ok(Message::Close(_)))) | Io::Close(..) | Io::WriteFailed => {
-                return Err(None);
+                return Err(HelloError::Gone);
             }
-            Io::Read(Some(Err(e))) => return Err(ws_error(e)),
+            Io::Read(Some(Err(e))) => {
+                return Err(ws_error(e).map_or(HelloError::Gone, |(c, m)| HelloError::Refuse(c, m)));
+            }
             Io::Read(Some(Ok(Message::Binary(b)))) => b,
             Io::Read(Some(Ok(Message::Text(_)))) => {
-                return Err(Some((ErrorCode::TextFrame, "text frames are not supported".into())));
+                return Err(HelloError::Refuse(
+                    ErrorCode::TextFrame,
+                    "text frames are not supported".into(),
+                ));
             }
             Io::Read(Some(Ok(_))) => continue,
         };
         return match proto::decode_client(&bytes) {
             Ok(ClientMessage::Hello(h)) => {
                 if h.protocol != proto::PROTOCOL_VERSION {
-                    Err(Some((
+                    Err(HelloError::Refuse(
                         ErrorCode::ProtocolVersion,
                         format!(
                             "protocol {} is not supported; this server speaks {}",
                             h.protocol,
                             proto::PROTOCOL_VERSION
                         ),
-                    )))
+                    ))
                 } else if let Err(m) = check_name(&h.name) {
-                    Err(Some((ErrorCode::InvalidName, m)))
+                    Err(HelloError::Refuse(ErrorCode::InvalidName, m))
                 } else {
                     Ok(h)
                 }
             }
-            Ok(_) => {
-                Err(Some((ErrorCode::ExpectedHello, "the first message must be hello".into())))
+            Ok(_) => Err(HelloError::Refuse(
+                ErrorCode::ExpectedHello,
+                "the first message must be hello".into(),
+            )),
+            Err(e) => {
+                let (code, msg) = decode_error(e);
+                Err(HelloError::Refuse(code, msg))
             }
-            Err(e) => Err(Some(decode_error(e))),
         };
     }
 }
