@@ -18,7 +18,7 @@
 //!    one batch in flight, between reads (no second task, no split socket halves).
 //!
 //! Key types: [`Server`] (start, address, shutdown), [`Config`], [`game::Game`] (what a studio
-//! implements), [`matchmaker::ModeConfig`] (per-mode settings).
+//! implements), [`ModeConfig`] (per-mode settings).
 
 pub mod admin;
 pub mod auth;
@@ -26,17 +26,20 @@ pub mod cluster;
 pub mod config;
 pub mod counters;
 pub mod game;
+pub(crate) mod link;
 pub mod lobby;
 pub mod logging;
 pub mod matchmaker;
 pub mod metrics;
 pub mod net;
+pub(crate) mod ratelimit;
+pub mod server;
 pub mod session;
 pub mod tls;
 
-pub use config::{Cli, Config, TlsMode};
-pub use net::static_files::WebFiles;
-pub use net::{Server, StartError};
+pub use config::WebFiles;
+pub use config::{Cli, ClusterConfig, Config, ModeConfig, TlsMode};
+pub use server::{Server, StartError};
 
 /// The pure cores (the lobby's tick, the matching policy), for `benches/tick.rs` and the
 /// in-process tests in `tests/`; not an API.

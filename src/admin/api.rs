@@ -1,12 +1,11 @@
 //! Admin API handlers: JSON views of lobbies, sessions and matchmaking, the actions, and the
 //! Prometheus rendering.
 
+use super::AdminCtx;
 use super::auth::Role;
 use super::{Body, error, json};
-use crate::lobby::LobbyMsg;
-use crate::net::Shared;
-use crate::session::SessionEvent;
-use crate::session::registry::SessionInfo;
+use crate::link::SessionEvent;
+use crate::session::registry::{Registry, SessionInfo};
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
 use serde_json::{Value, json};
@@ -16,7 +15,7 @@ use std::time::Instant;
 use tickwave_protocol::{self as proto, ServerMessage};
 
 pub(super) struct Ctx<'a> {
-    pub(super) shared: &'a Arc<Shared>,
+    pub(super) shared: &'a Arc<AdminCtx>,
     pub(super) role: Role,
     pub(super) peer: SocketAddr,
 }
@@ -133,16 +132,16 @@ pub(super) fn lobby(ctx: &Ctx<'_>, id: Option<u64>) -> Response<Body> {
 
 /// `POST /admin/lobbies/{id}/close` `{"reason": ...}`
 pub(super) fn close_lobby(ctx: &Ctx<'_>, id: Option<u64>, body: &Value) -> Response<Body> {
-    let Some((id, tx)) = id.and_then(|id| ctx.shared.directory.sender(id).map(|tx| (id, tx)))
+    let Some((id, lobby)) = id.and_then(|id| ctx.shared.directory.handle(id).map(|l| (id, l)))
     else {
         return error(StatusCode::NOT_FOUND, "no_such_lobby", "no live lobby with that id");
     };
     let reason = body["reason"].as_str().unwrap_or("closed by an operator").chars().take(200);
     let reason: String = reason.collect();
     ctx.audit("close_lobby", &format!("lobby {id}"), &reason);
-    match tx.try_send(LobbyMsg::Close { reason }) {
-        Ok(()) => json(StatusCode::ACCEPTED, &json!({ "closing": id })),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"),
+    match lobby.close(reason) {
+        true => json(StatusCode::ACCEPTED, &json!({ "closing": id })),
+        false => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"),
     }
 }
 
@@ -180,13 +179,13 @@ pub(super) fn kick(ctx: &Ctx<'_>, id: Option<u64>, body: &Value) -> Response<Bod
 
 /// `GET /admin/matchmaking`
 pub(super) fn matchmaking(ctx: &Ctx<'_>) -> Response<Body> {
-    json(StatusCode::OK, &*ctx.shared.matchmaker.status())
+    json(StatusCode::OK, &**ctx.shared.mm_status.borrow())
 }
 
 /// `POST /admin/drain`
 pub(super) fn drain(ctx: &Ctx<'_>) -> Response<Body> {
     ctx.audit("drain", "server", "");
-    crate::net::drain(ctx.shared);
+    (ctx.shared.drain)();
     json(
         StatusCode::ACCEPTED,
         &json!({ "draining": true, "timeout_ms": ctx.shared.config.drain_timeout.as_millis() as u64 }),
@@ -206,18 +205,18 @@ pub(super) fn notice(ctx: &Ctx<'_>, body: &Value) -> Response<Body> {
         return error(StatusCode::BAD_REQUEST, "bad_notice", "severity: info, warning or critical");
     }
     ctx.audit("notice", "all sessions", text);
-    let delivered = broadcast_notice(ctx.shared, severity, text);
+    let delivered = broadcast_notice(&ctx.shared.registry, severity, text);
     json(StatusCode::ACCEPTED, &json!({ "delivered": delivered }))
 }
 
 /// Encode a notice once and queue it to every session; returns how many took it.
-pub(crate) fn broadcast_notice(shared: &Shared, severity: &str, text: &str) -> usize {
+pub(crate) fn broadcast_notice(registry: &Registry, severity: &str, text: &str) -> usize {
     let bytes = proto::encode_server(&ServerMessage::Notice {
         severity: severity.into(),
         text: text.into(),
     });
     metrics::counter!(crate::metrics::NOTICES).increment(1);
-    shared.registry.broadcast(&bytes)
+    registry.broadcast(&bytes)
 }
 
 /// `GET /metrics`: Prometheus text. State gauges are set from the live tables first.
@@ -234,7 +233,7 @@ pub(super) fn metrics(ctx: &Ctx<'_>) -> Response<Body> {
         metrics::gauge!(m::LOBBIES, "state" => state).set(n as f64);
     }
     // every configured mode, also before the matchmaker first published its queues
-    let queues = s.matchmaker.status();
+    let queues = s.mm_status.borrow().clone();
     for mode in s.matchmaker.modes() {
         let waiting = queues.modes.iter().find(|q| q.mode == mode).map_or(0, |q| q.waiting);
         metrics::gauge!(m::QUEUE_WAITING, "mode" => mode).set(waiting as f64);

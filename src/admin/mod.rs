@@ -12,8 +12,14 @@ pub mod auth;
 mod conns;
 mod spectate;
 
-use crate::net::Shared;
-use crate::net::static_files::{self, Set, WebFiles};
+use crate::cluster::Cluster;
+use crate::config::{Config, WebFiles};
+use crate::link::MatchmakerHandle;
+use crate::lobby::status::Directory;
+use crate::matchmaker::status::MatchmakingStatus;
+use crate::net::static_files::{self, Set};
+use crate::session::registry::Registry;
+use crate::tls::Tls;
 use auth::{AdminTokens, Role};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -23,9 +29,11 @@ use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
@@ -68,6 +76,21 @@ impl Drop for Slot {
     }
 }
 
+/// What the admin listener uses, and nothing else.
+pub(crate) struct AdminCtx {
+    pub(crate) config: Config,
+    pub(crate) tls: Option<Tls>,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) directory: Arc<Directory>,
+    pub(crate) matchmaker: MatchmakerHandle,
+    pub(crate) mm_status: watch::Receiver<Arc<MatchmakingStatus>>,
+    pub(crate) cluster: Option<Arc<Cluster>>,
+    pub(crate) open_connections: Arc<AtomicUsize>,
+    pub(crate) shutdown: CancellationToken,
+    /// Starts the server's drain (the server assembly owns it).
+    pub(crate) drain: Arc<dyn Fn() + Send + Sync>,
+}
+
 pub(crate) struct Admin {
     pub(crate) tokens: AdminTokens,
     pub(crate) addr: SocketAddr,
@@ -75,7 +98,7 @@ pub(crate) struct Admin {
 
 /// Start the admin listener; returns its address. Tokens are printed once when generated.
 pub(crate) async fn start(
-    shared: Arc<Shared>,
+    shared: Arc<AdminCtx>,
     listen: SocketAddr,
     tokens: AdminTokens,
 ) -> std::io::Result<Arc<Admin>> {
@@ -97,7 +120,7 @@ pub(crate) async fn start(
     Ok(admin)
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, admin: Arc<Admin>) {
+async fn accept_loop(listener: TcpListener, shared: Arc<AdminCtx>, admin: Arc<Admin>) {
     let table: Table = Arc::new(Mutex::new(conns::ConnTable::new(MAX_ADMIN_CONNECTIONS)));
     loop {
         let (tcp, peer) = tokio::select! {
@@ -141,7 +164,7 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, admin: Arc<Admi
 async fn serve(
     tcp: tokio::net::TcpStream,
     peer: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<AdminCtx>,
     admin: Arc<Admin>,
     slot: Arc<Slot>,
 ) {
@@ -159,7 +182,7 @@ async fn serve(
 async fn serve_http<I>(
     io: I,
     peer: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<AdminCtx>,
     admin: Arc<Admin>,
     slot: Arc<Slot>,
 ) where
@@ -275,7 +298,7 @@ pub(crate) async fn body_json(req: Request<Incoming>) -> Result<serde_json::Valu
 async fn route(
     req: Request<Incoming>,
     peer: SocketAddr,
-    shared: Arc<Shared>,
+    shared: Arc<AdminCtx>,
     admin: Arc<Admin>,
     slot: &Slot,
 ) -> Response<Body> {

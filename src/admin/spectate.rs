@@ -2,8 +2,8 @@
 //! the lobby's visible state as JSON text frames (about 10 per second). Frames come from a
 //! `watch` channel: a slow spectator skips frames instead of queueing them.
 
+use super::AdminCtx;
 use super::{Body, error};
-use crate::net::Shared;
 use futures_util::{SinkExt, StreamExt};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
 pub(super) fn watch(
     mut req: Request<Incoming>,
-    shared: &Arc<Shared>,
+    shared: &Arc<AdminCtx>,
     id: Option<u64>,
 ) -> Response<Body> {
     let Some(mut frames) = id.and_then(|id| shared.directory.spectate(id)) else {

@@ -11,7 +11,7 @@
 
 use super::registry::{NODES_KEY, NodeInfo, node_key};
 use super::tickets::{TICKETS_KEY, TicketRec, inbox_key};
-use crate::matchmaker::ModeConfig;
+use crate::config::ModeConfig;
 use std::time::{Duration, Instant};
 
 /// What one run measured.

@@ -5,8 +5,8 @@
 //!   leader marks its entries `lost` (they stay visible to operators for `LOST_KEEP_MS`).
 //! - `tw:codes` (hash): private code -> `<node>/<lobby>`, so `join_private` works on any node.
 
+use super::ClusterCtx;
 use super::registry::NodeInfo;
-use crate::net::Shared;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -59,7 +59,7 @@ pub fn field(node: &str, lobby: u64) -> String {
 /// fields written now.
 pub(crate) async fn publish(
     conn: &mut ConnectionManager,
-    shared: &Shared,
+    shared: &ClusterCtx,
     node: &str,
     previous: &[String],
 ) -> redis::RedisResult<Vec<String>> {
@@ -73,7 +73,7 @@ pub(crate) async fn publish(
             node: node.into(),
             lobby: s.id,
             mode: s.mode.clone(),
-            state: if shared.draining() && s.state == "waiting" { "draining" } else { s.state }
+            state: if shared.draining.get() && s.state == "waiting" { "draining" } else { s.state }
                 .into(),
             players: s.players,
             max_players: s.max_players,

@@ -7,26 +7,24 @@
 //!
 //! `redirect`: tell a queued session of this node where its seat is.
 
+use super::ClusterCtx;
 use super::tickets::{Command, Op, TicketRec, inbox_key};
 use super::{Cluster, backoff};
-use crate::matchmaker::MmRequest;
-use crate::net::Shared;
-use crate::session::{SessionEvent, send_to};
+use crate::link::{SessionEvent, send_to};
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ServerMessage;
-use tokio::sync::oneshot;
 
 /// Poll period of the inbox (LPOP; a blocking pop would stall the shared connection).
 const POLL: Duration = Duration::from_millis(50);
 
-pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let key = inbox_key(&cluster.cfg.node_id);
     let mut failures = 0;
     loop {
         // Seats of reservations that expired unredeemed go back to their lobbies.
         for lobby in cluster.expired_reservations(super::unix_ms()) {
-            let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
+            shared.matchmaker.unreserve(lobby);
         }
         let wait = match cluster.conn().await {
             None => backoff(failures),
@@ -59,7 +57,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
     }
 }
 
-async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
+async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) {
     match cmd {
         Command::Redirect { session, url, reservation, owner } => {
             if let Some(t) = cluster.take_ticket(session) {
@@ -76,13 +74,13 @@ async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
         }
         Command::Refuse { session, code, message } => {
             if let Some(t) = cluster.take_ticket(session) {
-                crate::session::send_error(&t.link, code, message);
+                crate::link::send_error(&t.link, code, message);
                 let _ = t.link.events.try_send(SessionEvent::QueueLeft);
             }
         }
         Command::Release { reservation } => {
             if let Some(lobby) = cluster.release(&reservation) {
-                let _ = shared.matchmaker.try_send(MmRequest::Unreserve { lobby });
+                shared.matchmaker.unreserve(lobby);
             }
         }
         Command::Assign { lobby, mode, tickets } => {
@@ -92,7 +90,7 @@ async fn handle(shared: &Arc<Shared>, cluster: &Arc<Cluster>, cmd: Command) {
 }
 
 async fn assign(
-    shared: &Arc<Shared>,
+    shared: &Arc<ClusterCtx>,
     cluster: &Arc<Cluster>,
     lobby: Option<u64>,
     mode: String,
@@ -106,9 +104,7 @@ async fn assign(
     if local.is_empty() && remote.is_empty() {
         return;
     }
-    let (reply, rx) = oneshot::channel();
-    let req = MmRequest::Place { lobby, mode, local, remote: remote.len() as u32, reply };
-    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    let placed = shared.matchmaker.place(lobby, mode, local, remote.len() as u32).await;
     match placed {
         Some(Ok(id)) => {
             for rec in &remote {
@@ -134,15 +130,13 @@ async fn assign(
 
 /// Another node's player asks for a seat in one of our private lobbies.
 async fn join_code(
-    shared: &Arc<Shared>,
+    shared: &Arc<ClusterCtx>,
     cluster: &Arc<Cluster>,
     lobby: u64,
     mode: String,
     rec: TicketRec,
 ) {
-    let (reply, rx) = oneshot::channel();
-    let req = MmRequest::Place { lobby: Some(lobby), mode, local: Vec::new(), remote: 1, reply };
-    let placed = if shared.matchmaker.try_send(req) { rx.await.ok() } else { None };
+    let placed = shared.matchmaker.place(Some(lobby), mode, Vec::new(), 1).await;
     let cmd = match placed {
         Some(Ok(id)) => Command::Redirect {
             session: rec.session,

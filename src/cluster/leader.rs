@@ -11,13 +11,13 @@
 //! marked `lost`, their tickets dropped (the players were connected to the dead node), their
 //! inbox deleted and their id removed from `tw:nodes`.
 
+use super::ClusterCtx;
 use super::directory::{self, DirEntry};
 use super::lease::{self, Attempt, LeaseState};
 use super::registry::{self, NODES_KEY, NodeInfo};
 use super::tickets::{self, Command, TICKETS_KEY, TicketRec};
 use super::{Cluster, unix_ms};
 use crate::matchmaker::policy::{self, OpenSeats, Params, Placement, Waiting};
-use crate::net::Shared;
 use redis::aio::ConnectionManager;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -29,7 +29,7 @@ const CYCLE: Duration = Duration::from_millis(100);
 /// Priority tickets (re-queued after a lost lobby) count as having waited this much longer.
 const PRIORITY_BOOST: Duration = Duration::from_secs(3600);
 
-pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let epoch = Instant::now();
     let now = || epoch.elapsed().as_millis() as u64;
     let mut state = LeaseState::new(cluster.cfg.lease);
@@ -40,7 +40,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
             _ = tick.tick() => {}
             _ = shared.shutdown.cancelled() => break,
         }
-        if shared.draining() {
+        if shared.draining.get() {
             // A draining node gives the lease up so a node that stays runs matchmaking.
             if state.is_holder(now()) {
                 if let Some(mut c) = cluster.conn().await {
@@ -74,7 +74,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
         let holder = state.is_holder(now());
         cluster.leader.store(holder, Ordering::Release);
         if holder {
-            if let Err(e) = cycle(&mut conn, &shared.config.modes).await {
+            if let Err(e) = cycle(&mut conn, &shared.modes).await {
                 cluster.note(Err(&e));
             }
         }
@@ -84,7 +84,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cluster: Arc<Cluster>) {
 /// One matching cycle of the lease holder; `pub(crate)` for the throughput benchmark.
 pub(crate) async fn cycle(
     conn: &mut ConnectionManager,
-    modes: &[crate::matchmaker::ModeConfig],
+    modes: &[crate::config::ModeConfig],
 ) -> redis::RedisResult<()> {
     let now = unix_ms();
     let (live, dead) = registry::nodes(conn).await?;
@@ -160,7 +160,7 @@ pub(crate) async fn cycle(
         let params = Params {
             max_players: cfg.max_players,
             min_players: cfg.min_players,
-            window: cfg.skill_window(),
+            window: policy::SkillWindow::of(cfg),
         };
         for p in policy::plan(&waiting, &seats, &params) {
             let (target, lobby, idx) = match p {

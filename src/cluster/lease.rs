@@ -12,27 +12,11 @@
 //! Redis cannot be reached to tell it so, so a cut-off holder steps down before anyone else
 //! can take over.
 
+use crate::config::LeaseTiming;
 use redis::aio::ConnectionManager;
 
 /// Redis key of the lease.
 pub const LEASE_KEY: &str = "tw:mm:lease";
-
-/// Timing of the lease.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LeaseTiming {
-    /// TTL of the key.
-    pub ttl_ms: u64,
-    /// How often the holder renews and others try to take it.
-    pub renew_ms: u64,
-    /// Safety margin: a holder stops acting this long before its lease could expire.
-    pub margin_ms: u64,
-}
-
-impl Default for LeaseTiming {
-    fn default() -> Self {
-        LeaseTiming { ttl_ms: 3000, renew_ms: 1000, margin_ms: 500 }
-    }
-}
 
 /// What the last attempt to take or renew the lease returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 
 use super::directory::{self, DirEntry};
 use super::{Cluster, registry};
-use crate::session::resume::Claims;
+use crate::link::{Claims, LostSeat};
 use std::time::Duration;
 use tickwave_protocol::ErrorCode;
 
@@ -25,14 +25,6 @@ use tickwave_protocol::ErrorCode;
 const LOST_CLAIM_TTL: Duration = Duration::from_secs(120);
 /// Poll period while waiting for a recently killed node's registration to expire.
 const POLL: Duration = Duration::from_millis(250);
-
-/// A seat lost with its node.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct LostSeat {
-    pub(crate) mode: String,
-    pub(crate) lobby: u64,
-    pub(crate) node: String,
-}
 
 enum Lookup {
     /// The issuing process is registered: its URL.

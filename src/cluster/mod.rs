@@ -26,14 +26,14 @@ mod inbox;
 mod leader;
 pub mod lease;
 mod lost;
+mod matchmaking;
 pub(crate) mod private;
 pub mod registry;
 pub mod reservation;
 pub mod tickets;
 
-use crate::matchmaker::Ticket;
-use crate::net::Shared;
-use crate::session::{SessionEvent, send_to};
+use crate::config::ClusterConfig;
+use crate::link::{SessionEvent, Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
@@ -43,44 +43,6 @@ use std::time::Duration;
 use tickets::{Op, TicketRec};
 use tickwave_protocol::ServerMessage;
 use tokio::sync::mpsc;
-
-/// Cluster settings (`--cluster`, `--node-id`, `--public-url`, the secret).
-#[derive(Debug, Clone)]
-pub struct ClusterConfig {
-    /// `redis://host:port[/db]`.
-    pub redis_url: String,
-    /// This node's id: unique in the cluster, stable across restarts of the same node.
-    pub node_id: String,
-    /// The wss URL clients use to reach this node (sent in `redirect`).
-    pub public_url: String,
-    /// Shared by every node: signs seat reservations.
-    pub secret: Vec<u8>,
-    /// Players this node takes; the leader places new lobbies where most is free.
-    pub capacity: u32,
-    /// How long a reservation may be redeemed.
-    pub reservation_ttl: Duration,
-    /// Heartbeat period and TTL of the node registration.
-    pub heartbeat: Duration,
-    pub node_ttl: Duration,
-    pub lease: lease::LeaseTiming,
-}
-
-impl ClusterConfig {
-    /// Defaults for everything but the identity.
-    pub fn new(redis_url: &str, node_id: &str, public_url: &str, secret: &[u8]) -> Self {
-        ClusterConfig {
-            redis_url: redis_url.into(),
-            node_id: node_id.into(),
-            public_url: public_url.into(),
-            secret: secret.to_vec(),
-            capacity: 1000,
-            reservation_ttl: Duration::from_secs(15),
-            heartbeat: Duration::from_millis(1000),
-            node_ttl: Duration::from_millis(3000),
-            lease: lease::LeaseTiming::default(),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -321,10 +283,26 @@ impl Cluster {
 }
 
 pub(crate) use leader::{lobbies, view};
-pub(crate) use lost::LostSeat;
+pub(crate) use matchmaking::ClusterMatchmaking;
+
+/// What the cluster tasks use, and nothing else.
+pub(crate) struct ClusterCtx {
+    pub(crate) shutdown: tokio_util::sync::CancellationToken,
+    pub(crate) matchmaker: crate::link::MatchmakerHandle,
+    /// Players on this node (the registration's load).
+    pub(crate) registry: Arc<crate::session::registry::Registry>,
+    pub(crate) counters: Arc<crate::counters::Counters>,
+    /// This node's lobbies, published to the shared directory.
+    pub(crate) directory: Arc<crate::lobby::status::Directory>,
+    pub(crate) draining: crate::link::Draining,
+    /// Its server id names this process in the directory (lost seats).
+    pub(crate) resume_keys: Arc<crate::session::resume::ResumeKeys>,
+    pub(crate) modes: Vec<crate::config::ModeConfig>,
+}
 
 /// Start the cluster tasks: writes, heartbeat + directory, lease + matching, inbox.
-pub(crate) fn spawn(shared: &Arc<Shared>, cluster: &Arc<Cluster>) {
+pub(crate) fn spawn(shared: ClusterCtx, cluster: &Arc<Cluster>) {
+    let shared = Arc::new(shared);
     let rx = cluster.ops_rx.lock().expect("ops lock").take().expect("spawned once");
     tokio::spawn(tickets::writer(cluster.clone(), rx, shared.shutdown.clone()));
     tokio::spawn(registry::heartbeat(shared.clone(), cluster.clone()));

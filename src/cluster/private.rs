@@ -15,9 +15,7 @@
 use super::directory::{CODES_KEY, DirEntry, LOBBIES_KEY};
 use super::tickets::{Command, Op, TicketRec};
 use super::{Cluster, unix_ms};
-use crate::matchmaker::{MmRequest, Ticket};
-use crate::net::Shared;
-use crate::session::{SessionEvent, SessionLink, send_error};
+use crate::link::{MatchmakerHandle, SessionEvent, SessionLink, Ticket, send_error};
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ErrorCode;
@@ -49,8 +47,13 @@ fn refuse(link: &SessionLink, code: ErrorCode, msg: &str) {
 }
 
 /// `join_private` in cluster mode (the session is already marked queued).
-pub(crate) fn join(shared: &Arc<Shared>, cluster: &Arc<Cluster>, link: SessionLink, code: String) {
-    let (shared, cluster) = (shared.clone(), cluster.clone());
+pub(crate) fn join(
+    matchmaker: &MatchmakerHandle,
+    cluster: &Arc<Cluster>,
+    link: SessionLink,
+    code: String,
+) {
+    let (matchmaker, cluster) = (matchmaker.clone(), cluster.clone());
     tokio::spawn(async move {
         let code = code.to_ascii_uppercase();
         let deadline = tokio::time::Instant::now() + 2 * cluster.cfg.heartbeat;
@@ -69,16 +72,15 @@ pub(crate) fn join(shared: &Arc<Shared>, cluster: &Arc<Cluster>, link: SessionLi
         match entry {
             // Unknown to the cluster, or this node's own lobby: the local matchmaker answers
             // (seat, `unknown_code` or `lobby_full`) exactly as in single-node mode.
-            None => local(&shared, link, code),
-            Some(e) if e.node == cluster.cfg.node_id => local(&shared, link, code),
+            None => local(&matchmaker, link, code),
+            Some(e) if e.node == cluster.cfg.node_id => local(&matchmaker, link, code),
             Some(e) => remote(&cluster, link, e).await,
         }
     });
 }
 
-fn local(shared: &Shared, link: SessionLink, code: String) {
-    let req = MmRequest::JoinPrivate { link: link.clone(), code };
-    if !shared.matchmaker.try_send(req) {
+fn local(matchmaker: &MatchmakerHandle, link: SessionLink, code: String) {
+    if !matchmaker.join_private(link.clone(), code) {
         refuse(&link, ErrorCode::Overloaded, "matchmaker busy, try again");
     }
 }

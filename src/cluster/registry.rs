@@ -6,9 +6,9 @@
 //! The same heartbeat publishes the node's lobbies to the directory, so a Redis that
 //! restarted empty is repopulated within one heartbeat.
 
+use super::ClusterCtx;
 use super::directory;
 use super::{Cluster, backoff, unix_ms};
-use crate::net::Shared;
 use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -45,14 +45,14 @@ impl NodeInfo {
     }
 }
 
-fn info(shared: &Shared, cluster: &Cluster) -> NodeInfo {
+fn info(shared: &ClusterCtx, cluster: &Cluster) -> NodeInfo {
     NodeInfo {
         node: cluster.cfg.node_id.clone(),
         url: cluster.cfg.public_url.clone(),
         capacity: cluster.cfg.capacity,
         players: shared.registry.len() as u32,
         lobbies: shared.counters.lobbies_live() as u32,
-        draining: shared.draining(),
+        draining: shared.draining.get(),
         heartbeat_ms: unix_ms(),
         resume_server: shared.resume_keys.server(),
     }
@@ -62,7 +62,7 @@ fn info(shared: &Shared, cluster: &Cluster) -> NodeInfo {
 /// missing (first beat, or Redis lost its data).
 async fn beat(
     conn: &mut ConnectionManager,
-    shared: &Shared,
+    shared: &ClusterCtx,
     cluster: &Cluster,
     published: &mut Vec<String>,
 ) -> redis::RedisResult<bool> {
@@ -82,7 +82,7 @@ async fn beat(
 }
 
 /// Heartbeat loop: never panics, backs off while Redis is away, re-registers when it is back.
-pub(crate) async fn heartbeat(shared: Arc<Shared>, cluster: Arc<Cluster>) {
+pub(crate) async fn heartbeat(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let mut failures = 0;
     let mut registered_before = false;
     let mut published = Vec::new();

@@ -10,7 +10,7 @@
 //! a session never waits on Redis and a brief outage loses no queue update.
 
 use super::{Cluster, backoff};
-use crate::matchmaker::Ticket;
+use crate::link::Ticket;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::mpsc;

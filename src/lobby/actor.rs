@@ -10,10 +10,13 @@
 use super::clock::TickClock;
 use super::core::{Core, Delivery, Failure, Link, Output};
 use super::status::{LobbyStatus, MemberStatus, SpectatorFrame};
-use super::{LobbyHandle, LobbyMsg, LobbySeats, SPECTATE_EVERY, STATUS_EVERY, inbox};
+use super::{SPECTATE_EVERY, STATUS_EVERY};
+use crate::config::ModeConfig;
 use crate::counters::Counters;
-use crate::matchmaker::{MmRequest, ModeConfig, Ticket};
-use crate::session::{Outbound, SessionEvent, SessionLink, send_error};
+use crate::link::{
+    LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionEvent, SessionLink,
+    Ticket, inbox, send_error,
+};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -52,7 +55,7 @@ pub(super) struct Actor {
     /// The inputs taken from the inbox at a tick (kept to reuse its allocation).
     pub(super) arrived: Vec<inbox::Arrived>,
     pub(super) seats: Arc<LobbySeats>,
-    pub(super) matchmaker: mpsc::Sender<MmRequest>,
+    pub(super) matchmaker: MatchmakerHandle,
     pub(super) counters: Arc<Counters>,
     pub(super) overruns: u64,
     pub(super) skipped_ticks: u64,
@@ -283,15 +286,9 @@ impl Actor {
     }
 
     fn requeue(&self, t: Ticket) {
-        if let Err(e) = self.matchmaker.try_send(MmRequest::Requeue(t)) {
-            if let MmRequest::Requeue(t) = e.into_inner() {
-                send_error(
-                    &t.link,
-                    ErrorCode::Overloaded,
-                    "could not seat you; find a match again",
-                );
-                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
-            }
+        if let Err(t) = self.matchmaker.requeue(t) {
+            send_error(&t.link, ErrorCode::Overloaded, "could not seat you; find a match again");
+            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
         }
     }
 

@@ -21,15 +21,12 @@
 mod actor;
 pub mod clock;
 pub(crate) mod core;
-mod inbox;
 pub mod status;
 
-use crate::config::ChatLimits;
+use crate::config::{ChatLimits, ModeConfig};
 use crate::counters::{Counters, LiveLobby};
 use crate::game::Game;
-use crate::matchmaker::{MmRequest, ModeConfig, Ticket};
-use crate::session::SessionLink;
-pub(crate) use inbox::InputInbox;
+use crate::link::{InputInbox, LobbyHandle, LobbySeats, MatchmakerHandle, Ticket};
 use status::{Directory, LobbyEntry, LobbyStatus, SpectatorFrame};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -40,99 +37,12 @@ use tracing::Instrument;
 
 static NEXT_LOBBY: AtomicU64 = AtomicU64::new(1);
 
-/// How sessions and the matchmaker reach a lobby.
-#[derive(Clone)]
-pub(crate) struct LobbyHandle {
-    pub(crate) id: u64,
-    pub(crate) tx: mpsc::Sender<LobbyMsg>,
-    /// Where the members' inputs wait for the next tick (they do not wake the lobby).
-    pub(crate) inputs: Arc<InputInbox>,
-    /// How long this lobby holds the seat of a player who dropped.
-    pub(crate) grace: Duration,
-}
-
-impl std::fmt::Debug for LobbyHandle {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Lobby({})", self.id)
-    }
-}
-
-#[derive(Debug)]
-///
-/// Kept small (32 bytes): the mailbox and every session's event queue (which can carry a
-/// `Rejoin`) allocate their slots in blocks of 32 messages, so the size of the largest variant
-/// is paid per slot. The rare, large variants are boxed.
-pub(crate) enum LobbyMsg {
-    Join(Box<Ticket>),
-    /// The player left on purpose: free the seat now.
-    Leave {
-        player: u32,
-        session: u64,
-    },
-    /// The player's connection dropped: hold the seat for the grace period.
-    Disconnected {
-        player: u32,
-        session: u64,
-    },
-    /// A resumed player takes its held seat back; `last_tick` is the state it holds.
-    Rejoin {
-        link: Box<SessionLink>,
-        last_tick: Option<u64>,
-    },
-    /// The server is draining: close unless the match is running.
-    Drain,
-    /// An operator closes the lobby.
-    Close {
-        reason: String,
-    },
-    /// A chat line, already checked by the session (length, characters, rate).
-    Chat {
-        player: u32,
-        text: String,
-    },
-}
-
-const _: () =
-    assert!(std::mem::size_of::<LobbyMsg>() <= 32, "keep LobbyMsg small; box large variants");
-
-/// Seat accounting shared with the matchmaker without messages: the matchmaker reserves a
-/// seat before sending a `Join`, the lobby frees it when a player leaves. Lock-free, and it
-/// cannot be lost in a full mailbox.
-#[derive(Debug)]
-pub(crate) struct LobbySeats {
-    max: u32,
-    taken: AtomicU32,
-    accepting: AtomicBool,
-    closed: AtomicBool,
-}
-
-impl LobbySeats {
-    pub(crate) fn free(&self) -> u32 {
-        self.max.saturating_sub(self.taken.load(Ordering::Acquire))
-    }
-    pub(crate) fn taken(&self) -> u32 {
-        self.taken.load(Ordering::Acquire)
-    }
-    pub(crate) fn reserve(&self) {
-        self.taken.fetch_add(1, Ordering::AcqRel);
-    }
-    pub(crate) fn unreserve(&self) {
-        let _ = self.taken.fetch_update(Ordering::AcqRel, Ordering::Acquire, |t| t.checked_sub(1));
-    }
-    pub(crate) fn accepting(&self) -> bool {
-        self.accepting.load(Ordering::Acquire) && !self.is_closed()
-    }
-    pub(crate) fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Acquire)
-    }
-}
-
 pub(crate) struct LobbyInit {
     pub(crate) mode: Arc<ModeConfig>,
     pub(crate) game: Box<dyn Game>,
     pub(crate) code: Option<String>,
     pub(crate) members: Vec<Ticket>,
-    pub(crate) matchmaker: mpsc::Sender<MmRequest>,
+    pub(crate) matchmaker: MatchmakerHandle,
     pub(crate) mailbox: usize,
     pub(crate) shutdown: CancellationToken,
     pub(crate) counters: Arc<Counters>,
@@ -151,7 +61,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let (tx, rx) = mpsc::channel(init.mailbox);
     let grace = Duration::from_millis(init.mode.seat_grace_ms);
     let cap = init.mode.max_players as usize * core::MAX_PENDING_INPUTS;
-    let handle = LobbyHandle { id, tx, inputs: Arc::new(InputInbox::new(cap)), grace };
+    let handle = LobbyHandle::new(id, tx, Arc::new(InputInbox::new(cap)), grace);
     let seats = Arc::new(LobbySeats {
         max: init.mode.max_players,
         taken: AtomicU32::new(init.members.len() as u32),
@@ -187,7 +97,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let spectate = Arc::new(watch::channel(SpectatorFrame::from("{}")).0);
     init.directory.insert(
         id,
-        LobbyEntry { status: status_rx, tx: handle.tx.clone(), spectate: spectate.clone() },
+        LobbyEntry { status: status_rx, handle: handle.clone(), spectate: spectate.clone() },
     );
     let directory = init.directory.clone();
     let settings = core::Settings {

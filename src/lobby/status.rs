@@ -6,9 +6,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
-use super::LobbyMsg;
+use crate::link::LobbyHandle;
 
 /// One member of a lobby, as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -73,7 +73,7 @@ pub type SpectatorFrame = Arc<str>;
 /// What the directory keeps per lobby.
 pub(crate) struct LobbyEntry {
     pub(crate) status: watch::Receiver<Arc<LobbyStatus>>,
-    pub(crate) tx: mpsc::Sender<LobbyMsg>,
+    pub(crate) handle: LobbyHandle,
     pub(crate) spectate: Arc<watch::Sender<SpectatorFrame>>,
 }
 
@@ -106,8 +106,8 @@ impl Directory {
         self.map.lock().expect("directory lock").get(&id).map(|e| e.status.borrow().clone())
     }
 
-    pub(crate) fn sender(&self, id: u64) -> Option<mpsc::Sender<LobbyMsg>> {
-        self.map.lock().expect("directory lock").get(&id).map(|e| e.tx.clone())
+    pub(crate) fn handle(&self, id: u64) -> Option<LobbyHandle> {
+        self.map.lock().expect("directory lock").get(&id).map(|e| e.handle.clone())
     }
 
     /// Watch a lobby's spectator frames.

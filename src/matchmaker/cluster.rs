@@ -3,12 +3,11 @@
 //! reservation will never be redeemed (`Unreserve`). See [`crate::cluster`].
 
 use super::{Matchmaker, Ticket};
-use crate::lobby::LobbyMsg;
-use crate::session::{SessionEvent, SessionLink, send_error};
+use crate::link::{SessionEvent, SessionLink, send_error};
 use tickwave_protocol::ErrorCode;
 
 impl Matchmaker {
-    /// Cluster placement; see [`MmRequest::Place`].
+    /// Cluster placement; see [`crate::link::MmRequest::Place`].
     pub(super) fn place(
         &mut self,
         lobby: Option<u64>,
@@ -53,15 +52,9 @@ impl Matchmaker {
             Some(l) => {
                 let t = Ticket::new(link, l.mode.clone(), None, None);
                 // The seat was reserved when the reservation was issued.
-                if let Err(e) = l.handle.tx.try_send(LobbyMsg::Join(Box::new(t))) {
-                    if let LobbyMsg::Join(t) = e.into_inner() {
-                        send_error(
-                            &t.link,
-                            ErrorCode::Overloaded,
-                            "lobby busy, find a match again",
-                        );
-                        let _ = t.link.events.try_send(SessionEvent::QueueLeft);
-                    }
+                if let Err(t) = l.handle.join(t) {
+                    send_error(&t.link, ErrorCode::Overloaded, "lobby busy, find a match again");
+                    let _ = t.link.events.try_send(SessionEvent::QueueLeft);
                 }
             }
             None => {

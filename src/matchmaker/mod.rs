@@ -1,23 +1,24 @@
 //! The matchmaker actor: owns the queues of every mode and the list of lobbies that take
 //! players, runs the pure [`policy`] every `match_interval`, and starts lobbies.
 //!
-//! Requests arrive through a bounded mailbox ([`MatchmakerHandle::try_send`]); a session that
+//! Requests arrive through a bounded mailbox ([`MatchmakerHandle`], in `link/`); a session that
 //! finds it full tells its client `overloaded` instead of waiting.
 
 mod cluster;
-mod mode;
 pub mod policy;
 pub mod status;
 
-pub use mode::ModeConfig;
 use status::{MatchmakingStatus, ModeQueue, WaitStats};
 
-use crate::config::ChatLimits;
+use crate::config::{ChatLimits, ModeConfig, ModesError};
 use crate::counters::Counters;
 use crate::game::{GameRegistry, GameSettings, SplitMix64};
+use crate::link::{
+    LobbyHandle, LobbySeats, MatchmakerHandle, MmRequest, SessionEvent, SessionLink, Ticket,
+    send_error, send_to,
+};
+use crate::lobby;
 use crate::lobby::status::Directory;
-use crate::lobby::{self, LobbyHandle, LobbyMsg, LobbySeats};
-use crate::session::{SessionEvent, SessionLink, send_error, send_to};
 use policy::{OpenSeats, Params, Placement, Waiting};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,99 +29,6 @@ use tokio_util::sync::CancellationToken;
 
 /// How often the matching cycle runs.
 pub const MATCH_INTERVAL: Duration = Duration::from_millis(100);
-
-/// A player waiting for a match.
-pub(crate) struct Ticket {
-    pub(crate) link: SessionLink,
-    pub(crate) mode: String,
-    pub(crate) skill: Option<f64>,
-    pub(crate) region: Option<String>,
-    pub(crate) since: Instant,
-}
-
-impl Ticket {
-    pub(crate) fn new(
-        link: SessionLink,
-        mode: String,
-        skill: Option<f64>,
-        region: Option<String>,
-    ) -> Self {
-        Ticket { link, mode, skill: skill.filter(|s| s.is_finite()), region, since: Instant::now() }
-    }
-}
-
-impl std::fmt::Debug for Ticket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Ticket(session {}, mode {})", self.link.session, self.mode)
-    }
-}
-
-/// Requests to the matchmaker.
-pub(crate) enum MmRequest {
-    FindMatch(Ticket),
-    Cancel {
-        session: u64,
-    },
-    CreatePrivate {
-        link: SessionLink,
-        mode: String,
-    },
-    JoinPrivate {
-        link: SessionLink,
-        code: String,
-    },
-    /// A lobby could not seat a ticket it was sent (it filled up or ended meanwhile).
-    Requeue(Ticket),
-    /// Stop matching: tell queued players, close lobbies that have not started.
-    Drain,
-    /// Cluster mode: seat `local` in `lobby` (or a new lobby of `mode`) and hold `remote`
-    /// more seats for players arriving with reservations. Replies with the lobby id, or gives
-    /// the local tickets back when the lobby cannot take everyone.
-    Place {
-        lobby: Option<u64>,
-        mode: String,
-        local: Vec<Ticket>,
-        remote: u32,
-        reply: tokio::sync::oneshot::Sender<Result<u64, Vec<Ticket>>>,
-    },
-    /// Cluster mode: a player redeemed a reservation for a seat held in `lobby`.
-    JoinReserved {
-        link: SessionLink,
-        lobby: u64,
-    },
-    /// Cluster mode: a reservation for `lobby` will not be redeemed (expired, or its player
-    /// was gone before the redirect reached it): free the seat it held.
-    Unreserve {
-        lobby: u64,
-    },
-}
-
-/// How sessions reach the matchmaker.
-#[derive(Clone)]
-pub(crate) struct MatchmakerHandle {
-    tx: mpsc::Sender<MmRequest>,
-    modes: Arc<[String]>,
-    status: watch::Receiver<Arc<MatchmakingStatus>>,
-}
-
-impl MatchmakerHandle {
-    pub(crate) fn try_send(&self, req: MmRequest) -> bool {
-        self.tx.try_send(req).is_ok()
-    }
-
-    pub(crate) fn has_mode(&self, mode: &str) -> bool {
-        self.modes.iter().any(|m| m == mode)
-    }
-
-    pub(crate) fn modes(&self) -> Vec<String> {
-        self.modes.to_vec()
-    }
-
-    /// The latest published queue status.
-    pub(crate) fn status(&self) -> Arc<MatchmakingStatus> {
-        self.status.borrow().clone()
-    }
-}
 
 struct OpenLobby {
     handle: LobbyHandle,
@@ -137,7 +45,8 @@ struct Matchmaker {
     queues: HashMap<String, Vec<Ticket>>,
     lobbies: Vec<OpenLobby>,
     rx: mpsc::Receiver<MmRequest>,
-    tx: mpsc::Sender<MmRequest>,
+    /// Our own handle, for the lobbies we start (they requeue tickets they cannot seat).
+    handle: MatchmakerHandle,
     mailbox: usize,
     shutdown: CancellationToken,
     rng: SplitMix64,
@@ -159,19 +68,20 @@ pub(crate) fn spawn(
     counters: Arc<Counters>,
     directory: Arc<Directory>,
     chat: ChatLimits,
-) -> Result<MatchmakerHandle, String> {
+) -> Result<(MatchmakerHandle, watch::Receiver<Arc<MatchmakingStatus>>), ModesError> {
     let mut by_name = HashMap::new();
     for m in modes {
-        m.validate().map_err(|e| e.to_string())?;
+        m.validate()?;
         if games.get(&m.game).is_none() {
-            return Err(format!("mode {:?} names unknown game {:?}", m.name, m.game));
+            return Err(ModesError::UnknownGame { mode: m.name.clone(), game: m.game.clone() });
         }
         if by_name.insert(m.name.clone(), Arc::new(m)).is_some() {
-            return Err("two modes share a name".into());
+            return Err(ModesError::DuplicateName);
         }
     }
     let names: Arc<[String]> = by_name.keys().cloned().collect::<Vec<_>>().into();
     let (tx, rx) = mpsc::channel(mailbox);
+    let handle = MatchmakerHandle::new(tx, names);
     let (status, status_rx) = watch::channel(Arc::new(MatchmakingStatus::default()));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -183,7 +93,7 @@ pub(crate) fn spawn(
         queues: HashMap::new(),
         lobbies: Vec::new(),
         rx,
-        tx: tx.clone(),
+        handle: handle.clone(),
         mailbox,
         shutdown,
         rng: SplitMix64::new(seed),
@@ -195,7 +105,7 @@ pub(crate) fn spawn(
         status,
     };
     tokio::spawn(mm.run());
-    Ok(MatchmakerHandle { tx, modes: names, status: status_rx })
+    Ok((handle, status_rx))
 }
 
 impl Matchmaker {
@@ -256,7 +166,7 @@ impl Matchmaker {
                     let _ = t.link.events.try_send(SessionEvent::QueueLeft);
                 }
                 for l in &self.lobbies {
-                    let _ = l.handle.tx.try_send(LobbyMsg::Drain);
+                    l.handle.drain();
                 }
             }
             MmRequest::FindMatch(t) => {
@@ -351,12 +261,8 @@ impl Matchmaker {
     fn join(&mut self, handle: LobbyHandle, seats: &LobbySeats, t: Ticket) {
         self.waits.record(&t.mode, t.since.elapsed());
         seats.reserve();
-        if let Err(e) = handle.tx.try_send(LobbyMsg::Join(Box::new(t))) {
+        if let Err(t) = handle.join(t) {
             seats.unreserve();
-            let t = match e.into_inner() {
-                LobbyMsg::Join(t) => t,
-                _ => unreachable!("we sent a Join"),
-            };
             send_error(&t.link, ErrorCode::Overloaded, "lobby busy, try again");
             let _ = t.link.events.try_send(SessionEvent::QueueLeft);
         }
@@ -421,7 +327,7 @@ impl Matchmaker {
         let params = Params {
             max_players: cfg.max_players,
             min_players: cfg.min_players,
-            window: cfg.skill_window(),
+            window: policy::SkillWindow::of(cfg),
         };
         let placements = policy::plan(&waiting, &open, &params);
         let mut slots: Vec<Option<Ticket>> = pool.into_iter().map(Some).collect();
@@ -480,7 +386,7 @@ impl Matchmaker {
             game: factory(settings),
             code: code.clone(),
             members: group,
-            matchmaker: self.tx.clone(),
+            matchmaker: self.handle.clone(),
             mailbox: self.mailbox,
             shutdown: self.shutdown.clone(),
             counters: self.counters.clone(),

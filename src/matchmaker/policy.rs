@@ -11,6 +11,7 @@
 //! The skill window is `base + growth * seconds waited`, capped at `max`, so a player who
 //! waits long enough will eventually match anyone.
 
+use crate::config::ModeConfig;
 use std::time::Duration;
 
 /// Skill window parameters of a mode.
@@ -22,6 +23,15 @@ pub struct SkillWindow {
 }
 
 impl SkillWindow {
+    /// The window a mode's settings describe.
+    pub fn of(mode: &ModeConfig) -> Self {
+        SkillWindow {
+            base: mode.skill_window,
+            growth_per_sec: mode.skill_window_growth,
+            max: mode.skill_window_max,
+        }
+    }
+
     pub fn at(&self, waited: Duration) -> f64 {
         (self.base + self.growth_per_sec * waited.as_secs_f64()).min(self.max)
     }

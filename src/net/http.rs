@@ -1,8 +1,9 @@
 //! HTTP/1.1 on hyper: `/healthz`, the `/ws` upgrade, and clear answers for everything else.
 
-use super::static_files::{self, Set, WebFiles};
-use super::{ConnGuard, ConnInfo, Shared};
+use super::static_files::{self, Set};
+use super::{ConnGuard, ConnInfo, NetCtx, Upgrade};
 use crate::SERVER_NAME;
+use crate::config::WebFiles;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -24,11 +25,11 @@ type Body = Full<Bytes>;
 /// is bounded by the handshake deadline: game clients upgrade at once, and probes (`/healthz`)
 /// get a few seconds of keep-alive at most. (hyper's `keep_alive(false)` is not used: it
 /// rewrites the 101 response's `Connection: Upgrade` to `close`.)
-pub(super) async fn serve<S>(
+pub(super) async fn serve<S, U: Upgrade>(
     io: S,
     info: ConnInfo,
     deadline: tokio::time::Instant,
-    shared: Arc<Shared>,
+    shared: Arc<NetCtx<U>>,
     guard: Arc<ConnGuard>,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -69,10 +70,10 @@ const DEMO_MISSING: &str = "<!doctype html><title>Tickwave</title><h1>Tickwave</
 <p>The demo directory given with <code>--static-dir</code> has no such file. Without that \
 flag the server serves its built-in demo.</p>";
 
-async fn route(
+async fn route<U: Upgrade>(
     req: Request<Incoming>,
     info: ConnInfo,
-    shared: Arc<Shared>,
+    shared: Arc<NetCtx<U>>,
     guard: Arc<ConnGuard>,
 ) -> Response<Body> {
     match (req.method(), req.uri().path()) {
@@ -96,11 +97,11 @@ fn refused(reason: &'static str) {
 }
 
 /// Holds one of the `max_connections` WebSocket slots until the session ends.
-struct WsSlot(Arc<Shared>);
+struct WsSlot(Arc<std::sync::atomic::AtomicUsize>);
 
 impl Drop for WsSlot {
     fn drop(&mut self) {
-        self.0.ws_open.fetch_sub(1, Ordering::AcqRel);
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -127,10 +128,10 @@ enum Route {
     Echo,
 }
 
-fn upgrade(
+fn upgrade<U: Upgrade>(
     mut req: Request<Incoming>,
     info: ConnInfo,
-    shared: Arc<Shared>,
+    shared: Arc<NetCtx<U>>,
     guard: Arc<ConnGuard>,
     route: Route,
 ) -> Response<Body> {
@@ -177,7 +178,7 @@ fn upgrade(
         r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         return r;
     }
-    let ws_slot = WsSlot(shared.clone());
+    let ws_slot = WsSlot(shared.ws_open.clone());
     let accept = derive_accept_key(key.as_bytes());
     let on_upgrade = hyper::upgrade::on(&mut req);
     let ws = &shared.config.ws;
@@ -206,7 +207,7 @@ fn upgrade(
                     let io = super::frames::FrameMeter::new(io);
                     let ws =
                         WebSocketStream::from_raw_socket(io, Role::Server, Some(ws_config)).await;
-                    crate::session::run(ws, info, task_shared).await;
+                    task_shared.upgrade.session(ws, info).await;
                 }
                 Route::Echo => {
                     let cfg = super::echo::config(ws_config);

@@ -1,34 +1,18 @@
 //! Connection admission: per-address concurrency and new-connection rate, checked at accept
 //! time (before TLS, so refusing costs almost nothing), plus rate-limited logging of refusals.
 
-use crate::session::ratelimit::TokenBucket;
+use crate::config::IpLimits;
+use crate::ratelimit::TokenBucket;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// Per-address limits.
-#[derive(Debug, Clone, Copy)]
-pub struct IpLimits {
-    /// Open connections from one address.
-    pub max_per_ip: u32,
-    /// New connections per second from one address (sustained), and the burst allowed.
-    pub rate_per_sec: f64,
-    pub burst: u32,
-    /// Loopback peers (local bots, a proxy on the same host) are not limited.
-    pub exempt_loopback: bool,
-}
-
-impl Default for IpLimits {
-    fn default() -> Self {
-        IpLimits { max_per_ip: 64, rate_per_sec: 20.0, burst: 40, exempt_loopback: true }
-    }
-}
-
 /// Why a connection was refused at accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
+#[allow(clippy::enum_variant_names)] // "too many from address", "too fast from address": the reason reads best whole
+pub(crate) enum Refusal {
     TooManyFromAddress,
     TooFastFromAddress,
     /// A flood from more addresses than the table tracks, each of them still limited.
@@ -36,7 +20,7 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Refusal::TooManyFromAddress => "per_ip_connections",
             Refusal::TooFastFromAddress => "per_ip_rate",
@@ -67,7 +51,7 @@ const FULL_SWEEP_EVERY: Duration = Duration::from_millis(100);
 
 /// Tracks addresses with open connections or recent attempts. Entries with nothing open are
 /// dropped when their bucket would be full again, so the table stays bounded by activity.
-pub struct IpLimiter {
+pub(crate) struct IpLimiter {
     limits: IpLimits,
     epoch: Instant,
     max_tracked: usize,
@@ -77,7 +61,7 @@ pub struct IpLimiter {
 }
 
 /// Releases an address's slot when the connection ends.
-pub struct IpSlot {
+pub(crate) struct IpSlot {
     limiter: Arc<IpLimiter>,
     ip: Option<IpAddr>,
 }
@@ -94,7 +78,7 @@ impl Drop for IpSlot {
 }
 
 impl IpLimiter {
-    pub fn new(limits: IpLimits) -> Arc<Self> {
+    pub(crate) fn new(limits: IpLimits) -> Arc<Self> {
         Self::with_max_tracked(limits, MAX_TRACKED)
     }
 
@@ -110,7 +94,7 @@ impl IpLimiter {
     }
 
     /// Admit a new connection from `ip`, or say why not.
-    pub fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpSlot, Refusal> {
+    pub(crate) fn admit(self: &Arc<Self>, ip: IpAddr) -> Result<IpSlot, Refusal> {
         self.admit_at(ip, self.epoch.elapsed())
     }
 
@@ -151,7 +135,7 @@ impl IpLimiter {
 
     /// Drop the entries that no longer count: nothing open and the bucket full again (called
     /// every second).
-    pub fn sweep(&self) {
+    pub(crate) fn sweep(&self) {
         self.sweep_at(self.epoch.elapsed());
     }
 
@@ -169,7 +153,7 @@ impl IpLimiter {
 
 /// Log a refusal at most once per second per reason, with the count since the last line:
 /// a flood must not turn into a flood of log lines.
-pub fn log_refusal(reason: &'static str, peer: std::net::SocketAddr) {
+pub(crate) fn log_refusal(reason: &'static str, peer: std::net::SocketAddr) {
     static LAST: Mutex<Option<HashMap<&'static str, (u64, u64)>>> = Mutex::new(None);
     static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     static TOTAL: AtomicU64 = AtomicU64::new(0);

@@ -10,53 +10,20 @@
 //! override directory nothing whose real path (symlinks resolved) is outside it; responses
 //! from a directory are bounded by `MAX_FILE_BYTES`.
 
+use crate::config::WebFiles;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Response, StatusCode};
 use std::borrow::Cow;
-use std::ffi::OsString;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Larger files are refused: these are small web assets, and the read is held in memory.
-pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
-
-/// Where a listener's web files come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebFiles {
-    /// The copy compiled into the binary (the default).
-    Embedded,
-    /// A directory read on each request (for working on the pages without a rebuild).
-    Dir(PathBuf),
-    /// Nothing is served.
-    Off,
-}
-
-impl WebFiles {
-    /// From a command-line flag: absent is the embedded copy, `off` (or `""`) is nothing,
-    /// anything else must be a directory. The path is made absolute here, so the working
-    /// directory does not matter after start; the error names `flag`.
-    pub fn from_flag(flag: &str, value: Option<OsString>) -> Result<WebFiles, String> {
-        let Some(value) = value else { return Ok(WebFiles::Embedded) };
-        if value.is_empty() || value == "off" {
-            return Ok(WebFiles::Off);
-        }
-        let path = PathBuf::from(value);
-        let dir =
-            std::fs::canonicalize(&path).map_err(|e| format!("{flag} {}: {e}", path.display()))?;
-        if !dir.is_dir() {
-            return Err(format!("{flag} {}: not a directory", path.display()));
-        }
-        if !dir.join("index.html").is_file() {
-            tracing::warn!(dir = %dir.display(), "{flag}: the directory has no index.html");
-        }
-        Ok(WebFiles::Dir(dir))
-    }
-}
+pub(crate) const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// The embedded sets of files.
 #[derive(Debug, Clone, Copy)]
-pub enum Set {
+pub(crate) enum Set {
     /// `assets/play`: the browser demo and its SDK bundle.
     Demo,
     /// `assets/admin`: the admin dashboard.
@@ -97,7 +64,7 @@ fn content_type(path: &str) -> &'static str {
 
 /// The relative file path a URL path names (`/` and `dir/` name `index.html`), or `None`
 /// when the path is not a plain one.
-pub fn relative(url_path: &str) -> Option<String> {
+pub(crate) fn relative(url_path: &str) -> Option<String> {
     let rel = url_path.strip_prefix('/')?;
     let rel =
         if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.into() };
@@ -132,7 +99,7 @@ fn etag_matches(if_none_match: &HeaderValue, etag: &str) -> bool {
 
 /// Serve `url_path` from `files` (`set` says which embedded copy); `missing` is the page shown
 /// when an override directory lacks the file (it says what the directory should hold).
-pub async fn serve(
+pub(crate) async fn serve(
     files: &WebFiles,
     set: Set,
     url_path: &str,

@@ -1,17 +1,14 @@
 //! The session's main loop after `welcome`: heartbeats, events from actors, client requests,
 //! and what the session gives up when it ends.
 
+use super::SessionCtx;
 use super::heartbeat::{HeartbeatConfig, HeartbeatTracker, Verdict};
-use super::ratelimit::{AbuseMeter, TokenBucket};
 use super::registry::SessionKey;
 use super::writer::{Io, SessionSocket};
-use super::{
-    End, Place, SessionEvent, SessionLink, decode_error, encode, error_bytes, fatal, ws_error,
-};
+use super::{End, Place, decode_error, fatal, ws_error};
 use crate::auth::PlayerClaims;
-use crate::lobby::LobbyMsg;
-use crate::matchmaker::{MmRequest, Ticket};
-use crate::net::Shared;
+use crate::link::{Matchmaking, SessionEvent, SessionLink, Ticket, encode, error_bytes};
+use crate::ratelimit::{AbuseMeter, TokenBucket};
 use bytes::Bytes;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,7 +20,7 @@ use tokio_tungstenite::tungstenite::Message;
 mod seat;
 
 pub(super) struct Session {
-    shared: Arc<Shared>,
+    shared: Arc<SessionCtx>,
     key: SessionKey,
     link: SessionLink,
     place: Place,
@@ -46,7 +43,7 @@ pub(super) struct Session {
 
 impl Session {
     pub(super) fn new(
-        shared: Arc<Shared>,
+        shared: Arc<SessionCtx>,
         key: SessionKey,
         link: SessionLink,
         nonce: u64,
@@ -232,7 +229,7 @@ impl Session {
                     } else {
                         // A full inbox drops the input: the client sees its ack lag and may
                         // resend; the tick is never delayed for it.
-                        let _ = l.inputs.push(self.link.player, input);
+                        let _ = l.push_input(self.link.player, input);
                     }
                 }
                 _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),
@@ -249,26 +246,26 @@ impl Session {
                 };
                 if self.can_join(Some(&mode)) {
                     let ticket = Ticket::new(self.link.clone(), mode, skill, region);
-                    self.ask_matchmaker(MmRequest::FindMatch(ticket), Place::Queued);
+                    self.ask_matchmaker(|m| m.find_match(ticket, false), Place::Queued);
                 }
             }
             ClientMessage::CancelMatch {} => match self.place {
                 Place::Queued => {
-                    let req = MmRequest::Cancel { session: self.link.session };
-                    self.ask_matchmaker(req, Place::Idle);
+                    let link = self.link.clone();
+                    self.ask_matchmaker(|m| m.cancel(&link), Place::Idle);
                 }
                 _ => self.error(ErrorCode::NotQueued, "not waiting in a queue"),
             },
             ClientMessage::CreatePrivate { mode } => {
                 if self.can_join(Some(&mode)) {
-                    let req = MmRequest::CreatePrivate { link: self.link.clone(), mode };
-                    self.ask_matchmaker(req, Place::Queued);
+                    let link = self.link.clone();
+                    self.ask_matchmaker(|m| m.create_private(link, mode), Place::Queued);
                 }
             }
             ClientMessage::JoinPrivate { code } => {
                 if self.can_join(None) {
-                    let req = MmRequest::JoinPrivate { link: self.link.clone(), code };
-                    self.ask_matchmaker(req, Place::Queued);
+                    let link = self.link.clone();
+                    self.ask_matchmaker(|m| m.join_private(link, code), Place::Queued);
                 }
             }
             ClientMessage::Chat { text } => return self.on_chat(text),
@@ -278,9 +275,7 @@ impl Session {
             }
             ClientMessage::Leave {} => match &self.place {
                 Place::InLobby(l) => {
-                    let msg =
-                        LobbyMsg::Leave { player: self.link.player, session: self.link.session };
-                    let _ = l.tx.try_send(msg);
+                    l.leave(self.link.player, self.link.session);
                     self.set_place(Place::Idle);
                 }
                 _ => self.error(ErrorCode::NotInLobby, "not in a lobby"),
@@ -357,8 +352,7 @@ impl Session {
         };
         match refusal {
             None => {
-                let msg = LobbyMsg::Chat { player: self.link.player, text };
-                if lobby.tx.try_send(msg).is_err() {
+                if !lobby.chat(self.link.player, text) {
                     self.error(ErrorCode::Overloaded, "lobby busy; chat line dropped");
                 }
                 Ok(())
@@ -382,7 +376,7 @@ impl Session {
         };
         if let Some(code) = refusal {
             self.error(code, "finish or leave the current queue or lobby first");
-        } else if self.shared.draining() {
+        } else if self.shared.draining.get() {
             self.error(ErrorCode::ServerDraining, "this server is draining; connect to another");
         } else if let Some(mode) = mode.filter(|m| !self.shared.matchmaker.has_mode(m)) {
             self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
@@ -392,35 +386,10 @@ impl Session {
         false
     }
 
-    fn ask_matchmaker(&mut self, req: MmRequest, then: Place) {
-        // Cluster mode: public matchmaking goes through the shared queue in Redis.
-        let req = match (&self.shared.cluster, req) {
-            (Some(c), MmRequest::FindMatch(t)) => {
-                c.enqueue(t, false);
-                self.set_place(then);
-                return;
-            }
-            (Some(c), MmRequest::JoinPrivate { link, code }) => {
-                crate::cluster::private::join(&self.shared, c, link, code);
-                self.set_place(then);
-                return;
-            }
-            (Some(c), req @ MmRequest::CreatePrivate { .. }) => {
-                c.publish_soon();
-                req
-            }
-            (Some(c), MmRequest::Cancel { session }) => {
-                if !c.cancel(session, true) {
-                    // Already matched: the seat or redirect on its way is dropped.
-                    let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
-                    self.link.try_send(encode(&msg));
-                }
-                self.set_place(then);
-                return;
-            }
-            (_, req) => req,
-        };
-        if self.shared.matchmaker.try_send(req) {
+    /// Ask matchmaking (this node's or the cluster's: the session does not know which); on
+    /// success the session is `then`, else the client hears `overloaded`.
+    fn ask_matchmaker(&mut self, ask: impl FnOnce(&dyn Matchmaking) -> bool, then: Place) {
+        if ask(&*self.shared.matchmaking) {
             self.set_place(then);
         } else {
             self.error(ErrorCode::Overloaded, "matchmaker busy, try again");

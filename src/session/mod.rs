@@ -5,18 +5,20 @@
 
 mod handler;
 pub mod heartbeat;
-pub mod ratelimit;
 pub mod registry;
 pub mod resume;
 pub(crate) mod writer;
 
 use crate::auth::AuthMode;
-use crate::lobby::{LobbyHandle, LobbyMsg};
+use crate::config::Config;
+use crate::link::{
+    Draining, LobbyHandle, MatchmakerHandle, Matchmaking, Outbound, Rejoin, SessionEvent,
+    SessionLink, encode, error_bytes, send_error, send_to,
+};
+use crate::net::ConnInfo;
 use crate::net::frames::FrameMeter;
-use crate::net::{ConnInfo, Shared};
-use bytes::Bytes;
 use handler::Session;
-use registry::SessionKey;
+use registry::{Registry, SessionKey};
 use std::sync::Arc;
 use std::time::Instant;
 use tickwave_protocol::{
@@ -26,59 +28,23 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-pub use writer::Outbound;
+use tokio_util::sync::CancellationToken;
 use writer::{Io, SessionSocket};
 
-/// How a lobby or the matchmaker reaches a session: its outbound queue (for messages) and
-/// its event mailbox (for changes of state the session must know about).
-#[derive(Clone)]
-pub(crate) struct SessionLink {
-    pub(crate) session: u64,
-    pub(crate) player: u32,
-    pub(crate) name: Arc<str>,
-    pub(crate) out: mpsc::Sender<Outbound>,
-    pub(crate) events: mpsc::Sender<SessionEvent>,
+/// What a session task uses, and nothing else: the server assembly builds one for all.
+pub(crate) struct SessionCtx {
+    pub(crate) config: Config,
+    pub(crate) registry: Arc<Registry>,
+    /// Modes, and seats redeemed with a reservation.
+    pub(crate) matchmaker: MatchmakerHandle,
+    /// This node's matchmaker, or the cluster's shared queue: the session does not know which.
+    pub(crate) matchmaking: Arc<dyn Matchmaking>,
+    /// Cancelled when the server shuts down: sessions send close 1001 and end.
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) resume_keys: Arc<resume::ResumeKeys>,
+    pub(crate) holds: Arc<resume::SeatHolds>,
+    pub(crate) draining: Draining,
 }
-
-impl SessionLink {
-    /// Queue a message without waiting; false when the queue is full or the session gone.
-    pub(crate) fn try_send(&self, bytes: Bytes) -> bool {
-        self.out.try_send(Outbound::Frame(bytes)).is_ok()
-    }
-}
-
-impl std::fmt::Debug for SessionLink {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "SessionLink(session {}, player {})", self.session, self.player)
-    }
-}
-
-/// Changes of a session's state decided by an actor.
-///
-/// Kept at 32 bytes (the larger variants are boxed): the event queue allocates its slots in
-/// blocks of 32, so every session pays 32 times the largest variant.
-#[derive(Debug)]
-pub(crate) enum SessionEvent {
-    /// The player has a seat in this lobby: inputs go there from now on.
-    Joined(Box<LobbyHandle>),
-    /// The player is no longer in this lobby (match over, lobby closed, removed).
-    LobbyEnded { lobby: u64 },
-    /// The player is no longer waiting in a queue.
-    QueueLeft,
-    /// The player resumed on a new connection: close. `Some`: the new session was promised
-    /// the seat (`welcome.seat_held`), hand it over with this `Rejoin`; `None`: it was not,
-    /// so give the seat up rather than surprise the client with a `match_found`.
-    Replaced(Option<Box<(u64, LobbyMsg)>>),
-    /// The held seat promised to this (resumed) session cannot be handed back: the lobby is
-    /// gone or the old connection had already left it.
-    SeatLost { lobby: u64, reason: &'static str },
-    /// An actor refuses this session (e.g. a resume whose seat is gone): fatal error, close.
-    Refused(ErrorCode),
-    /// An operator kicks this session; the reason goes to the client.
-    Kick { reason: String },
-}
-
-const _: () = assert!(std::mem::size_of::<SessionEvent>() <= 32, "keep SessionEvent small");
 
 /// Capacity of the event mailbox: events are a handful per match.
 const EVENT_QUEUE: usize = 16;
@@ -117,22 +83,12 @@ enum End {
     Close { code: u16, reason: &'static str, urgent: bool },
 }
 
-fn encode(msg: &ServerMessage) -> Bytes {
-    proto::encode_server(msg)
-}
-
-fn error_bytes(code: ErrorCode, message: impl Into<String>) -> Bytes {
-    crate::metrics::error(code);
-    encode(&ServerMessage::Error {
-        code,
-        message: message.into(),
-        fatal: code.close_code().is_some(),
-    })
-}
-
 /// Drive one upgraded connection from hello to close.
-pub(crate) async fn run<S>(ws: WebSocketStream<FrameMeter<S>>, info: ConnInfo, shared: Arc<Shared>)
-where
+pub(crate) async fn run<S>(
+    ws: WebSocketStream<FrameMeter<S>>,
+    info: ConnInfo,
+    shared: Arc<SessionCtx>,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let cfg = &shared.config;
@@ -148,12 +104,12 @@ where
     let hello = tokio::select! {
         r = tokio::time::timeout_at(deadline, read_hello(&mut socket, cfg.inputs.frames_burst)) => match r {
             Ok(Ok(h)) => h,
-            Ok(Err(Some((code, msg)))) => {
+            Ok(Err(HelloError::Refuse(code, msg))) => {
                 refuse(code, msg);
                 socket.finish(None).await;
                 return;
             }
-            Ok(Err(None)) => return,
+            Ok(Err(HelloError::Gone)) => return,
             Err(_) => {
                 tracing::debug!("no hello before the handshake timeout");
                 return;
@@ -195,10 +151,14 @@ where
             });
             match redeemed {
                 Ok(r) => Some(r),
-                Err(resume::ResumeError::Foreign) if shared.cluster.is_some() => {
-                    let looked = tokio::select! {
-                        r = lost_seat(&shared, token) => r,
-                        _ = shared.shutdown.cancelled() => return,
+                // Only a cluster can tell what a genuine token of another process stands for.
+                Err(resume::ResumeError::Foreign) => {
+                    let looked = match shared.resume_keys.verify_signed(token) {
+                        Err(e) => Err((e.code(), e.to_string())),
+                        Ok(claims) => tokio::select! {
+                            r = shared.matchmaking.lost_seat(claims) => r,
+                            _ = shared.shutdown.cancelled() => return,
+                        },
                     };
                     match looked {
                         Ok(seat) => {
@@ -223,21 +183,13 @@ where
         }
     };
     // Cluster mode: a reservation from a `redirect` holds a seat in a lobby of this node.
-    let reserved = match (&hello.reservation, &shared.cluster) {
-        (None, _) => None,
-        (Some(_), None) => {
-            // Nothing here can have issued it: PROTOCOL.md §4 calls that invalid (foreign
-            // would send the client looking for a node that does not exist).
-            let code = ErrorCode::ReservationInvalid;
-            refuse(code, "this server does not run in cluster mode".into());
-            socket.finish(None).await;
-            return;
-        }
-        (Some(token), Some(cluster)) => match cluster.redeem(token) {
-            Ok(r) => Some(r),
-            Err(e) => {
-                tracing::info!(error = %e, "reservation refused");
-                refuse(e.code(), e.to_string());
+    let reserved = match &hello.reservation {
+        None => None,
+        Some(token) => match shared.matchmaking.redeem_reservation(token) {
+            Ok(lobby) => Some(lobby),
+            Err((code, message)) => {
+                tracing::info!(error = %message, "reservation refused");
+                refuse(code, message);
                 socket.finish(None).await;
                 return;
             }
@@ -280,12 +232,15 @@ where
     }))));
     let mut place = Place::Idle;
     if let Some((_, hold)) = resumed {
-        let rejoin =
-            || LobbyMsg::Rejoin { link: Box::new(link.clone()), last_tick: hello.last_tick };
+        let rejoin = |lobby: &LobbyHandle| Rejoin {
+            lobby: lobby.id,
+            link: link.clone(),
+            last_tick: hello.last_tick,
+        };
         if let Some(live) = hold.live {
             // The old connection is still open (half-open or racing): it hands its seat over,
             // or gives it up when none was promised here.
-            let handover = hold.lobby.as_ref().map(|l| (l.id, rejoin()));
+            let handover = hold.lobby.as_ref().map(rejoin);
             if live.try_send(SessionEvent::Replaced(handover.map(Box::new))).is_err() {
                 // Its mailbox is full or it is ending: the seat cannot be handed over in order.
                 if let Some(lobby) = &hold.lobby {
@@ -297,7 +252,7 @@ where
             }
         } else if let Some(lobby) = hold.lobby {
             use tokio::sync::mpsc::error::TrySendError;
-            match lobby.tx.try_send(rejoin()) {
+            match lobby.rejoin(rejoin(&lobby)) {
                 Ok(()) => place = Place::Rejoining { lobby, since: Instant::now() },
                 // The lobby ended while the player was away (match over, closed, drained).
                 Err(TrySendError::Closed(_)) => {
@@ -315,9 +270,8 @@ where
         }
     }
 
-    if let Some(r) = reserved {
-        let req = crate::matchmaker::MmRequest::JoinReserved { link: link.clone(), lobby: r.lobby };
-        if !shared.matchmaker.try_send(req) {
+    if let Some(lobby) = reserved {
+        if !shared.matchmaker.join_reserved(link.clone(), lobby) {
             send_error(&link, ErrorCode::Overloaded, "matchmaker busy; find a match again");
         }
     }
@@ -339,21 +293,9 @@ where
     tracing::info!("session ended");
 }
 
-/// Cluster mode: a genuine resume token of another node; see [`crate::cluster::lost`].
-async fn lost_seat(
-    shared: &Shared,
-    token: &str,
-) -> Result<crate::cluster::LostSeat, (ErrorCode, String)> {
-    let claims = shared.resume_keys.verify_signed(token).map_err(|e| (e.code(), e.to_string()))?;
-    match &shared.cluster {
-        Some(c) => c.lost_seat(&claims).await,
-        None => Err((ErrorCode::ResumeForeign, "the token was issued by another server".into())),
-    }
-}
-
 /// Frees the registry entry however the session task ends, panics included.
 struct Unregister {
-    shared: Arc<Shared>,
+    shared: Arc<SessionCtx>,
     key: SessionKey,
 }
 
@@ -374,15 +316,23 @@ fn fatal(out: &mpsc::Sender<Outbound>, code: ErrorCode, msg: String) -> End {
     }
 }
 
-/// Read frames until a `hello`. Err(None): the peer went away; Err(Some): refuse with this.
+/// Why the handshake ended without a `hello`.
+#[derive(Debug, thiserror::Error)]
+enum HelloError {
+    /// The peer went away (or can no longer hear an error).
+    #[error("the peer went away before hello")]
+    Gone,
+    /// Refuse the client with this error, then close.
+    #[error("{0}: {1}")]
+    Refuse(ErrorCode, String),
+}
+
+/// Read frames until a `hello`.
 ///
 /// The frame budget starts with `welcome`; before it, a client gets `max_frames` frames
 /// (the budget's burst) in all, pings and fragments included, or is closed as abusive, so a
 /// flood before `hello` is bounded too, not only by the handshake deadline.
-async fn read_hello<S>(
-    socket: &mut SessionSocket<S>,
-    max_frames: u32,
-) -> Result<Hello, Option<(ErrorCode, String)>>
+async fn read_hello<S>(socket: &mut SessionSocket<S>, max_frames: u32) -> Result<Hello, HelloError>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -392,42 +342,51 @@ where
         frames = frames.saturating_add(socket.take_frames());
         if frames > max_frames {
             let msg = format!("more than {max_frames} frames before hello");
-            return Err(Some((ErrorCode::Abuse, msg)));
+            return Err(HelloError::Refuse(ErrorCode::Abuse, msg));
         }
         let bytes = match io {
             Io::Frames => continue,
             // Nothing queues a close before hello; a failed write means the peer is gone.
             Io::Read(None | Some(Ok(Message::Close(_)))) | Io::Close(..) | Io::WriteFailed => {
-                return Err(None);
+                return Err(HelloError::Gone);
             }
-            Io::Read(Some(Err(e))) => return Err(ws_error(e)),
+            Io::Read(Some(Err(e))) => {
+                return Err(ws_error(e).map_or(HelloError::Gone, |(c, m)| HelloError::Refuse(c, m)));
+            }
             Io::Read(Some(Ok(Message::Binary(b)))) => b,
             Io::Read(Some(Ok(Message::Text(_)))) => {
-                return Err(Some((ErrorCode::TextFrame, "text frames are not supported".into())));
+                return Err(HelloError::Refuse(
+                    ErrorCode::TextFrame,
+                    "text frames are not supported".into(),
+                ));
             }
             Io::Read(Some(Ok(_))) => continue,
         };
         return match proto::decode_client(&bytes) {
             Ok(ClientMessage::Hello(h)) => {
                 if h.protocol != proto::PROTOCOL_VERSION {
-                    Err(Some((
+                    Err(HelloError::Refuse(
                         ErrorCode::ProtocolVersion,
                         format!(
                             "protocol {} is not supported; this server speaks {}",
                             h.protocol,
                             proto::PROTOCOL_VERSION
                         ),
-                    )))
+                    ))
                 } else if let Err(m) = check_name(&h.name) {
-                    Err(Some((ErrorCode::InvalidName, m)))
+                    Err(HelloError::Refuse(ErrorCode::InvalidName, m))
                 } else {
                     Ok(h)
                 }
             }
-            Ok(_) => {
-                Err(Some((ErrorCode::ExpectedHello, "the first message must be hello".into())))
+            Ok(_) => Err(HelloError::Refuse(
+                ErrorCode::ExpectedHello,
+                "the first message must be hello".into(),
+            )),
+            Err(e) => {
+                let (code, msg) = decode_error(e);
+                Err(HelloError::Refuse(code, msg))
             }
-            Err(e) => Err(Some(decode_error(e))),
         };
     }
 }
@@ -476,14 +435,4 @@ fn ws_error(e: WsError) -> Option<(ErrorCode, String)> {
             None
         }
     }
-}
-
-/// Used by the lobby and matchmaker to send a `ServerMessage` to one session.
-pub(crate) fn send_to(link: &SessionLink, msg: &ServerMessage) -> bool {
-    link.try_send(encode(msg))
-}
-
-/// Used by actors for non-fatal errors.
-pub(crate) fn send_error(link: &SessionLink, code: ErrorCode, message: impl Into<String>) {
-    link.try_send(error_bytes(code, message));
 }

@@ -7,7 +7,8 @@
 //!
 //! Verification is pure (time is an argument), so the rules are unit-tested without a clock.
 
-use crate::lobby::LobbyHandle;
+pub(crate) use crate::link::Claims;
+use crate::link::{LobbyHandle, SessionEvent};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use ring::hmac;
@@ -16,17 +17,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tickwave_protocol::ErrorCode;
 use tokio::sync::mpsc;
-
-use super::SessionEvent;
-
-/// What a token asserts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Claims {
-    pub server: u64,
-    pub player: u32,
-    pub session: u64,
-    pub nonce: u64,
-}
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -110,7 +100,7 @@ impl ResumeKeys {
     /// forgery into `Foreign`. `Foreign` is therefore only ever said of a genuine token of
     /// another process, which only cluster mode (one key for every node) can recognise; a
     /// single server's key dies with its process, so its earlier tokens are `Invalid`.
-    pub fn verify(&self, token: &str) -> Result<Claims, ResumeError> {
+    pub(crate) fn verify(&self, token: &str) -> Result<Claims, ResumeError> {
         let claims = self.verify_signed(token)?;
         if claims.server != self.server {
             return Err(ResumeError::Foreign);
@@ -120,7 +110,7 @@ impl ResumeKeys {
 
     /// Check format and signature only, whichever server issued the token. Meaningful in
     /// cluster mode, where every node signs with the same derived key.
-    pub fn verify_signed(&self, token: &str) -> Result<Claims, ResumeError> {
+    pub(crate) fn verify_signed(&self, token: &str) -> Result<Claims, ResumeError> {
         let (p, t) = split(token)?;
         hmac::verify(&self.key, &p, &t).map_err(|_| ResumeError::Invalid)?;
         Ok(claims(&p))
@@ -357,8 +347,8 @@ mod tests {
         let holds = SeatHolds::default();
         let (tx, _rx) = mpsc::channel(1);
         let (ltx, _lrx) = mpsc::channel(1);
-        let inputs = Arc::new(crate::lobby::InputInbox::new(1));
-        let lobby = LobbyHandle { id: 9, tx: ltx, inputs, grace: Duration::from_secs(15) };
+        let inputs = Arc::new(crate::link::InputInbox::new(1));
+        let lobby = LobbyHandle::new(9, ltx, inputs, Duration::from_secs(15));
         let claims = |nonce| Claims { server: 1, player: 5, session: 1, nonce };
         let n1 = holds.connected(5, tx.clone(), None);
         holds.placed(5, n1, Some(lobby.clone()));

@@ -11,6 +11,7 @@
 //! queue is not drained, it fills to its bound, and the lobby skips state for that client and
 //! resyncs it later. A slow client never blocks a tick or grows memory, and reading goes on.
 
+use crate::link::Outbound;
 use crate::net::frames::FrameMeter;
 use bytes::Bytes;
 use futures_util::{Sink, SinkExt, Stream, StreamExt};
@@ -24,15 +25,6 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
-
-/// One item of a session's ordered outbound queue.
-#[derive(Debug, Clone)]
-pub enum Outbound {
-    /// An encoded message, shared (`Bytes` clones are reference counts).
-    Frame(Bytes),
-    /// Close after everything queued before it.
-    Close(u16, &'static str),
-}
 
 /// At most this many queued messages are fed before a flush and a look at the client's
 /// frames, so one busy session cannot keep its own reads (pongs) waiting.

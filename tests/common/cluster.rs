@@ -4,7 +4,7 @@
 
 use super::*;
 use std::process::{Child, Command, Stdio};
-use tickwave::cluster::ClusterConfig;
+use tickwave::ClusterConfig;
 
 pub const SECRET: &[u8] = b"a test cluster secret, 32 bytes!";
 

@@ -7,7 +7,7 @@ pub mod cluster;
 pub mod raw;
 
 use std::time::Duration;
-use tickwave::matchmaker::ModeConfig;
+use tickwave::ModeConfig;
 use tickwave::{Config, Server, TlsMode};
 use tickwave_bots::{CertCheck, Client};
 use tickwave_protocol::{ClientMessage, Input, ServerMessage};

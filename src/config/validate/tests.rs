@@ -4,7 +4,7 @@
 use super::ranges as r;
 use crate::Cli;
 use crate::config::Config;
-use crate::matchmaker::ModeConfig;
+use crate::config::ModeConfig;
 use clap::Parser;
 use std::time::Duration;
 
@@ -110,7 +110,7 @@ fn timeout_shorter_than_two_heartbeats_is_refused_naming_both() {
 
 #[test]
 fn empty_static_dir_means_nothing_and_the_default_is_embedded() {
-    use crate::net::static_files::WebFiles;
+    use crate::config::WebFiles;
     let off = parse(&["--static-dir", ""]).unwrap().into_config().unwrap().demo_files;
     assert!(matches!(off, WebFiles::Off), "{off:?}");
     let d = parse(&[]).unwrap().into_config().unwrap().demo_files;

@@ -2,12 +2,12 @@
 //! or gives up when it is resumed elsewhere or ends: the seat-hold side of the session.
 
 use super::*;
+use crate::link::Rejoin;
 
 impl Session {
     /// Cluster mode: this player's lobby died with its node. Say so and queue the player
     /// again, first in line, in the same mode (when this node runs it).
-    pub(in crate::session) fn requeue_lost(&mut self, seat: crate::cluster::LostSeat) {
-        let Some(cluster) = self.shared.cluster.clone() else { return };
+    pub(in crate::session) fn requeue_lost(&mut self, seat: crate::link::LostSeat) {
         let runs_mode = self.shared.matchmaker.has_mode(&seat.mode);
         self.error(
             ErrorCode::LobbyLost,
@@ -18,13 +18,15 @@ impl Session {
                 if runs_mode { "you are queued again with priority" } else { "find a match again" }
             ),
         );
-        if runs_mode && !self.shared.draining() {
+        if runs_mode && !self.shared.draining.get() {
             let (skill, region) = match &self.claims {
                 Some(c) => (c.skill, c.region.clone()),
                 None => (None, None),
             };
-            cluster.enqueue(Ticket::new(self.link.clone(), seat.mode, skill, region), true);
-            self.set_place(Place::Queued);
+            let t = Ticket::new(self.link.clone(), seat.mode, skill, region);
+            if self.shared.matchmaking.find_match(t, true) {
+                self.set_place(Place::Queued);
+            }
         }
     }
 
@@ -71,30 +73,28 @@ impl Session {
 
     /// The player resumed on a new connection: hand over (or give up) the seat as the new
     /// session was promised, and close this one.
-    pub(in crate::session) fn replaced(&mut self, rejoin: Option<(u64, LobbyMsg)>) -> End {
+    pub(in crate::session) fn replaced(&mut self, rejoin: Option<Rejoin>) -> End {
         tracing::info!("replaced by a resumed connection");
         let (player, session) = (self.link.player, self.link.session);
         match (std::mem::replace(&mut self.place, Place::Idle), rejoin) {
-            (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some((_, rejoin))) => {
+            (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, Some(rejoin)) => {
                 // Mailbox order puts the Rejoin after anything this session sent.
-                if let Err(e) = l.tx.try_send(rejoin) {
+                if let Err(e) = l.rejoin(rejoin) {
                     let reason = "the lobby could not take the seat back";
                     tell_seat_lost(e.into_inner(), l.id, reason);
                 }
             }
             // Seated, but the new connection was told no seat is held: give it up.
             (Place::InLobby(l) | Place::Rejoining { lobby: l, .. }, None) => {
-                let _ = l.tx.try_send(LobbyMsg::Leave { player, session });
+                l.leave(player, session);
             }
             (place, rejoin) => {
                 if matches!(place, Place::Queued) {
-                    if let Some(c) = &self.shared.cluster {
-                        c.cancel(session, false);
-                    }
-                    let _ = self.shared.matchmaker.try_send(MmRequest::Cancel { session });
+                    self.shared.matchmaking.leave_queue(session);
                 }
                 // Promised a seat this session has left meanwhile.
-                if let Some((lobby, rejoin)) = rejoin {
+                if let Some(rejoin) = rejoin {
+                    let lobby = rejoin.lobby;
                     tell_seat_lost(rejoin, lobby, "the seat was given up before the resume");
                 }
             }
@@ -122,26 +122,17 @@ impl Session {
         match std::mem::replace(&mut self.place, Place::Idle) {
             Place::InLobby(l) | Place::Rejoining { lobby: l, .. } => {
                 let session = self.link.session;
-                let msg = if dropped {
+                // If the mailbox is full the lobby still notices: the member's queue closes.
+                if dropped {
                     holds.dropped(player, self.nonce, Some(l.clone()), Instant::now(), l.grace);
-                    LobbyMsg::Disconnected { player, session }
+                    l.disconnected(player, session);
                 } else {
                     holds.forget(player, self.nonce);
-                    LobbyMsg::Leave { player, session }
-                };
-                // If the mailbox is full the lobby still notices: the member's queue closes.
-                let _ = l.tx.try_send(msg);
+                    l.leave(player, session);
+                }
                 return;
             }
-            Place::Queued => {
-                if let Some(c) = &self.shared.cluster {
-                    c.cancel(self.link.session, false);
-                }
-                let _ = self
-                    .shared
-                    .matchmaker
-                    .try_send(MmRequest::Cancel { session: self.link.session });
-            }
+            Place::Queued => self.shared.matchmaking.leave_queue(self.link.session),
             Place::Idle => {}
         }
         if dropped {
@@ -154,8 +145,6 @@ impl Session {
 }
 
 /// Tell the resumed session behind a `Rejoin` that its promised seat is not coming back.
-fn tell_seat_lost(rejoin: LobbyMsg, lobby: u64, reason: &'static str) {
-    if let LobbyMsg::Rejoin { link, .. } = rejoin {
-        let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
-    }
+fn tell_seat_lost(rejoin: Rejoin, lobby: u64, reason: &'static str) {
+    rejoin.link.seat_lost(lobby, reason);
 }

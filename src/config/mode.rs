@@ -1,7 +1,7 @@
 //! Per-mode settings: matchmaking, lobby lifecycle and tick rate.
 
-use super::policy::SkillWindow;
-use crate::config::validate::{ConfigError, check};
+use super::ModesError;
+use super::validate::{ConfigError, check};
 use serde::Deserialize;
 use std::path::Path;
 use std::time::Duration;
@@ -86,17 +86,18 @@ impl ModeConfig {
     }
 
     /// Read `[[mode]]` tables from a TOML file (see `assets/modes.toml`).
-    pub fn load(path: &Path) -> Result<Vec<ModeConfig>, crate::StartError> {
+    pub fn load(path: &Path) -> Result<Vec<ModeConfig>, ModesError> {
+        let path_buf = || path.to_path_buf();
         let text = std::fs::read_to_string(path)
-            .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
+            .map_err(|source| ModesError::Read { path: path_buf(), source })?;
         let file: ModesFile = toml::from_str(&text)
-            .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
+            .map_err(|source| ModesError::Parse { path: path_buf(), source })?;
         if file.mode.is_empty() {
-            return Err(crate::StartError::Modes(format!("{}: no [[mode]]", path.display())));
+            return Err(ModesError::Empty { path: path_buf() });
         }
         for m in &file.mode {
             m.validate()
-                .map_err(|e| crate::StartError::Modes(format!("{}: {e}", path.display())))?;
+                .map_err(|source| ModesError::InvalidInFile { path: path_buf(), source })?;
         }
         Ok(file.mode)
     }
@@ -121,14 +122,6 @@ impl ModeConfig {
         check(key("skill_window_growth"), 0.0..=1e6, "", self.skill_window_growth)?;
         check(key("skill_window_max"), self.skill_window..=1e6, "", self.skill_window_max)?;
         Ok(())
-    }
-
-    pub fn skill_window(&self) -> SkillWindow {
-        SkillWindow {
-            base: self.skill_window,
-            growth_per_sec: self.skill_window_growth,
-            max: self.skill_window_max,
-        }
     }
 
     /// Ticks that `ms` milliseconds last at this mode's rate (rounded up).

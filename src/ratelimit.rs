@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-pub struct TokenBucket {
+pub(crate) struct TokenBucket {
     capacity: f64,
     rate: f64,
     tokens: f64,
@@ -13,7 +13,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     /// A full bucket at time `now`.
-    pub fn new(capacity: u32, rate_per_sec: f64, now: Duration) -> Self {
+    pub(crate) fn new(capacity: u32, rate_per_sec: f64, now: Duration) -> Self {
         TokenBucket {
             capacity: capacity.max(1) as f64,
             rate: rate_per_sec.max(0.0),
@@ -24,18 +24,18 @@ impl TokenBucket {
 
     /// Whether the bucket would be full at `now` (it refills to capacity and no further), so
     /// that a fresh bucket would behave the same from then on. Never with a zero rate.
-    pub fn is_full_at(&self, now: Duration) -> bool {
+    pub(crate) fn is_full_at(&self, now: Duration) -> bool {
         let dt = now.saturating_sub(self.last).as_secs_f64();
         self.tokens + dt * self.rate >= self.capacity
     }
 
     /// Take one token if there is one.
-    pub fn try_take(&mut self, now: Duration) -> bool {
+    pub(crate) fn try_take(&mut self, now: Duration) -> bool {
         self.take_up_to(now, 1) == 1
     }
 
     /// Take up to `n` tokens; returns how many there were.
-    pub fn take_up_to(&mut self, now: Duration, n: u32) -> u32 {
+    pub(crate) fn take_up_to(&mut self, now: Duration, n: u32) -> u32 {
         let dt = now.saturating_sub(self.last).as_secs_f64();
         self.last = self.last.max(now);
         self.tokens = (self.tokens + dt * self.rate).min(self.capacity);
@@ -48,7 +48,7 @@ impl TokenBucket {
 /// Counts refusals in fixed windows of `window` (a new window starts with the first refusal
 /// after the previous one ended); past `limit` refusals in one window the peer is abusive.
 #[derive(Debug, Clone)]
-pub struct AbuseMeter {
+pub(crate) struct AbuseMeter {
     window: Duration,
     limit: u32,
     start: Duration,
@@ -56,17 +56,17 @@ pub struct AbuseMeter {
 }
 
 impl AbuseMeter {
-    pub fn new(limit: u32, window: Duration) -> Self {
+    pub(crate) fn new(limit: u32, window: Duration) -> Self {
         AbuseMeter { window, limit, start: Duration::ZERO, count: 0 }
     }
 
     /// Record a refusal at `now`; true when the limit is passed.
-    pub fn refused(&mut self, now: Duration) -> bool {
+    pub(crate) fn refused(&mut self, now: Duration) -> bool {
         self.refused_n(now, 1)
     }
 
     /// Record `n` refusals at `now`; true when the limit is passed.
-    pub fn refused_n(&mut self, now: Duration, n: u32) -> bool {
+    pub(crate) fn refused_n(&mut self, now: Duration, n: u32) -> bool {
         if now.saturating_sub(self.start) > self.window {
             self.start = now;
             self.count = 0;

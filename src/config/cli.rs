@@ -1,20 +1,14 @@
-//! Every knob of the server with its default. The README's defaults table mirrors this file.
-//!
-//! [`Config`] is what the server runs on; [`Cli`] is how `main` fills it from flags and
-//! `TICKWAVE_*` environment variables. Tests build a `Config` directly (port 0, short timers).
+//! The `tickwave` binary's flags and environment, turned into a [`Config`].
 
+use super::validate::{self, f64_in, ranges};
+use super::{
+    ChatLimits, ClusterConfig, Config, InputLimits, IpLimits, LoadError, ModeConfig, TlsMode,
+    WebFiles, WsLimits,
+};
 use crate::auth::{AuthMode, TokenVerifier};
-use crate::game::GameRegistry;
-use crate::matchmaker::ModeConfig;
-use crate::net::limits::IpLimits;
-use crate::net::static_files::WebFiles;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
-use validate::{f64_in, ranges};
-
-pub mod validate;
-pub use validate::ConfigError;
 
 /// clap's integer parser restricted to a documented range; its error names the flag and
 /// the range (`0 is not in 10..=60000`).
@@ -22,210 +16,6 @@ macro_rules! ranged {
     ($t:ty, $range:expr) => {
         clap::builder::RangedU64ValueParser::<$t>::new().range($range)
     };
-}
-
-/// Where the TLS certificate comes from.
-#[derive(Debug, Clone)]
-pub enum TlsMode {
-    /// Serve plain ws:// (only behind a TLS-terminating proxy; logged as a warning).
-    Plain,
-    /// PEM files given by the operator.
-    Files { cert: PathBuf, key: PathBuf },
-    /// A self-signed certificate for localhost/127.0.0.1, created once and kept in this
-    /// directory so that a restart keeps the same fingerprint.
-    SelfSigned { data_dir: PathBuf },
-}
-
-/// WebSocket limits and buffer sizes handed to tungstenite.
-///
-/// Game traffic is many small messages, so buffers are small: tungstenite allocates (and,
-/// measured, zero-fills) its read buffer up to capacity, so 128 KiB defaults cost both memory
-/// per connection and CPU per read. Client messages are ≈ 50 bytes, so a 1 KiB read buffer
-/// holds a burst of them (a larger message grows it as needed, up to `max_message_bytes`).
-/// The write buffer target is 0: tungstenite keeps its write buffer's capacity for the life
-/// of the connection, and with a 4 KiB target it grew to ≈ 4 KiB per player (heap profile,
-/// BENCHMARKS.md). The session writes each tick's one delta with one write either way, and
-/// rustls below already turns each write into one TLS record.
-#[derive(Debug, Clone, Copy)]
-pub struct WsLimits {
-    /// Largest client message accepted; larger closes with 1009.
-    pub max_message_bytes: usize,
-    /// Largest single frame accepted.
-    pub max_frame_bytes: usize,
-    /// tungstenite read buffer capacity.
-    pub read_buffer_bytes: usize,
-    /// tungstenite write buffer target before it writes to the socket (flush always writes).
-    pub write_buffer_bytes: usize,
-    /// Hard cap of the write buffer; past it a send fails instead of growing memory.
-    pub max_write_buffer_bytes: usize,
-}
-
-impl Default for WsLimits {
-    fn default() -> Self {
-        WsLimits {
-            max_message_bytes: 16 * 1024,
-            max_frame_bytes: 16 * 1024,
-            read_buffer_bytes: 1024,
-            write_buffer_bytes: 0,
-            max_write_buffer_bytes: 256 * 1024,
-        }
-    }
-}
-
-/// Chat limits, per player.
-#[derive(Debug, Clone, Copy)]
-pub struct ChatLimits {
-    /// Longest chat line in Unicode scalar values; longer is refused (`chat_too_long`).
-    pub max_chars: usize,
-    /// Lines a player may send in a burst, and the sustained rate (lines per second).
-    pub burst: u32,
-    pub per_sec: f64,
-    /// Refused lines within `abuse_window` beyond which the session is closed with 1008.
-    pub abuse_limit: u32,
-    pub abuse_window: Duration,
-    /// Lines of history a joining or resuming player gets after the snapshot.
-    pub history: usize,
-    /// Lines waiting for one slow reader before its oldest are dropped.
-    pub backlog: usize,
-}
-
-impl Default for ChatLimits {
-    fn default() -> Self {
-        ChatLimits {
-            max_chars: 280,
-            burst: 5,
-            per_sec: 1.0,
-            abuse_limit: 20,
-            abuse_window: Duration::from_secs(10),
-            history: 20,
-            backlog: 32,
-        }
-    }
-}
-
-/// Per-session input and frame rates. Inputs over the rate are dropped (and reported with
-/// `rate_limited`, at most once a second); frames of any kind over their rate, or inputs far
-/// over theirs for long, end the session with 1008 `abuse`.
-#[derive(Debug, Clone, Copy)]
-pub struct InputLimits {
-    pub inputs_per_sec: f64,
-    pub inputs_burst: u32,
-    pub frames_per_sec: f64,
-    pub frames_burst: u32,
-    /// Refused inputs or frames within `abuse_window` beyond which the session is closed.
-    pub abuse_limit: u32,
-    pub abuse_window: Duration,
-}
-
-impl Default for InputLimits {
-    fn default() -> Self {
-        InputLimits {
-            inputs_per_sec: 60.0,
-            inputs_burst: 120,
-            frames_per_sec: 240.0,
-            frames_burst: 480,
-            abuse_limit: 600,
-            abuse_window: Duration::from_secs(5),
-        }
-    }
-}
-
-/// The whole server configuration.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// Game listener address.
-    pub listen: SocketAddr,
-    pub tls: TlsMode,
-    pub ws: WsLimits,
-    /// Interval of WebSocket pings to each session.
-    pub heartbeat_interval: Duration,
-    /// A session that answers no ping for this long is closed.
-    pub heartbeat_timeout: Duration,
-    /// TCP accept to `hello` must finish within this, or the connection is dropped.
-    pub handshake_timeout: Duration,
-    /// Upper bound for a graceful shutdown.
-    pub shutdown_timeout: Duration,
-    /// Messages waiting to be written to one client; when full, state is skipped and the
-    /// client is resynced later, so a slow reader never grows memory or blocks a tick.
-    pub outbound_queue: usize,
-    /// Kernel send buffer per connection (SO_SNDBUF; the kernel doubles it). Capping it bounds
-    /// kernel memory per player and makes a client that stops reading show up as a full
-    /// outbound queue within seconds instead of after megabytes. `None` keeps autotuning.
-    pub tcp_send_buffer: Option<u32>,
-    /// Largest HTTP request head accepted before the upgrade.
-    pub max_header_bytes: usize,
-    /// Open connections (TCP accepted, any stage) beyond which new ones are refused.
-    pub max_connections: usize,
-    /// Game modes, each with its matchmaking and lobby settings.
-    pub modes: Vec<ModeConfig>,
-    /// Capacity of each lobby's and the matchmaker's mailbox.
-    pub mailbox: usize,
-    /// How long a dropped player who was not in a lobby keeps their identity for a resume
-    /// (in a lobby, the mode's `seat_grace_ms` applies).
-    pub resume_grace: Duration,
-    /// On SIGTERM (or an admin drain), how long running matches may go on before everyone
-    /// still connected gets close 1001.
-    pub drain_timeout: Duration,
-    /// The browser demo served at `/` on the game listener: the copy built into the binary,
-    /// an override directory, or nothing.
-    pub demo_files: WebFiles,
-    pub chat: ChatLimits,
-    pub inputs: InputLimits,
-    /// Per-address connection limits, checked at accept.
-    pub ip: IpLimits,
-    /// Browser origins allowed to open the game WebSocket; empty allows any (development).
-    /// Requests without an Origin header (native clients) are always allowed.
-    pub allowed_origins: Vec<String>,
-    /// Serve the `/echo` WebSocket route for conformance testing (Autobahn). Never in production.
-    pub diagnostics_echo: bool,
-    /// Admin listener (HTTPS with the game listener's certificate); `None` disables it.
-    pub admin_listen: Option<SocketAddr>,
-    /// Operator (read and act) and viewer (read) bearer tokens; generated when unset.
-    pub admin_token: Option<String>,
-    pub viewer_token: Option<String>,
-    /// The dashboard's files, served by the admin listener at `/` (built in by default).
-    pub dashboard_files: WebFiles,
-    /// Player authentication: guest (development) or signed player tokens.
-    pub auth: AuthMode,
-    /// Games the modes can name; `arena` is built in. Studios register theirs here.
-    pub games: GameRegistry,
-    /// Cluster mode (Redis); `None`, the default, is a single node that needs no Redis.
-    pub cluster: Option<crate::cluster::ClusterConfig>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            listen: "127.0.0.1:4433".parse().expect("valid literal"),
-            tls: TlsMode::SelfSigned { data_dir: PathBuf::from(".tickwave") },
-            ws: WsLimits::default(),
-            heartbeat_interval: Duration::from_secs(1),
-            heartbeat_timeout: Duration::from_secs(5),
-            handshake_timeout: Duration::from_secs(5),
-            shutdown_timeout: Duration::from_secs(10),
-            outbound_queue: 64,
-            tcp_send_buffer: Some(64 * 1024),
-            max_header_bytes: 8 * 1024,
-            max_connections: 20_000,
-            modes: ModeConfig::defaults(),
-            mailbox: 4096,
-            resume_grace: Duration::from_secs(15),
-            drain_timeout: Duration::from_secs(300),
-            games: GameRegistry::default(),
-            auth: AuthMode::Guest,
-            demo_files: WebFiles::Embedded,
-            chat: ChatLimits::default(),
-            inputs: InputLimits::default(),
-            ip: IpLimits::default(),
-            allowed_origins: Vec::new(),
-            diagnostics_echo: false,
-            admin_listen: Some("127.0.0.1:9433".parse().expect("valid literal")),
-            admin_token: None,
-            viewer_token: None,
-            dashboard_files: WebFiles::Embedded,
-            cluster: None,
-        }
-    }
 }
 
 /// Command line and environment (`TICKWAVE_*`) of the `tickwave` binary.
@@ -373,7 +163,7 @@ pub struct Cli {
 
 impl Cli {
     /// Turn flags into a [`Config`], reading the modes file when one is named.
-    pub fn into_config(self) -> Result<Config, crate::StartError> {
+    pub fn into_config(self) -> Result<Config, LoadError> {
         let tls = match (self.plain, self.cert, self.key) {
             (true, _, _) => TlsMode::Plain,
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
@@ -389,25 +179,20 @@ impl Cli {
             Some(url) => {
                 let secret = match (&self.cluster_secret_file, &self.cluster_secret) {
                     (Some(f), _) => std::fs::read(f)
-                        .map_err(|e| crate::StartError::Config(format!("{}: {e}", f.display())))?
+                        .map_err(|source| LoadError::ReadSecret { path: f.clone(), source })?
                         .trim_ascii()
                         .to_vec(),
                     (None, Some(s)) => s.as_bytes().to_vec(),
                     (None, None) => {
-                        return Err(crate::StartError::Config(
-                            "--cluster needs --cluster-secret-file or TICKWAVE_CLUSTER_SECRET"
-                                .into(),
-                        ));
+                        return Err(LoadError::NoClusterSecret);
                     }
                 };
                 if secret.len() < 16 {
-                    return Err(crate::StartError::Config(
-                        "the cluster secret must be at least 16 bytes".into(),
-                    ));
+                    return Err(LoadError::ShortClusterSecret);
                 }
                 let node = self.node_id.clone().unwrap_or_default();
                 let public = self.public_url.clone().unwrap_or_default();
-                let mut c = crate::cluster::ClusterConfig::new(url, &node, &public, &secret);
+                let mut c = ClusterConfig::new(url, &node, &public, &secret);
                 c.capacity = self.capacity;
                 Some(c)
             }
@@ -417,8 +202,8 @@ impl Cli {
                 let v = match (&self.auth_public_key, &self.auth_secret_file, &self.auth_secret) {
                     (Some(key), _, _) => TokenVerifier::public_key(key, &self.auth_audience),
                     (None, Some(file), _) => {
-                        let secret = std::fs::read(file).map_err(|e| {
-                            crate::StartError::Config(format!("{}: {e}", file.display()))
+                        let secret = std::fs::read(file).map_err(|source| {
+                            LoadError::ReadSecret { path: file.clone(), source }
                         })?;
                         TokenVerifier::hs256(secret.trim_ascii(), &self.auth_audience)
                     }
@@ -426,12 +211,10 @@ impl Cli {
                         TokenVerifier::hs256(secret.as_bytes(), &self.auth_audience)
                     }
                     (None, None, None) => {
-                        return Err(crate::StartError::Config(
-                            "--auth token needs --auth-secret-file, TICKWAVE_AUTH_SECRET or --auth-public-key".into(),
-                        ));
+                        return Err(LoadError::NoAuthKey);
                     }
                 };
-                AuthMode::Token(Box::new(v.map_err(|e| crate::StartError::Config(e.to_string()))?))
+                AuthMode::Token(Box::new(v?))
             }
             _ => AuthMode::Guest,
         };
@@ -449,9 +232,9 @@ impl Cli {
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms),
             drain_timeout: Duration::from_millis(self.drain_timeout_ms),
             demo_files: WebFiles::from_flag("--static-dir", self.static_dir)
-                .map_err(crate::StartError::Config)?,
+                .map_err(LoadError::WebFiles)?,
             dashboard_files: WebFiles::from_flag("--admin-static-dir", self.admin_static_dir)
-                .map_err(crate::StartError::Config)?,
+                .map_err(LoadError::WebFiles)?,
             chat: ChatLimits {
                 max_chars: self.chat_max_chars,
                 per_sec: self.chat_per_sec,
@@ -459,11 +242,10 @@ impl Cli {
             },
             admin_listen: match self.admin_listen.as_str() {
                 "off" | "" => None,
-                a => Some(a.parse().map_err(|e| {
-                    crate::StartError::Config(format!(
-                        "--admin-listen {a:?}: {e} (an address like 127.0.0.1:9433, or off)"
-                    ))
-                })?),
+                a => Some(
+                    a.parse()
+                        .map_err(|source| LoadError::AdminListen { value: a.to_owned(), source })?,
+                ),
             },
             auth,
             inputs: InputLimits {

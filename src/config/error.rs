@@ -1,0 +1,81 @@
+//! Why a configuration is refused, with the underlying error kept as the source.
+//!
+//! The messages are the ones the binary has always printed (`tickwave: configuration: ...`),
+//! so scripts and tests that read them keep working.
+
+use super::ConfigError;
+use crate::auth::AuthSetupError;
+use std::path::PathBuf;
+
+/// A modes file, or the modes of a [`super::Config`], that the server cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum ModesError {
+    /// The modes file could not be read.
+    #[error("{}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+    /// The modes file is not valid TOML of `[[mode]]` tables.
+    #[error("{}: {source}", path.display())]
+    Parse { path: PathBuf, source: toml::de::Error },
+    /// The modes file has no `[[mode]]`.
+    #[error("{}: no [[mode]]", path.display())]
+    Empty { path: PathBuf },
+    /// A mode of the file is out of range.
+    #[error("{}: {source}", path.display())]
+    InvalidInFile { path: PathBuf, source: ConfigError },
+    /// A mode built in code is out of range.
+    #[error(transparent)]
+    Invalid(#[from] ConfigError),
+    /// A mode names a game that is not in the registry.
+    #[error("mode {mode:?} names unknown game {game:?}")]
+    UnknownGame { mode: String, game: String },
+    /// Two modes share a name.
+    #[error("two modes share a name")]
+    DuplicateName,
+}
+
+/// A web files directory flag (`--static-dir`, `--admin-static-dir`) that cannot be served.
+#[derive(Debug, thiserror::Error)]
+pub enum WebFilesError {
+    /// The path does not resolve.
+    #[error("{flag} {}: {source}", path.display())]
+    Resolve { flag: String, path: PathBuf, source: std::io::Error },
+    /// The path is not a directory.
+    #[error("{flag} {}: not a directory", path.display())]
+    NotADirectory { flag: String, path: PathBuf },
+}
+
+/// Flags and environment that do not make a configuration ([`super::Cli::into_config`]).
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The modes file.
+    #[error("mode configuration: {0}")]
+    Modes(#[from] ModesError),
+    /// A secret file could not be read.
+    #[error("configuration: {}: {source}", path.display())]
+    ReadSecret { path: PathBuf, source: std::io::Error },
+    /// `--cluster` without a secret.
+    #[error("configuration: --cluster needs --cluster-secret-file or TICKWAVE_CLUSTER_SECRET")]
+    NoClusterSecret,
+    /// A cluster secret too short to sign with.
+    #[error("configuration: the cluster secret must be at least 16 bytes")]
+    ShortClusterSecret,
+    /// `--auth token` without a key.
+    #[error(
+        "configuration: --auth token needs --auth-secret-file, TICKWAVE_AUTH_SECRET or --auth-public-key"
+    )]
+    NoAuthKey,
+    /// The player-token key is unusable.
+    #[error("configuration: {0}")]
+    Auth(#[from] AuthSetupError),
+    /// A web files directory.
+    #[error("configuration: {0}")]
+    WebFiles(#[from] WebFilesError),
+    /// `--admin-listen` is neither an address nor `off`.
+    #[error(
+        "configuration: --admin-listen {value:?}: {source} (an address like 127.0.0.1:9433, or off)"
+    )]
+    AdminListen { value: String, source: std::net::AddrParseError },
+    /// A value out of range, or values that contradict each other.
+    #[error("configuration: {0}")]
+    Invalid(#[from] ConfigError),
+}
