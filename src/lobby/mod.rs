@@ -13,11 +13,11 @@
 //! breaks the game's own schema ends the lobby the same way, before it is sent.
 
 mod chat;
-pub mod clock;
+pub(crate) mod clock;
 mod fanout;
 mod history;
 mod members;
-pub mod status;
+pub(crate) mod status;
 mod tick;
 
 use crate::config::{ChatLimits, ModeConfig};

@@ -5,8 +5,8 @@
 //! finds it full tells its client `overloaded` instead of waiting.
 
 mod cluster;
-pub mod policy;
-pub mod status;
+pub(crate) mod policy;
+pub(crate) mod status;
 
 use status::{MatchmakingStatus, ModeQueue, WaitStats};
 
@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How often the matching cycle runs.
-pub const MATCH_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 struct OpenLobby {
     handle: LobbyHandle,

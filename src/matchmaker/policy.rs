@@ -16,7 +16,7 @@ use std::time::Duration;
 
 /// Skill window parameters of a mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct SkillWindow {
+pub(crate) struct SkillWindow {
     pub base: f64,
     pub growth_per_sec: f64,
     pub max: f64,
@@ -24,7 +24,7 @@ pub struct SkillWindow {
 
 impl SkillWindow {
     /// The window a mode's settings describe.
-    pub fn of(mode: &ModeConfig) -> Self {
+    pub(crate) fn of(mode: &ModeConfig) -> Self {
         SkillWindow {
             base: mode.skill_window,
             growth_per_sec: mode.skill_window_growth,
@@ -32,13 +32,13 @@ impl SkillWindow {
         }
     }
 
-    pub fn at(&self, waited: Duration) -> f64 {
+    pub(crate) fn at(&self, waited: Duration) -> f64 {
         (self.base + self.growth_per_sec * waited.as_secs_f64()).min(self.max)
     }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Params {
+pub(crate) struct Params {
     pub max_players: u32,
     pub min_players: u32,
     pub window: SkillWindow,
@@ -46,14 +46,14 @@ pub struct Params {
 
 /// A waiting player as the policy sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Waiting {
+pub(crate) struct Waiting {
     pub skill: f64,
     pub waited: Duration,
 }
 
 /// A lobby that takes players now.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OpenSeats {
+pub(crate) struct OpenSeats {
     pub lobby: u64,
     pub free: u32,
     pub skill: f64,
@@ -61,12 +61,12 @@ pub struct OpenSeats {
 
 /// Where tickets go; indices refer to the `waiting` slice given to [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placement {
+pub(crate) enum Placement {
     Join { lobby: u64, tickets: Vec<usize> },
     NewLobby { tickets: Vec<usize> },
 }
 
-pub fn plan(waiting: &[Waiting], open: &[OpenSeats], p: &Params) -> Vec<Placement> {
+pub(crate) fn plan(waiting: &[Waiting], open: &[OpenSeats], p: &Params) -> Vec<Placement> {
     let mut order: Vec<usize> = (0..waiting.len()).collect();
     // Longest wait first; ties by index, so the result is deterministic.
     order.sort_by(|&a, &b| waiting[b].waited.cmp(&waiting[a].waited).then(a.cmp(&b)));
