@@ -33,7 +33,7 @@ pub(crate) mod reservation;
 pub(crate) mod tickets;
 
 use crate::config::ClusterConfig;
-use crate::link::{SessionEvent, Ticket, send_to};
+use crate::link::{Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
@@ -168,7 +168,7 @@ impl Cluster {
         self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, session)));
         if tell {
             send_to(&t.link, &ServerMessage::MatchCancelled { reason: "cancelled".into() });
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
         true
     }
@@ -182,7 +182,7 @@ impl Cluster {
             self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, t.link.session)));
             let msg = ServerMessage::MatchCancelled { reason: "server draining".into() };
             send_to(&t.link, &msg);
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
     }
 
