@@ -7,7 +7,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 use tickwave::ModeConfig;
-use tickwave::cluster::bench::queue_drain;
+use tickwave::testing::queue_drain;
 
 fn mode(name: &str, max: u32) -> ModeConfig {
     ModeConfig { name: name.into(), max_players: max, min_players: 2, ..ModeConfig::default() }

@@ -26,7 +26,9 @@ pub struct PlayerClaims {
 /// How players are authenticated.
 #[derive(Clone)]
 pub enum AuthMode {
+    /// Anyone may connect with any name (development).
     Guest,
+    /// Players must present a signed token (JWT) in `hello`.
     Token(Box<TokenVerifier>),
 }
 
@@ -40,18 +42,23 @@ impl std::fmt::Debug for AuthMode {
 }
 
 #[derive(Clone)]
+/// Checks player tokens: the key, the algorithm and the audience.
 pub struct TokenVerifier {
     key: DecodingKey,
     validation: Validation,
 }
 
 #[derive(Debug, thiserror::Error)]
+/// A player-token key that cannot be used.
 pub enum AuthSetupError {
     #[error("reading {0}: {1}")]
+    /// The key file could not be read.
     Io(String, std::io::Error),
     #[error("the key in {0} is not a PEM RSA or EC public key")]
+    /// The file holds no usable public key.
     Key(String),
     #[error("the HS256 secret must be at least 32 bytes")]
+    /// An HS256 secret too short to be safe.
     ShortSecret,
 }
 
@@ -63,7 +70,7 @@ pub struct AuthRefusal {
 }
 
 /// Clock skew tolerated on `exp` and `nbf`, seconds.
-pub const LEEWAY_SECS: u64 = 30;
+pub(crate) const LEEWAY_SECS: u64 = 30;
 
 impl TokenVerifier {
     fn validation(alg: Algorithm, audience: &str) -> Validation {

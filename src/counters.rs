@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 #[derive(Debug, Default)]
-pub struct Counters {
+pub(crate) struct Counters {
     /// Lobby tasks alive now.
     pub lobbies_live: AtomicUsize,
     /// Lobbies ended because their game code panicked.
@@ -13,7 +13,7 @@ pub struct Counters {
 }
 
 impl Counters {
-    pub fn lobbies_live(&self) -> usize {
+    pub(crate) fn lobbies_live(&self) -> usize {
         self.lobbies_live.load(Ordering::Acquire)
     }
 }

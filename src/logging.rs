@@ -27,7 +27,7 @@ pub enum LogFormat {
 
 /// Whether text logs get ANSI colours: only on a terminal, and never when `NO_COLOR` is set
 /// to a non-empty value.
-pub fn use_colour(stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
+pub(crate) fn use_colour(stdout_is_terminal: bool, no_color: Option<&OsStr>) -> bool {
     stdout_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 

@@ -18,7 +18,7 @@ const EXIT_SECOND_SIGNAL: i32 = 130;
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tickwave::logging::init(cli.log_format);
+    tickwave::init_logging(cli.log_format);
     let mut signals = match Signals::install() {
         Ok(s) => s,
         Err(e) => return fail(1, &format!("installing the signal handlers: {e}")),

@@ -12,28 +12,28 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use std::sync::OnceLock;
 use tickwave_protocol::ErrorCode;
 
-pub const CONNECTIONS_TOTAL: &str = "tickwave_connections_total";
-pub const CONNECTIONS_OPEN: &str = "tickwave_connections_open";
-pub const CONNECTIONS_REFUSED: &str = "tickwave_connections_refused_total";
-pub const SESSIONS: &str = "tickwave_sessions";
-pub const LOBBIES: &str = "tickwave_lobbies";
-pub const QUEUE_WAITING: &str = "tickwave_matchmaking_waiting";
-pub const QUEUE_WAIT: &str = "tickwave_matchmaking_wait_seconds";
-pub const TICK_DURATION: &str = "tickwave_tick_duration_seconds";
-pub const TICK_OVERRUNS: &str = "tickwave_tick_overruns_total";
-pub const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
-pub const STATE_BYTES: &str = "tickwave_state_bytes_total";
-pub const STATE_MESSAGES: &str = "tickwave_state_messages_total";
-pub const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
-pub const INPUTS_DROPPED: &str = "tickwave_inputs_dropped_total";
-pub const RTT: &str = "tickwave_rtt_seconds";
-pub const ERRORS: &str = "tickwave_errors_total";
-pub const RESYNCS: &str = "tickwave_resyncs_total";
-pub const LOBBY_PANICS: &str = "tickwave_lobby_panics_total";
-pub const LOBBY_BAD_VIEWS: &str = "tickwave_lobby_bad_views_total";
-pub const CHAT_MESSAGES: &str = "tickwave_chat_messages_total";
-pub const CHAT_DROPPED: &str = "tickwave_chat_dropped_total";
-pub const NOTICES: &str = "tickwave_notices_total";
+pub(crate) const CONNECTIONS_TOTAL: &str = "tickwave_connections_total";
+pub(crate) const CONNECTIONS_OPEN: &str = "tickwave_connections_open";
+pub(crate) const CONNECTIONS_REFUSED: &str = "tickwave_connections_refused_total";
+pub(crate) const SESSIONS: &str = "tickwave_sessions";
+pub(crate) const LOBBIES: &str = "tickwave_lobbies";
+pub(crate) const QUEUE_WAITING: &str = "tickwave_matchmaking_waiting";
+pub(crate) const QUEUE_WAIT: &str = "tickwave_matchmaking_wait_seconds";
+pub(crate) const TICK_DURATION: &str = "tickwave_tick_duration_seconds";
+pub(crate) const TICK_OVERRUNS: &str = "tickwave_tick_overruns_total";
+pub(crate) const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
+pub(crate) const STATE_BYTES: &str = "tickwave_state_bytes_total";
+pub(crate) const STATE_MESSAGES: &str = "tickwave_state_messages_total";
+pub(crate) const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
+pub(crate) const INPUTS_DROPPED: &str = "tickwave_inputs_dropped_total";
+pub(crate) const RTT: &str = "tickwave_rtt_seconds";
+pub(crate) const ERRORS: &str = "tickwave_errors_total";
+pub(crate) const RESYNCS: &str = "tickwave_resyncs_total";
+pub(crate) const LOBBY_PANICS: &str = "tickwave_lobby_panics_total";
+pub(crate) const LOBBY_BAD_VIEWS: &str = "tickwave_lobby_bad_views_total";
+pub(crate) const CHAT_MESSAGES: &str = "tickwave_chat_messages_total";
+pub(crate) const CHAT_DROPPED: &str = "tickwave_chat_dropped_total";
+pub(crate) const NOTICES: &str = "tickwave_notices_total";
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
@@ -41,7 +41,7 @@ static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 const UPKEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Install the recorder (once per process) and return the handle that renders it.
-pub fn handle() -> &'static PrometheusHandle {
+pub(crate) fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let secs = [
             0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
@@ -108,7 +108,7 @@ fn describe() {
 }
 
 /// Why each counter may be refused a connection (the `reason` label).
-pub const REFUSAL_REASONS: [&str; 5] =
+pub(crate) const REFUSAL_REASONS: [&str; 5] =
     ["per_ip_connections", "per_ip_rate", "per_ip_table_full", "max_connections", "origin"];
 
 /// Every error code, for its zero series. The match below fails to compile when a code is
@@ -208,6 +208,6 @@ fn register_at_zero() {
 }
 
 /// Count an error sent to a client.
-pub fn error(code: tickwave_protocol::ErrorCode) {
+pub(crate) fn error(code: tickwave_protocol::ErrorCode) {
     metrics::counter!(ERRORS, "code" => code.as_str()).increment(1);
 }

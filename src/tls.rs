@@ -9,33 +9,48 @@ use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
+/// The certificate or key could not be loaded or made.
 pub enum TlsError {
+    /// A file could not be read.
     #[error("reading {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// A file holds no usable PEM item.
     #[error("{path} holds no usable PEM {what}")]
-    Pem { path: PathBuf, what: &'static str },
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// What the file should hold.
+        what: &'static str,
+    },
     #[error("generating the self-signed certificate: {0}")]
+    /// The self-signed certificate could not be generated.
     Generate(#[from] rcgen::Error),
     #[error("TLS configuration: {0}")]
+    /// rustls refused the certificate or key.
     Rustls(#[from] rustls::Error),
 }
 
 /// A ready TLS acceptor and the SHA-256 fingerprint of the leaf certificate, which clients
 /// can pin (the bots' `--pin`).
 #[derive(Clone)]
-pub struct Tls {
+pub(crate) struct Tls {
     pub acceptor: TlsAcceptor,
     pub fingerprint: String,
 }
 
 /// Hex SHA-256 of a DER certificate, lowercase, colon-free: the form `--pin` takes.
-pub fn fingerprint(der: &[u8]) -> String {
+pub(crate) fn fingerprint(der: &[u8]) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, der);
     d.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Build the acceptor for a mode; `None` for plain ws://.
-pub fn load(mode: &TlsMode) -> Result<Option<Tls>, TlsError> {
+pub(crate) fn load(mode: &TlsMode) -> Result<Option<Tls>, TlsError> {
     let (certs, key) = match mode {
         TlsMode::Plain => return Ok(None),
         TlsMode::Files { cert, key } => (read_certs(cert)?, read_key(key)?),

@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-use tickwave::auth::{AuthMode, TokenVerifier};
+use tickwave::{AuthMode, TokenVerifier};
 use tickwave_protocol::{ClientMessage, ErrorCode, Hello, ServerMessage, close};
 
 const SECRET: &[u8] = b"studio-backend-shared-secret-0123456789";

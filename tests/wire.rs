@@ -405,7 +405,7 @@ async fn bidi_and_invisible_characters_are_refused_in_names_and_chat() {
 #[tokio::test]
 async fn a_token_name_claim_with_a_bidi_override_is_auth_invalid() {
     use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
-    use tickwave::auth::{AuthMode, TokenVerifier};
+    use tickwave::{AuthMode, TokenVerifier};
     const SECRET: &[u8] = b"studio-backend-shared-secret-0123456789";
     let s = start_with(|c| {
         c.auth = AuthMode::Token(Box::new(TokenVerifier::hs256(SECRET, "tickwave").unwrap()));

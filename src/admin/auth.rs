@@ -5,13 +5,13 @@ use base64::Engine;
 
 /// What a token allows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
+pub(crate) enum Role {
     Viewer,
     Operator,
 }
 
 impl Role {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
             Role::Operator => "operator",
@@ -21,7 +21,7 @@ impl Role {
 
 /// The two tokens, and whether they were generated at start (then printed once).
 #[derive(Clone)]
-pub struct AdminTokens {
+pub(crate) struct AdminTokens {
     pub operator: String,
     pub viewer: String,
     pub generated: bool,
@@ -34,7 +34,7 @@ impl std::fmt::Debug for AdminTokens {
 }
 
 /// 32 random bytes, base64url: unguessable and safe in headers and URLs.
-pub fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     use ring::rand::{SecureRandom, SystemRandom};
     let mut b = [0u8; 32];
     SystemRandom::new().fill(&mut b).expect("system randomness");
@@ -50,7 +50,7 @@ fn ct_eq(a: &[u8], b: &[u8]) -> bool {
 
 impl AdminTokens {
     /// Tokens from configuration, generating whichever is missing.
-    pub fn new(operator: Option<String>, viewer: Option<String>) -> Self {
+    pub(crate) fn new(operator: Option<String>, viewer: Option<String>) -> Self {
         let generated = operator.is_none() || viewer.is_none();
         AdminTokens {
             operator: operator.unwrap_or_else(random_token),
@@ -60,7 +60,7 @@ impl AdminTokens {
     }
 
     /// The role a presented token grants, if any.
-    pub fn role(&self, presented: &str) -> Option<Role> {
+    pub(crate) fn role(&self, presented: &str) -> Option<Role> {
         if presented.is_empty() {
             None
         } else if ct_eq(presented.as_bytes(), self.operator.as_bytes()) {

@@ -8,7 +8,7 @@
 
 mod api;
 pub(crate) use api::broadcast_notice;
-pub mod auth;
+pub(crate) mod auth;
 mod conns;
 mod spectate;
 

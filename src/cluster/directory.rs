@@ -11,14 +11,14 @@ use redis::aio::ConnectionManager;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub const LOBBIES_KEY: &str = "tw:lobbies";
-pub const CODES_KEY: &str = "tw:codes";
+pub(crate) const LOBBIES_KEY: &str = "tw:lobbies";
+pub(crate) const CODES_KEY: &str = "tw:codes";
 /// How long a lost lobby stays in the directory before the leader removes it.
-pub const LOST_KEEP_MS: u64 = 60_000;
+pub(crate) const LOST_KEEP_MS: u64 = 60_000;
 
 /// One lobby in the directory.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct DirEntry {
+pub(crate) struct DirEntry {
     pub node: String,
     pub lobby: u64,
     pub mode: String,
@@ -39,19 +39,19 @@ pub struct DirEntry {
 }
 
 impl DirEntry {
-    pub fn field(&self) -> String {
+    pub(crate) fn field(&self) -> String {
         field(&self.node, self.lobby)
     }
 
     /// Takes matchmade players now (public, not over, seats free).
-    pub fn open_for_backfill(&self) -> bool {
+    pub(crate) fn open_for_backfill(&self) -> bool {
         self.code.is_none()
             && matches!(self.state.as_str(), "waiting" | "starting" | "running")
             && self.players < self.max_players
     }
 }
 
-pub fn field(node: &str, lobby: u64) -> String {
+pub(crate) fn field(node: &str, lobby: u64) -> String {
     format!("{node}/{lobby}")
 }
 
@@ -111,7 +111,7 @@ pub(crate) async fn all(conn: &mut ConnectionManager) -> redis::RedisResult<Vec<
 
 /// Is this entry's lobby gone with its process? Its node is dead, or the node id is live
 /// again under another process (restarted within its TTL: the old lobbies died with it).
-pub fn is_lost(e: &DirEntry, dead: &[String], live: &BTreeMap<String, NodeInfo>) -> bool {
+pub(crate) fn is_lost(e: &DirEntry, dead: &[String], live: &BTreeMap<String, NodeInfo>) -> bool {
     dead.contains(&e.node)
         || live.get(&e.node).is_some_and(|n| e.server != 0 && n.resume_server != e.server)
 }

@@ -10,7 +10,7 @@
 use super::ClusterCtx;
 use super::tickets::{Command, Op, TicketRec, inbox_key};
 use super::{Cluster, backoff};
-use crate::link::{SessionEvent, send_to};
+use crate::link::send_to;
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ServerMessage;
@@ -63,7 +63,7 @@ async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) 
             if let Some(t) = cluster.take_ticket(session) {
                 tracing::info!(session, %url, "redirecting a matched player");
                 send_to(&t.link, &ServerMessage::Redirect { url, reservation });
-                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                t.link.queue_left();
             } else if !owner.is_empty() {
                 // The player cancelled or left meanwhile: the seat goes back at once.
                 cluster.push(Op::Send { node: owner, cmd: Command::Release { reservation } });
@@ -75,7 +75,7 @@ async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) 
         Command::Refuse { session, code, message } => {
             if let Some(t) = cluster.take_ticket(session) {
                 crate::link::send_error(&t.link, code, message);
-                let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                t.link.queue_left();
             }
         }
         Command::Release { reservation } => {

@@ -16,11 +16,11 @@ use crate::config::LeaseTiming;
 use redis::aio::ConnectionManager;
 
 /// Redis key of the lease.
-pub const LEASE_KEY: &str = "tw:mm:lease";
+pub(crate) const LEASE_KEY: &str = "tw:mm:lease";
 
 /// What the last attempt to take or renew the lease returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
+pub(crate) enum Attempt {
     /// We hold the lease now (taken or renewed).
     Held,
     /// Someone else holds it.
@@ -31,7 +31,7 @@ pub enum Attempt {
 
 /// The pure lease state machine.
 #[derive(Debug, Clone)]
-pub struct LeaseState {
+pub(crate) struct LeaseState {
     timing: LeaseTiming,
     /// When the last successful take/renewal was sent (monotonic ms), if we hold it.
     held_since: Option<u64>,
@@ -39,17 +39,17 @@ pub struct LeaseState {
 }
 
 impl LeaseState {
-    pub fn new(timing: LeaseTiming) -> Self {
+    pub(crate) fn new(timing: LeaseTiming) -> Self {
         LeaseState { timing, held_since: None, last_attempt: None }
     }
 
     /// Is it time to take or renew?
-    pub fn due(&self, now: u64) -> bool {
+    pub(crate) fn due(&self, now: u64) -> bool {
         self.last_attempt.is_none_or(|t| now.saturating_sub(t) >= self.timing.renew_ms)
     }
 
     /// Record an attempt that was *sent* at `sent` (the TTL started no earlier than that).
-    pub fn record(&mut self, sent: u64, result: Attempt) {
+    pub(crate) fn record(&mut self, sent: u64, result: Attempt) {
         self.last_attempt = Some(sent);
         match result {
             Attempt::Held => self.held_since = Some(sent),
@@ -60,13 +60,13 @@ impl LeaseState {
     }
 
     /// May we act as the matchmaker at `now`?
-    pub fn is_holder(&self, now: u64) -> bool {
+    pub(crate) fn is_holder(&self, now: u64) -> bool {
         let limit = self.timing.ttl_ms.saturating_sub(self.timing.margin_ms);
         self.held_since.is_some_and(|t| now.saturating_sub(t) < limit)
     }
 
     /// Give the lease up (drain, shutdown): we stop acting at once.
-    pub fn release(&mut self) {
+    pub(crate) fn release(&mut self) {
         self.held_since = None;
     }
 }
@@ -84,7 +84,7 @@ return 0
 "#;
 
 /// One take-or-renew round trip.
-pub async fn attempt(conn: &mut ConnectionManager, node: &str, ttl_ms: u64) -> Attempt {
+pub(crate) async fn attempt(conn: &mut ConnectionManager, node: &str, ttl_ms: u64) -> Attempt {
     let script = redis::Script::new(TAKE_OR_RENEW);
     match script.key(LEASE_KEY).arg(node).arg(ttl_ms).invoke_async::<i64>(conn).await {
         Ok(1) => Attempt::Held,
@@ -97,7 +97,7 @@ pub async fn attempt(conn: &mut ConnectionManager, node: &str, ttl_ms: u64) -> A
 }
 
 /// Delete the lease if it is ours (graceful stop), so another node takes over at once.
-pub async fn release(conn: &mut ConnectionManager, node: &str) {
+pub(crate) async fn release(conn: &mut ConnectionManager, node: &str) {
     let script = redis::Script::new(
         "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
     );
@@ -105,7 +105,7 @@ pub async fn release(conn: &mut ConnectionManager, node: &str) {
 }
 
 /// The current holder, for the admin view.
-pub async fn holder(conn: &mut ConnectionManager) -> Option<String> {
+pub(crate) async fn holder(conn: &mut ConnectionManager) -> Option<String> {
     redis::cmd("GET").arg(LEASE_KEY).query_async(conn).await.ok().flatten()
 }
 

@@ -20,20 +20,20 @@
 //! The Redis keys and their TTLs are listed in docs/CLUSTER.md.
 
 #[doc(hidden)]
-pub mod bench;
-pub mod directory;
+pub(crate) mod bench;
+pub(crate) mod directory;
 mod inbox;
 mod leader;
-pub mod lease;
+pub(crate) mod lease;
 mod lost;
 mod matchmaking;
 pub(crate) mod private;
-pub mod registry;
-pub mod reservation;
-pub mod tickets;
+pub(crate) mod registry;
+pub(crate) mod reservation;
+pub(crate) mod tickets;
 
 use crate::config::ClusterConfig;
-use crate::link::{SessionEvent, Ticket, send_to};
+use crate::link::{Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
@@ -45,8 +45,10 @@ use tickwave_protocol::ServerMessage;
 use tokio::sync::mpsc;
 
 #[derive(Debug, thiserror::Error)]
+/// Cluster settings that cannot be used.
 pub enum ClusterError {
     #[error("redis URL {0:?}: {1}")]
+    /// The Redis URL does not parse.
     Url(String, redis::RedisError),
 }
 
@@ -60,7 +62,7 @@ pub(crate) fn unix_ms() -> u64 {
 }
 
 /// This node's view of the cluster: its Redis connection, its queued players and its keys.
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub(crate) cfg: ClusterConfig,
     client: redis::Client,
     conn: tokio::sync::Mutex<Option<ConnectionManager>>,
@@ -82,7 +84,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn new(cfg: ClusterConfig) -> Result<Arc<Cluster>, ClusterError> {
+    pub(crate) fn new(cfg: ClusterConfig) -> Result<Arc<Cluster>, ClusterError> {
         let client = redis::Client::open(cfg.redis_url.as_str())
             .map_err(|e| ClusterError::Url(cfg.redis_url.clone(), e))?;
         let (ops, rx) = mpsc::channel(16 * 1024);
@@ -102,7 +104,7 @@ impl Cluster {
         }))
     }
 
-    pub fn node_id(&self) -> &str {
+    pub(crate) fn node_id(&self) -> &str {
         &self.cfg.node_id
     }
 
@@ -166,7 +168,7 @@ impl Cluster {
         self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, session)));
         if tell {
             send_to(&t.link, &ServerMessage::MatchCancelled { reason: "cancelled".into() });
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
         true
     }
@@ -180,7 +182,7 @@ impl Cluster {
             self.push(Op::Del(tickets::ticket_id(&self.cfg.node_id, t.link.session)));
             let msg = ServerMessage::MatchCancelled { reason: "server draining".into() };
             send_to(&t.link, &msg);
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
     }
 
@@ -277,7 +279,7 @@ impl Cluster {
     }
 
     /// Does this node hold the matchmaker lease now?
-    pub fn is_leader(&self) -> bool {
+    pub(crate) fn is_leader(&self) -> bool {
         self.leader.load(Ordering::Acquire)
     }
 }

@@ -15,7 +15,7 @@
 use super::directory::{CODES_KEY, DirEntry, LOBBIES_KEY};
 use super::tickets::{Command, Op, TicketRec};
 use super::{Cluster, unix_ms};
-use crate::link::{MatchmakerHandle, SessionEvent, SessionLink, Ticket, send_error};
+use crate::link::{MatchmakerHandle, SessionLink, Ticket, send_error};
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ErrorCode;
@@ -43,7 +43,7 @@ async fn find(cluster: &Cluster, code: &str) -> redis::RedisResult<Found> {
 
 fn refuse(link: &SessionLink, code: ErrorCode, msg: &str) {
     send_error(link, code, msg);
-    let _ = link.events.try_send(SessionEvent::QueueLeft);
+    link.queue_left();
 }
 
 /// `join_private` in cluster mode (the session is already marked queued).

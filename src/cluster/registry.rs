@@ -14,18 +14,18 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub const NODES_KEY: &str = "tw:nodes";
+pub(crate) const NODES_KEY: &str = "tw:nodes";
 
 /// Delay of an early heartbeat after [`Cluster::publish_soon`].
 const EARLY_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
 
-pub fn node_key(node: &str) -> String {
+pub(crate) fn node_key(node: &str) -> String {
     format!("tw:node:{node}")
 }
 
 /// A node as the cluster sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NodeInfo {
+pub(crate) struct NodeInfo {
     pub node: String,
     pub url: String,
     pub capacity: u32,
@@ -40,7 +40,7 @@ pub struct NodeInfo {
 
 impl NodeInfo {
     /// Seats left for new lobbies.
-    pub fn free(&self) -> u32 {
+    pub(crate) fn free(&self) -> u32 {
         self.capacity.saturating_sub(self.players)
     }
 }

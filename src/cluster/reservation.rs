@@ -17,7 +17,7 @@ use tickwave_protocol::ErrorCode;
 
 /// What a reservation asserts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     /// The node that holds the seat.
     pub node: String,
     /// The lobby id on that node.
@@ -34,7 +34,7 @@ pub struct Reservation {
 
 /// Why a reservation is refused; each maps to its own wire error code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ReservationError {
+pub(crate) enum ReservationError {
     #[error("the reservation is malformed or its signature is wrong")]
     Invalid,
     #[error("the reservation has expired; find a match again")]
@@ -46,7 +46,7 @@ pub enum ReservationError {
 }
 
 impl ReservationError {
-    pub fn code(self) -> ErrorCode {
+    pub(crate) fn code(self) -> ErrorCode {
         match self {
             ReservationError::Invalid => ErrorCode::ReservationInvalid,
             ReservationError::Expired => ErrorCode::ReservationExpired,
@@ -60,26 +60,26 @@ impl ReservationError {
 const MAX_TOKEN: usize = 1024;
 
 /// Signs and checks reservations with the cluster secret.
-pub struct ReservationKeys {
+pub(crate) struct ReservationKeys {
     key: hmac::Key,
 }
 
 impl ReservationKeys {
-    pub fn new(secret: &[u8]) -> Self {
+    pub(crate) fn new(secret: &[u8]) -> Self {
         // Domain-separated from any other use of the same secret (resume tokens).
         let derived =
             hmac::sign(&hmac::Key::new(hmac::HMAC_SHA256, secret), b"tickwave-reservation");
         ReservationKeys { key: hmac::Key::new(hmac::HMAC_SHA256, derived.as_ref()) }
     }
 
-    pub fn issue(&self, r: &Reservation) -> String {
+    pub(crate) fn issue(&self, r: &Reservation) -> String {
         let p = serde_json::to_vec(r).expect("a reservation serializes");
         let tag = hmac::sign(&self.key, &p);
         format!("r1.{}.{}", B64.encode(&p), B64.encode(tag.as_ref()))
     }
 
     /// Check format, signature, node and expiry at `now_ms` (Unix ms).
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         token: &str,
         node: &str,
@@ -110,13 +110,13 @@ impl ReservationKeys {
 
 /// Nonces redeemed on this node, kept until their reservation would have expired anyway.
 #[derive(Debug, Default)]
-pub struct UsedNonces {
+pub(crate) struct UsedNonces {
     map: HashMap<u64, u64>,
 }
 
 impl UsedNonces {
     /// Mark a verified reservation used; `Used` if it already was.
-    pub fn redeem(&mut self, r: &Reservation, now_ms: u64) -> Result<(), ReservationError> {
+    pub(crate) fn redeem(&mut self, r: &Reservation, now_ms: u64) -> Result<(), ReservationError> {
         self.map.retain(|_, exp| *exp > now_ms);
         if self.map.insert(r.nonce, r.expires_ms).is_some() {
             return Err(ReservationError::Used);
@@ -124,12 +124,9 @@ impl UsedNonces {
         Ok(())
     }
 
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
     }
 }
 

@@ -16,19 +16,19 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub const TICKETS_KEY: &str = "tw:tickets";
+pub(crate) const TICKETS_KEY: &str = "tw:tickets";
 
-pub fn inbox_key(node: &str) -> String {
+pub(crate) fn inbox_key(node: &str) -> String {
     format!("tw:inbox:{node}")
 }
 
-pub fn ticket_id(node: &str, session: u64) -> String {
+pub(crate) fn ticket_id(node: &str, session: u64) -> String {
     format!("{node}:{session}")
 }
 
 /// A queued player as Redis holds it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TicketRec {
+pub(crate) struct TicketRec {
     pub id: String,
     pub node: String,
     pub session: u64,
@@ -63,7 +63,7 @@ impl TicketRec {
 /// What one node asks another to do.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum Command {
+pub(crate) enum Command {
     /// Seat these tickets in a new lobby (`lobby: None`) or in this existing lobby of yours.
     /// Tickets of your node join directly; the others get reservations and redirects.
     Assign { lobby: Option<u64>, mode: String, tickets: Vec<TicketRec> },

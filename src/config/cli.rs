@@ -119,7 +119,7 @@ pub struct Cli {
     /// Input messages per second per session (burst: twice this); excess is dropped [1..=240].
     #[arg(long, env = "TICKWAVE_INPUT_RATE", default_value_t = 60.0, value_parser = f64_in(ranges::INPUT_RATE))]
     pub input_rate: f64,
-    /// Comma-separated browser origins allowed to connect (e.g. https://play.example.com).
+    /// Comma-separated browser origins allowed to connect (e.g. `https://play.example.com`).
     #[arg(long, env = "TICKWAVE_ALLOWED_ORIGINS", value_delimiter = ',')]
     pub allowed_origins: Vec<String>,
     /// Serve /echo, a WebSocket echo for the Autobahn conformance suite. Never in production.

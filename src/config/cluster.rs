@@ -19,7 +19,9 @@ pub struct ClusterConfig {
     pub reservation_ttl: Duration,
     /// Heartbeat period and TTL of the node registration.
     pub heartbeat: Duration,
+    /// A registration not refreshed for this long disappears.
     pub node_ttl: Duration,
+    /// Timing of the matchmaker lease.
     pub lease: LeaseTiming,
 }
 

@@ -12,22 +12,45 @@ use std::path::PathBuf;
 pub enum ModesError {
     /// The modes file could not be read.
     #[error("{}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The modes file is not valid TOML of `[[mode]]` tables.
     #[error("{}: {source}", path.display())]
-    Parse { path: PathBuf, source: toml::de::Error },
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: toml::de::Error,
+    },
     /// The modes file has no `[[mode]]`.
     #[error("{}: no [[mode]]", path.display())]
-    Empty { path: PathBuf },
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// A mode of the file is out of range.
     #[error("{}: {source}", path.display())]
-    InvalidInFile { path: PathBuf, source: ConfigError },
+    InvalidInFile {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: ConfigError,
+    },
     /// A mode built in code is out of range.
     #[error(transparent)]
     Invalid(#[from] ConfigError),
     /// A mode names a game that is not in the registry.
     #[error("mode {mode:?} names unknown game {game:?}")]
-    UnknownGame { mode: String, game: String },
+    UnknownGame {
+        /// The mode.
+        mode: String,
+        /// The game it names.
+        game: String,
+    },
     /// Two modes share a name.
     #[error("two modes share a name")]
     DuplicateName,
@@ -38,10 +61,22 @@ pub enum ModesError {
 pub enum WebFilesError {
     /// The path does not resolve.
     #[error("{flag} {}: {source}", path.display())]
-    Resolve { flag: String, path: PathBuf, source: std::io::Error },
+    Resolve {
+        /// The flag.
+        flag: String,
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The path is not a directory.
     #[error("{flag} {}: not a directory", path.display())]
-    NotADirectory { flag: String, path: PathBuf },
+    NotADirectory {
+        /// The flag.
+        flag: String,
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// Flags and environment that do not make a configuration ([`super::Cli::into_config`]).
@@ -52,7 +87,12 @@ pub enum LoadError {
     Modes(#[from] ModesError),
     /// A secret file could not be read.
     #[error("configuration: {}: {source}", path.display())]
-    ReadSecret { path: PathBuf, source: std::io::Error },
+    ReadSecret {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// `--cluster` without a secret.
     #[error("configuration: --cluster needs --cluster-secret-file or TICKWAVE_CLUSTER_SECRET")]
     NoClusterSecret,
@@ -74,7 +114,12 @@ pub enum LoadError {
     #[error(
         "configuration: --admin-listen {value:?}: {source} (an address like 127.0.0.1:9433, or off)"
     )]
-    AdminListen { value: String, source: std::net::AddrParseError },
+    AdminListen {
+        /// The value given.
+        value: String,
+        /// The underlying error.
+        source: std::net::AddrParseError,
+    },
     /// A value out of range, or values that contradict each other.
     #[error("configuration: {0}")]
     Invalid(#[from] ConfigError),

@@ -45,9 +45,11 @@ pub struct ChatLimits {
     pub max_chars: usize,
     /// Lines a player may send in a burst, and the sustained rate (lines per second).
     pub burst: u32,
+    /// Sustained chat lines per second.
     pub per_sec: f64,
     /// Refused lines within `abuse_window` beyond which the session is closed with 1008.
     pub abuse_limit: u32,
+    /// The window of `abuse_limit`.
     pub abuse_window: Duration,
     /// Lines of history a joining or resuming player gets after the snapshot.
     pub history: usize,
@@ -74,12 +76,17 @@ impl Default for ChatLimits {
 /// over theirs for long, end the session with 1008 `abuse`.
 #[derive(Debug, Clone, Copy)]
 pub struct InputLimits {
+    /// Sustained inputs per second.
     pub inputs_per_sec: f64,
+    /// Inputs allowed in a burst.
     pub inputs_burst: u32,
+    /// Sustained frames of any kind per second.
     pub frames_per_sec: f64,
+    /// Frames allowed in a burst.
     pub frames_burst: u32,
     /// Refused inputs or frames within `abuse_window` beyond which the session is closed.
     pub abuse_limit: u32,
+    /// The window of `abuse_limit`.
     pub abuse_window: Duration,
 }
 
@@ -103,6 +110,7 @@ pub struct IpLimits {
     pub max_per_ip: u32,
     /// New connections per second from one address (sustained), and the burst allowed.
     pub rate_per_sec: f64,
+    /// New connections allowed in a burst.
     pub burst: u32,
     /// Loopback peers (local bots, a proxy on the same host) are not limited.
     pub exempt_loopback: bool,

@@ -19,7 +19,7 @@ mod cluster;
 mod error;
 mod limits;
 mod mode;
-pub mod validate;
+pub(crate) mod validate;
 mod web;
 
 pub use cli::Cli;
@@ -36,10 +36,18 @@ pub enum TlsMode {
     /// Serve plain ws:// (only behind a TLS-terminating proxy; logged as a warning).
     Plain,
     /// PEM files given by the operator.
-    Files { cert: PathBuf, key: PathBuf },
+    Files {
+        /// The PEM certificate chain.
+        cert: PathBuf,
+        /// The PEM private key.
+        key: PathBuf,
+    },
     /// A self-signed certificate for localhost/127.0.0.1, created once and kept in this
     /// directory so that a restart keeps the same fingerprint.
-    SelfSigned { data_dir: PathBuf },
+    SelfSigned {
+        /// Where the certificate is kept.
+        data_dir: PathBuf,
+    },
 }
 
 /// The whole server configuration.
@@ -47,7 +55,9 @@ pub enum TlsMode {
 pub struct Config {
     /// Game listener address.
     pub listen: SocketAddr,
+    /// Where the certificate comes from.
     pub tls: TlsMode,
+    /// WebSocket limits and buffer sizes.
     pub ws: WsLimits,
     /// Interval of WebSocket pings to each session.
     pub heartbeat_interval: Duration,
@@ -81,7 +91,9 @@ pub struct Config {
     /// The browser demo served at `/` on the game listener: the copy built into the binary,
     /// an override directory, or nothing.
     pub demo_files: WebFiles,
+    /// Chat limits per player.
     pub chat: ChatLimits,
+    /// Input and frame rates per session.
     pub inputs: InputLimits,
     /// Per-address connection limits, checked at accept.
     pub ip: IpLimits,
@@ -94,6 +106,7 @@ pub struct Config {
     pub admin_listen: Option<SocketAddr>,
     /// Operator (read and act) and viewer (read) bearer tokens; generated when unset.
     pub admin_token: Option<String>,
+    /// The viewer (read-only) token.
     pub viewer_token: Option<String>,
     /// The dashboard's files, served by the admin listener at `/` (built in by default).
     pub dashboard_files: WebFiles,

@@ -14,6 +14,7 @@ pub struct ModeConfig {
     pub name: String,
     /// Registered game this mode runs.
     pub game: String,
+    /// Seats of a lobby.
     pub max_players: u32,
     /// A lobby starts its countdown only with at least this many players.
     pub min_players: u32,
@@ -35,7 +36,9 @@ pub struct ModeConfig {
     pub default_skill: f64,
     /// Skill window at 0 s of waiting, its growth per second, and its cap.
     pub skill_window: f64,
+    /// Growth of the skill window per second waited.
     pub skill_window_growth: f64,
+    /// Cap of the skill window.
     pub skill_window_max: f64,
 }
 
@@ -129,6 +132,7 @@ impl ModeConfig {
         (ms * self.tick_hz as u64).div_ceil(1000)
     }
 
+    /// The time between two ticks.
     pub fn tick_period(&self) -> Duration {
         Duration::from_secs(1) / self.tick_hz
     }

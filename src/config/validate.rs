@@ -12,26 +12,26 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 /// Ranges of the flags (the README's tables list them). Milliseconds, bytes or counts.
-pub mod ranges {
+pub(crate) mod ranges {
     use std::ops::RangeInclusive;
 
-    pub const HEARTBEAT_MS: RangeInclusive<u64> = 10..=60_000;
-    pub const TIMEOUT_MS: RangeInclusive<u64> = 20..=600_000;
-    pub const HANDSHAKE_TIMEOUT_MS: RangeInclusive<u64> = 100..=120_000;
-    pub const SHUTDOWN_TIMEOUT_MS: RangeInclusive<u64> = 100..=600_000;
-    pub const DRAIN_TIMEOUT_MS: RangeInclusive<u64> = 0..=86_400_000;
-    pub const MAX_MESSAGE_BYTES: RangeInclusive<u64> = 1024..=16 * 1024 * 1024;
-    pub const OUTBOUND_QUEUE: RangeInclusive<u64> = 4..=65_536;
-    pub const MAX_CONNECTIONS: RangeInclusive<u64> = 1..=1_000_000;
+    pub(crate) const HEARTBEAT_MS: RangeInclusive<u64> = 10..=60_000;
+    pub(crate) const TIMEOUT_MS: RangeInclusive<u64> = 20..=600_000;
+    pub(crate) const HANDSHAKE_TIMEOUT_MS: RangeInclusive<u64> = 100..=120_000;
+    pub(crate) const SHUTDOWN_TIMEOUT_MS: RangeInclusive<u64> = 100..=600_000;
+    pub(crate) const DRAIN_TIMEOUT_MS: RangeInclusive<u64> = 0..=86_400_000;
+    pub(crate) const MAX_MESSAGE_BYTES: RangeInclusive<u64> = 1024..=16 * 1024 * 1024;
+    pub(crate) const OUTBOUND_QUEUE: RangeInclusive<u64> = 4..=65_536;
+    pub(crate) const MAX_CONNECTIONS: RangeInclusive<u64> = 1..=1_000_000;
     /// Besides 0, which leaves the buffer to kernel autotuning.
-    pub const TCP_SEND_BUFFER: RangeInclusive<u64> = 4096..=64 * 1024 * 1024;
-    pub const CHAT_MAX_CHARS: RangeInclusive<u64> = 1..=4096;
-    pub const CHAT_PER_SEC: RangeInclusive<f64> = 0.01..=1000.0;
-    pub const PER_IP_CONNECTIONS: RangeInclusive<u64> = 1..=1_000_000;
-    pub const PER_IP_RATE: RangeInclusive<f64> = 0.1..=100_000.0;
+    pub(crate) const TCP_SEND_BUFFER: RangeInclusive<u64> = 4096..=64 * 1024 * 1024;
+    pub(crate) const CHAT_MAX_CHARS: RangeInclusive<u64> = 1..=4096;
+    pub(crate) const CHAT_PER_SEC: RangeInclusive<f64> = 0.01..=1000.0;
+    pub(crate) const PER_IP_CONNECTIONS: RangeInclusive<u64> = 1..=1_000_000;
+    pub(crate) const PER_IP_RATE: RangeInclusive<f64> = 0.1..=100_000.0;
     /// At most the per-session frame rate (240/s): more inputs could never arrive.
-    pub const INPUT_RATE: RangeInclusive<f64> = 1.0..=240.0;
-    pub const CAPACITY: RangeInclusive<u64> = 1..=1_000_000;
+    pub(crate) const INPUT_RATE: RangeInclusive<f64> = 1.0..=240.0;
+    pub(crate) const CAPACITY: RangeInclusive<u64> = 1..=1_000_000;
 }
 
 /// A configuration the server refuses to start with.
@@ -39,14 +39,21 @@ pub mod ranges {
 pub enum ConfigError {
     /// One value outside its documented range.
     #[error("{knob} must be in {range}, got {got}")]
-    OutOfRange { knob: String, range: String, got: String },
+    OutOfRange {
+        /// The setting.
+        knob: String,
+        /// Its documented range.
+        range: String,
+        /// The value given.
+        got: String,
+    },
     /// Values that are each in range but cannot work together.
     #[error("{0}")]
     Inconsistent(String),
 }
 
 /// A clap value parser for a float flag: finite and within `range`.
-pub fn f64_in(
+pub(crate) fn f64_in(
     range: RangeInclusive<f64>,
 ) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
     move |s: &str| {
@@ -61,7 +68,7 @@ pub fn f64_in(
 }
 
 /// The clap value parser of `--tcp-send-buffer`: 0 (autotuning) or a size in range.
-pub fn tcp_send_buffer(s: &str) -> Result<u32, String> {
+pub(crate) fn tcp_send_buffer(s: &str) -> Result<u32, String> {
     let r = ranges::TCP_SEND_BUFFER;
     let shown = format!("0 or {}..={}", r.start(), r.end());
     let v: u64 = s.trim().parse().map_err(|_| format!("not a number; must be {shown}"))?;

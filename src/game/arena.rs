@@ -61,6 +61,7 @@ pub struct Arena {
 }
 
 impl Arena {
+    /// A fresh arena for these settings.
     pub fn new(s: GameSettings) -> Self {
         let mut a = Arena {
             rng_state: s.seed,

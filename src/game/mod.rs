@@ -9,11 +9,12 @@ pub mod arena;
 mod rng;
 
 pub use rng::SplitMix64;
+/// The protocol types the game API's signatures use, so a game crate needs only `tickwave`.
+pub use tickwave_protocol::{Entity, EntityKindSchema, Input, MAX_FIELDS, StateError, WorldView};
 
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tickwave_protocol::{EntityKindSchema, Input, WorldView};
 
 /// What a lobby knows about its game's setting when creating it.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +23,7 @@ pub struct GameSettings {
     pub seed: u64,
     /// Ticks per second; the game's time step is `1 / tick_hz`.
     pub tick_hz: u32,
+    /// Seats of the lobby the game runs in.
     pub max_players: u32,
 }
 
@@ -94,6 +96,7 @@ impl GameRegistry {
         self.games.insert(name.to_owned(), Arc::new(factory));
     }
 
+    /// The factory registered under `name`.
     pub fn get(&self, name: &str) -> Option<GameFactory> {
         self.games.get(name).cloned()
     }

@@ -38,6 +38,11 @@ impl SessionLink {
         self.events.try_send(ev).is_ok()
     }
 
+    /// The player is no longer waiting in a queue.
+    pub(crate) fn queue_left(&self) {
+        self.event(SessionEvent::QueueLeft);
+    }
+
     /// The promised seat in `lobby` is not coming back.
     pub(crate) fn seat_lost(&self, lobby: u64, reason: &'static str) {
         self.event(SessionEvent::SeatLost { lobby, reason });

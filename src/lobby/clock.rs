@@ -10,7 +10,7 @@
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
-pub struct TickClock {
+pub(crate) struct TickClock {
     period: Duration,
     /// Index of the next tick to run (deadline `next * period` after the epoch).
     next: u64,
@@ -19,7 +19,7 @@ pub struct TickClock {
 
 /// What to do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TickPlan {
+pub(crate) struct TickPlan {
     /// Ticks to run now, back to back.
     pub run: u32,
     /// Ticks dropped from the schedule because the lobby fell too far behind.
@@ -28,7 +28,7 @@ pub struct TickPlan {
 
 impl TickClock {
     /// The first tick is due one period after the epoch.
-    pub fn new(hz: u32, max_catch_up: u32) -> Self {
+    pub(crate) fn new(hz: u32, max_catch_up: u32) -> Self {
         TickClock {
             period: Duration::from_secs(1) / hz.max(1),
             next: 1,
@@ -36,17 +36,17 @@ impl TickClock {
         }
     }
 
-    pub fn period(&self) -> Duration {
+    pub(crate) fn period(&self) -> Duration {
         self.period
     }
 
     /// Time since the epoch at which the next tick is due.
-    pub fn next_deadline(&self) -> Duration {
+    pub(crate) fn next_deadline(&self) -> Duration {
         Duration::from_nanos((self.period.as_nanos() as u64).saturating_mul(self.next))
     }
 
     /// Given the time since the epoch, how many ticks to run and how many to skip.
-    pub fn due(&mut self, now: Duration) -> TickPlan {
+    pub(crate) fn due(&mut self, now: Duration) -> TickPlan {
         // Deadlines passed so far: ticks 1..=passed are due.
         let passed = (now.as_nanos() / self.period.as_nanos()) as u64;
         if passed < self.next {

@@ -19,9 +19,9 @@
 //! view that breaks the game's own schema ends the lobby the same way, before it is sent.
 
 mod actor;
-pub mod clock;
+pub(crate) mod clock;
 pub(crate) mod core;
-pub mod status;
+pub(crate) mod status;
 
 use crate::config::{ChatLimits, ModeConfig};
 use crate::counters::{Counters, LiveLobby};

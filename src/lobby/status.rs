@@ -12,7 +12,7 @@ use crate::link::LobbyHandle;
 
 /// One member of a lobby, as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
-pub struct MemberStatus {
+pub(crate) struct MemberStatus {
     pub player: u32,
     pub name: String,
     pub session: u64,
@@ -31,11 +31,11 @@ pub struct MemberStatus {
     pub in_lobby_ms: u64,
 }
 
-pub use super::core::ChatLine;
+pub(crate) use super::core::ChatLine;
 
 /// A lobby's state for the admin API.
 #[derive(Debug, Clone, Serialize)]
-pub struct LobbyStatus {
+pub(crate) struct LobbyStatus {
     pub id: u64,
     pub mode: String,
     pub game: String,
@@ -68,7 +68,7 @@ pub struct LobbyStatus {
 }
 
 /// A spectator frame: the visible state as JSON, serialized once for every watcher.
-pub type SpectatorFrame = Arc<str>;
+pub(crate) type SpectatorFrame = Arc<str>;
 
 /// What the directory keeps per lobby.
 pub(crate) struct LobbyEntry {
@@ -79,7 +79,7 @@ pub(crate) struct LobbyEntry {
 
 /// Every live lobby, by id. The lock guards only map operations.
 #[derive(Default)]
-pub struct Directory {
+pub(crate) struct Directory {
     map: Mutex<BTreeMap<u64, LobbyEntry>>,
 }
 
@@ -93,7 +93,7 @@ impl Directory {
     }
 
     /// The latest status of every lobby.
-    pub fn statuses(&self) -> Vec<Arc<LobbyStatus>> {
+    pub(crate) fn statuses(&self) -> Vec<Arc<LobbyStatus>> {
         self.map
             .lock()
             .expect("directory lock")
@@ -102,7 +102,7 @@ impl Directory {
             .collect()
     }
 
-    pub fn status(&self, id: u64) -> Option<Arc<LobbyStatus>> {
+    pub(crate) fn status(&self, id: u64) -> Option<Arc<LobbyStatus>> {
         self.map.lock().expect("directory lock").get(&id).map(|e| e.status.borrow().clone())
     }
 
@@ -111,15 +111,7 @@ impl Directory {
     }
 
     /// Watch a lobby's spectator frames.
-    pub fn spectate(&self, id: u64) -> Option<watch::Receiver<SpectatorFrame>> {
+    pub(crate) fn spectate(&self, id: u64) -> Option<watch::Receiver<SpectatorFrame>> {
         self.map.lock().expect("directory lock").get(&id).map(|e| e.spectate.subscribe())
-    }
-
-    pub fn len(&self) -> usize {
-        self.map.lock().expect("directory lock").len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

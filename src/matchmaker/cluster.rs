@@ -3,7 +3,7 @@
 //! reservation will never be redeemed (`Unreserve`). See [`crate::cluster`].
 
 use super::{Matchmaker, Ticket};
-use crate::link::{SessionEvent, SessionLink, send_error};
+use crate::link::{SessionLink, send_error};
 use tickwave_protocol::ErrorCode;
 
 impl Matchmaker {
@@ -54,7 +54,7 @@ impl Matchmaker {
                 // The seat was reserved when the reservation was issued.
                 if let Err(t) = l.handle.join(t) {
                     send_error(&t.link, ErrorCode::Overloaded, "lobby busy, find a match again");
-                    let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                    t.link.queue_left();
                 }
             }
             None => {
@@ -63,7 +63,7 @@ impl Matchmaker {
                     ErrorCode::LobbyLost,
                     "the reserved lobby has closed; find a match again",
                 );
-                let _ = link.events.try_send(SessionEvent::QueueLeft);
+                link.queue_left();
             }
         }
     }

@@ -6,7 +6,7 @@
 
 mod cluster;
 pub mod policy;
-pub mod status;
+pub(crate) mod status;
 
 use status::{MatchmakingStatus, ModeQueue, WaitStats};
 
@@ -14,8 +14,7 @@ use crate::config::{ChatLimits, ModeConfig, ModesError};
 use crate::counters::Counters;
 use crate::game::{GameRegistry, GameSettings, SplitMix64};
 use crate::link::{
-    LobbyHandle, LobbySeats, MatchmakerHandle, MmRequest, SessionEvent, SessionLink, Ticket,
-    send_error, send_to,
+    LobbyHandle, LobbySeats, MatchmakerHandle, MmRequest, SessionLink, Ticket, send_error, send_to,
 };
 use crate::lobby;
 use crate::lobby::status::Directory;
@@ -28,7 +27,7 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 /// How often the matching cycle runs.
-pub const MATCH_INTERVAL: Duration = Duration::from_millis(100);
+pub(crate) const MATCH_INTERVAL: Duration = Duration::from_millis(100);
 
 struct OpenLobby {
     handle: LobbyHandle,
@@ -163,7 +162,7 @@ impl Matchmaker {
                 for t in self.queues.drain().flat_map(|(_, q)| q) {
                     let msg = ServerMessage::MatchCancelled { reason: "server draining".into() };
                     send_to(&t.link, &msg);
-                    let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                    t.link.queue_left();
                 }
                 for l in &self.lobbies {
                     l.handle.drain();
@@ -186,7 +185,7 @@ impl Matchmaker {
                         let t = q.remove(i);
                         let msg = ServerMessage::MatchCancelled { reason: "cancelled".into() };
                         send_to(&t.link, &msg);
-                        let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+                        t.link.queue_left();
                         return;
                     }
                 }
@@ -207,7 +206,7 @@ impl Matchmaker {
                 let lobby = self.lobbies.iter().find(|l| l.code.as_deref() == Some(&code));
                 let refuse = |link: &SessionLink, c: ErrorCode, m: &str| {
                     send_error(link, c, m);
-                    let _ = link.events.try_send(SessionEvent::QueueLeft);
+                    link.queue_left();
                 };
                 match lobby {
                     None => {
@@ -242,7 +241,7 @@ impl Matchmaker {
             }
         };
         send_error(&link, ErrorCode::ServerDraining, "this server is draining; connect to another");
-        let _ = link.events.try_send(SessionEvent::QueueLeft);
+        link.queue_left();
     }
 
     /// A 6-letter code without look-alike characters (no 0/O, 1/I/L).
@@ -264,7 +263,7 @@ impl Matchmaker {
         if let Err(t) = handle.join(t) {
             seats.unreserve();
             send_error(&t.link, ErrorCode::Overloaded, "lobby busy, try again");
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
     }
 

@@ -17,14 +17,17 @@ use std::time::Duration;
 /// Skill window parameters of a mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SkillWindow {
+    /// Skill difference accepted at once.
     pub base: f64,
+    /// How much the window widens per second waited.
     pub growth_per_sec: f64,
+    /// The widest the window gets.
     pub max: f64,
 }
 
 impl SkillWindow {
     /// The window a mode's settings describe.
-    pub fn of(mode: &ModeConfig) -> Self {
+    pub(crate) fn of(mode: &ModeConfig) -> Self {
         SkillWindow {
             base: mode.skill_window,
             growth_per_sec: mode.skill_window_growth,
@@ -32,40 +35,62 @@ impl SkillWindow {
         }
     }
 
+    /// The window after waiting `waited`: widening, so a long wait matches anyone.
     pub fn at(&self, waited: Duration) -> f64 {
         (self.base + self.growth_per_sec * waited.as_secs_f64()).min(self.max)
     }
 }
 
+/// What the policy needs of a mode.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Params {
+    /// Seats per lobby: no placement exceeds it.
     pub max_players: u32,
+    /// Players a new lobby needs before it is opened.
     pub min_players: u32,
+    /// The mode's skill window.
     pub window: SkillWindow,
 }
 
 /// A waiting player as the policy sees it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Waiting {
+    /// The player's skill rating.
     pub skill: f64,
+    /// How long the player has waited (time is passed in: the policy reads no clock).
     pub waited: Duration,
 }
 
 /// A lobby that takes players now.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct OpenSeats {
+    /// The lobby's id.
     pub lobby: u64,
+    /// Seats it can still take.
     pub free: u32,
+    /// The mean skill of its players.
     pub skill: f64,
 }
 
 /// Where tickets go; indices refer to the `waiting` slice given to [`plan`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
-    Join { lobby: u64, tickets: Vec<usize> },
-    NewLobby { tickets: Vec<usize> },
+    /// These waiting players join this open lobby.
+    Join {
+        /// The open lobby.
+        lobby: u64,
+        /// Indices into `waiting`.
+        tickets: Vec<usize>,
+    },
+    /// These waiting players open a new lobby together.
+    NewLobby {
+        /// Indices into `waiting`.
+        tickets: Vec<usize>,
+    },
 }
 
+/// Place waiting players: into open lobbies first, then new lobbies of at least
+/// `min_players` within each other's skill window; deterministic for the same input.
 pub fn plan(waiting: &[Waiting], open: &[OpenSeats], p: &Params) -> Vec<Placement> {
     let mut order: Vec<usize> = (0..waiting.len()).collect();
     // Longest wait first; ties by index, so the result is deterministic.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 /// One mode's queue.
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct ModeQueue {
+pub(crate) struct ModeQueue {
     pub mode: String,
     /// Players waiting now.
     pub waiting: usize,
@@ -19,7 +19,7 @@ pub struct ModeQueue {
 }
 
 #[derive(Debug, Clone, Serialize, Default)]
-pub struct MatchmakingStatus {
+pub(crate) struct MatchmakingStatus {
     pub draining: bool,
     pub modes: Vec<ModeQueue>,
 }

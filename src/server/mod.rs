@@ -34,7 +34,12 @@ use tokio_util::task::TaskTracker;
 pub enum StartError {
     /// The game or admin listener could not bind.
     #[error("binding {addr}: {source}")]
-    Bind { addr: SocketAddr, source: std::io::Error },
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// The underlying error.
+        source: std::io::Error,
+    },
     /// The certificate or key could not be loaded or made.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),

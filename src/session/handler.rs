@@ -80,7 +80,7 @@ impl Session {
         let cfg = &self.shared.config;
         let epoch = Instant::now();
         let mut hb = HeartbeatTracker::new(
-            HeartbeatConfig { interval: cfg.heartbeat_interval, timeout: cfg.heartbeat_timeout },
+            HeartbeatConfig { timeout: cfg.heartbeat_timeout },
             Duration::ZERO,
         );
         let mut ticker = tokio::time::interval_at(

@@ -13,14 +13,14 @@ use std::time::Duration;
 const MAX_OUTSTANDING: usize = 8;
 
 #[derive(Debug, Clone, Copy)]
-pub struct HeartbeatConfig {
-    pub interval: Duration,
-    pub timeout: Duration,
+pub(crate) struct HeartbeatConfig {
+    /// A peer silent this long is given up on (the driver pings at its own interval).
+    pub(crate) timeout: Duration,
 }
 
 /// What the driver should do at a heartbeat tick.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Send a WebSocket ping carrying this payload.
     Ping([u8; 8]),
     /// No pong for the timeout: close the session.
@@ -30,14 +30,18 @@ pub enum Verdict {
 /// Smoothed round-trip estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RttEstimate {
+    /// Smoothed round-trip time.
     pub srtt: Duration,
+    /// Smoothed variation of the round-trip time.
     pub jitter: Duration,
+    /// The latest sample.
     pub last: Duration,
+    /// Samples taken so far.
     pub samples: u64,
 }
 
 #[derive(Debug)]
-pub struct HeartbeatTracker {
+pub(crate) struct HeartbeatTracker {
     cfg: HeartbeatConfig,
     next_nonce: u64,
     outstanding: VecDeque<(u64, Duration)>,
@@ -47,7 +51,7 @@ pub struct HeartbeatTracker {
 
 impl HeartbeatTracker {
     /// Start tracking a peer that was last heard from at `now` (the handshake).
-    pub fn new(cfg: HeartbeatConfig, now: Duration) -> Self {
+    pub(crate) fn new(cfg: HeartbeatConfig, now: Duration) -> Self {
         HeartbeatTracker {
             cfg,
             next_nonce: 1,
@@ -58,7 +62,7 @@ impl HeartbeatTracker {
     }
 
     /// Called by the driver every `interval`: either ping or give up.
-    pub fn on_tick(&mut self, now: Duration) -> Verdict {
+    pub(crate) fn on_tick(&mut self, now: Duration) -> Verdict {
         if now.saturating_sub(self.last_heard) >= self.cfg.timeout {
             return Verdict::TimedOut;
         }
@@ -73,7 +77,7 @@ impl HeartbeatTracker {
 
     /// A pong arrived. Returns the new estimate when it answered one of our pings; unsolicited
     /// or unknown pongs (RFC 6455 allows them) change nothing.
-    pub fn on_pong(&mut self, payload: &[u8], now: Duration) -> Option<RttEstimate> {
+    pub(crate) fn on_pong(&mut self, payload: &[u8], now: Duration) -> Option<RttEstimate> {
         let nonce = u64::from_be_bytes(payload.try_into().ok()?);
         let pos = self.outstanding.iter().position(|(n, _)| *n == nonce)?;
         let (_, sent) = self.outstanding[pos];
@@ -97,12 +101,14 @@ impl HeartbeatTracker {
         Some(est)
     }
 
-    pub fn estimate(&self) -> Option<RttEstimate> {
+    #[cfg(test)]
+    fn estimate(&self) -> Option<RttEstimate> {
         self.estimate
     }
 
     /// When the peer was last heard from (a matching pong, or the start).
-    pub fn last_heard(&self) -> Duration {
+    #[cfg(test)]
+    fn last_heard(&self) -> Duration {
         self.last_heard
     }
 }
@@ -116,7 +122,7 @@ mod tests {
     }
 
     fn cfg() -> HeartbeatConfig {
-        HeartbeatConfig { interval: ms(1000), timeout: ms(5000) }
+        HeartbeatConfig { timeout: ms(5000) }
     }
 
     fn ping(t: &mut HeartbeatTracker, now: Duration) -> [u8; 8] {
@@ -188,10 +194,8 @@ mod tests {
 
     #[test]
     fn outstanding_pings_are_bounded() {
-        let mut t = HeartbeatTracker::new(
-            HeartbeatConfig { interval: ms(1), timeout: Duration::from_secs(3600) },
-            ms(0),
-        );
+        let mut t =
+            HeartbeatTracker::new(HeartbeatConfig { timeout: Duration::from_secs(3600) }, ms(0));
         let first = ping(&mut t, ms(1));
         for i in 2..100 {
             ping(&mut t, ms(i));

@@ -4,9 +4,9 @@
 //! them ([`writer`]), so nothing an actor does ever waits on a slow client.
 
 mod handler;
-pub mod heartbeat;
-pub mod registry;
-pub mod resume;
+pub(crate) mod heartbeat;
+pub(crate) mod registry;
+pub(crate) mod resume;
 pub(crate) mod writer;
 
 use crate::auth::AuthMode;
@@ -50,7 +50,7 @@ pub(crate) struct SessionCtx {
 const EVENT_QUEUE: usize = 16;
 
 /// Upper bound on a display name, in Unicode scalar values.
-pub const MAX_NAME_CHARS: usize = 32;
+pub(crate) const MAX_NAME_CHARS: usize = 32;
 
 pub(crate) enum Place {
     Idle,

@@ -22,13 +22,19 @@ pub struct SessionInfo {
     /// Public session id (the `session` of `welcome`): a counter, so it stays below 2^53 and
     /// is safe in JavaScript.
     pub id: u64,
+    /// The player id (kept across resumes).
     pub player: u32,
+    /// The display name.
     pub name: Arc<str>,
+    /// The peer address.
     pub peer: SocketAddr,
+    /// When the session started.
     pub connected_at: Instant,
+    /// The latest round-trip estimate.
     pub rtt: Option<RttEstimate>,
     /// `idle`, `queued` or `in_lobby`.
     pub state: &'static str,
+    /// The lobby the session is in, if any.
     pub lobby: Option<u64>,
     /// The authenticated account (`sub` of the player token), in token mode.
     pub account: Option<Arc<str>>,
@@ -46,7 +52,7 @@ struct Inner {
 /// Shared by every session task. The lock is held only for map operations, never across
 /// an await.
 #[derive(Default)]
-pub struct Registry {
+pub(crate) struct Registry {
     inner: Mutex<Inner>,
     next_session: AtomicU64,
     next_player: AtomicU32,
@@ -87,7 +93,7 @@ impl Registry {
     }
 
     /// Free a session's entry.
-    pub fn unregister(&self, key: SessionKey) {
+    pub(crate) fn unregister(&self, key: SessionKey) {
         let mut g = self.inner.lock().expect("registry lock");
         if let Some(info) = g.slots.remove(key) {
             g.by_id.remove(&info.id);
@@ -95,19 +101,19 @@ impl Registry {
     }
 
     /// Change an entry in place (RTT, state); a freed key is ignored.
-    pub fn update(&self, key: SessionKey, f: impl FnOnce(&mut SessionInfo)) {
+    pub(crate) fn update(&self, key: SessionKey, f: impl FnOnce(&mut SessionInfo)) {
         if let Some(info) = self.inner.lock().expect("registry lock").slots.get_mut(key) {
             f(info);
         }
     }
 
-    pub fn get(&self, id: u64) -> Option<SessionInfo> {
+    pub(crate) fn get(&self, id: u64) -> Option<SessionInfo> {
         let g = self.inner.lock().expect("registry lock");
         g.by_id.get(&id).and_then(|k| g.slots.get(*k)).cloned()
     }
 
     /// Up to `limit` sessions, oldest first.
-    pub fn list(&self, limit: usize) -> Vec<SessionInfo> {
+    pub(crate) fn list(&self, limit: usize) -> Vec<SessionInfo> {
         let g = self.inner.lock().expect("registry lock");
         let mut v: Vec<SessionInfo> = g.slots.values().cloned().collect();
         v.sort_by_key(|s| s.id);
@@ -116,7 +122,7 @@ impl Registry {
     }
 
     /// Count sessions by state: (idle, queued, in_lobby).
-    pub fn counts(&self) -> (usize, usize, usize) {
+    pub(crate) fn counts(&self) -> (usize, usize, usize) {
         let g = self.inner.lock().expect("registry lock");
         g.slots.values().fold((0, 0, 0), |(i, q, l), s| match s.state {
             "queued" => (i, q + 1, l),
@@ -131,11 +137,7 @@ impl Registry {
         g.slots.values().filter(|s| s.out.try_send(Outbound::Frame(bytes.clone())).is_ok()).count()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.inner.lock().expect("registry lock").slots.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 /// Why a token is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum ResumeError {
+pub(crate) enum ResumeError {
     #[error("the resume token is malformed or its signature is wrong")]
     Invalid,
     #[error("the resume token was issued by another server")]
@@ -32,7 +32,7 @@ pub enum ResumeError {
 }
 
 impl ResumeError {
-    pub fn code(self) -> ErrorCode {
+    pub(crate) fn code(self) -> ErrorCode {
         match self {
             ResumeError::Invalid => ErrorCode::ResumeInvalid,
             ResumeError::Foreign => ErrorCode::ResumeForeign,
@@ -45,7 +45,7 @@ impl ResumeError {
 const PAYLOAD_LEN: usize = 8 + 4 + 8 + 8;
 
 /// The server's signing identity.
-pub struct ResumeKeys {
+pub(crate) struct ResumeKeys {
     server: u64,
     key: hmac::Key,
 }
@@ -53,7 +53,7 @@ pub struct ResumeKeys {
 impl ResumeKeys {
     /// A fresh random identity: tokens die with the process, which is what a single node wants
     /// (a restarted server has lost the seats anyway).
-    pub fn random() -> Self {
+    pub(crate) fn random() -> Self {
         use ring::rand::{SecureRandom, SystemRandom};
         let rng = SystemRandom::new();
         let mut secret = [0u8; 32];
@@ -66,7 +66,7 @@ impl ResumeKeys {
     /// Cluster mode: a random server id (tokens still name the process that issued them) but
     /// a key derived from the cluster secret, so that any node can check a token's signature
     /// and tell a player of a dead node that its lobby is lost ([`Self::verify_signed`]).
-    pub fn cluster(secret: &[u8]) -> Self {
+    pub(crate) fn cluster(secret: &[u8]) -> Self {
         use ring::rand::{SecureRandom, SystemRandom};
         let mut id = [0u8; 8];
         SystemRandom::new().fill(&mut id).expect("system randomness");
@@ -75,15 +75,15 @@ impl ResumeKeys {
         Self::new(u64::from_be_bytes(id), derived.as_ref())
     }
 
-    pub fn new(server: u64, secret: &[u8]) -> Self {
+    pub(crate) fn new(server: u64, secret: &[u8]) -> Self {
         ResumeKeys { server, key: hmac::Key::new(hmac::HMAC_SHA256, secret) }
     }
 
-    pub fn server(&self) -> u64 {
+    pub(crate) fn server(&self) -> u64 {
         self.server
     }
 
-    pub fn issue(&self, player: u32, session: u64, nonce: u64) -> String {
+    pub(crate) fn issue(&self, player: u32, session: u64, nonce: u64) -> String {
         let mut p = Vec::with_capacity(PAYLOAD_LEN);
         p.extend_from_slice(&self.server.to_be_bytes());
         p.extend_from_slice(&player.to_be_bytes());

@@ -38,7 +38,7 @@ mod members;
 mod tests;
 mod tick;
 
-pub use chat::ChatLine;
+pub(crate) use chat::ChatLine;
 pub(crate) use fanout::MAX_PENDING_INPUTS;
 pub(crate) use fanout::Member;
 
