@@ -253,3 +253,36 @@ fn a_planted_back_arrow_is_caught() {
         ]
     );
 }
+
+/// Files outside `link/` and the owning actor that name a variant of an actor's message
+/// enum (`Enum::Variant`): such a caller builds (or matches) another actor's message by
+/// hand instead of going through the handle's methods.
+fn messages_built_by_hand(files: &[(String, String)]) -> Vec<String> {
+    let owners = [("SessionEvent", "session"), ("LobbyMsg", "lobby"), ("MmRequest", "matchmaker")];
+    let mut out = Vec::new();
+    for (path, src) in files {
+        let code = strip_comments(src);
+        let module = top_module(path).unwrap_or_default();
+        for (name, owner) in owners {
+            if module != "link" && module != owner && code.contains(&format!("{name}::")) {
+                out.push(format!("{path} builds {name} by hand (use the handle's methods)"));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn no_actor_builds_another_actors_message() {
+    let files = server_sources();
+    let v = messages_built_by_hand(&files);
+    assert!(v.is_empty(), "{}", v.join("\n"));
+    let planted = vec![file(
+        "admin/api.rs",
+        "fn k(s: &S) { s.events.try_send(SessionEvent::Kick { reason }); }",
+    )];
+    assert_eq!(
+        messages_built_by_hand(&planted),
+        ["admin/api.rs builds SessionEvent by hand (use the handle's methods)"]
+    );
+}

@@ -4,7 +4,6 @@
 use super::AdminCtx;
 use super::auth::Role;
 use super::{Body, error, json};
-use crate::link::SessionEvent;
 use crate::session::registry::{Registry, SessionInfo};
 use hyper::header::{self, HeaderValue};
 use hyper::{Response, StatusCode};
@@ -171,9 +170,9 @@ pub(super) fn kick(ctx: &Ctx<'_>, id: Option<u64>, body: &Value) -> Response<Bod
     let reason: String =
         body["reason"].as_str().unwrap_or("kicked by an operator").chars().take(200).collect();
     ctx.audit("kick", &format!("session {} (player {})", s.id, s.player), &reason);
-    match s.events.try_send(SessionEvent::Kick { reason }) {
-        Ok(()) => json(StatusCode::ACCEPTED, &json!({ "kicking": s.id })),
-        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "session mailbox full; retry"),
+    match s.kick(reason) {
+        true => json(StatusCode::ACCEPTED, &json!({ "kicking": s.id })),
+        false => error(StatusCode::SERVICE_UNAVAILABLE, "busy", "session mailbox full; retry"),
     }
 }
 

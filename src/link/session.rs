@@ -24,10 +24,23 @@ pub(crate) struct SessionLink {
     pub(crate) player: u32,
     pub(crate) name: Arc<str>,
     pub(crate) out: mpsc::Sender<Outbound>,
-    pub(crate) events: mpsc::Sender<SessionEvent>,
+    /// Private: other actors tell the session of a change only through the methods below,
+    /// so none of them builds a [`SessionEvent`] by hand.
+    events: mpsc::Sender<SessionEvent>,
 }
 
 impl SessionLink {
+    /// The session makes its link when it starts.
+    pub(crate) fn new(
+        session: u64,
+        player: u32,
+        name: Arc<str>,
+        out: mpsc::Sender<Outbound>,
+        events: mpsc::Sender<SessionEvent>,
+    ) -> Self {
+        SessionLink { session, player, name, out, events }
+    }
+
     /// Queue a message without waiting; false when the queue is full or the session gone.
     pub(crate) fn try_send(&self, bytes: Bytes) -> bool {
         self.out.try_send(Outbound::Frame(bytes)).is_ok()
@@ -41,6 +54,21 @@ impl SessionLink {
     /// The player is no longer waiting in a queue.
     pub(crate) fn queue_left(&self) {
         self.event(SessionEvent::QueueLeft);
+    }
+
+    /// The player has a seat in this lobby: its inputs go there from now on.
+    pub(crate) fn joined(&self, lobby: LobbyHandle) {
+        self.event(SessionEvent::Joined(Box::new(lobby)));
+    }
+
+    /// The player is no longer in this lobby (match over, lobby closed, removed).
+    pub(crate) fn lobby_ended(&self, lobby: u64) {
+        self.event(SessionEvent::LobbyEnded { lobby });
+    }
+
+    /// Refuse this session (fatal error, then close), e.g. a resume whose seat is gone.
+    pub(crate) fn refused(&self, code: ErrorCode) {
+        self.event(SessionEvent::Refused(code));
     }
 
     /// The promised seat in `lobby` is not coming back.

@@ -14,8 +14,8 @@ use super::{SPECTATE_EVERY, STATUS_EVERY};
 use crate::config::ModeConfig;
 use crate::counters::Counters;
 use crate::link::{
-    LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionEvent, SessionLink,
-    Ticket, inbox, send_error,
+    LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionLink, Ticket, inbox,
+    send_error,
 };
 use bytes::Bytes;
 use std::sync::Arc;
@@ -44,7 +44,7 @@ impl Link for SessionLink {
     }
 
     fn lobby_ended(&self, lobby: u64) {
-        let _ = self.events.try_send(SessionEvent::LobbyEnded { lobby });
+        SessionLink::lobby_ended(self, lobby);
     }
 }
 
@@ -176,7 +176,7 @@ impl Actor {
                 LobbyMsg::Rejoin { link, .. } => {
                     let reason = "the lobby ended while you were away";
                     let lobby = self.handle.id;
-                    let _ = link.events.try_send(SessionEvent::SeatLost { lobby, reason });
+                    link.seat_lost(lobby, reason);
                 }
                 _ => {}
             }
@@ -240,7 +240,7 @@ impl Actor {
 
     /// Route the session's inputs here, then give it a seat.
     fn seat(&mut self, link: SessionLink) {
-        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
+        link.joined(self.handle.clone());
         let (player, name) = (link.player, link.name.clone());
         self.core.seat(player, name, link, self.created.elapsed());
     }
@@ -248,16 +248,15 @@ impl Actor {
     /// A resumed session takes its held seat back, or is refused like an expired token when
     /// the seat is gone.
     fn rejoin(&mut self, link: SessionLink, last_tick: Option<u64>) {
-        let refuse =
-            |l: SessionLink| l.events.try_send(SessionEvent::Refused(ErrorCode::ResumeExpired));
+        let refuse = |l: SessionLink| l.refused(ErrorCode::ResumeExpired);
         if !self.core.is_member(link.player) {
-            let _ = refuse(link);
+            refuse(link);
             return;
         }
-        let _ = link.events.try_send(SessionEvent::Joined(Box::new(self.handle.clone())));
+        link.joined(self.handle.clone());
         let (player, name) = (link.player, link.name.clone());
         if let Err(link) = self.core.rejoin(player, name, link, last_tick) {
-            let _ = refuse(link);
+            refuse(link);
         }
     }
 
@@ -288,7 +287,7 @@ impl Actor {
     fn requeue(&self, t: Ticket) {
         if let Err(t) = self.matchmaker.requeue(t) {
             send_error(&t.link, ErrorCode::Overloaded, "could not seat you; find a match again");
-            let _ = t.link.events.try_send(SessionEvent::QueueLeft);
+            t.link.queue_left();
         }
     }
 

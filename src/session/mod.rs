@@ -209,13 +209,7 @@ pub(crate) async fn run<S>(
     let _registered = Unregister { shared: shared.clone(), key };
     tracing::Span::current().record("session", sinfo.id);
     tracing::info!(player = sinfo.player, name = %name, resumed = resumed.is_some(), "session started");
-    let link = SessionLink {
-        session: sinfo.id,
-        player: sinfo.player,
-        name,
-        out: out_tx.clone(),
-        events: ev_tx.clone(),
-    };
+    let link = SessionLink::new(sinfo.id, sinfo.player, name, out_tx.clone(), ev_tx.clone());
     let nonce = shared.holds.connected(sinfo.player, ev_tx, account);
     let token = shared.resume_keys.issue(sinfo.player, sinfo.id, nonce);
     let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(proto::Welcome {

@@ -40,7 +40,15 @@ pub struct SessionInfo {
     pub account: Option<Arc<str>>,
     /// The session's outbound queue (notices) and event mailbox (kick).
     pub(crate) out: mpsc::Sender<Outbound>,
-    pub(crate) events: mpsc::Sender<SessionEvent>,
+    events: mpsc::Sender<SessionEvent>,
+}
+
+impl SessionInfo {
+    /// An operator kicks this session: the client gets error `kicked` with the reason, then
+    /// close 1008. False when the session's mailbox is full (the operator may retry).
+    pub(crate) fn kick(&self, reason: String) -> bool {
+        self.events.try_send(SessionEvent::Kick { reason }).is_ok()
+    }
 }
 
 #[derive(Default)]
