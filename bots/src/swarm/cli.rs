@@ -91,7 +91,7 @@ pub struct SwarmArgs {
     /// Waiting longer than this for match_found counts a match_timeout error.
     #[arg(long, default_value = "30s", value_parser = parse_duration)]
     pub match_timeout: Duration,
-    /// Bots are named <prefix><number>.
+    /// Bots are named `<prefix><number>`.
     #[arg(long, default_value = "bot-")]
     pub name_prefix: String,
     /// SLO: fail (exit 3) when the p99 input-to-ack latency is above this many ms.
