@@ -145,6 +145,14 @@ pub enum ServerMessage {
     },
 }
 
+impl ServerMessage {
+    /// An `error` for `code`: `fatal` exactly when the code closes the connection (PROTOCOL.md
+    /// section 4), so no sender can get that pairing wrong.
+    pub fn error(code: ErrorCode, message: impl Into<String>) -> Self {
+        ServerMessage::Error { code, message: message.into(), fatal: code.close_code().is_some() }
+    }
+}
+
 /// `welcome`: the answer to a good `hello`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {

@@ -129,11 +129,7 @@ pub(crate) fn encode(msg: &ServerMessage) -> Bytes {
 /// Encode an `error` (fatal when its code closes the connection), counting it.
 pub(crate) fn error_bytes(code: ErrorCode, message: impl Into<String>) -> Bytes {
     crate::metrics::error(code);
-    encode(&ServerMessage::Error {
-        code,
-        message: message.into(),
-        fatal: code.close_code().is_some(),
-    })
+    encode(&ServerMessage::error(code, message))
 }
 
 /// Used by the lobby and matchmaker to send a `ServerMessage` to one session.

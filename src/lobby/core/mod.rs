@@ -433,11 +433,7 @@ impl<L: Link> Core<L> {
 
 /// A non-fatal error for one client (the caller queues [`Output::ErrorSent`] to count it).
 fn error_bytes(code: ErrorCode, message: String) -> Bytes {
-    proto::encode_server(&ServerMessage::Error {
-        code,
-        message,
-        fatal: code.close_code().is_some(),
-    })
+    proto::encode_server(&ServerMessage::error(code, message))
 }
 
 /// A member's name as the roster shows it.
