@@ -1798,6 +1798,10 @@ var FINAL_ERRORS = /* @__PURE__ */ new Set([
   "auth_invalid",
   "auth_expired"
 ]);
+var UNREACHABLE = /* @__PURE__ */ new Set(["connect_failed", "connect_timeout"]);
+function foreignNode(message) {
+  return message.match(/\bwss?:\/\/\S+/)?.[0];
+}
 var WS_PACKAGE = "ws";
 var wsPackage;
 function importWs() {
@@ -1853,23 +1857,60 @@ var Connection = class extends Emitter {
     __publicField(this, "reservation");
     /** The node this client talks to: the `url` given, or the one of a followed redirect. */
     __publicField(this, "currentUrl");
+    /**
+     * Cluster mode: every node URL this client may use, the given ones first (PROTOCOL.md
+     * §11.3: any node honours a dead node's resume token). A connection that cannot reach
+     * `currentUrl` tries the next one, so a dead node does not strand its players.
+     */
+    __publicField(this, "nodes");
     __publicField(this, "watchdog");
     __publicField(this, "wakeSleep");
-    this.currentUrl = url;
+    const given = typeof url === "string" ? [url] : [...url];
+    this.nodes = [.../* @__PURE__ */ new Set([...given, ...opts.nodes ?? []])];
+    if (this.nodes.length === 0) throw new TypeError("connect: at least one server URL is needed");
+    this.currentUrl = this.nodes[0];
     this.reservation = opts.reservation;
     this.backoff = opts.reconnect === false ? void 0 : { ...DEFAULT_BACKOFF, ...opts.reconnect };
   }
   /** Open the first connection; resolves with the `welcome`. */
   async connect() {
     let w;
-    try {
-      w = await this.open(this.opts.resume ? { token: this.opts.resume } : void 0);
-    } catch (e) {
-      if (!(e instanceof TickwaveError && RESUME_REFUSALS.includes(e.code))) throw e;
-      w = await this.open(void 0);
+    for (let tried = 1; w === void 0; tried++) {
+      try {
+        w = await this.openResuming(this.opts.resume);
+      } catch (e) {
+        if (!(e instanceof TickwaveError && UNREACHABLE.has(e.code)) || tried >= this.nodes.length) throw e;
+        this.nextNode();
+      }
     }
     this.startWatchdog();
     return w;
+  }
+  async openResuming(token) {
+    try {
+      return await this.open(token ? { token } : void 0);
+    } catch (e) {
+      if (!(e instanceof TickwaveError && RESUME_REFUSALS.includes(e.code))) throw e;
+      const home = e.code === "resume_foreign" ? foreignNode(e.message) : void 0;
+      if (home !== void 0 && token) {
+        this.currentUrl = home;
+        try {
+          return await this.open({ token });
+        } catch (e2) {
+          if (!(e2 instanceof TickwaveError && RESUME_REFUSALS.includes(e2.code))) throw e2;
+        }
+      }
+      return this.open(void 0);
+    }
+  }
+  /**
+   * Move to the next node of the list (cluster mode); a no-op with a single URL. From a
+   * redirect's node (not in the list) the first listed node comes next.
+   */
+  nextNode() {
+    if (this.nodes.length < 2) return;
+    const i = this.nodes.indexOf(this.currentUrl);
+    this.currentUrl = this.nodes[(i + 1) % this.nodes.length];
   }
   /**
    * The URL this client connects, reconnects and resumes to: the one it was created with,
@@ -1877,6 +1918,10 @@ var Connection = class extends Emitter {
    */
   get url() {
     return this.currentUrl;
+  }
+  /** Every node URL this client may fail over to (the given ones and `opts.nodes`). */
+  get nodeUrls() {
+    return this.nodes;
   }
   /** The single-use token to resume this player later (changes with every `welcome`). */
   get resumeToken() {
@@ -2062,6 +2107,12 @@ var Connection = class extends Emitter {
           skipDelay = true;
           continue;
         }
+        const home = err.code === "resume_foreign" ? foreignNode(err.message) : void 0;
+        if (home !== void 0 && home !== this.currentUrl && token) {
+          this.currentUrl = home;
+          skipDelay = true;
+          continue;
+        }
         if (RESUME_REFUSALS.includes(err.code)) {
           this.token = void 0;
           this.emit("error", { type: "error", code: err.code, message: err.message, fatal: true });
@@ -2073,6 +2124,7 @@ var Connection = class extends Emitter {
           info.error = { type: "error", code: err.code, message: err.message, fatal: true };
           return this.finish(info);
         }
+        if (UNREACHABLE.has(err.code) && this.reservation === void 0) this.nextNode();
         code = err.closeCode ?? 1006;
         reason = err.message;
       }

@@ -445,8 +445,13 @@ export class Client extends Connection {
   }
 }
 
-/** Connect and wait for the `welcome`: `const client = await connect(url, { name })`. */
-export async function connect(url: string, opts: ConnectOptions): Promise<Client> {
+/**
+ * Connect and wait for the `welcome`: `const client = await connect(url, { name })`. In
+ * cluster mode pass every node's URL (`connect([url1, url2, url3], ...)`, or `opts.nodes`):
+ * the first reachable one is used, and when it dies the client resumes on another
+ * (PROTOCOL.md §11.3).
+ */
+export async function connect(url: string | readonly string[], opts: ConnectOptions): Promise<Client> {
   const client = new Client(url, opts);
   await client.connect();
   return client;

@@ -54,6 +54,17 @@ const FINAL_ERRORS = new Set([
   "auth_expired",
 ]);
 
+/** Failures to reach a node at all (no refusal from it): worth trying another node. */
+const UNREACHABLE = new Set(["connect_failed", "connect_timeout"]);
+
+/**
+ * The node URL in a `resume_foreign` message ("... resume at wss://node-2/ws"), if any. The
+ * message is the only place the server names it (PROTOCOL.md §11.3).
+ */
+export function foreignNode(message: string): string | undefined {
+  return message.match(/\bwss?:\/\/\S+/)?.[0];
+}
+
 export type Timer = ReturnType<typeof setTimeout>;
 
 type WebSocketCtor = NonNullable<ConnectOptions["WebSocket"]>;
@@ -125,30 +136,71 @@ export abstract class Connection extends Emitter<ClientEvents> {
   private reservation: string | undefined;
   /** The node this client talks to: the `url` given, or the one of a followed redirect. */
   private currentUrl: string;
+  /**
+   * Cluster mode: every node URL this client may use, the given ones first (PROTOCOL.md
+   * §11.3: any node honours a dead node's resume token). A connection that cannot reach
+   * `currentUrl` tries the next one, so a dead node does not strand its players.
+   */
+  private readonly nodes: string[];
   private watchdog: Timer | undefined;
   private wakeSleep: (() => void) | undefined;
 
   constructor(
-    url: string,
+    url: string | readonly string[],
     protected readonly opts: ConnectOptions,
   ) {
     super();
-    this.currentUrl = url;
+    const given = typeof url === "string" ? [url] : [...url];
+    this.nodes = [...new Set([...given, ...(opts.nodes ?? [])])];
+    if (this.nodes.length === 0) throw new TypeError("connect: at least one server URL is needed");
+    this.currentUrl = this.nodes[0]!;
     this.reservation = opts.reservation;
     this.backoff = opts.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...opts.reconnect };
   }
 
   /** Open the first connection; resolves with the `welcome`. */
   async connect(): Promise<Welcome> {
-    let w: Welcome;
-    try {
-      w = await this.open(this.opts.resume ? { token: this.opts.resume } : undefined);
-    } catch (e) {
-      if (!(e instanceof TickwaveError && RESUME_REFUSALS.includes(e.code))) throw e;
-      w = await this.open(undefined); // that player is gone: start as a new one
+    let w: Welcome | undefined;
+    // Each node of the list once, in order, while none can be reached.
+    for (let tried = 1; w === undefined; tried++) {
+      try {
+        w = await this.openResuming(this.opts.resume);
+      } catch (e) {
+        if (!(e instanceof TickwaveError && UNREACHABLE.has(e.code)) || tried >= this.nodes.length) throw e;
+        this.nextNode();
+      }
     }
     this.startWatchdog();
     return w;
+  }
+
+  private async openResuming(token: string | undefined): Promise<Welcome> {
+    try {
+      return await this.open(token ? { token } : undefined);
+    } catch (e) {
+      if (!(e instanceof TickwaveError && RESUME_REFUSALS.includes(e.code))) throw e;
+      const home = e.code === "resume_foreign" ? foreignNode(e.message) : undefined;
+      if (home !== undefined && token) {
+        // The player's seat is on a live node of the cluster: resume there.
+        this.currentUrl = home;
+        try {
+          return await this.open({ token });
+        } catch (e2) {
+          if (!(e2 instanceof TickwaveError && RESUME_REFUSALS.includes(e2.code))) throw e2;
+        }
+      }
+      return this.open(undefined); // that player is gone: start as a new one
+    }
+  }
+
+  /**
+   * Move to the next node of the list (cluster mode); a no-op with a single URL. From a
+   * redirect's node (not in the list) the first listed node comes next.
+   */
+  private nextNode(): void {
+    if (this.nodes.length < 2) return;
+    const i = this.nodes.indexOf(this.currentUrl);
+    this.currentUrl = this.nodes[(i + 1) % this.nodes.length]!;
   }
 
   /**
@@ -157,6 +209,11 @@ export abstract class Connection extends Emitter<ClientEvents> {
    */
   get url(): string {
     return this.currentUrl;
+  }
+
+  /** Every node URL this client may fail over to (the given ones and `opts.nodes`). */
+  get nodeUrls(): readonly string[] {
+    return this.nodes;
   }
 
   /** The single-use token to resume this player later (changes with every `welcome`). */
@@ -390,6 +447,14 @@ export abstract class Connection extends Emitter<ClientEvents> {
           skipDelay = true;
           continue;
         }
+        const home = err.code === "resume_foreign" ? foreignNode(err.message) : undefined;
+        if (home !== undefined && home !== this.currentUrl && token) {
+          // Another live node holds this player's seat (we failed over while our node was
+          // only unreachable for a moment): resume there, at once, with the same token.
+          this.currentUrl = home;
+          skipDelay = true;
+          continue;
+        }
         if (RESUME_REFUSALS.includes(err.code)) {
           // The server cannot give this player back: start over as a new player, at once.
           this.token = undefined;
@@ -402,6 +467,8 @@ export abstract class Connection extends Emitter<ClientEvents> {
           info.error = { type: "error", code: err.code, message: err.message, fatal: true };
           return this.finish(info);
         }
+        // This node cannot be reached: the next attempt tries the next node of the list.
+        if (UNREACHABLE.has(err.code) && this.reservation === undefined) this.nextNode();
         code = err.closeCode ?? 1006;
         reason = err.message;
       }

@@ -78,6 +78,19 @@ export interface ConnectOptions {
    * rejects with `redirected`; connect a new client to `url` with `reservation` yourself.
    */
   followRedirects?: boolean;
+  /**
+   * Cluster mode: the URLs of the other nodes (or of every node; duplicates are ignored), in
+   * the order to try them. Also accepted as an array for `connect`'s first argument. When the
+   * node the client talks to cannot be reached (`connect_failed`, `connect_timeout`: no
+   * answer at all, as when it died), the next attempt goes to the next node of the list, with
+   * the same backoff. A node honours a dead node's resume token (PROTOCOL.md §11.3): the
+   * client gets `welcome {resumed: false}`, `lobbyClosed`, an `error` event `lobby_lost`, and
+   * is queued again with priority (`queued`, then `matchFound`) without calling `findMatch`.
+   * If the token's node is alive after all (`resume_foreign` naming its URL), the client
+   * resumes there. A redirect being followed is retried on its own node only (its
+   * reservation is good nowhere else). Default: none (only the given URL).
+   */
+  nodes?: readonly string[];
   /** Reconnect with resume after an unexpected drop (default on); `false` turns it off. */
   reconnect?: BackoffOptions | false;
   /**

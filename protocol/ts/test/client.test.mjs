@@ -339,3 +339,79 @@ test("a redirect that arrives while not queued is ignored", async () => {
   await a.close();
   await b.close();
 });
+
+// Cluster failover (PROTOCOL.md §11.3): the node the client played on dies; the next attempt
+// goes to the next node of the list with the same resume token, and that node re-queues it.
+const matchOn = (lobby) => ({ type: "match_found", lobby, player: 9, mode: "arena", game: "arena", state: "running", tick_hz: 30, max_players: 4, roster: [], schema: [{ kind: "player", fields: ["x", "y"] }] });
+
+test("a dead node's player resumes on the next node of the list and is matched again there", async () => {
+  let killA;
+  const a = await fake((ws) => {
+    ws.send(welcome());
+    ws.send(encode(matchOn(3)));
+    killA = () => ws.terminate();
+  });
+  const hellosB = [];
+  const b = await fake((ws, hello) => {
+    hellosB.push(hello);
+    ws.send(welcome({ player: 9, resume: "tokB" }));
+    ws.send(encode({ type: "error", code: "lobby_lost", message: "lobby 3 of node a is gone", fatal: false }));
+    ws.send(encode({ type: "queued", mode: "arena", waiting: 1 }));
+    setTimeout(() => ws.send(encode(matchOn(8))), 30);
+  });
+  const c = new Tickwave.Client([a.url, b.url], opts({ reconnect: { baseMs: 1, maxMs: 5, maxAttempts: 5 } }));
+  assert.deepEqual(c.nodeUrls, [a.url, b.url]);
+  const first = c.once("matchFound");
+  await c.connect();
+  await first;
+  const events = [];
+  for (const e of ["lobbyClosed", "queued", "error"]) c.on(e, (m) => events.push(e === "error" ? m.code : e));
+  const again = c.once("matchFound");
+  killA(); // node a dies: its socket is reset and it accepts nothing any more
+  await a.close();
+  const m = await again;
+  assert.equal(m.lobby, 8);
+  assert.equal(c.url, b.url);
+  assert.equal(hellosB[0].resume, "tok", "the dead node's token is presented to the next node");
+  assert.deepEqual(events, ["lobbyClosed", "lobby_lost", "queued"]);
+  assert.equal(c.place, "lobby");
+  c.close();
+  await b.close();
+});
+
+test("resume_foreign naming a live node sends the client back there with the same token", async () => {
+  const hellosHome = [];
+  const home = await fake((ws, hello, i) => {
+    hellosHome.push(hello);
+    if (i === 0) {
+      ws.send(welcome());
+      ws.send(encode(matchOn(3)));
+      setTimeout(() => ws.terminate(), 30); // a blip: the node lives on
+    } else {
+      ws.send(welcome({ resumed: true, seat_held: true, resume: "tok2" }));
+      ws.send(encode(matchOn(3)));
+    }
+  });
+  // The client's first failover target refuses once: the seat is on `home`.
+  let refusedOnce = false;
+  const other = await fake((ws) => {
+    refusedOnce = true;
+    ws.send(encode({ type: "error", code: "resume_foreign", message: `this player's seat is on another node; resume at ${home.url}`, fatal: true }));
+    ws.close(1008, "resume_foreign");
+  });
+  const c = new Tickwave.Client([home.url, other.url], opts({ reconnect: { baseMs: 1, maxMs: 5, maxAttempts: 5 } }));
+  const first = c.once("matchFound");
+  await c.connect();
+  await first;
+  // As if home had been unreachable for a moment: the reconnect after the blip goes to the
+  // next node of the list, which names home in its refusal.
+  c["nextNode"]();
+  const back = c.once("resumed");
+  await back;
+  assert.equal(refusedOnce, true);
+  assert.equal(c.url, home.url);
+  assert.equal(hellosHome[1].resume, "tok", "the same token, at the node the refusal named");
+  c.close();
+  await home.close();
+  await other.close();
+});

@@ -35,9 +35,10 @@ fill_timeout_ms = 0
 
 /**
  * Start the server; resolves once it logs its listening address. `stop()` ends it.
- * Output is kept and printed if the test fails to start it.
+ * Output is kept and printed if the test fails to start it. `listen` for a pre-picked port
+ * (a cluster node must know its public URL before it starts).
  */
-export async function startServer({ modes = TEST_MODES, env = {}, args = [] } = {}) {
+export async function startServer({ modes = TEST_MODES, env = {}, args = [], listen = "127.0.0.1:0" } = {}) {
   if (!existsSync(serverBin)) {
     throw new Error(`${serverBin} is missing: run \`cargo build --bin tickwave\` first (tests/sdk.sh does)`);
   }
@@ -45,7 +46,7 @@ export async function startServer({ modes = TEST_MODES, env = {}, args = [] } = 
   writeFileSync(join(dir, "modes.toml"), modes);
   const proc = spawn(
     serverBin,
-    ["--listen", "127.0.0.1:0", "--data-dir", dir, "--modes", join(dir, "modes.toml"), ...args],
+    ["--listen", listen, "--data-dir", dir, "--modes", join(dir, "modes.toml"), ...args],
     {
       cwd: repoRoot,
       // The admin listener (when this server has one) on a free port with a known token.
