@@ -9,6 +9,10 @@
  */
 var __defProp = Object.defineProperty;
 var __defNormalProp = (obj, key, value) => key in obj ? __defProp(obj, key, { enumerable: true, configurable: true, writable: true, value }) : obj[key] = value;
+var __export = (target, all) => {
+  for (var name in all)
+    __defProp(target, name, { get: all[name], enumerable: true });
+};
 var __publicField = (obj, key, value) => __defNormalProp(obj, typeof key !== "symbol" ? key + "" : key, value);
 
 // src/backoff.ts
@@ -2625,6 +2629,430 @@ async function connect(url, opts) {
   return client;
 }
 
+// src/v2/index.ts
+var v2_exports = {};
+__export(v2_exports, {
+  DEFAULT_MAX_LEN: () => DEFAULT_MAX_LEN,
+  FIELD_TYPES: () => FIELD_TYPES,
+  FieldError: () => FieldError,
+  MAX_FIELDS: () => MAX_FIELDS,
+  MAX_ITEMS: () => MAX_ITEMS,
+  MAX_NAME_LEN: () => MAX_NAME_LEN,
+  MAX_STR_LEN: () => MAX_STR_LEN,
+  RESERVED_INPUT_NAMES: () => RESERVED_INPUT_NAMES,
+  SERVER_COMMAND_CODES: () => SERVER_COMMAND_CODES,
+  SchemaError: () => SchemaError,
+  StateError: () => StateError2,
+  World: () => World2,
+  checkEvent: () => checkEvent,
+  checkFields: () => checkFields,
+  checkOutgoing: () => checkOutgoing,
+  encodeCommand: () => encodeCommand,
+  encodeInput: () => encodeInput,
+  incomingProblem: () => incomingProblem,
+  parseSchema: () => parseSchema,
+  utf8Length: () => utf8Length,
+  validName: () => validName
+});
+
+// src/v2/schema.ts
+var FIELD_TYPES = ["bool", "i32", "i64", "f32", "f64", "str"];
+var MAX_FIELDS = 32;
+var MAX_ITEMS = 64;
+var MAX_NAME_LEN = 32;
+var DEFAULT_MAX_LEN = 64;
+var MAX_STR_LEN = 1024;
+var RESERVED_INPUT_NAMES = ["type", "seq", "tick"];
+var SchemaError = class extends Error {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "name", "SchemaError");
+  }
+};
+var NAME = /^[a-z][a-z0-9_]*$/;
+var I32 = [-(2 ** 31), 2 ** 31 - 1];
+function validName(s) {
+  return typeof s === "string" && s.length <= MAX_NAME_LEN && NAME.test(s);
+}
+function isMap2(v) {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array);
+}
+function list(raw, key, where) {
+  const v = raw[key];
+  if (v === void 0 || v === null) return [];
+  if (!Array.isArray(v)) throw new SchemaError(`${where}.${key}: expected an array`);
+  return v;
+}
+function parseField(raw, where) {
+  if (!isMap2(raw)) throw new SchemaError(`${where}: a field must be a map`);
+  const { name, type } = raw;
+  if (!validName(name)) throw new SchemaError(`${where}: bad field name ${JSON.stringify(name)}`);
+  const at = `${where}.${name}`;
+  if (!FIELD_TYPES.includes(type)) throw new SchemaError(`${at}: unknown type ${JSON.stringify(type)}`);
+  const t = type;
+  const f = { name, type: t };
+  for (const b of ["min", "max"]) {
+    const v = raw[b];
+    if (v === void 0 || v === null) continue;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new SchemaError(`${at}: ${b} must be a finite number`);
+    if (t === "bool" || t === "str") throw new SchemaError(`${at}: ${b} on a ${t} field`);
+    if ((t === "i32" || t === "i64") && !Number.isInteger(v)) throw new SchemaError(`${at}: ${b} of an int field must be an int`);
+    if (t === "i32" && (v < I32[0] || v > I32[1])) throw new SchemaError(`${at}: ${b} is outside i32`);
+    f[b] = v;
+  }
+  if (f.min !== void 0 && f.max !== void 0 && f.min > f.max) throw new SchemaError(`${at}: min > max`);
+  if (raw.clamp === true) {
+    if (t !== "f32" && t !== "f64") throw new SchemaError(`${at}: clamp on a ${t} field`);
+    f.clamp = true;
+  }
+  if (raw.max_len !== void 0 && raw.max_len !== null) {
+    const m = raw.max_len;
+    if (t !== "str") throw new SchemaError(`${at}: max_len on a ${t} field`);
+    if (typeof m !== "number" || !Number.isInteger(m) || m < 1 || m > MAX_STR_LEN) {
+      throw new SchemaError(`${at}: max_len must be 1..=${MAX_STR_LEN}`);
+    }
+    f.max_len = m;
+  }
+  if (raw.private !== void 0 && raw.private !== null) {
+    if (raw.private !== "owner" && raw.private !== "team") throw new SchemaError(`${at}: private must be "owner" or "team"`);
+    f.private = raw.private;
+  }
+  if (raw.default !== void 0 && raw.default !== null) {
+    const d = raw.default;
+    if (typeof d !== "boolean" && typeof d !== "number" && typeof d !== "string") {
+      throw new SchemaError(`${at}: default must be a bool, number or str`);
+    }
+    f.default = d;
+  }
+  return f;
+}
+function parseFields(raw, where) {
+  if (raw.length > MAX_FIELDS) throw new SchemaError(`${where}: more than ${MAX_FIELDS} fields`);
+  const out = raw.map((r, i) => parseField(r, `${where}[${i}]`));
+  unique(out.map((f) => f.name), where);
+  return out;
+}
+function unique(names, where) {
+  const seen = /* @__PURE__ */ new Set();
+  for (const n of names) {
+    if (seen.has(n)) throw new SchemaError(`${where}: ${JSON.stringify(n)} twice`);
+    seen.add(n);
+  }
+}
+function items(raw, where, parse) {
+  if (raw.length > MAX_ITEMS) throw new SchemaError(`${where}: more than ${MAX_ITEMS} entries`);
+  return raw.map((r, i) => {
+    if (!isMap2(r)) throw new SchemaError(`${where}[${i}]: expected a map`);
+    return parse(r, `${where}[${i}]`);
+  });
+}
+function parseSchema(raw) {
+  if (!isMap2(raw)) throw new SchemaError("the schema must be a map");
+  const kinds = items(list(raw, "kinds", "schema"), "kinds", (r, at) => {
+    if (!validName(r.kind)) throw new SchemaError(`${at}: bad kind name ${JSON.stringify(r.kind)}`);
+    return { kind: r.kind, fields: parseFields(list(r, "fields", at), `${at} (${r.kind})`) };
+  });
+  unique(kinds.map((k) => k.kind), "kinds");
+  const globals = parseFields(list(raw, "globals", "schema"), "globals");
+  const input = parseFields(list(raw, "input", "schema"), "input");
+  for (const f of input) {
+    if (RESERVED_INPUT_NAMES.includes(f.name)) throw new SchemaError(`input: field name ${f.name} is reserved`);
+  }
+  const commands = items(list(raw, "commands", "schema"), "commands", (r, at) => {
+    if (!validName(r.name)) throw new SchemaError(`${at}: bad command name ${JSON.stringify(r.name)}`);
+    return { name: r.name, args: parseFields(list(r, "args", at), `${at} (${r.name})`) };
+  });
+  unique(commands.map((c) => c.name), "commands");
+  const events = items(list(raw, "events", "schema"), "events", (r, at) => {
+    if (!validName(r.name)) throw new SchemaError(`${at}: bad event name ${JSON.stringify(r.name)}`);
+    return { name: r.name, fields: parseFields(list(r, "fields", at), `${at} (${r.name})`) };
+  });
+  unique(events.map((e) => e.name), "events");
+  return { kinds, globals, input, commands, events };
+}
+
+// src/v2/values.ts
+var utf8 = new TextEncoder();
+function utf8Length(s) {
+  return utf8.encode(s).length;
+}
+function kindOf(v) {
+  if (v === null || v === void 0) return "nil";
+  if (typeof v === "boolean") return "bool";
+  if (typeof v === "number") return Number.isInteger(v) ? "integer" : "float64";
+  if (typeof v === "bigint") return "integer";
+  if (typeof v === "string") return "string";
+  if (Array.isArray(v)) return "array";
+  if (v instanceof Uint8Array) return "binary";
+  return "map";
+}
+function floatText(x) {
+  if (Number.isInteger(x) && Math.abs(x) < 1e16) return `${x}.0`;
+  return String(x);
+}
+function boundText(f, x) {
+  return f.type === "f32" || f.type === "f64" ? floatText(x) : String(x);
+}
+var FieldError = class extends Error {
+  constructor(field, fault) {
+    super(`field \`${field}\`: ${fault}`);
+    __publicField(this, "field", field);
+    __publicField(this, "fault", fault);
+    __publicField(this, "name", "FieldError");
+  }
+};
+function checkOutgoing(f, v) {
+  const fail = (fault) => {
+    throw new FieldError(f.name, fault);
+  };
+  switch (f.type) {
+    case "bool":
+      if (typeof v !== "boolean") fail(`expected bool, got ${kindOf(v)}`);
+      return v;
+    case "i32":
+    case "i64": {
+      if (typeof v !== "number" || !Number.isInteger(v)) fail(`expected ${f.type}, got ${kindOf(v)}`);
+      const x = v;
+      if (!Number.isSafeInteger(x)) fail(`${x} is beyond the integers a JavaScript number holds exactly`);
+      const lo = f.min ?? (f.type === "i32" ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
+      const hi = f.max ?? (f.type === "i32" ? 2 ** 31 - 1 : Number.MAX_SAFE_INTEGER);
+      if (x < lo || x > hi) fail(`${x} is outside ${lo}..=${hi}`);
+      return x;
+    }
+    case "f32":
+    case "f64": {
+      if (typeof v !== "number") fail(`expected ${f.type}, got ${kindOf(v)}`);
+      let x = v;
+      if (!Number.isFinite(x)) fail("not a finite number");
+      if (f.min !== void 0 && x < f.min) {
+        if (f.clamp) x = f.min;
+        else fail(`${floatText(x)} is outside ${boundText(f, f.min)}..=${boundText(f, f.max ?? Infinity)}`);
+      }
+      if (f.max !== void 0 && x > f.max) {
+        if (f.clamp) x = f.max;
+        else fail(`${floatText(x)} is outside ${boundText(f, f.min ?? -Infinity)}..=${boundText(f, f.max)}`);
+      }
+      if (f.type === "f32") {
+        const r = Math.fround(x);
+        if (!Number.isFinite(r)) fail(`${floatText(x)} is beyond the float32 range`);
+        x = r;
+      }
+      return x;
+    }
+    case "str": {
+      if (typeof v !== "string") fail(`expected str, got ${kindOf(v)}`);
+      const len = utf8Length(v);
+      const max = f.max_len ?? DEFAULT_MAX_LEN;
+      if (len > max) fail(`a string of ${len} bytes is longer than max_len ${max}`);
+      return v;
+    }
+  }
+}
+function checkFields(schema, given) {
+  const byName = new Map(schema.map((f) => [f.name, f]));
+  for (const k of Object.keys(given)) {
+    if (given[k] !== void 0 && !byName.has(k)) throw new FieldError(k, "not in the schema");
+  }
+  const present = schema.filter((f) => given[f.name] !== void 0);
+  for (const f of present) {
+    const v = given[f.name];
+    const typeOk = f.type === "bool" ? typeof v === "boolean" : f.type === "str" ? typeof v === "string" : typeof v === "number" && (f.type.startsWith("f") || Number.isInteger(v));
+    if (!typeOk) throw new FieldError(f.name, `expected ${f.type}, got ${kindOf(v)}`);
+  }
+  const out = {};
+  for (const f of present) out[f.name] = checkOutgoing(f, given[f.name]);
+  return out;
+}
+function incomingProblem(f, v) {
+  if (v === null || v === void 0) return f.private ? void 0 : "nil, but the field is not private";
+  switch (f.type) {
+    case "bool":
+      if (typeof v !== "boolean") return `expected bool, got ${kindOf(v)}`;
+      return void 0;
+    case "i32":
+    case "i64":
+      if (typeof v !== "number" || !Number.isInteger(v)) return `expected ${f.type}, got ${kindOf(v)}`;
+      if (f.type === "i32" && (v < -(2 ** 31) || v > 2 ** 31 - 1)) return `${v} is outside i32`;
+      break;
+    case "f32":
+    case "f64":
+      if (typeof v !== "number") return `expected ${f.type}, got ${kindOf(v)}`;
+      if (!Number.isFinite(v)) return "not a finite number";
+      break;
+    case "str": {
+      if (typeof v !== "string") return `expected str, got ${kindOf(v)}`;
+      const len = utf8Length(v);
+      const max = f.max_len ?? DEFAULT_MAX_LEN;
+      return len > max ? `a string of ${len} bytes is longer than max_len ${max}` : void 0;
+    }
+  }
+  if (f.min !== void 0 && v < f.min || f.max !== void 0 && v > f.max) {
+    return `${v} is outside ${f.min ?? "-inf"}..=${f.max ?? "inf"}`;
+  }
+  return void 0;
+}
+function named(schema, values) {
+  const out = {};
+  schema.forEach((f, i) => out[f.name] = values[i] ?? null);
+  return out;
+}
+
+// src/v2/world.ts
+var StateError2 = class extends Error {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "name", "StateError");
+  }
+};
+function acksOf2(wire) {
+  const m = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(wire ?? {})) m.set(Number(k), v);
+  return m;
+}
+function checkValues(fields, values, where) {
+  if (!Array.isArray(values)) throw new StateError2(`${where}: values must be an array`);
+  if (values.length !== fields.length) {
+    throw new StateError2(`${where}: ${values.length} values for ${fields.length} fields`);
+  }
+  values.forEach((v, i) => {
+    const p = incomingProblem(fields[i], v);
+    if (p) throw new StateError2(`${where}: field \`${fields[i].name}\`: ${p}`);
+  });
+  return values.map((v) => v === void 0 ? null : v);
+}
+function ascending(ids, where) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id > 4294967295) throw new StateError2(`${where}: bad id ${id}`);
+    if (i > 0 && id <= ids[i - 1]) throw new StateError2(`${where}: ids not strictly ascending at ${id}`);
+  }
+}
+function popcount(x) {
+  let n = 0;
+  for (let m = x >>> 0; m; m &= m - 1) n++;
+  return n;
+}
+var World2 = class _World {
+  constructor(schema, tick, acks, globalValues, entities) {
+    __publicField(this, "schema", schema);
+    __publicField(this, "tick", tick);
+    __publicField(this, "acks", acks);
+    __publicField(this, "globalValues", globalValues);
+    __publicField(this, "entities", entities);
+  }
+  /** The globals by name (`world.globals.round`). */
+  get globals() {
+    return named(this.schema.globals, this.globalValues);
+  }
+  get(id) {
+    return this.entities.get(id);
+  }
+  /** The entities of one kind, in id order. */
+  ofKind(kind) {
+    return [...this.entities.values()].filter((e) => e.kind === kind).sort((a, b) => a.id - b.id);
+  }
+  makeEntity(id, kindIndex, values, where) {
+    if (typeof kindIndex !== "number" || !Number.isInteger(kindIndex)) throw new StateError2(`${where}: bad kind`);
+    const kind = this.schema.kinds[kindIndex];
+    if (!kind) throw new StateError2(`${where}: kind ${kindIndex} is not in the schema`);
+    const vs = checkValues(kind.fields, values, `${where} (${kind.kind})`);
+    return { id, kind: kind.kind, kindIndex, values: vs, fields: named(kind.fields, vs) };
+  }
+  /** The state a `snapshot` describes. */
+  static fromSnapshot(schema, msg) {
+    const empty = new _World(schema, msg.tick, acksOf2(msg.acks), [], /* @__PURE__ */ new Map());
+    const globals = checkValues(schema.globals, msg.globals ?? [], "snapshot globals");
+    if (!Array.isArray(msg.entities)) throw new StateError2("snapshot: entities must be an array");
+    ascending(msg.entities.map((e) => e[0]), "snapshot entities");
+    const entities = /* @__PURE__ */ new Map();
+    for (const [id, kind, values] of msg.entities) entities.set(id, empty.makeEntity(id, kind, values, `entity ${id}`));
+    return new _World(schema, msg.tick, empty.acks, globals, entities);
+  }
+  /** The state after `msg` (removed, then changed, then added; WIRE.md §4). */
+  apply(msg) {
+    if (msg.base !== this.tick) throw new StateError2(`delta for base ${msg.base}, but the state is at tick ${this.tick}`);
+    const entities = new Map(this.entities);
+    let globals = this.globalValues;
+    if (msg.globals !== void 0 && msg.globals !== null) {
+      globals = this.patch(this.schema.globals, this.globalValues, msg.globals[0], msg.globals[1], "globals");
+    }
+    ascending(msg.removed, "removed");
+    for (const id of msg.removed) {
+      if (!entities.delete(id)) throw new StateError2(`removed ${id}, which the state does not hold`);
+    }
+    ascending(msg.changed.map((c) => c[0]), "changed");
+    for (const [id, mask, values] of msg.changed) {
+      const e = entities.get(id);
+      if (!e) throw new StateError2(`changed ${id}, which the state does not hold (or the delta removes)`);
+      const kind = this.schema.kinds[e.kindIndex];
+      const vs = this.patch(kind.fields, e.values, mask, values, `entity ${id}`);
+      entities.set(id, { ...e, values: vs, fields: named(kind.fields, vs) });
+    }
+    ascending(msg.added.map((a) => a[0]), "added");
+    for (const [id, kind, values] of msg.added) {
+      if (entities.has(id)) throw new StateError2(`added ${id}, which the state already holds`);
+      entities.set(id, this.makeEntity(id, kind, values, `entity ${id}`));
+    }
+    return new _World(this.schema, msg.tick, acksOf2(msg.acks), globals, entities);
+  }
+  /** `values` with the masked fields replaced, checked. */
+  patch(fields, old, mask, values, where) {
+    if (!Number.isInteger(mask) || mask < 0 || mask > 4294967295) throw new StateError2(`${where}: bad mask ${mask}`);
+    if (fields.length < 32 && mask >>> fields.length !== 0) throw new StateError2(`${where}: mask ${mask} beyond its ${fields.length} fields`);
+    if (!Array.isArray(values) || values.length !== popcount(mask)) {
+      throw new StateError2(`${where}: mask ${mask} needs ${popcount(mask)} values`);
+    }
+    const out = [...old];
+    let vi = 0;
+    for (let i = 0; i < fields.length; i++) {
+      if ((mask >>> i & 1) === 0) continue;
+      const v = values[vi++];
+      const p = incomingProblem(fields[i], v);
+      if (p) throw new StateError2(`${where}: field \`${fields[i].name}\`: ${p}`);
+      out[i] = v === void 0 ? null : v;
+    }
+    return out;
+  }
+};
+
+// src/v2/messages.ts
+var encoder2 = new Encoder({ ignoreUndefined: true });
+function encodeInput(schema, seq, tick, fields) {
+  if (!Number.isSafeInteger(seq) || seq < 0) throw new TypeError(`input seq must be a non-negative integer, got ${seq}`);
+  const msg = { type: "input", seq };
+  if (tick !== void 0) msg.tick = tick;
+  Object.assign(msg, checkFields(schema.input, fields));
+  return encoder2.encode(msg);
+}
+function encodeCommand(schema, id, name, args = {}) {
+  if (!Number.isInteger(id) || id < 0 || id > 4294967295) throw new TypeError(`command id must be a u32, got ${id}`);
+  const c = schema.commands.find((x) => x.name === name);
+  if (!c) throw new TypeError(`unknown command \`${name}\``);
+  return encoder2.encode({ type: "command", id, name, args: checkFields(c.args, args) });
+}
+function checkEvent(schema, msg) {
+  const e = schema.events.find((x) => x.name === msg.name);
+  if (!e) throw new TypeError(`event \`${msg.name}\` is not in the schema`);
+  const data = msg.data ?? {};
+  for (const k of Object.keys(data)) {
+    if (!e.fields.some((f) => f.name === k)) throw new TypeError(`event ${msg.name}: field \`${k}\` is not in the schema`);
+  }
+  const values = e.fields.map((f) => {
+    if (!(f.name in data)) throw new TypeError(`event ${msg.name}: field \`${f.name}\` is missing`);
+    const p = incomingProblem({ ...f, private: void 0 }, data[f.name]);
+    if (p) throw new TypeError(`event ${msg.name}: field \`${f.name}\`: ${p}`);
+    return data[f.name];
+  });
+  return { tick: msg.tick, name: msg.name, data: named(e.fields, values) };
+}
+var SERVER_COMMAND_CODES = [
+  "unknown_command",
+  "invalid_args",
+  "not_in_lobby",
+  "rate_limited",
+  "too_many_commands"
+];
+
 // src/index.ts
 var Tickwave = {
   connect,
@@ -2657,5 +3085,6 @@ export {
   decodeClient,
   decodeServer,
   index_default as default,
-  encodeClient
+  encodeClient,
+  v2_exports as v2
 };

@@ -69,6 +69,7 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .map(|c| json!({"code": c.as_str(), "fatal": c.close_code().is_some(), "close": c.close_code()}))
         .collect();
+    let v2 = crate::v2::generate(&mut files);
     let manifest = json!({
         "about": "Written by protocol/ts/golden-gen from the tickwave-protocol crate; do not edit. \
                   Regenerate with tests/sdk.sh --regen-golden.",
@@ -78,6 +79,7 @@ fn generate() -> BTreeMap<String, Vec<u8>> {
         "error_codes": codes,
         "server": server,
         "client": client,
+        "v2": v2,
     });
     let mut text = serde_json::to_string_pretty(&manifest).expect("json");
     text.push('\n');
@@ -153,8 +155,12 @@ pub(crate) fn check_sdk(dir: &Path) -> Result<(), String> {
             ));
         }
     }
+    crate::v2::check_sdk(dir, &mut problems);
     if problems.is_empty() {
-        println!("the protocol crate decodes all {} SDK client encodings as expected", cases.len());
+        println!(
+            "the protocol crate decodes all {} SDK client encodings (and the v2 input and command) as expected",
+            cases.len()
+        );
         Ok(())
     } else {
         Err(problems.join("\n"))

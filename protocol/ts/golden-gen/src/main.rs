@@ -22,6 +22,7 @@
 mod cases;
 mod golden;
 mod names;
+mod v2;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
