@@ -104,12 +104,14 @@ struct Lobby {
 }
 
 impl Lobby {
-    fn new(n: u32, keep_last: bool) -> Self {
+    /// A lobby whose mode sends state `send_hz` times per second (the mode's `send_hz`).
+    fn with_send_rate(n: u32, keep_last: bool, send_hz: u32) -> Self {
         let settings = Settings {
             lobby: 1,
             mode: "arena".into(),
             code: None,
             tick_hz: TICK_HZ,
+            send_hz,
             min_players: 1,
             max_players: n,
             fill_timeout_ticks: 0,
@@ -135,7 +137,11 @@ impl Lobby {
 
     /// A lobby with `n` members, past its warm-up.
     fn warmed(n: u32, keep_last: bool) -> Self {
-        let mut l = Lobby::new(n, keep_last);
+        Lobby::warmed_at(n, keep_last, TICK_HZ)
+    }
+
+    fn warmed_at(n: u32, keep_last: bool, send_hz: u32) -> Self {
+        let mut l = Lobby::with_send_rate(n, keep_last, send_hz);
         for _ in 0..WARMUP_TICKS {
             l.full_tick();
         }
@@ -357,6 +363,10 @@ fn bench_arena(c: &mut Criterion, n: u32, pieces: bool) {
 
     let mut l = Lobby::warmed(n, false);
     g.bench_function("full_tick", |b| b.iter(|| l.full_tick()));
+    // The mean tick of a mode with `send_hz = 10`: two ticks of every three skip the view,
+    // diff, encode and fan-out.
+    let mut l = Lobby::warmed_at(n, false, 10);
+    g.bench_function("full_tick_send_hz_10", |b| b.iter(|| l.full_tick()));
     g.finish();
 }
 
@@ -367,7 +377,24 @@ fn benches(c: &mut Criterion) {
 
 criterion_group!(tick, benches);
 
+/// `TICK_BENCH_FIXED=players,send_hz,ticks`: run exactly that many ticks after the warm-up
+/// and exit, for instruction counts under `valgrind --tool=callgrind` (which do not depend on
+/// what else the machine runs). Two runs with different `ticks` give the cost per tick by
+/// difference, setup and warm-up cancelling out.
+fn fixed_run(spec: &str) {
+    let v: Vec<u64> =
+        spec.split(',').map(|x| x.trim().parse().expect("players,send_hz,ticks")).collect();
+    let [players, send_hz, ticks] = v[..] else { panic!("TICK_BENCH_FIXED=players,send_hz,ticks") };
+    let mut l = Lobby::warmed_at(players as u32, false, send_hz as u32);
+    for _ in 0..ticks {
+        l.full_tick();
+    }
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("TICK_BENCH_FIXED") {
+        return fixed_run(&spec);
+    }
     // `--list` (and `cargo bench -- --list`) should print only the benchmark names.
     if !std::env::args().any(|a| a == "--list") {
         report_sizes();

@@ -165,6 +165,40 @@ async fn state_arrives_at_the_tick_rate_with_increasing_ticks() {
 }
 
 #[tokio::test]
+async fn a_mode_with_a_lower_send_rate_sends_deltas_spanning_its_skipped_ticks() {
+    let s = start_with(|c| {
+        let mut m = quick_mode("arena", 16, 1);
+        m.send_hz = Some(10); // of 30 ticks per second: every third tick
+        c.modes = vec![m];
+    })
+    .await;
+    let (mut a, _) = s.client("slow-sender").await;
+    a.send(&find("arena")).await.unwrap();
+    let found = match_found(&mut a).await;
+    assert_eq!((found.tick_hz, found.send_hz), (30, Some(10)));
+    let mut st = LocalState::default();
+    pump(&mut a, &mut st, Duration::from_millis(300)).await; // settle
+    let t0 = Instant::now();
+    let mut spans = Vec::new();
+    let mut seq = 0;
+    while t0.elapsed() < Duration::from_secs(3) {
+        seq += 1;
+        a.send(&input(seq, 1.0, 0.0)).await.unwrap();
+        let m = a.recv_timeout(SEC).await.unwrap();
+        // LocalState refuses a delta whose base is not the tick it holds.
+        st.apply(&m).unwrap();
+        if let ServerMessage::Delta(d) = &m {
+            spans.push((d.tick, d.tick - d.base));
+        }
+    }
+    let n = spans.len() as f64;
+    assert!((25.0..=33.0).contains(&n), "{n} deltas in 3 s at send_hz 10");
+    assert!(spans.iter().all(|(t, span)| *span == 3 && t % 3 == 0), "{spans:?}");
+    let acked = st.acks.iter().find(|(p, _)| *p == found.player).map_or(0, |a| a.1);
+    assert!(acked > 0, "inputs are acked");
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_does_not_slow_the_others() {
     let s = start_with(|c| {
         c.modes = vec![quick_mode("arena", 16, 2)];

@@ -54,6 +54,7 @@ fn lobby(id: u64) -> Core<Queue> {
         mode: "arena".into(),
         code: None,
         tick_hz: HZ,
+        send_hz: HZ,
         min_players: 2,
         max_players: MAX,
         fill_timeout_ticks: 10,

@@ -1538,7 +1538,8 @@ var SERVER_FIELDS = {
     max_players: req("uint"),
     roster: req("array"),
     schema: req("array"),
-    code: opt("str")
+    code: opt("str"),
+    send_hz: opt("uint")
   },
   roster: { lobby: req("uint"), players: req("array"), joined: req("array"), left: req("array") },
   lobby_state: {

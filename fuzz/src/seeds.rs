@@ -99,6 +99,7 @@ pub fn server_messages() -> Vec<(String, Vec<u8>)> {
             roster: players.clone(),
             schema: schema.clone(),
             code: code.map(Into::into),
+            send_hz: None,
         })
     };
     let mut out: Vec<(String, Vec<u8>)> = [

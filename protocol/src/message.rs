@@ -228,6 +228,11 @@ pub struct MatchFound {
     /// Code of a private lobby, to share with friends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
+    /// State messages per second, when the mode sends them less often than it ticks
+    /// (absent: one per tick). Deltas then span several ticks: `base` is the tick of the
+    /// previous state message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub send_hz: Option<u32>,
 }
 
 /// `roster`: the full member list, sent whenever it changes.

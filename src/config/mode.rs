@@ -28,6 +28,10 @@ pub struct ModeConfig {
     pub match_length_ms: u64,
     /// Simulation ticks per second.
     pub tick_hz: u32,
+    /// State messages per second, at most `tick_hz` (absent: `tick_hz`). Lower saves the
+    /// view, diff, encode and send of the skipped ticks, at the cost of up to one send
+    /// period of extra latency before a client sees a change (and its input acked).
+    pub send_hz: Option<u32>,
     /// A player whose connection drops keeps their seat this long for a resume.
     pub seat_grace_ms: u64,
     /// Ticks run back to back to catch up after a stall, before the rest are skipped.
@@ -54,6 +58,7 @@ impl Default for ModeConfig {
             backfill: true,
             match_length_ms: 180_000,
             tick_hz: 30,
+            send_hz: None,
             seat_grace_ms: 15_000,
             max_catch_up_ticks: 3,
             default_skill: 1500.0,
@@ -115,6 +120,9 @@ impl ModeConfig {
         check(key("max_players"), 1..=1024, "", self.max_players)?;
         check(key("min_players"), 1..=self.max_players, "", self.min_players)?;
         check(key("tick_hz"), 1..=240, "", self.tick_hz)?;
+        if let Some(s) = self.send_hz {
+            check(key("send_hz"), 1..=self.tick_hz, "", s)?;
+        }
         check(key("countdown_ms"), 0..=600_000, "", self.countdown_ms)?;
         check(key("fill_timeout_ms"), 0..=3_600_000, "", self.fill_timeout_ms)?;
         check(key("match_length_ms"), 100..=86_400_000, "", self.match_length_ms)?;
@@ -130,6 +138,11 @@ impl ModeConfig {
     /// Ticks that `ms` milliseconds last at this mode's rate (rounded up).
     pub fn ticks(&self, ms: u64) -> u64 {
         (ms * self.tick_hz as u64).div_ceil(1000)
+    }
+
+    /// State messages per second (`send_hz`, or one per tick).
+    pub fn send_rate(&self) -> u32 {
+        self.send_hz.unwrap_or(self.tick_hz).clamp(1, self.tick_hz)
     }
 
     /// The time between two ticks.

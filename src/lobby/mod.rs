@@ -105,6 +105,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         mode: init.mode.name.clone(),
         code: init.code,
         tick_hz: init.mode.tick_hz,
+        send_hz: init.mode.send_rate(),
         min_players: init.mode.min_players,
         max_players: init.mode.max_players,
         fill_timeout_ticks: init.mode.ticks(init.mode.fill_timeout_ms),

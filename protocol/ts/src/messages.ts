@@ -168,6 +168,8 @@ export interface MatchFound {
   schema: KindSchema[];
   /** Only in private lobbies: the code to share. */
   code?: string;
+  /** Only when the mode sends state less often than it ticks: state messages per second. */
+  send_hz?: number;
 }
 
 export interface Roster {
@@ -392,6 +394,7 @@ export const SERVER_FIELDS: ByType<ServerMessage> = {
     roster: req("array"),
     schema: req("array"),
     code: opt("str"),
+    send_hz: opt("uint"),
   },
   roster: { lobby: req("uint"), players: req("array"), joined: req("array"), left: req("array") },
   lobby_state: {

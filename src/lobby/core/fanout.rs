@@ -131,6 +131,9 @@ pub(crate) struct Fanout {
     pub(crate) cur: WorldView,
     delta: Delta,
     pub(crate) acks: Vec<(u32, u64)>,
+    /// The tick of the last state sent (`prev`'s): the `base` of the next delta, which spans
+    /// several ticks when the mode sends less often than it ticks.
+    pub(crate) sent_tick: u64,
     /// Bytes of the last encoded delta and snapshot, for metrics and the closing figures.
     pub(crate) last_delta_len: usize,
     pub(crate) last_snapshot_len: usize,
@@ -140,7 +143,7 @@ impl Fanout {
     /// Diff `cur` against `prev` and encode the delta once.
     pub(crate) fn encode_delta(&mut self, tick: u64) -> Bytes {
         self.prev.diff_into(&self.cur, &mut self.delta);
-        let b = encode_delta(tick, tick.saturating_sub(1), &self.acks, &self.delta);
+        let b = encode_delta(tick, self.sent_tick, &self.acks, &self.delta);
         self.last_delta_len = b.len();
         b
     }
@@ -151,8 +154,9 @@ impl Fanout {
         b
     }
 
-    /// The current view becomes the base of the next diff.
-    pub(crate) fn rotate(&mut self) {
+    /// The current view (of `tick`) becomes the base of the next diff.
+    pub(crate) fn rotate(&mut self, tick: u64) {
+        self.sent_tick = tick;
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.cur.clear();
     }

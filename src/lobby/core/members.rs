@@ -32,6 +32,7 @@ impl<L: Link> Core<L> {
             roster: self.roster(),
             schema: self.schema.clone(),
             code: self.s.code.clone(),
+            send_hz: (self.s.send_hz < self.s.tick_hz).then_some(self.s.send_hz),
         }))
     }
 

@@ -66,6 +66,9 @@ pub struct Settings {
     pub code: Option<String>,
     /// Ticks per second: only for the `remaining_ms` clients are told.
     pub tick_hz: u32,
+    /// State messages per second, 1..=`tick_hz`: the ticks in between run the game but no
+    /// view, diff, encode or send (see [`Core::sends_state_at`]).
+    pub send_hz: u32,
     /// The countdown starts with at least this many players after the fill timeout.
     pub min_players: u32,
     /// Seats; a full lobby starts its countdown at once.
@@ -293,7 +296,15 @@ impl<L: Link> Core<L> {
     /// (for the bench's byte sizes and for tests; the tick itself encodes one only when a
     /// member needs it).
     pub fn snapshot(&self) -> Bytes {
-        proto::encode_snapshot(self.tick, &self.fan.acks, &self.fan.prev)
+        proto::encode_snapshot(self.fan.sent_tick, &self.fan.acks, &self.fan.prev)
+    }
+
+    /// Whether `tick` sends state. With `send_hz < tick_hz` the send ticks are spread as
+    /// evenly as integers allow (`send_hz` of every `tick_hz`, Bresenham style), so any rate
+    /// works, not only divisors, and the schedule is a pure function of the tick number.
+    pub fn sends_state_at(&self, tick: u64) -> bool {
+        let (send, hz) = (u64::from(self.s.send_hz), u64::from(self.s.tick_hz.max(1)));
+        send >= hz || tick * send / hz != tick.saturating_sub(1) * send / hz
     }
 
     /// Bytes of the last delta and snapshot encoded.

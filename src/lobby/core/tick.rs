@@ -113,6 +113,13 @@ impl<L: Link> Core<L> {
             return stats;
         }
         self.game.step();
+        if !self.sends_state_at(self.tick) {
+            // Inputs and chat of this tick ride on the next state message.
+            for m in &mut self.members {
+                m.flush_chat();
+            }
+            return stats;
+        }
         self.game.view(&mut self.fan.cur);
         if let Err(e) = self.fan.cur.finish_checked(&self.fields_per_kind) {
             self.bad_view(e);
@@ -159,7 +166,7 @@ impl<L: Link> Core<L> {
         stats.lagging = lagging;
         stats.viewed = true;
         self.remember();
-        self.fan.rotate();
+        self.fan.rotate(tick);
         // A closed queue without a Leave is a dropped connection: hold the seat.
         for player in gone {
             self.hold_seat(player);

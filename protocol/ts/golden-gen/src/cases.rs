@@ -75,6 +75,7 @@ pub(crate) fn server_cases() -> Vec<(&'static str, ServerMessage)> {
         roster: vec![player(7, "ada", true), player(9, "émile", false)],
         schema: arena_schema(),
         code: None,
+        send_hz: None,
     };
     let d42 = t41.diff(&t42);
     let d43 = t42.diff(&t43);
@@ -110,6 +111,10 @@ pub(crate) fn server_cases() -> Vec<(&'static str, ServerMessage)> {
         ("queued", ServerMessage::Queued { mode: "arena".into(), waiting: 3 }),
         ("match_cancelled", ServerMessage::MatchCancelled { reason: "cancelled".into() }),
         ("match_found", ServerMessage::MatchFound(match_found.clone())),
+        (
+            "match_found_send_hz",
+            ServerMessage::MatchFound(MatchFound { send_hz: Some(10), ..match_found.clone() }),
+        ),
         (
             "match_found_private",
             ServerMessage::MatchFound(MatchFound {

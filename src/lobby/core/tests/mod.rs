@@ -8,6 +8,7 @@ mod failures;
 mod inputs;
 mod phases;
 mod seats;
+mod send_rate;
 
 use super::{Core, Delivery, Link, Output, Settings, TickStats};
 use crate::game::{Game, GameSettings, arena::Arena};
@@ -72,6 +73,7 @@ fn settings() -> Settings {
         mode: "test".into(),
         code: None,
         tick_hz: HZ,
+        send_hz: HZ,
         min_players: 2,
         max_players: 4,
         fill_timeout_ticks: 10,

@@ -7,13 +7,13 @@ use tickwave_protocol::{Delta, ServerMessage};
 
 /// What a client holds: the state it was sent, applied as a client applies it.
 #[derive(Default)]
-struct Client {
-    view: WorldView,
-    tick: Option<u64>,
+pub(super) struct Client {
+    pub(super) view: WorldView,
+    pub(super) tick: Option<u64>,
 }
 
 impl Client {
-    fn apply(&mut self, msgs: &[ServerMessage]) {
+    pub(super) fn apply(&mut self, msgs: &[ServerMessage]) {
         for m in msgs {
             match m {
                 ServerMessage::Snapshot(s) => {
@@ -36,7 +36,7 @@ impl Client {
     }
 }
 
-fn rejoin(sim: &mut Sim, player: u32, last_tick: Option<u64>) -> Result<(), SimLink> {
+pub(super) fn rejoin(sim: &mut Sim, player: u32, last_tick: Option<u64>) -> Result<(), SimLink> {
     let link = sim.link(player, CAP);
     let r = sim.core.rejoin(player, format!("p{player}").into(), link, last_tick);
     sim.drain_outputs();

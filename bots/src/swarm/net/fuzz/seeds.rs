@@ -137,6 +137,7 @@ fn session() -> Vec<Vec<u8>> {
             roster: players,
             schema,
             code: None,
+            send_hz: None,
         })),
         server(&ServerMessage::LobbyState(LobbyState {
             lobby: 7,
