@@ -118,6 +118,8 @@ fn out_of_range_modes_file_values_refuse_to_start_naming_the_key_and_range() {
     let table: Vec<(&str, &str)> = vec![
         ("tick_hz = 0", "1..=240"),
         ("tick_hz = 241", "1..=240"),
+        ("send_hz = 0", "1..=30"),
+        ("send_hz = 31", "1..=30"),
         ("max_players = 0", "1..=1024"),
         ("countdown_ms = 600001", "0..=600000"),
         ("fill_timeout_ms = 3600001", "0..=3600000"),
@@ -145,6 +147,38 @@ fn out_of_range_modes_file_values_refuse_to_start_naming_the_key_and_range() {
             failures.push(format!("{name}: exit {code:?} (want 2) {err}"));
         } else if !(err.contains(key) && err.contains(range) && err.contains("mode \"m\"")) {
             failures.push(format!("{name}: stderr lacks {key:?} or {range:?}: {err}"));
+        }
+    }
+    assert!(failures.is_empty(), "{} cases wrong:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// A mode's `[mode.settings]` are the game's own typed settings: an unknown key, a wrong type
+/// or a value outside the game's range refuses to start, naming the mode and the key.
+#[test]
+fn bad_game_settings_of_a_mode_refuse_to_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let table: Vec<(&str, &str)> = vec![
+        ("pickup = 3", "unknown key `pickup`"),
+        ("pickups = 65", "pickups must be in 0..=64, got 65"),
+        ("speed = 0", "speed must be in 1..=100, got 0"),
+        ("speed = \"fast\"", "speed"),
+    ];
+    let cases: Vec<_> = table
+        .iter()
+        .enumerate()
+        .map(|(k, (body, _))| {
+            let path = dir.path().join(format!("s{k}.toml"));
+            std::fs::write(&path, format!("[[mode]]\nname = \"m\"\n[mode.settings]\n{body}\n"))
+                .unwrap();
+            (body.to_string(), vec!["--modes".to_owned(), path.display().to_string()], Vec::new())
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for ((name, code, err), (_, want)) in run_all(cases).iter().zip(&table) {
+        if *code != Some(2) {
+            failures.push(format!("{name}: exit {code:?} (want 2) {err}"));
+        } else if !(err.contains(want) && err.contains("mode \"m\"")) {
+            failures.push(format!("{name}: stderr lacks {want:?}: {err}"));
         }
     }
     assert!(failures.is_empty(), "{} cases wrong:\n{}", failures.len(), failures.join("\n"));

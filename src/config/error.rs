@@ -51,6 +51,14 @@ pub enum ModesError {
         /// The game it names.
         game: String,
     },
+    /// A mode's `[mode.settings]` do not suit its game (unknown key, bad value).
+    #[error("mode {mode:?}: {message}")]
+    Settings {
+        /// The mode.
+        mode: String,
+        /// What the game's settings check said (it names the key).
+        message: String,
+    },
     /// Two modes share a name.
     #[error("two modes share a name")]
     DuplicateName,

@@ -44,6 +44,9 @@ pub struct ModeConfig {
     pub skill_window_growth: f64,
     /// Cap of the skill window.
     pub skill_window_max: f64,
+    /// The game's own settings for this mode (`[mode.settings]`), checked against the game's
+    /// settings type at start: unknown keys and out-of-range values refuse to start.
+    pub settings: toml::Table,
 }
 
 impl Default for ModeConfig {
@@ -65,6 +68,7 @@ impl Default for ModeConfig {
             skill_window: 200.0,
             skill_window_growth: 50.0,
             skill_window_max: 1000.0,
+            settings: toml::Table::new(),
         }
     }
 }

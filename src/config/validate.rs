@@ -232,6 +232,18 @@ impl Config {
         }
         for (k, m) in c.modes.iter().enumerate() {
             m.validate()?;
+            match c.games.check_settings(&m.game, &m.settings) {
+                None => {
+                    return Err(ConfigError::Inconsistent(format!(
+                        "mode {:?} names unknown game {:?}",
+                        m.name, m.game
+                    )));
+                }
+                Some(Err(e)) => {
+                    return Err(ConfigError::Inconsistent(format!("mode {:?}: {e}", m.name)));
+                }
+                Some(Ok(())) => {}
+            }
             if c.modes[..k].iter().any(|o| o.name == m.name) {
                 return Err(ConfigError::Inconsistent(format!(
                     "Config::modes: two modes are named {:?}",

@@ -48,6 +48,44 @@ struct Pickup {
     value: i32,
 }
 
+/// The arena's per-mode settings (`[mode.settings]` in modes.toml); every key is optional
+/// and the defaults are the rules PROTOCOL.md describes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default)]
+pub struct ArenaConfig {
+    /// Pickups on the map when none is respawning (0..=64; default 12).
+    pub pickups: u32,
+    /// Player speed in map units per second (1..=100; default 20).
+    pub speed: u32,
+    /// Seconds before a taken pickup respawns (0..=60; default 1).
+    pub respawn_secs: u32,
+}
+
+impl Default for ArenaConfig {
+    fn default() -> Self {
+        ArenaConfig {
+            pickups: PICKUPS as u32,
+            speed: (SPEED / SCALE) as u32,
+            respawn_secs: RESPAWN_SECS,
+        }
+    }
+}
+
+impl super::GameConfig for ArenaConfig {
+    fn check(&self) -> Result<(), String> {
+        let range = |key: &str, v: u32, lo: u32, hi: u32| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{key} must be in {lo}..={hi}, got {v}"))
+            }
+        };
+        range("pickups", self.pickups, 0, 64)?;
+        range("speed", self.speed, 1, 100)?;
+        range("respawn_secs", self.respawn_secs, 0, 60)
+    }
+}
+
 /// The arena simulation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Arena {
@@ -58,11 +96,19 @@ pub struct Arena {
     /// Ticks left until each missing pickup respawns.
     respawns: Vec<u32>,
     next_pickup: u32,
+    /// Fixed-point map units per second.
+    speed: i32,
+    respawn_secs: u32,
 }
 
 impl Arena {
-    /// A fresh arena for these settings.
+    /// A fresh arena for these settings, with the default rules.
     pub fn new(s: GameSettings) -> Self {
+        Arena::with_config(s, &ArenaConfig::default())
+    }
+
+    /// A fresh arena with a mode's own rules (checked by [`ArenaConfig`]'s `check`).
+    pub fn with_config(s: GameSettings, c: &ArenaConfig) -> Self {
         let mut a = Arena {
             rng_state: s.seed,
             tick_hz: s.tick_hz.max(1) as i32,
@@ -70,8 +116,10 @@ impl Arena {
             pickups: BTreeMap::new(),
             respawns: Vec::new(),
             next_pickup: 0,
+            speed: c.speed.min(100) as i32 * SCALE,
+            respawn_secs: c.respawn_secs,
         };
-        for _ in 0..PICKUPS {
+        for _ in 0..c.pickups.min(64) {
             a.spawn_pickup();
         }
         a
@@ -152,7 +200,7 @@ impl Game for Arena {
     }
 
     fn step(&mut self) {
-        let per_tick = SPEED / self.tick_hz;
+        let per_tick = self.speed / self.tick_hz;
         for p in self.players.values_mut() {
             // Normalise diagonal movement so it is not faster than straight movement.
             let (mut dx, mut dy) = (p.dx as i64, p.dy as i64);
@@ -180,7 +228,7 @@ impl Game for Arena {
         }
         for id in taken {
             self.pickups.remove(&id);
-            self.respawns.push(RESPAWN_SECS * self.tick_hz as u32);
+            self.respawns.push(self.respawn_secs * self.tick_hz as u32);
         }
         let mut due = 0;
         self.respawns.retain_mut(|t| {
@@ -262,6 +310,19 @@ mod tests {
         b.view(&mut vb);
         assert_eq!(va, vb);
         assert_ne!(a, run(43), "a different seed should give a different game");
+    }
+
+    #[test]
+    fn a_modes_settings_change_speed_and_pickups() {
+        let c = ArenaConfig { pickups: 2, speed: 40, respawn_secs: 0 };
+        let mut a = Arena::with_config(settings(1), &c);
+        assert_eq!(a.pickups.len(), 2);
+        a.add_player(7);
+        let (x0, y0) = a.position(7).unwrap();
+        a.apply_input(7, &input(1, 1.0, 0.0, false));
+        a.step();
+        assert_eq!(a.position(7).unwrap(), (x0 + 2 * SPEED / 30, y0), "twice the default speed");
+        assert_eq!(ArenaConfig::default(), ArenaConfig { pickups: 12, speed: 20, respawn_secs: 1 });
     }
 
     #[test]

@@ -63,14 +63,62 @@ pub trait Game: Send + 'static {
     }
 }
 
-/// Makes a game for a new lobby.
-pub type GameFactory = Arc<dyn Fn(GameSettings) -> Box<dyn Game> + Send + Sync>;
+/// A mode's `[mode.settings]` table from modes.toml, for its game (empty when absent).
+pub type ModeSettings = toml::Table;
+
+/// Settings a game takes per mode (`[mode.settings]` in modes.toml), as its own type: the
+/// server deserializes the table into it at start, refuses unknown keys, and asks the game
+/// to check the values, so one registered game serves many variants (a small map, more
+/// pickups) and a typo stops the server instead of being silently ignored.
+pub trait GameConfig: serde::de::DeserializeOwned + Send + Sync + 'static {
+    /// Check value ranges; the error names the key and its range (`pickups must be in
+    /// 0..=64, got 100`).
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// Why a mode's settings cannot be used by its game.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    /// The game was registered without settings (`register`), but the mode has some.
+    #[error("game {game:?} takes no settings, but the mode has [mode.settings]")]
+    NoneTaken {
+        /// The game.
+        game: String,
+    },
+    /// A key the game's settings type does not have (a typo, or another game's key).
+    #[error("unknown key `{key}` in [mode.settings] of game {game:?}")]
+    UnknownKey {
+        /// The game.
+        game: String,
+        /// The key's path, e.g. `pickup` or `map.size`.
+        key: String,
+    },
+    /// A value of the wrong type, or out of the range the game's check allows.
+    #[error("[mode.settings] of game {game:?}: {message}")]
+    Invalid {
+        /// The game.
+        game: String,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// Makes a game for a new lobby from the lobby's settings and its mode's `[mode.settings]`
+/// (already checked at start by [`GameRegistry::check_settings`]).
+pub type GameFactory =
+    Arc<dyn Fn(GameSettings, &ModeSettings) -> Result<Box<dyn Game>, SettingsError> + Send + Sync>;
 
 /// The games a server can run, by name; modes name one of them.
 #[derive(Clone)]
 pub struct GameRegistry {
     games: HashMap<String, GameFactory>,
+    /// The start-up check of a mode's settings for each game (no game is built for it).
+    checks: HashMap<String, SettingsCheck>,
 }
+
+type SettingsCheck = Arc<dyn Fn(&ModeSettings) -> Result<(), SettingsError> + Send + Sync>;
 
 impl std::fmt::Debug for GameRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -79,25 +127,151 @@ impl std::fmt::Debug for GameRegistry {
 }
 
 impl Default for GameRegistry {
-    /// The built-in games: `arena`.
+    /// The built-in games: `arena` (settings: [`arena::ArenaConfig`]).
     fn default() -> Self {
-        let mut r = GameRegistry { games: HashMap::new() };
-        r.register("arena", |s| Box::new(arena::Arena::new(s)));
+        let mut r = GameRegistry { games: HashMap::new(), checks: HashMap::new() };
+        r.register_with_settings("arena", |s, c: arena::ArenaConfig| {
+            Box::new(arena::Arena::with_config(s, &c))
+        });
         r
     }
 }
 
+/// Deserialize `table` into `C`, refusing unknown keys, then let the game check it.
+fn parse_settings<C: GameConfig>(game: &str, table: &ModeSettings) -> Result<C, SettingsError> {
+    let mut unknown = None;
+    let value = toml::Value::Table(table.clone());
+    let c: C = serde_ignored::deserialize(value, |path| {
+        unknown.get_or_insert_with(|| path.to_string());
+    })
+    .map_err(|e| SettingsError::Invalid { game: game.into(), message: e.to_string() })?;
+    if let Some(key) = unknown {
+        return Err(SettingsError::UnknownKey { game: game.into(), key });
+    }
+    c.check().map_err(|message| SettingsError::Invalid { game: game.into(), message })?;
+    Ok(c)
+}
+
 impl GameRegistry {
-    /// Register (or replace) a game under a name.
+    /// Register (or replace) a game that takes no per-mode settings: a mode with a
+    /// `[mode.settings]` table for it is refused at start.
     pub fn register<F>(&mut self, name: &str, factory: F)
     where
         F: Fn(GameSettings) -> Box<dyn Game> + Send + Sync + 'static,
     {
-        self.games.insert(name.to_owned(), Arc::new(factory));
+        let game = name.to_owned();
+        let make: GameFactory = Arc::new(move |s, table: &ModeSettings| {
+            if !table.is_empty() {
+                return Err(SettingsError::NoneTaken { game: game.clone() });
+            }
+            Ok(factory(s))
+        });
+        self.games.insert(name.to_owned(), make);
+        let game = name.to_owned();
+        let check: SettingsCheck = Arc::new(move |table: &ModeSettings| {
+            if table.is_empty() {
+                Ok(())
+            } else {
+                Err(SettingsError::NoneTaken { game: game.clone() })
+            }
+        });
+        self.checks.insert(name.to_owned(), check);
+    }
+
+    /// Register (or replace) a game with typed per-mode settings `C`, deserialized from the
+    /// mode's `[mode.settings]` (absent: an empty table, so `C`'s serde defaults apply).
+    pub fn register_with_settings<C, F>(&mut self, name: &str, factory: F)
+    where
+        C: GameConfig,
+        F: Fn(GameSettings, C) -> Box<dyn Game> + Send + Sync + 'static,
+    {
+        let game = name.to_owned();
+        let make: GameFactory =
+            Arc::new(move |s, table: &ModeSettings| Ok(factory(s, parse_settings(&game, table)?)));
+        self.games.insert(name.to_owned(), make);
+        let game = name.to_owned();
+        let check: SettingsCheck =
+            Arc::new(move |table: &ModeSettings| parse_settings::<C>(&game, table).map(drop));
+        self.checks.insert(name.to_owned(), check);
     }
 
     /// The factory registered under `name`.
     pub fn get(&self, name: &str) -> Option<GameFactory> {
         self.games.get(name).cloned()
+    }
+
+    /// Whether `name`'s game accepts this `[mode.settings]` table (`None`: no such game):
+    /// the start-up check, which builds no game.
+    pub fn check_settings(
+        &self,
+        name: &str,
+        table: &ModeSettings,
+    ) -> Option<Result<(), SettingsError>> {
+        Some(self.checks.get(name)?(table))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(text: &str) -> ModeSettings {
+        toml::from_str(text).unwrap()
+    }
+
+    fn probe() -> GameSettings {
+        GameSettings { seed: 1, tick_hz: 30, max_players: 4 }
+    }
+
+    #[test]
+    fn arena_settings_are_typed_defaulted_and_checked() {
+        let r = GameRegistry::default();
+        assert_eq!(r.check_settings("arena", &table("")), Some(Ok(())));
+        assert_eq!(r.check_settings("arena", &table("pickups = 3\nspeed = 40")), Some(Ok(())));
+        assert_eq!(r.check_settings("nope", &table("")), None);
+        let e = r.check_settings("arena", &table("pickup = 3")).unwrap().unwrap_err();
+        assert_eq!(e, SettingsError::UnknownKey { game: "arena".into(), key: "pickup".into() });
+        let e = r.check_settings("arena", &table("pickups = 65")).unwrap().unwrap_err();
+        assert!(e.to_string().contains("pickups must be in 0..=64, got 65"), "{e}");
+        let e = r.check_settings("arena", &table("speed = -1")).unwrap().unwrap_err();
+        assert!(matches!(e, SettingsError::Invalid { .. }), "{e}");
+        // The factory applies them.
+        let make = r.get("arena").unwrap();
+        let mut view = WorldView::new();
+        make(probe(), &table("pickups = 3")).unwrap().view(&mut view);
+        assert_eq!(view.entities().len(), 3, "3 pickups, no players yet");
+    }
+
+    #[test]
+    fn a_game_registered_without_settings_refuses_a_settings_table() {
+        let mut r = GameRegistry::default();
+        r.register("plain", |s| Box::new(arena::Arena::new(s)));
+        assert_eq!(r.check_settings("plain", &table("")), Some(Ok(())));
+        let e = r.check_settings("plain", &table("x = 1")).unwrap().unwrap_err();
+        assert_eq!(e, SettingsError::NoneTaken { game: "plain".into() });
+        assert!(r.get("plain").unwrap()(probe(), &table("x = 1")).is_err());
+    }
+
+    #[test]
+    fn nested_unknown_keys_are_named_by_their_path() {
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Map {
+            size: u32,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(default)]
+        struct Custom {
+            map: Map,
+        }
+        impl GameConfig for Custom {}
+        let mut r = GameRegistry::default();
+        r.register_with_settings("custom", |s, c: Custom| {
+            let _ = c.map.size;
+            Box::new(arena::Arena::new(s))
+        });
+        assert_eq!(r.check_settings("custom", &table("[map]\nsize = 3")), Some(Ok(())));
+        let e = r.check_settings("custom", &table("[map]\nsise = 3")).unwrap().unwrap_err();
+        assert_eq!(e, SettingsError::UnknownKey { game: "custom".into(), key: "map.sise".into() });
     }
 }

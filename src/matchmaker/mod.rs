@@ -71,8 +71,14 @@ pub(crate) fn spawn(
     let mut by_name = HashMap::new();
     for m in modes {
         m.validate()?;
-        if games.get(&m.game).is_none() {
-            return Err(ModesError::UnknownGame { mode: m.name.clone(), game: m.game.clone() });
+        match games.check_settings(&m.game, &m.settings) {
+            None => {
+                return Err(ModesError::UnknownGame { mode: m.name.clone(), game: m.game.clone() });
+            }
+            Some(Err(e)) => {
+                return Err(ModesError::Settings { mode: m.name.clone(), message: e.to_string() });
+            }
+            Some(Ok(())) => {}
         }
         if by_name.insert(m.name.clone(), Arc::new(m)).is_some() {
             return Err(ModesError::DuplicateName);
@@ -380,9 +386,18 @@ impl Matchmaker {
             tick_hz: cfg.tick_hz,
             max_players: cfg.max_players,
         };
+        // The settings were checked at start with the same function: this cannot fail unless
+        // a game's check is not deterministic.
+        let game = match factory(settings, &cfg.settings) {
+            Ok(g) => g,
+            Err(e) => {
+                tracing::error!(mode, error = %e, "cannot create the game of a lobby");
+                return None;
+            }
+        };
         let (handle, seats) = lobby::spawn(lobby::LobbyInit {
             mode: cfg.clone(),
-            game: factory(settings),
+            game,
             code: code.clone(),
             members: group,
             matchmaker: self.handle.clone(),
