@@ -57,6 +57,9 @@ struct Inner {
     by_id: HashMap<u64, SessionKey>,
 }
 
+/// The largest player id: ids are `1..=MAX_PLAYER_ID` (below 2^31), PROTOCOL.md §6.
+pub(crate) const MAX_PLAYER_ID: u32 = (1 << 31) - 1;
+
 /// Shared by every session task. The lock is held only for map operations, never across
 /// an await.
 #[derive(Default)]
@@ -79,8 +82,11 @@ impl Registry {
         account: Option<Arc<str>>,
     ) -> (SessionKey, SessionInfo) {
         let id = self.next_session.fetch_add(1, Ordering::Relaxed) + 1;
-        let player = player
-            .unwrap_or_else(|| self.next_player.fetch_add(1, Ordering::Relaxed).wrapping_add(1));
+        // Player ids stay in 1..2^31: games give their other entities ids from 2^31 up, so a
+        // player's entity id (its player id, by convention) never collides with them.
+        let player = player.unwrap_or_else(|| {
+            self.next_player.fetch_add(1, Ordering::Relaxed) % MAX_PLAYER_ID + 1
+        });
         let info = SessionInfo {
             id,
             player,
@@ -147,5 +153,24 @@ impl Registry {
 
     pub(crate) fn len(&self) -> usize {
         self.inner.lock().expect("registry lock").slots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn player_ids_stay_below_2_pow_31_and_wrap_to_1() {
+        let r = Registry::default();
+        r.next_player.store(MAX_PLAYER_ID - 1, Ordering::Relaxed);
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let (out, _) = mpsc::channel(1);
+            let (events, _) = mpsc::channel(1);
+            let peer = "127.0.0.1:1".parse().unwrap();
+            ids.push(r.register("p".into(), peer, None, out, events, None).1.player);
+        }
+        assert_eq!(ids, [MAX_PLAYER_ID, 1]);
     }
 }
