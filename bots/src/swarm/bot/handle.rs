@@ -14,6 +14,9 @@ use tickwave_protocol::{ErrorCode, MatchFound, ServerMessage};
 
 /// A bot told `overloaded` asks again after this long.
 const RETRY_US: u64 = 500_000;
+/// After a fresh `welcome` to a dead node's token, how long to wait for the server's own
+/// `queued` before sending `find_match`.
+const REQUEUE_WAIT_US: u64 = 1_000_000;
 
 impl Bot {
     pub(super) fn on_pong(&mut self, p: &[u8], now: u64) {
@@ -86,6 +89,7 @@ impl Bot {
             ServerMessage::Welcome(w) if !s.welcomed => {
                 s.welcomed = true;
                 s.deadline = None;
+                self.dropped_at = None;
                 s.seat_held = w.seat_held;
                 self.resume_token = w.resume;
                 {
@@ -117,7 +121,23 @@ impl Bot {
                     return None;
                 }
                 self.resume_into_match = false;
+                if s.resuming && !w.resumed && self.ctx.cfg.urls().len() > 1 {
+                    // A token of a dead node: the server queues the bot itself (lobby_lost,
+                    // queued); a find_match now would be `already_queued`.
+                    s.awaiting_requeue = true;
+                    s.find_sent_us = Some(now);
+                    s.refind_at = Some(now + REQUEUE_WAIT_US);
+                    return None;
+                }
                 self.queue_find(conn, s, now);
+            }
+            ServerMessage::Queued { .. } if s.awaiting_requeue => {
+                s.awaiting_requeue = false;
+                s.refind_at = None;
+                s.deadline = Some((
+                    now + self.ctx.cfg.match_timeout.as_micros() as u64,
+                    ErrorKind::MatchTimeout,
+                ));
             }
             ServerMessage::MatchFound(f) => self.on_match_found(s, &f, now),
             ServerMessage::Redirect { url, reservation } if s.in_match.is_none() => {
@@ -138,6 +158,14 @@ impl Bot {
             }
             ServerMessage::MatchCancelled { .. } if s.in_match.is_none() => {
                 s.refind_at = Some(now + RETRY_US);
+            }
+            ServerMessage::Error { code: ErrorCode::LobbyLost, .. } if s.in_match.is_none() => {
+                // Expected after a node loss, not an error of the swarm: counted as a code.
+                self.count_server_code(ErrorCode::LobbyLost.as_str().to_owned());
+                if s.reserved {
+                    // The reserved lobby went with its node: queue again (PROTOCOL.md §4).
+                    self.queue_find(conn, s, now);
+                }
             }
             ServerMessage::Error { code, .. }
                 if matches!(
@@ -175,6 +203,8 @@ impl Bot {
     }
 
     fn on_match_found(&mut self, s: &mut Sess, f: &MatchFound, now: u64) {
+        self.recovered(now);
+        s.awaiting_requeue = false;
         // The same match continues only if the bot had it; a seat found while the bot was
         // away (its match_found lost with the connection) is a new match to the bot.
         let rejoined = s.seat_held && std::mem::take(&mut self.resume_into_match);
