@@ -16,6 +16,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tickwave::ClusterConfig;
+use tickwave_bots::Client;
 use tickwave_protocol::ServerMessage;
 
 /// Is `bin` installed? Under CI a missing one fails the test instead of skipping it.
@@ -34,7 +35,6 @@ fn installed(bin: &str, package: &str) -> bool {
 /// A Redis process (server or sentinel) killed on drop.
 struct Proc {
     child: Child,
-    port: u16,
 }
 
 impl Proc {
@@ -48,7 +48,7 @@ impl Proc {
             .stderr(Stdio::null())
             .spawn()
             .expect("redis starts");
-        let mut p = Proc { child, port };
+        let mut p = Proc { child };
         let end = Instant::now() + 10 * SEC;
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(st)) = p.child.try_wait() {

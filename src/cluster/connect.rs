@@ -81,6 +81,16 @@ pub(crate) fn classify(e: &redis::RedisError) -> Health {
     }
 }
 
+/// The cause of a refusal in words for the log line: the crate reports a failed `AUTH` as
+/// "authentication failed", without the server's WRONGPASS.
+pub(crate) fn refusal_cause(e: &redis::RedisError) -> &'static str {
+    match e.code() {
+        Some("NOAUTH") => "NOAUTH: Redis requires a password and none was given",
+        Some("NOPERM") => "NOPERM: the ACL user lacks a permission the node needs",
+        _ => "WRONGPASS: wrong user or password",
+    }
+}
+
 /// Does this error mean the Sentinel-given primary may have changed?
 pub(super) fn failover_suspect(e: &redis::RedisError) -> bool {
     e.is_io_error() || e.is_timeout() || e.is_connection_dropped() || e.code() == Some("READONLY")

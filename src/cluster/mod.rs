@@ -159,6 +159,9 @@ impl Cluster {
                 return None;
             }
             Ok(_) => {}
+            // An ACL without INFO (it is in @dangerous): cluster mode cannot be checked, and
+            // every command the node needs may still be allowed.
+            Err(e) if e.code() == Some("NOPERM") => {}
             Err(e) => {
                 self.note(Err(&e));
                 if connect::classify(&e) != Health::Unreachable {
@@ -173,9 +176,14 @@ impl Cluster {
 
     /// The Redis URL without its password, for log lines.
     fn redis_name(&self) -> String {
-        crate::config::RedisTarget::parse(&self.cfg.redis_url)
-            .map(|t| t.redacted())
-            .unwrap_or_default()
+        let Ok(mut t) = crate::config::RedisTarget::parse(&self.cfg.redis_url) else {
+            return String::new();
+        };
+        // A password from the file shows as `***` too: the line says one was given.
+        if self.cfg.redis_password.is_some() {
+            t.password = Some(String::new());
+        }
+        t.redacted()
     }
 
     /// Is the Redis server one Tickwave cannot use (Redis Cluster)? Checked once at start,
@@ -217,6 +225,7 @@ impl Cluster {
             (Health::Ok, _) => tracing::info!(%redis, "redis reachable"),
             (Health::Refused, Err(e)) => tracing::error!(
                 %redis,
+                cause = connect::refusal_cause(e),
                 error = %e,
                 "redis refused this node (check the user and password: --cluster URL, --cluster-redis-password-file, the ACL); matchmaking is off and the node stays unready"
             ),
