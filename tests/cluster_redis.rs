@@ -433,3 +433,30 @@ async fn sentinel_failover_under_a_running_match_and_matchmaking_resumes() {
     );
     assert!(resumed < 20 * SEC, "{resumed:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_cluster_server_is_refused_at_start() {
+    let _serial = SERIAL.lock().await;
+    if !installed("redis-server", "redis-server") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let conf = server_conf(
+        dir.path(),
+        "rc",
+        port,
+        "cluster-enabled yes\ncluster-config-file rc-nodes.conf",
+    );
+    let _redis = Proc::start("redis-server", &conf, &[], port);
+    let out = Command::new(env!("CARGO_BIN_EXE_tickwave"))
+        .args(["--listen", "127.0.0.1:0", "--node-id", "x", "--public-url", "wss://127.0.0.1:1/ws"])
+        .args(["--cluster", &format!("redis://127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir.path())
+        .env("TICKWAVE_CLUSTER_SECRET", std::str::from_utf8(SECRET).unwrap())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "must refuse to start: {err}");
+    assert!(err.contains("Redis Cluster mode"), "{err}");
+}
