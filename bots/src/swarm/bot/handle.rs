@@ -217,6 +217,9 @@ impl Bot {
         }
         st.gauges.in_match += 1;
         if !rejoined {
+            // Inputs of the match before (kept for a resume that did not give it back, as
+            // after a node loss) are never acked: a new lobby's acks count its own inputs.
+            st.totals.inputs_unacked += self.ring.abandon();
             st.totals.matches += 1;
             rec.matches += 1;
             self.state.reset();
