@@ -9,8 +9,21 @@
 //! break to the next `match_found`, and a bot still waiting at the end is stranded.
 
 use super::{Bot, End};
+use crate::client::ClientError;
+use crate::swarm::net::conn::Target;
 
 impl Bot {
+    /// Where the next connection goes: the node of the bot's seat (from a `redirect`), else
+    /// its own node of the `--url` list (the one target resolved up front when there is one).
+    pub(super) async fn node_target(&self) -> Result<Target, ClientError> {
+        let ctx = &self.ctx;
+        match (&self.node, ctx.cfg.urls()) {
+            (None, urls) if urls.len() == 1 => Ok(ctx.target.clone()),
+            (None, urls) => ctx.resolve(urls[self.home], &ctx.cfg.check).await,
+            (Some(url), _) => ctx.resolve(url, &ctx.cfg.check).await,
+        }
+    }
+
     /// A connect failed: with several nodes, move to the next one (not the one that failed)
     /// and, if a welcomed connection broke just before, count a node loss.
     pub(super) fn connect_failed(&mut self) -> End {

@@ -10,7 +10,7 @@ use crate::swarm::net::frame::Frame;
 use crate::swarm::net::view::ViewError;
 use crate::swarm::net::wire::{self, Incoming};
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
-use tickwave_protocol::{ErrorCode, MatchFound, ServerMessage};
+use tickwave_protocol::{ClientMessage, ErrorCode, MatchFound, ServerMessage};
 
 /// A bot told `overloaded` asks again after this long.
 const RETRY_US: u64 = 500_000;
@@ -397,5 +397,20 @@ impl Bot {
                 }
             }
         }
+    }
+
+    /// Count one server error code (or close code) in the swarm's totals.
+    pub(super) fn count_server_code(&self, code: String) {
+        *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
+    }
+
+    /// Queue a `find_match`.
+    pub(super) fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
+        let msg =
+            ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };
+        s.find_sent_us = Some(now);
+        s.deadline =
+            Some((now + self.ctx.cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
+        conn.queue_msg(&msg);
     }
 }

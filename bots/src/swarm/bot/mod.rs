@@ -231,11 +231,7 @@ impl Bot {
         let stop = ctx.at(ctx.stop_us.get());
         let nonce = self.rng.next_u64();
         let redirect = self.redirect.take();
-        let target = match (&self.node, ctx.cfg.urls()) {
-            (None, urls) if urls.len() == 1 => Ok(ctx.target.clone()),
-            (None, urls) => ctx.resolve(urls[self.home], &ctx.cfg.check).await,
-            (Some(url), _) => ctx.resolve(url, &ctx.cfg.check).await,
-        };
+        let target = self.node_target().await;
         let connecting_to = async {
             match target {
                 Ok(t) => conn::connect(&t, nonce).await,
@@ -491,20 +487,5 @@ impl Bot {
             }
         }
         None
-    }
-
-    /// Count one server error code (or close code) in the swarm's totals.
-    fn count_server_code(&self, code: String) {
-        *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
-    }
-
-    /// Queue a `find_match`.
-    fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
-        let msg =
-            ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };
-        s.find_sent_us = Some(now);
-        s.deadline =
-            Some((now + self.ctx.cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
-        conn.queue_msg(&msg);
     }
 }
