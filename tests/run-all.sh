@@ -12,8 +12,13 @@ if ! command -v redis-server >/dev/null && [ "$(id -u)" = 0 ]; then
   # the cluster tests (tests/cluster*.rs) start their own redis-server on a free loopback port
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
+if ! command -v redis-sentinel >/dev/null && [ "$(id -u)" = 0 ]; then
+  # tests/cluster_redis.rs runs three sentinels on free loopback ports for the failover test
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-sentinel >/dev/null
+fi
 # Debian's package starts a system redis on 6379; the tests never use it (each starts its own).
 command -v redis-server >/dev/null || echo "WARNING: redis-server missing: cluster tests will skip (and fail under CI)"
+command -v redis-sentinel >/dev/null || echo "WARNING: redis-sentinel missing: the Sentinel test will skip (and fail under CI)"
 python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore websockets msgpack
 
 echo "== dependency policy (cargo deny: licences, bans, sources)"

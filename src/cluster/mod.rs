@@ -21,6 +21,7 @@
 
 #[doc(hidden)]
 pub(crate) mod bench;
+mod connect;
 pub(crate) mod directory;
 mod inbox;
 mod leader;
@@ -37,20 +38,15 @@ use crate::link::{Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickets::{Op, TicketRec};
 use tickwave_protocol::ServerMessage;
 use tokio::sync::mpsc;
 
-#[derive(Debug, thiserror::Error)]
-/// Cluster settings that cannot be used.
-pub enum ClusterError {
-    #[error("redis URL {0:?}: {1}")]
-    /// The Redis URL does not parse.
-    Url(String, redis::RedisError),
-}
+pub use connect::ConnectError as ClusterError;
+use connect::Health;
 
 /// Unix time in ms: expiries in Redis and in reservations are shared between machines, so
 /// they use the wall clock (nodes are expected to run NTP; skew eats into the 15 s).
@@ -64,8 +60,17 @@ pub(crate) fn unix_ms() -> u64 {
 /// This node's view of the cluster: its Redis connection, its queued players and its keys.
 pub(crate) struct Cluster {
     pub(crate) cfg: ClusterConfig,
-    client: redis::Client,
+    /// Where connections come from (one server, or Sentinel's primary).
+    source: connect::Source,
     conn: tokio::sync::Mutex<Option<ConnectionManager>>,
+    /// Set when a failure may mean a failover (Sentinel only): the next [`Cluster::conn`]
+    /// asks the sentinels for the primary again instead of reusing the connection.
+    stale: AtomicBool,
+    /// Why the last attempt failed ([`Health`] as u8), so only changes are logged.
+    health: AtomicU8,
+    /// Set while a connection is held: without one, the callers' "not connected" errors
+    /// must not overwrite the specific reason [`Cluster::conn`] recorded.
+    connected: AtomicBool,
     keys: ReservationKeys,
     used: Mutex<UsedNonces>,
     /// Reservations this node issued and that were not redeemed yet: nonce -> (lobby,
@@ -85,14 +90,16 @@ pub(crate) struct Cluster {
 
 impl Cluster {
     pub(crate) fn new(cfg: ClusterConfig) -> Result<Arc<Cluster>, ClusterError> {
-        let client = redis::Client::open(cfg.redis_url.as_str())
-            .map_err(|e| ClusterError::Url(cfg.redis_url.clone(), e))?;
+        let source = connect::Source::new(&cfg)?;
         let (ops, rx) = mpsc::channel(16 * 1024);
         Ok(Arc::new(Cluster {
             keys: ReservationKeys::new(&cfg.secret),
             cfg,
-            client,
+            source,
             conn: tokio::sync::Mutex::new(None),
+            stale: AtomicBool::new(false),
+            health: AtomicU8::new(Health::Unknown as u8),
+            connected: AtomicBool::new(false),
             used: Mutex::new(UsedNonces::default()),
             pending: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashMap::new()),
@@ -109,39 +116,123 @@ impl Cluster {
     }
 
     /// A connection, established on first use. The manager reconnects by itself afterwards;
-    /// `None` when Redis cannot be reached now (callers retry with backoff).
+    /// `None` when Redis cannot be reached now (callers retry with backoff). With Sentinel, a
+    /// connection suspected of pointing at a dead or demoted primary is replaced by one to
+    /// the primary the sentinels name now.
     pub(crate) async fn conn(&self) -> Option<ConnectionManager> {
         let mut slot = self.conn.lock().await;
+        if self.source.is_sentinel() && self.stale.swap(false, Ordering::AcqRel) {
+            *slot = None;
+        }
         if let Some(c) = slot.as_ref() {
             return Some(c.clone());
         }
+        self.connected.store(false, Ordering::Release);
         let cfg = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
             .set_response_timeout(Some(Duration::from_secs(2)))
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_millis(500));
-        match ConnectionManager::new_with_config(self.client.clone(), cfg).await {
-            Ok(c) => {
-                *slot = Some(c.clone());
-                Some(c)
-            }
+        let made = match self.source.client().await {
+            Ok(client) => ConnectionManager::new_with_config(client, cfg).await,
+            Err(e) => Err(e),
+        };
+        let mut c = match made {
+            Ok(c) => c,
             Err(e) => {
                 self.note(Err(&e));
-                None
+                return None;
             }
-        }
-    }
-
-    /// Record whether Redis answered, logging only the transitions.
-    pub(crate) fn note(&self, r: Result<(), &redis::RedisError>) {
-        let ok = r.is_ok();
-        if self.redis_ok.swap(ok, Ordering::AcqRel) != ok {
-            match r {
-                Ok(()) => tracing::info!("redis reachable"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "redis unreachable; lobbies keep running, matchmaking pauses")
+        };
+        // Redis Cluster would answer MOVED to half of the keys: refuse it outright.
+        let info: redis::RedisResult<String> =
+            redis::cmd("INFO").arg("cluster").query_async(&mut c).await;
+        match info {
+            Ok(i) if connect::is_cluster_mode(&i) => {
+                if self.health.swap(Health::Unsupported as u8, Ordering::AcqRel)
+                    != Health::Unsupported as u8
+                {
+                    let e = ClusterError::RedisCluster(self.redis_name());
+                    tracing::error!(error = %e, "redis refused: unsupported server; this node stays unready");
+                }
+                self.redis_ok.store(false, Ordering::Release);
+                return None;
+            }
+            Ok(_) => {}
+            // An ACL without INFO (it is in @dangerous): cluster mode cannot be checked, and
+            // every command the node needs may still be allowed.
+            Err(e) if e.code() == Some("NOPERM") => {}
+            Err(e) => {
+                self.note(Err(&e));
+                if connect::classify(&e) != Health::Unreachable {
+                    return None;
                 }
             }
+        }
+        *slot = Some(c.clone());
+        self.connected.store(true, Ordering::Release);
+        Some(c)
+    }
+
+    /// The Redis URL without its password, for log lines.
+    fn redis_name(&self) -> String {
+        let Ok(mut t) = crate::config::RedisTarget::parse(&self.cfg.redis_url) else {
+            return String::new();
+        };
+        // A password from the file shows as `***` too: the line says one was given.
+        if self.cfg.redis_password.is_some() {
+            t.password = Some(String::new());
+        }
+        t.redacted()
+    }
+
+    /// Is the Redis server one Tickwave cannot use (Redis Cluster)? Checked once at start,
+    /// within `wait`: an unreachable Redis is not a reason to refuse (it may come up later).
+    pub(crate) async fn check_supported(&self, wait: Duration) -> Result<(), ClusterError> {
+        let _ = tokio::time::timeout(wait, self.conn()).await;
+        if Health::from_u8(self.health.load(Ordering::Acquire)) == Health::Unsupported {
+            return Err(ClusterError::RedisCluster(self.redis_name()));
+        }
+        Ok(())
+    }
+
+    /// Record whether Redis answered, logging only the changes: the first failure is logged
+    /// at once (a node that cannot log in says so in its first second, not never), and a
+    /// refusal (wrong password, no ACL permission) is an error naming the cause, because
+    /// retrying will not fix it.
+    pub(crate) fn note(&self, r: Result<(), &redis::RedisError>) {
+        let now = match r {
+            Ok(()) => Health::Ok,
+            Err(e) => connect::classify(e),
+        };
+        self.redis_ok.store(now == Health::Ok, Ordering::Release);
+        if let Err(e) = r {
+            if self.source.is_sentinel() && connect::failover_suspect(e) {
+                self.stale.store(true, Ordering::Release);
+            }
+        }
+        let specific = |h: Health| matches!(h, Health::Refused | Health::Unsupported);
+        let held = Health::from_u8(self.health.load(Ordering::Acquire));
+        if now == Health::Unreachable && specific(held) && !self.connected.load(Ordering::Acquire) {
+            return;
+        }
+        let before = Health::from_u8(self.health.swap(now as u8, Ordering::AcqRel));
+        if before == now {
+            return;
+        }
+        let redis = self.redis_name();
+        match (now, r) {
+            (Health::Ok, _) => tracing::info!(%redis, "redis reachable"),
+            (Health::Refused, Err(e)) => tracing::error!(
+                %redis,
+                cause = connect::refusal_cause(e),
+                error = %e,
+                "redis refused this node (check the user and password: --cluster URL, --cluster-redis-password-file, the ACL); matchmaking is off and the node stays unready"
+            ),
+            (_, Err(e)) => {
+                tracing::warn!(%redis, error = %e, "redis unreachable; lobbies keep running, matchmaking pauses")
+            }
+            _ => {}
         }
     }
 

@@ -2,8 +2,8 @@
 
 use super::validate::{self, f64_in, ranges};
 use super::{
-    ChatLimits, ClusterConfig, Config, InputLimits, IpLimits, LoadError, ModeConfig, TlsMode,
-    WebFiles, WsLimits,
+    ChatLimits, ClusterConfig, Config, InputLimits, IpLimits, LoadError, ModeConfig, RedisTarget,
+    TlsMode, WebFiles, WsLimits,
 };
 use crate::auth::{AuthMode, TokenVerifier};
 use std::net::SocketAddr;
@@ -136,7 +136,8 @@ pub struct Cli {
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
-    /// Cluster mode: Redis URL (redis://host:port) shared by every node. See docs/CLUSTER.md.
+    /// Cluster mode: Redis URL shared by every node: redis://[user:pass@]host:port[/db],
+    /// rediss:// for TLS, redis+sentinel://host:port,.../MASTER for Sentinel. See docs/CLUSTER.md.
     #[arg(long, env = "TICKWAVE_CLUSTER", requires_all = ["node_id", "public_url"])]
     pub cluster: Option<String>,
     /// Cluster mode: this node's unique id.
@@ -156,9 +157,38 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub cluster_secret: Option<String>,
+    /// Cluster mode: PEM file of the CA(s) that sign the Redis server's certificate (rediss://
+    /// only); without it the system roots are trusted.
+    #[arg(long, env = "TICKWAVE_CLUSTER_REDIS_CA")]
+    pub cluster_redis_ca: Option<PathBuf>,
+    /// Cluster mode: file holding the Redis password (overrides one in the URL; keeps it off
+    /// the command line).
+    #[arg(long, env = "TICKWAVE_CLUSTER_REDIS_PASSWORD_FILE")]
+    pub cluster_redis_password_file: Option<PathBuf>,
     /// Cluster mode: players this node takes (new lobbies go where most is free) [1..=1000000].
     #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000, value_parser = ranged!(u32, ranges::CAPACITY))]
     pub capacity: u32,
+}
+
+/// Read and check a `--cluster-redis-ca` file: at least one PEM certificate, all of them
+/// parsable, so a wrong file refuses to start rather than failing every TLS handshake.
+fn load_ca(path: &std::path::Path) -> Result<Vec<u8>, LoadError> {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+    let bad = |reason: String| LoadError::RedisCa { path: path.to_owned(), reason };
+    let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let certs = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad(format!("not PEM: {e}")))?;
+    if certs.is_empty() {
+        return Err(bad("no CERTIFICATE block".into()));
+    }
+    let mut roots = rustls::RootCertStore::empty();
+    let (_, rejected) = roots.add_parsable_certificates(certs);
+    if rejected > 0 {
+        return Err(bad(format!("{rejected} certificate(s) do not parse")));
+    }
+    Ok(pem)
 }
 
 impl Cli {
@@ -194,6 +224,18 @@ impl Cli {
                 let public = self.public_url.clone().unwrap_or_default();
                 let mut c = ClusterConfig::new(url, &node, &public, &secret);
                 c.capacity = self.capacity;
+                let target = RedisTarget::parse(url)?;
+                if let Some(path) = &self.cluster_redis_ca {
+                    if !target.tls {
+                        return Err(LoadError::RedisCaWithoutTls);
+                    }
+                    c.redis_ca = Some(load_ca(path)?);
+                }
+                if let Some(f) = &self.cluster_redis_password_file {
+                    let p = std::fs::read_to_string(f)
+                        .map_err(|source| LoadError::ReadSecret { path: f.clone(), source })?;
+                    c.redis_password = Some(p.trim().to_owned()).filter(|p| !p.is_empty());
+                }
                 Some(c)
             }
         };

@@ -3,10 +3,16 @@
 use std::time::Duration;
 
 /// Cluster settings (`--cluster`, `--node-id`, `--public-url`, the secret).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClusterConfig {
-    /// `redis://host:port[/db]`.
+    /// `redis[s][+sentinel]://[user[:password]@]host:port[,...][/master][/db]`, parsed by
+    /// [`super::RedisTarget::parse`].
     pub redis_url: String,
+    /// PEM CA certificates that sign the Redis server's certificate (`--cluster-redis-ca`);
+    /// `None` trusts the system roots. Only with `rediss://`.
+    pub redis_ca: Option<Vec<u8>>,
+    /// The Redis password (`--cluster-redis-password-file`); overrides one in the URL.
+    pub redis_password: Option<String>,
     /// This node's id: unique in the cluster, stable across restarts of the same node.
     pub node_id: String,
     /// The wss URL clients use to reach this node (sent in `redirect`).
@@ -30,6 +36,8 @@ impl ClusterConfig {
     pub fn new(redis_url: &str, node_id: &str, public_url: &str, secret: &[u8]) -> Self {
         ClusterConfig {
             redis_url: redis_url.into(),
+            redis_ca: None,
+            redis_password: None,
             node_id: node_id.into(),
             public_url: public_url.into(),
             secret: secret.to_vec(),
@@ -39,6 +47,28 @@ impl ClusterConfig {
             node_ttl: Duration::from_millis(3000),
             lease: LeaseTiming::default(),
         }
+    }
+}
+
+/// Secrets stay out of `{:?}`: the cluster secret, the Redis password (file or URL).
+impl std::fmt::Debug for ClusterConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = super::RedisTarget::parse(&self.redis_url)
+            .map(|t| t.redacted())
+            .unwrap_or_else(|_| "<unparsable>".into());
+        f.debug_struct("ClusterConfig")
+            .field("redis_url", &url)
+            .field("redis_ca", &self.redis_ca.as_ref().map(|c| c.len()))
+            .field("redis_password", &self.redis_password.as_ref().map(|_| "<redacted>"))
+            .field("node_id", &self.node_id)
+            .field("public_url", &self.public_url)
+            .field("secret", &"<redacted>")
+            .field("capacity", &self.capacity)
+            .field("reservation_ttl", &self.reservation_ttl)
+            .field("heartbeat", &self.heartbeat)
+            .field("node_ttl", &self.node_ttl)
+            .field("lease", &self.lease)
+            .finish()
     }
 }
 

@@ -104,6 +104,22 @@ pub enum LoadError {
     /// `--cluster` without a secret.
     #[error("configuration: --cluster needs --cluster-secret-file or TICKWAVE_CLUSTER_SECRET")]
     NoClusterSecret,
+    /// The `--cluster` URL does not parse.
+    #[error("configuration: {0}")]
+    RedisUrl(#[from] super::RedisUrlError),
+    /// `--cluster-redis-ca` with a URL that is not TLS.
+    #[error(
+        "configuration: --cluster-redis-ca needs a rediss:// (or rediss+sentinel://) --cluster URL"
+    )]
+    RedisCaWithoutTls,
+    /// A `--cluster-redis-ca` file that holds no usable certificate.
+    #[error("configuration: --cluster-redis-ca {}: {reason}", path.display())]
+    RedisCa {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A cluster secret too short to sign with.
     #[error("configuration: the cluster secret must be at least 16 bytes")]
     ShortClusterSecret,

@@ -19,6 +19,7 @@ mod cluster;
 mod error;
 mod limits;
 mod mode;
+mod redis_url;
 pub(crate) mod validate;
 mod web;
 
@@ -27,6 +28,7 @@ pub use cluster::{ClusterConfig, LeaseTiming};
 pub use error::{LoadError, ModesError, WebFilesError};
 pub use limits::{ChatLimits, InputLimits, IpLimits, WsLimits};
 pub use mode::ModeConfig;
+pub use redis_url::{RedisTarget, RedisUrlError};
 pub use validate::ConfigError;
 pub use web::WebFiles;
 

@@ -122,7 +122,11 @@ impl Server {
         }
         let ip_limiter = net::limits::IpLimiter::new(config.ip);
         let cluster = match &config.cluster {
-            Some(c) => Some(Cluster::new(c.clone())?),
+            Some(c) => {
+                let cluster = Cluster::new(c.clone())?;
+                cluster.check_supported(std::time::Duration::from_secs(2)).await?;
+                Some(cluster)
+            }
             None => None,
         };
         let matchmaking: Arc<dyn Matchmaking> = match &cluster {

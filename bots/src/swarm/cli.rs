@@ -33,9 +33,11 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[derive(Debug, Clone, clap::Args)]
 pub struct SwarmArgs {
     /// Server URL. In cluster mode any node: bots follow `redirect`s to the node of their
-    /// match (and resume there).
-    #[arg(long, default_value = "wss://127.0.0.1:4433/ws")]
-    pub url: String,
+    /// match (and resume there). Several nodes (repeat `--url`, or comma-separated): bot `i`
+    /// starts on node `i mod n`, and a bot whose node is gone (connect refused after its
+    /// connection dropped) resumes on the next node (`lobby_lost`, re-queued there).
+    #[arg(long, value_delimiter = ',', num_args = 1.., default_value = "wss://127.0.0.1:4433/ws")]
+    pub url: Vec<String>,
     /// Skip certificate verification (development server with a self-signed certificate).
     #[arg(long, conflicts_with = "pin")]
     pub insecure: bool,
@@ -119,7 +121,7 @@ impl SwarmArgs {
         let check = match (&self.pin, self.insecure) {
             (Some(p), _) => CertCheck::Pin(p.clone()),
             (None, true) => CertCheck::Insecure,
-            (None, false) if self.url.starts_with("ws://") => CertCheck::Insecure,
+            (None, false) if self.url.iter().all(|u| u.starts_with("ws://")) => CertCheck::Insecure,
             (None, false) => {
                 return Err(SwarmError::Config(
                     "wss needs --pin <sha256> (printed by the server at start) or --insecure for a dev server".into(),
@@ -150,7 +152,7 @@ impl SwarmArgs {
             },
             progress: self.progress,
             handle_ctrl_c: true,
-            ..SwarmConfig::new(self.url.clone(), check)
+            ..SwarmConfig::new(self.url.join(","), check)
         })
     }
 }

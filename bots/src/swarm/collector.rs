@@ -35,7 +35,7 @@ pub(crate) fn run_shards(cfg: &Arc<SwarmConfig>) -> Result<Collected, SwarmError
     let target = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?
-        .block_on(Target::resolve(&cfg.url, &cfg.check))?;
+        .block_on(Target::resolve(cfg.urls()[0], &cfg.check))?;
     if let Some(limit) = sys::open_files_limit() {
         if u64::from(cfg.bots) + 64 > limit {
             tracing::warn!(

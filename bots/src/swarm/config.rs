@@ -52,7 +52,8 @@ const MAX_CHAT_RATE: f64 = 100.0;
 /// Everything a swarm run needs.
 #[derive(Debug, Clone)]
 pub struct SwarmConfig {
-    /// `wss://host:port/ws` (or `ws://`).
+    /// `wss://host:port/ws` (or `ws://`); in cluster mode a comma-separated list of nodes
+    /// ([`SwarmConfig::urls`]).
     pub url: String,
     pub check: CertCheck,
     pub bots: u32,
@@ -172,6 +173,12 @@ impl SwarmConfig {
         } else {
             Duration::from_secs_f64(f64::from(i) / self.ramp)
         }
+    }
+
+    /// The nodes of [`SwarmConfig::url`], in order (at least one).
+    pub fn urls(&self) -> Vec<&str> {
+        let v: Vec<&str> = self.url.split(',').map(str::trim).filter(|u| !u.is_empty()).collect();
+        if v.is_empty() { vec![self.url.as_str()] } else { v }
     }
 
     pub(crate) fn settings(&self) -> Settings {

@@ -40,6 +40,14 @@ pub struct BotRecord {
     /// Cluster mode: `redirect`s followed.
     #[serde(default)]
     pub redirects: u64,
+    /// Cluster mode, several `--url`s: times this bot's node was lost under it, how long each
+    /// took until the next `match_found` (ms), and whether the run ended before one came.
+    #[serde(default)]
+    pub node_losses: u32,
+    #[serde(default)]
+    pub recover_ms: Vec<f64>,
+    #[serde(default)]
+    pub stranded: bool,
     /// Inside the window: chat lines sent, and chat lines received from anyone.
     #[serde(default)]
     pub chat_sent: u64,
@@ -80,6 +88,9 @@ impl BotRecord {
             churns: 0,
             resumes: 0,
             redirects: 0,
+            node_losses: 0,
+            recover_ms: Vec::new(),
+            stranded: false,
             chat_sent: 0,
             chat_received: 0,
             ack: bot_hist(),

@@ -32,6 +32,9 @@ pub struct Report {
     #[serde(default)]
     pub chat: Chat,
     pub errors: Errors,
+    /// Cluster mode with several `--url`s: bots whose node was lost under them.
+    #[serde(default)]
+    pub node_loss: NodeLoss,
     pub bot_process: BotProcess,
     pub per_bot_spread: Spread,
     /// Each SLO given, with the measured value.
@@ -64,6 +67,40 @@ pub struct BotCounts {
     /// Cluster mode: `redirect`s followed to the node holding the seat.
     #[serde(default)]
     pub redirects: u64,
+}
+
+/// Bots whose node went away (a welcomed connection broke and the reconnect was refused),
+/// and how long until they were in a match again on another node.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NodeLoss {
+    /// Bots that lost their node at least once.
+    pub players_affected: u32,
+    /// Node losses in all (a bot can lose two nodes).
+    pub losses: u32,
+    /// Losses followed by a `match_found` before the end of the run.
+    pub recovered: u32,
+    /// Bots still without a match at the end of the run, by id.
+    pub stranded: Vec<u32>,
+    /// Connection break to the next `match_found`, ms (`None` without losses).
+    pub time_to_match_p50_ms: Option<f64>,
+    pub time_to_match_max_ms: Option<f64>,
+}
+
+impl NodeLoss {
+    /// From the per-bot records.
+    pub fn of(records: &[BotRecord]) -> NodeLoss {
+        let mut times: Vec<f64> =
+            records.iter().flat_map(|r| r.recover_ms.iter().copied()).collect();
+        times.sort_by(f64::total_cmp);
+        NodeLoss {
+            players_affected: records.iter().filter(|r| r.node_losses > 0).count() as u32,
+            losses: records.iter().map(|r| r.node_losses).sum(),
+            recovered: times.len() as u32,
+            stranded: records.iter().filter(|r| r.stranded).map(|r| r.id).collect(),
+            time_to_match_p50_ms: times.get(times.len().saturating_sub(1) / 2).copied(),
+            time_to_match_max_ms: times.last().copied(),
+        }
+    }
 }
 
 /// Latency distributions. Connection setup covers the whole run; the others the window.
@@ -242,6 +279,20 @@ impl Report {
             b.resume_snapshots,
             b.redirects
         );
+        let n = &self.node_loss;
+        if n.losses > 0 {
+            let ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+            let _ = writeln!(
+                o,
+                "node loss players affected {} | losses {} | recovered {} | stranded {} | time to a new match p50 {} ms, max {} ms",
+                n.players_affected,
+                n.losses,
+                n.recovered,
+                n.stranded.len(),
+                ms(n.time_to_match_p50_ms),
+                ms(n.time_to_match_max_ms)
+            );
+        }
         let _ = writeln!(
             o,
             "\n{:<24} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9}",

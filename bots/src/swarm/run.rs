@@ -6,7 +6,8 @@ use super::collector::{self, Collected};
 use super::config::SwarmConfig;
 use super::error::SwarmError;
 use super::report::{
-    BotCounts, BotProcess, Chat, Delivery, Errors, Latency, Point, Report, Spread, Traffic,
+    BotCounts, BotProcess, Chat, Delivery, Errors, Latency, NodeLoss, Point, Report, Spread,
+    Traffic,
 };
 use super::slo;
 use super::stats::{self, ErrorKind, HistSummary};
@@ -138,6 +139,7 @@ fn build_report(cfg: &SwarmConfig, c: Collected) -> Report {
             disconnects: t.errors[ErrorKind::Disconnect as usize],
             churns: t.churns,
         },
+        node_loss: NodeLoss::of(&c.records),
         bot_process: BotProcess {
             threads: cfg.threads,
             cpu_s: match (c.cpu.first(), c.cpu.last()) {

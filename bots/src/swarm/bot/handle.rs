@@ -10,10 +10,13 @@ use crate::swarm::net::frame::Frame;
 use crate::swarm::net::view::ViewError;
 use crate::swarm::net::wire::{self, Incoming};
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
-use tickwave_protocol::{ErrorCode, MatchFound, ServerMessage};
+use tickwave_protocol::{ClientMessage, ErrorCode, MatchFound, ServerMessage};
 
 /// A bot told `overloaded` asks again after this long.
 const RETRY_US: u64 = 500_000;
+/// After a fresh `welcome` to a dead node's token, how long to wait for the server's own
+/// `queued` before sending `find_match`.
+const REQUEUE_WAIT_US: u64 = 1_000_000;
 
 impl Bot {
     pub(super) fn on_pong(&mut self, p: &[u8], now: u64) {
@@ -86,6 +89,7 @@ impl Bot {
             ServerMessage::Welcome(w) if !s.welcomed => {
                 s.welcomed = true;
                 s.deadline = None;
+                self.dropped_at = None;
                 s.seat_held = w.seat_held;
                 self.resume_token = w.resume;
                 {
@@ -117,7 +121,23 @@ impl Bot {
                     return None;
                 }
                 self.resume_into_match = false;
+                if s.resuming && !w.resumed && self.ctx.cfg.urls().len() > 1 {
+                    // A token of a dead node: the server queues the bot itself (lobby_lost,
+                    // queued); a find_match now would be `already_queued`.
+                    s.awaiting_requeue = true;
+                    s.find_sent_us = Some(now);
+                    s.refind_at = Some(now + REQUEUE_WAIT_US);
+                    return None;
+                }
                 self.queue_find(conn, s, now);
+            }
+            ServerMessage::Queued { .. } if s.awaiting_requeue => {
+                s.awaiting_requeue = false;
+                s.refind_at = None;
+                s.deadline = Some((
+                    now + self.ctx.cfg.match_timeout.as_micros() as u64,
+                    ErrorKind::MatchTimeout,
+                ));
             }
             ServerMessage::MatchFound(f) => self.on_match_found(s, &f, now),
             ServerMessage::Redirect { url, reservation } if s.in_match.is_none() => {
@@ -138,6 +158,14 @@ impl Bot {
             }
             ServerMessage::MatchCancelled { .. } if s.in_match.is_none() => {
                 s.refind_at = Some(now + RETRY_US);
+            }
+            ServerMessage::Error { code: ErrorCode::LobbyLost, .. } if s.in_match.is_none() => {
+                // Expected after a node loss, not an error of the swarm: counted as a code.
+                self.count_server_code(ErrorCode::LobbyLost.as_str().to_owned());
+                if s.reserved {
+                    // The reserved lobby went with its node: queue again (PROTOCOL.md §4).
+                    self.queue_find(conn, s, now);
+                }
             }
             ServerMessage::Error { code, .. }
                 if matches!(
@@ -175,6 +203,8 @@ impl Bot {
     }
 
     fn on_match_found(&mut self, s: &mut Sess, f: &MatchFound, now: u64) {
+        self.recovered(now);
+        s.awaiting_requeue = false;
         // The same match continues only if the bot had it; a seat found while the bot was
         // away (its match_found lost with the connection) is a new match to the bot.
         let rejoined = s.seat_held && std::mem::take(&mut self.resume_into_match);
@@ -187,6 +217,9 @@ impl Bot {
         }
         st.gauges.in_match += 1;
         if !rejoined {
+            // Inputs of the match before (kept for a resume that did not give it back, as
+            // after a node loss) are never acked: a new lobby's acks count its own inputs.
+            st.totals.inputs_unacked += self.ring.abandon();
             st.totals.matches += 1;
             rec.matches += 1;
             self.state.reset();
@@ -364,5 +397,20 @@ impl Bot {
                 }
             }
         }
+    }
+
+    /// Count one server error code (or close code) in the swarm's totals.
+    pub(super) fn count_server_code(&self, code: String) {
+        *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
+    }
+
+    /// Queue a `find_match`.
+    pub(super) fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
+        let msg =
+            ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };
+        s.find_sent_us = Some(now);
+        s.deadline =
+            Some((now + self.ctx.cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
+        conn.queue_msg(&msg);
     }
 }

@@ -11,6 +11,7 @@
 //! connection (or a churning bot's deliberate drop) the bot sends it in `hello.resume` with
 //! the tick it holds, and the server gives back the seat and catches the state up.
 
+mod failover;
 mod handle;
 
 use super::behaviour::{ChatClock, PickupSchema, Policy, chat_text};
@@ -46,6 +47,9 @@ enum End {
     Failed,
     /// Cluster mode: the match is on another node ([`Bot::redirect`]): go there at once.
     Redirect,
+    /// Cluster mode, several `--url`s: the node refused the connection; the next node is
+    /// tried at once (once per node, then with backoff).
+    NodeLost,
 }
 
 /// Facts of the match a bot is in.
@@ -70,6 +74,12 @@ struct Sess {
     seat_held: bool,
     /// This connection redeems a reservation: its seat comes without a `find_match`.
     reserved: bool,
+    /// The `hello` carried a resume token.
+    resuming: bool,
+    /// A resume on another node than the token's (its node died) was answered by a fresh
+    /// `welcome`: the server queues the bot itself (`lobby_lost`, `queued`); `find_match`
+    /// only if no `queued` comes.
+    awaiting_requeue: bool,
     in_match: Option<InMatch>,
     find_sent_us: Option<u64>,
     /// A deadline that counts an error when passed: no welcome, or no match.
@@ -127,6 +137,13 @@ pub(crate) struct Bot {
     /// Cluster mode: the reservation to redeem in the next `hello`, and when the bot sent the
     /// `find_match` it answers (so find-to-match covers the redirect).
     redirect: Option<(String, u64)>,
+    /// Several `--url`s: the index of the node this bot uses when `node` is `None`.
+    home: usize,
+    /// When the last welcomed connection broke (a node loss starts here if the reconnect is
+    /// refused).
+    dropped_at: Option<u64>,
+    /// The bot's node was lost at this time and the bot is not in a match again yet.
+    lost_since: Option<u64>,
     /// Chat lines sent (the number in each line's text).
     chat_seq: u64,
     /// Lines sent and not yet echoed: (line number, when sent), oldest first.
@@ -153,6 +170,9 @@ impl Bot {
             resume_into_match: false,
             node: None,
             redirect: None,
+            home: id as usize % cfg.urls().len(),
+            dropped_at: None,
+            lost_since: None,
             chat_seq: 0,
             chat_pending: VecDeque::new(),
             ctx,
@@ -170,7 +190,8 @@ impl Bot {
             match self.session().await {
                 End::Stop => break,
                 End::Churn | End::Redirect => failures = 0,
-                End::Failed => {
+                End::NodeLost if (failures as usize) < self.ctx.cfg.urls().len() => failures += 1,
+                End::Failed | End::NodeLost => {
                     failures += 1;
                     let base = (250_000u64 << failures.min(5)).min(5_000_000);
                     let wait = base / 2 + self.rng.below(base / 2 + 1);
@@ -180,7 +201,10 @@ impl Bot {
             }
         }
         let now = self.ctx.now_us();
-        self.rec.borrow_mut().finish(now, self.ctx.window());
+        let stranded = self.stranded();
+        let mut rec = self.rec.borrow_mut();
+        rec.stranded = stranded;
+        rec.finish(now, self.ctx.window());
     }
 
     fn error(&mut self, kind: ErrorKind) {
@@ -207,10 +231,7 @@ impl Bot {
         let stop = ctx.at(ctx.stop_us.get());
         let nonce = self.rng.next_u64();
         let redirect = self.redirect.take();
-        let target = match &self.node {
-            None => Ok(ctx.target.clone()),
-            Some(url) => ctx.resolve(url, &ctx.cfg.check).await,
-        };
+        let target = self.node_target().await;
         let connecting_to = async {
             match target {
                 Ok(t) => conn::connect(&t, nonce).await,
@@ -227,12 +248,12 @@ impl Bot {
             Ok(Err(e)) => {
                 tracing::debug!(bot = self.id, error = %e, "connect failed");
                 self.error(ErrorKind::Connect);
-                return End::Failed;
+                return self.connect_failed();
             }
             Err(_) => {
                 tracing::debug!(bot = self.id, "connect timed out");
                 self.error(ErrorKind::Connect);
-                return End::Failed;
+                return self.connect_failed();
             }
         };
         let now = ctx.now_us();
@@ -255,9 +276,12 @@ impl Bot {
         }
         let end = self.drive(&mut conn, &mut s, redirect.map(|r| r.0)).await;
         let now = ctx.now_us();
+        if matches!(end, End::Failed) && s.welcomed {
+            self.dropped_at = Some(now);
+        }
         // A dropped connection (or a resuming churn) keeps the seat for the next session.
         let keep = match end {
-            End::Stop | End::Redirect => false,
+            End::Stop | End::Redirect | End::NodeLost => false,
             End::Churn => ctx.cfg.churn_mode == ChurnMode::Resume,
             End::Failed => true,
         };
@@ -282,6 +306,7 @@ impl Bot {
     async fn drive(&mut self, conn: &mut Conn, s: &mut Sess, reservation: Option<String>) -> End {
         let ctx = self.ctx.clone();
         let resume = if reservation.is_some() { None } else { self.resume_token.clone() };
+        s.resuming = resume.is_some();
         let hello = ClientMessage::Hello(Hello {
             protocol: proto::PROTOCOL_VERSION,
             name: self.name.clone(),
@@ -462,20 +487,5 @@ impl Bot {
             }
         }
         None
-    }
-
-    /// Count one server error code (or close code) in the swarm's totals.
-    fn count_server_code(&self, code: String) {
-        *self.ctx.stats.borrow_mut().totals.server_codes.entry(code).or_default() += 1;
-    }
-
-    /// Queue a `find_match`.
-    fn queue_find(&mut self, conn: &mut Conn, s: &mut Sess, now: u64) {
-        let msg =
-            ClientMessage::FindMatch { mode: self.ctx.cfg.mode.clone(), skill: None, region: None };
-        s.find_sent_us = Some(now);
-        s.deadline =
-            Some((now + self.ctx.cfg.match_timeout.as_micros() as u64, ErrorKind::MatchTimeout));
-        conn.queue_msg(&msg);
     }
 }
