@@ -27,6 +27,7 @@ mod leader;
 pub(crate) mod lease;
 mod lost;
 mod matchmaking;
+pub(crate) mod placement;
 pub(crate) mod private;
 pub(crate) mod registry;
 pub(crate) mod reservation;
@@ -37,7 +38,7 @@ use crate::link::{Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickets::{Op, TicketRec};
@@ -81,6 +82,11 @@ pub(crate) struct Cluster {
     pub(crate) leader: AtomicBool,
     /// Set while the last Redis command succeeded.
     pub(crate) redis_ok: AtomicBool,
+    /// Set once this node's registration was written (readiness).
+    pub(crate) registered: AtomicBool,
+    /// Sequence number of the last `assign` this node applied, published with its load so
+    /// the leader knows which of its own placements the load already counts.
+    pub(crate) applied: AtomicU64,
 }
 
 impl Cluster {
@@ -101,6 +107,8 @@ impl Cluster {
             publish: tokio::sync::Notify::new(),
             leader: AtomicBool::new(false),
             redis_ok: AtomicBool::new(false),
+            registered: AtomicBool::new(false),
+            applied: AtomicU64::new(0),
         }))
     }
 

@@ -156,9 +156,13 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub cluster_secret: Option<String>,
-    /// Cluster mode: players this node takes (new lobbies go where most is free) [1..=1000000].
+    /// Cluster mode: seats this node's lobbies take, reserved ones included [1..=1000000].
     #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000, value_parser = ranged!(u32, ranges::CAPACITY))]
     pub capacity: u32,
+    /// Cluster mode: which node gets a new lobby once open lobbies are full: `spread` (most
+    /// free seats) or `packed` (the fullest node with room). See docs/CLUSTER.md.
+    #[arg(long, env = "TICKWAVE_PLACEMENT", value_enum, default_value_t = crate::config::PlacementPolicy::Spread)]
+    pub placement: crate::config::PlacementPolicy,
 }
 
 impl Cli {
@@ -194,6 +198,7 @@ impl Cli {
                 let public = self.public_url.clone().unwrap_or_default();
                 let mut c = ClusterConfig::new(url, &node, &public, &secret);
                 c.capacity = self.capacity;
+                c.placement = self.placement;
                 Some(c)
             }
         };
