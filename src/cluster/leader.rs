@@ -15,10 +15,10 @@
 use super::ClusterCtx;
 use super::directory::{self, DirEntry};
 use super::lease::{self, Attempt, LeaseState};
+use super::placement::{self, Ledger, NodeRoom};
 use super::registry::{self, NODES_KEY, NodeInfo};
 use super::tickets::{self, Command, TICKETS_KEY, TicketRec};
 use super::{Cluster, unix_ms};
-use super::placement::{self, Ledger, NodeRoom};
 use crate::config::PlacementPolicy;
 use crate::matchmaker::policy::{self, OpenSeats, Params, Placement, Waiting};
 use redis::aio::ConnectionManager;
@@ -79,7 +79,8 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
         let holder = state.is_holder(now());
         cluster.leader.store(holder, Ordering::Release);
         if holder {
-            if let Err(e) = cycle(&mut conn, &shared.modes, cluster.cfg.placement, &mut ledger).await
+            if let Err(e) =
+                cycle(&mut conn, &shared.modes, cluster.cfg.placement, &mut ledger).await
             {
                 cluster.note(Err(&e));
             }
@@ -292,7 +293,7 @@ async fn claim_and_assign(
         return Ok(None);
     }
     let seq = out.remove(0).parse().map_err(|_| {
-        redis::RedisError::from((redis::ErrorKind::TypeError, "assign sequence number"))
+        redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "assign sequence number"))
     })?;
     Ok(Some((seq, out)))
 }

@@ -39,7 +39,11 @@ impl NodeRoom {
 /// The node for a new lobby of `seats` players: among the nodes with room for them, the one
 /// with the most free seats (`spread`) or the fewest (`packed`, fill the fullest node first,
 /// like Agones' Packed). Ties go to the smallest id, so the choice is deterministic.
-pub(crate) fn choose_node(policy: PlacementPolicy, nodes: &[NodeRoom], seats: u32) -> Option<usize> {
+pub(crate) fn choose_node(
+    policy: PlacementPolicy,
+    nodes: &[NodeRoom],
+    seats: u32,
+) -> Option<usize> {
     let fits = nodes.iter().enumerate().filter(|(_, n)| n.free() >= seats.max(1));
     match policy {
         PlacementPolicy::Spread => fits
@@ -127,11 +131,15 @@ impl Ledger {
         node: &str,
         mode: &'a str,
         applied: u64,
-    ) -> impl Iterator<Item = &'a Placed> + 'a {
+    ) -> impl Iterator<Item = &'a Placed> + use<'a> {
         self.pending(node, applied).filter(move |p| p.lobby.is_none() && p.mode == mode)
     }
 
-    fn pending<'a>(&'a self, node: &str, applied: u64) -> impl Iterator<Item = &'a Placed> + 'a {
+    fn pending<'a>(
+        &'a self,
+        node: &str,
+        applied: u64,
+    ) -> impl Iterator<Item = &'a Placed> + use<'a> {
         self.nodes.get(node).into_iter().flatten().filter(move |p| p.seq > applied)
     }
 }
@@ -169,8 +177,7 @@ mod tests {
     /// spread rotates over every node and packed stays on one until it is full.
     #[test]
     fn counting_each_placement_at_once_spreads_or_packs_a_burst() {
-        for (policy, want) in [(Spread, vec![0, 1, 2, 0, 1, 2]), (Packed, vec![0, 0, 0, 1, 1, 1])]
-        {
+        for (policy, want) in [(Spread, vec![0, 1, 2, 0, 1, 2]), (Packed, vec![0, 0, 0, 1, 1, 1])] {
             let mut ledger = Ledger::default();
             ledger.next_cycle(&["n1", "n2", "n3"]);
             let mut got = Vec::new();
