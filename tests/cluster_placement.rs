@@ -128,12 +128,12 @@ async fn packed_placement_fills_one_node_first() {
     let all = targets(&[&n1, &n2]);
     let mut seated = Vec::new();
     for pair in 0..3 {
-        let (mut a, _) = n1.client(&format!("a{pair}")).await;
-        let (mut b, _) = n2.client(&format!("b{pair}")).await;
+        let (na, nb) = (format!("a{pair}"), format!("b{pair}"));
+        let (mut a, _) = n1.client(&na).await;
+        let (mut b, _) = n2.client(&nb).await;
         a.send(&find("duo")).await.unwrap();
         b.send(&find("duo")).await.unwrap();
-        let (sa, sb) =
-            tokio::join!(seat(&all, a, &format!("a{pair}")), seat(&all, b, &format!("b{pair}")));
+        let (sa, sb) = tokio::join!(seat(&all, a, &na), seat(&all, b, &nb));
         assert_eq!(sa.1.lobby, sb.1.lobby);
         seated.push((sa, sb));
     }
