@@ -12,7 +12,8 @@
 //! - [`lease`]: the matchmaker lease, a pure state machine plus its Redis commands.
 //! - [`tickets`]: the shared queue and the per-node mailboxes (inboxes).
 //! - [`leader`]: the matching cycle the lease holder runs: the same [`crate::matchmaker::policy`]
-//!   as single-node mode, placing new lobbies on the node with the most free capacity.
+//!   as single-node mode, placing new lobbies where [`placement`] says (`spread` or `packed`,
+//!   counting the holder's own placements at once).
 //! - [`inbox`]: what a node does with the commands the leader (or another node) sends it.
 //! - [`reservation`]: HMAC-signed, expiring, single-use seat reservations (pure).
 //! - [`directory`]: lobby id -> node, mode, state, players, private code.
