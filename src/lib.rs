@@ -45,8 +45,8 @@ pub use auth::{AuthMode, AuthSetupError, TokenVerifier};
 pub use cluster::ClusterError;
 pub use config::{
     ChatLimits, Cli, ClusterConfig, Config, ConfigError, InputLimits, IpLimits, LeaseTiming,
-    LoadError, ModeConfig, ModesError, RedisTarget, RedisUrlError, TlsMode, WebFiles,
-    WebFilesError, WsLimits,
+    LoadError, ModeConfig, ModesError, PlacementPolicy, RedisTarget, RedisUrlError, TlsMode,
+    WebFiles, WebFilesError, WsLimits,
 };
 pub use logging::{LogFormat, init as init_logging};
 pub use server::{Drainer, Server, StartError};

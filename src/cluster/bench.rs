@@ -33,7 +33,7 @@ impl BenchResult {
 
 async fn clean(conn: &mut redis::aio::ConnectionManager, nodes: usize) -> redis::RedisResult<()> {
     let mut pipe = redis::pipe();
-    pipe.cmd("DEL").arg(TICKETS_KEY).arg(NODES_KEY).ignore();
+    pipe.cmd("DEL").arg(TICKETS_KEY).arg(NODES_KEY).arg(super::leader::PLACED_KEY).ignore();
     for i in 0..nodes {
         let id = format!("bench-{i}");
         pipe.cmd("DEL").arg(node_key(&id)).arg(inbox_key(&id)).ignore();
@@ -65,6 +65,8 @@ pub async fn queue_drain(
             draining: false,
             heartbeat_ms: now,
             resume_server: i as u64 + 1,
+            seats: 0,
+            applied: 0,
         };
         let json = serde_json::to_string(&info).expect("node info serializes");
         pipe.cmd("SET").arg(node_key(&info.node)).arg(json).arg("PX").arg(600_000).ignore();
@@ -95,8 +97,10 @@ pub async fn queue_drain(
     let mut cycles = 0;
     let mut left = tickets;
     let mut stalled = 0;
+    let mut ledger = super::placement::Ledger::default();
+    let spread = crate::config::PlacementPolicy::Spread;
     while left > 0 && stalled < 3 {
-        super::leader::cycle(&mut conn, modes).await?;
+        super::leader::cycle(&mut conn, modes, spread, &mut ledger).await?;
         cycles += 1;
         let n: usize = redis::cmd("HLEN").arg(TICKETS_KEY).query_async(&mut conn).await?;
         stalled = if n == left { stalled + 1 } else { 0 };

@@ -36,6 +36,14 @@ pub(crate) struct DirEntry {
     pub server: u64,
     #[serde(default)]
     pub members: Vec<u32>,
+    /// Seats taken: members plus seats held for reservations not redeemed yet. The leader
+    /// places by this, not by `players`, so it never offers a seat already promised.
+    #[serde(default)]
+    pub seats: u32,
+    /// The sequence number of the last `assign` the owner had applied when it wrote this
+    /// entry (see [`super::placement`]): the leader adds its own later placements.
+    #[serde(default)]
+    pub seq: u64,
 }
 
 impl DirEntry {
@@ -43,11 +51,16 @@ impl DirEntry {
         field(&self.node, self.lobby)
     }
 
+    /// Seats taken as far as this entry knows (an entry of an older node has no `seats`).
+    pub(crate) fn taken(&self) -> u32 {
+        self.seats.max(self.players)
+    }
+
     /// Takes matchmade players now (public, not over, seats free).
     pub(crate) fn open_for_backfill(&self) -> bool {
         self.code.is_none()
             && matches!(self.state.as_str(), "waiting" | "starting" | "running")
-            && self.players < self.max_players
+            && self.taken() < self.max_players
     }
 }
 
@@ -56,20 +69,21 @@ pub(crate) fn field(node: &str, lobby: u64) -> String {
 }
 
 /// Write this node's lobbies and delete the ones that closed since the last call; returns the
-/// fields written now.
+/// fields written now. `applied` is the last `assign` applied before the seats were read.
 pub(crate) async fn publish(
     conn: &mut ConnectionManager,
     shared: &ClusterCtx,
     node: &str,
     previous: &[String],
+    applied: u64,
 ) -> redis::RedisResult<Vec<String>> {
     let now = super::unix_ms();
     let entries: Vec<DirEntry> = shared
         .directory
-        .statuses()
+        .statuses_with_seats()
         .iter()
-        .filter(|s| s.state != "finished")
-        .map(|s| DirEntry {
+        .filter(|(s, _)| s.state != "finished")
+        .map(|(s, seats)| DirEntry {
             node: node.into(),
             lobby: s.id,
             mode: s.mode.clone(),
@@ -81,6 +95,8 @@ pub(crate) async fn publish(
             updated_ms: now,
             server: shared.resume_keys.server(),
             members: s.members.iter().map(|m| m.player).collect(),
+            seats: *seats,
+            seq: applied,
         })
         .collect();
     let fields: Vec<String> = entries.iter().map(DirEntry::field).collect();

@@ -83,8 +83,13 @@ async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) 
                 shared.matchmaker.unreserve(lobby);
             }
         }
-        Command::Assign { lobby, mode, tickets } => {
-            assign(shared, cluster, lobby, mode, tickets).await
+        Command::Assign { lobby, mode, tickets, seq } => {
+            assign(shared, cluster, lobby, mode, tickets).await;
+            // Applied (seated, reserved or handed back): the next report counts it. Then
+            // report at once, so the leader sees the lobby and its seats within ~50 ms
+            // rather than at the next heartbeat.
+            cluster.applied.store(seq, std::sync::atomic::Ordering::Release);
+            cluster.publish_soon();
         }
     }
 }

@@ -4,8 +4,9 @@
 //! directory, runs the same pure [`policy::plan`] as single-node mode per (mode, region), and
 //! for each placement claims the tickets and pushes one `assign` command to the node that
 //! will own the lobby (the owner of an open lobby for a backfill, or for a new lobby the live,
-//! non-draining node with the most free capacity), both in one Lua script, so a holder that
-//! dies mid-cycle leaves every ticket either still queued or assigned, never neither.
+//! non-draining node [`placement::choose_node`] picks), both in one Lua script, so a holder
+//! that dies mid-cycle leaves every ticket either still queued or assigned, never neither.
+//! Its own placements count at once through [`placement::Ledger`], before the nodes report.
 //!
 //! Dead nodes (in `tw:nodes`, registration expired) are handled here too: their lobbies are
 //! marked `lost`, their tickets dropped (the players were connected to the dead node), their
@@ -14,9 +15,11 @@
 use super::ClusterCtx;
 use super::directory::{self, DirEntry};
 use super::lease::{self, Attempt, LeaseState};
+use super::placement::{self, Ledger, NodeRoom};
 use super::registry::{self, NODES_KEY, NodeInfo};
 use super::tickets::{self, Command, TICKETS_KEY, TicketRec};
 use super::{Cluster, unix_ms};
+use crate::config::PlacementPolicy;
 use crate::matchmaker::policy::{self, OpenSeats, Params, Placement, Waiting};
 use redis::aio::ConnectionManager;
 use std::collections::{BTreeMap, HashMap};
@@ -33,6 +36,8 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let epoch = Instant::now();
     let now = || epoch.elapsed().as_millis() as u64;
     let mut state = LeaseState::new(cluster.cfg.lease);
+    // The holder's own count of the seats it placed; a new holder starts from the reports.
+    let mut ledger = Ledger::default();
     let mut tick = tokio::time::interval(CYCLE);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -74,7 +79,9 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
         let holder = state.is_holder(now());
         cluster.leader.store(holder, Ordering::Release);
         if holder {
-            if let Err(e) = cycle(&mut conn, &shared.modes).await {
+            if let Err(e) =
+                cycle(&mut conn, &shared.modes, cluster.cfg.placement, &mut ledger).await
+            {
                 cluster.note(Err(&e));
             }
         }
@@ -85,6 +92,8 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
 pub(crate) async fn cycle(
     conn: &mut ConnectionManager,
     modes: &[crate::config::ModeConfig],
+    choice: PlacementPolicy,
+    ledger: &mut Ledger,
 ) -> redis::RedisResult<()> {
     let now = unix_ms();
     let (live, dead) = registry::nodes(conn).await?;
@@ -113,13 +122,33 @@ pub(crate) async fn cycle(
     if !orphans.is_empty() {
         let _: () = redis::cmd("HDEL").arg(TICKETS_KEY).arg(&orphans).query_async(conn).await?;
     }
+    // Settle what the nodes report: each directory entry is written before its node's
+    // registration in a heartbeat, so placements up to a registration's `applied` are in the
+    // directory read after it too.
+    let names: Vec<&str> = live.keys().map(String::as_str).collect();
+    ledger.next_cycle(&names);
+    for n in live.values() {
+        ledger.settle(&n.node, n.applied);
+    }
     if recs.is_empty() {
         return Ok(());
     }
-    let mut free: BTreeMap<String, i64> = live
-        .iter()
-        .filter(|(_, n)| !n.draining)
-        .map(|(id, n)| (id.clone(), i64::from(n.free())))
+    // How far each node's directory entries are: the newest `seq` it published.
+    let mut reported: BTreeMap<&str, u64> =
+        live.values().map(|n| (n.node.as_str(), n.applied)).collect();
+    for e in &entries {
+        if let Some(r) = reported.get_mut(e.node.as_str()) {
+            *r = (*r).max(e.seq);
+        }
+    }
+    let mut rooms: Vec<NodeRoom> = live
+        .values()
+        .filter(|n| !n.draining)
+        .map(|n| NodeRoom {
+            id: n.node.clone(),
+            capacity: n.capacity,
+            used: n.seats.saturating_add(ledger.extra_seats(&n.node, n.applied)),
+        })
         .collect();
     let open: Vec<&DirEntry> = entries
         .iter()
@@ -143,19 +172,29 @@ pub(crate) async fn cycle(
                     + if t.priority { PRIORITY_BOOST } else { Duration::ZERO },
             })
             .collect();
-        // Running lobbies take players only in modes with backfill (as in single-node mode).
-        let lobbies: Vec<&&DirEntry> = open
+        // Every lobby of the cluster that can take players of this mode, with the seats this
+        // holder placed since its entry was written taken off; then the new lobbies placed
+        // but not in the directory yet. Running lobbies take players only in modes with
+        // backfill (as in single-node mode).
+        let mut lobbies: Vec<(String, Option<u64>, u32)> = open
             .iter()
             .filter(|e| e.mode == mode && (cfg.backfill || e.state != "running"))
+            .map(|e| {
+                let extra = ledger.extra_in_lobby(&e.node, e.lobby, e.seq);
+                (e.node.clone(), Some(e.lobby), e.max_players.saturating_sub(e.taken() + extra))
+            })
             .collect();
+        for r in &rooms {
+            let seen = reported.get(r.id.as_str()).copied().unwrap_or(0);
+            for p in ledger.new_lobbies(&r.id, &mode, seen) {
+                lobbies.push((r.id.clone(), None, p.max_players.saturating_sub(p.seats)));
+            }
+        }
+        lobbies.retain(|l| l.2 > 0);
         let seats: Vec<OpenSeats> = lobbies
             .iter()
             .enumerate()
-            .map(|(i, e)| OpenSeats {
-                lobby: i as u64,
-                free: e.max_players - e.players,
-                skill: cfg.default_skill,
-            })
+            .map(|(i, l)| OpenSeats { lobby: i as u64, free: l.2, skill: cfg.default_skill })
             .collect();
         let params = Params {
             max_players: cfg.max_players,
@@ -164,30 +203,33 @@ pub(crate) async fn cycle(
         };
         for p in policy::plan(&waiting, &seats, &params) {
             let (target, lobby, idx) = match p {
-                Placement::Join { lobby, tickets } => {
-                    let e = lobbies[lobby as usize];
-                    (e.node.clone(), Some(e.lobby), tickets)
-                }
+                Placement::Join { lobby, tickets } => match &lobbies[lobby as usize] {
+                    (node, Some(id), _) => (node.clone(), Some(*id), tickets),
+                    // A lobby placed moments ago whose id its node has not published yet:
+                    // these players wait a cycle for it rather than open another lobby.
+                    (_, None, _) => continue,
+                },
                 Placement::NewLobby { tickets } => {
-                    let Some((node, _)) =
-                        free.iter().max_by_key(|(id, f)| (**f, std::cmp::Reverse((*id).clone())))
+                    let Some(i) = placement::choose_node(choice, &rooms, tickets.len() as u32)
                     else {
                         continue; // no node takes new lobbies now: the tickets wait
                     };
-                    (node.clone(), None, tickets)
+                    (rooms[i].id.clone(), None, tickets)
                 }
             };
             // Claim and assign in one atomic step: a holder that dies in between can never
             // leave tickets taken off the queue but sent nowhere.
             let ids: Vec<&str> = idx.iter().map(|&i| pool[i].id.as_str()).collect();
-            let claimed = claim_and_assign(conn, &target, lobby, &mode, &ids).await?;
-            if claimed.is_empty() {
+            let Some((seq, claimed)) = claim_and_assign(conn, &target, lobby, &mode, &ids).await?
+            else {
                 continue;
+            };
+            let n = claimed.len() as u32;
+            ledger.record(&target, seq, n, lobby, &mode, cfg.max_players);
+            if let Some(r) = rooms.iter_mut().find(|r| r.id == target) {
+                r.used = r.used.saturating_add(n);
             }
-            if let Some(f) = free.get_mut(&target) {
-                *f -= claimed.len() as i64;
-            }
-            tracing::debug!(node = %target, ?lobby, players = claimed.len(), "placed");
+            tracing::debug!(node = %target, ?lobby, players = n, seq, "placed");
         }
     }
     Ok(())
@@ -195,11 +237,13 @@ pub(crate) async fn cycle(
 
 /// Takes the tickets still queued (`HGET` + `HDEL`: one that is gone was cancelled or claimed
 /// before) and pushes one `assign` with exactly those onto the target's inbox, inside Redis
-/// in one script, so the claim and the hand-over cannot be separated by a crash.
+/// in one script, so the claim and the hand-over cannot be separated by a crash. The assign
+/// gets the target's next sequence number (`HINCRBY tw:placed <node>`), numbering a node's
+/// assigns in inbox order whichever node holds the lease; the script returns it first.
 const CLAIM_AND_ASSIGN: &str = r#"
 local claimed = {}
 local ids = {}
-for i = 3, #ARGV do
+for i = 4, #ARGV do
   local t = redis.call('HGET', KEYS[1], ARGV[i])
   if t then
     redis.call('HDEL', KEYS[1], ARGV[i])
@@ -207,18 +251,26 @@ for i = 3, #ARGV do
     ids[#ids + 1] = ARGV[i]
   end
 end
-if #claimed > 0 then
-  redis.call('RPUSH', KEYS[2], ARGV[1] .. table.concat(claimed, ',') .. ARGV[2])
+if #claimed == 0 then
+  return {}
 end
+local seq = redis.call('HINCRBY', KEYS[3], ARGV[3], 1)
+redis.call('RPUSH', KEYS[2], ARGV[1] .. table.concat(claimed, ',') .. ARGV[2] .. seq .. '}')
+table.insert(ids, 1, tostring(seq))
 return ids
 "#;
 
-/// The `assign` command's JSON around its ticket list: the stored ticket JSON goes between.
+/// Per node: the sequence number of its last `assign`.
+pub(crate) const PLACED_KEY: &str = "tw:placed";
+
+/// The `assign` command's JSON around its ticket list: the stored ticket JSON goes between,
+/// then the script's sequence number and `}`.
 fn assign_frame(lobby: Option<u64>, mode: &str) -> (String, &'static str) {
-    let empty = Command::Assign { lobby, mode: mode.into(), tickets: Vec::new() };
+    let empty = Command::Assign { lobby, mode: mode.into(), tickets: Vec::new(), seq: 0 };
     let json = serde_json::to_string(&empty).expect("command serializes");
-    assert!(json.ends_with(r#""tickets":[]}"#), "tickets is the last field of assign");
-    (json[..json.len() - 2].to_owned(), "]}")
+    let tail = r#"],"seq":0}"#;
+    assert!(json.ends_with(tail), "tickets then seq end the assign");
+    (json[..json.len() - tail.len()].to_owned(), r#"],"seq":"#)
 }
 
 async fn claim_and_assign(
@@ -227,16 +279,23 @@ async fn claim_and_assign(
     lobby: Option<u64>,
     mode: &str,
     ids: &[&str],
-) -> redis::RedisResult<Vec<String>> {
+) -> redis::RedisResult<Option<(u64, Vec<String>)>> {
     static SCRIPT: std::sync::LazyLock<redis::Script> =
         std::sync::LazyLock::new(|| redis::Script::new(CLAIM_AND_ASSIGN));
     let (prefix, suffix) = assign_frame(lobby, mode);
     let mut inv = SCRIPT.key(TICKETS_KEY);
-    inv.key(tickets::inbox_key(target)).arg(prefix).arg(suffix);
+    inv.key(tickets::inbox_key(target)).key(PLACED_KEY).arg(prefix).arg(suffix).arg(target);
     for id in ids {
         inv.arg(*id);
     }
-    inv.invoke_async(conn).await
+    let mut out: Vec<String> = inv.invoke_async(conn).await?;
+    if out.is_empty() {
+        return Ok(None);
+    }
+    let seq = out.remove(0).parse().map_err(|_| {
+        redis::RedisError::from((redis::ErrorKind::UnexpectedReturnType, "assign sequence number"))
+    })?;
+    Ok(Some((seq, out)))
 }
 
 /// `GET /admin/cluster`: nodes with load and health, the lease holder, lobbies per node.
@@ -314,10 +373,14 @@ mod tests {
             let (prefix, suffix) = assign_frame(lobby, "arena");
             let stored: Vec<String> =
                 [rec(1), rec(2)].iter().map(|t| serde_json::to_string(t).unwrap()).collect();
-            let json = format!("{prefix}{}{suffix}", stored.join(","));
+            let json = format!("{prefix}{}{suffix}{}}}", stored.join(","), 42);
             let cmd: Command = serde_json::from_str(&json).expect(&json);
-            let want =
-                Command::Assign { lobby, mode: "arena".into(), tickets: vec![rec(1), rec(2)] };
+            let want = Command::Assign {
+                lobby,
+                mode: "arena".into(),
+                tickets: vec![rec(1), rec(2)],
+                seq: 42,
+            };
             assert_eq!(cmd, want);
         }
     }

@@ -133,6 +133,8 @@ mod tests {
             updated_ms: 0,
             server,
             members: members.to_vec(),
+            seats: members.len() as u32,
+            seq: 0,
         }
     }
 

@@ -12,7 +12,8 @@
 //! - [`lease`]: the matchmaker lease, a pure state machine plus its Redis commands.
 //! - [`tickets`]: the shared queue and the per-node mailboxes (inboxes).
 //! - [`leader`]: the matching cycle the lease holder runs: the same [`crate::matchmaker::policy`]
-//!   as single-node mode, placing new lobbies on the node with the most free capacity.
+//!   as single-node mode, placing new lobbies where [`placement`] says (`spread` or `packed`,
+//!   counting the holder's own placements at once).
 //! - [`inbox`]: what a node does with the commands the leader (or another node) sends it.
 //! - [`reservation`]: HMAC-signed, expiring, single-use seat reservations (pure).
 //! - [`directory`]: lobby id -> node, mode, state, players, private code.
@@ -28,6 +29,7 @@ mod leader;
 pub(crate) mod lease;
 mod lost;
 mod matchmaking;
+pub(crate) mod placement;
 pub(crate) mod private;
 pub(crate) mod registry;
 pub(crate) mod reservation;
@@ -38,7 +40,7 @@ use crate::link::{Ticket, send_to};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tickets::{Op, TicketRec};
@@ -86,6 +88,11 @@ pub(crate) struct Cluster {
     pub(crate) leader: AtomicBool,
     /// Set while the last Redis command succeeded.
     pub(crate) redis_ok: AtomicBool,
+    /// Set once this node's registration was written (readiness).
+    pub(crate) registered: AtomicBool,
+    /// Sequence number of the last `assign` this node applied, published with its load so
+    /// the leader knows which of its own placements the load already counts.
+    pub(crate) applied: AtomicU64,
 }
 
 impl Cluster {
@@ -108,6 +115,8 @@ impl Cluster {
             publish: tokio::sync::Notify::new(),
             leader: AtomicBool::new(false),
             redis_ok: AtomicBool::new(false),
+            registered: AtomicBool::new(false),
+            applied: AtomicU64::new(0),
         }))
     }
 

@@ -36,16 +36,16 @@ pub(crate) struct NodeInfo {
     pub heartbeat_ms: u64,
     /// The `server` of this node's resume tokens, so another node can recognise them.
     pub resume_server: u64,
+    /// Seats held in this node's lobbies (members plus unredeemed reservations): its load for
+    /// placement. Not `players`: a queued player connected here may well play elsewhere.
+    #[serde(default)]
+    pub seats: u32,
+    /// The last `assign` applied before `seats` was counted (see [`super::placement`]).
+    #[serde(default)]
+    pub applied: u64,
 }
 
-impl NodeInfo {
-    /// Seats left for new lobbies.
-    pub(crate) fn free(&self) -> u32 {
-        self.capacity.saturating_sub(self.players)
-    }
-}
-
-fn info(shared: &ClusterCtx, cluster: &Cluster) -> NodeInfo {
+fn info(shared: &ClusterCtx, cluster: &Cluster, applied: u64, seats: u32) -> NodeInfo {
     NodeInfo {
         node: cluster.cfg.node_id.clone(),
         url: cluster.cfg.public_url.clone(),
@@ -55,10 +55,12 @@ fn info(shared: &ClusterCtx, cluster: &Cluster) -> NodeInfo {
         draining: shared.draining.get(),
         heartbeat_ms: unix_ms(),
         resume_server: shared.resume_keys.server(),
+        seats,
+        applied,
     }
 }
 
-/// One heartbeat: registration, then the directory. Returns whether the registration key was
+/// One heartbeat: the directory, then the registration. Returns whether the registration key was
 /// missing (first beat, or Redis lost its data).
 async fn beat(
     conn: &mut ConnectionManager,
@@ -66,8 +68,15 @@ async fn beat(
     cluster: &Cluster,
     published: &mut Vec<String>,
 ) -> redis::RedisResult<bool> {
-    let me = info(shared, cluster);
+    // The sequence number first, then the seats: the seats include at least every `assign`
+    // up to it (a later one counted twice for a moment is harmless, a missing one is not).
+    let applied = cluster.applied.load(std::sync::atomic::Ordering::Acquire);
+    let seats: u32 = shared.directory.statuses_with_seats().iter().map(|(_, n)| n).sum();
+    let me = info(shared, cluster, applied, seats);
     let json = serde_json::to_string(&me).expect("node info serializes");
+    // The directory before the registration: a leader that reads a registration and then
+    // the directory finds the directory at least as new (same or later `applied`).
+    *published = directory::publish(conn, shared, &me.node, published, applied).await?;
     let old: Option<String> = redis::cmd("SET")
         .arg(node_key(&me.node))
         .arg(json)
@@ -77,7 +86,7 @@ async fn beat(
         .query_async(conn)
         .await?;
     let _: () = redis::cmd("SADD").arg(NODES_KEY).arg(&me.node).query_async(conn).await?;
-    *published = directory::publish(conn, shared, &me.node, published).await?;
+    cluster.registered.store(true, std::sync::atomic::Ordering::Release);
     Ok(old.is_none())
 }
 

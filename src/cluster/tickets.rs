@@ -66,7 +66,15 @@ impl TicketRec {
 pub(crate) enum Command {
     /// Seat these tickets in a new lobby (`lobby: None`) or in this existing lobby of yours.
     /// Tickets of your node join directly; the others get reservations and redirects.
-    Assign { lobby: Option<u64>, mode: String, tickets: Vec<TicketRec> },
+    /// `seq` numbers the assigns of each node in inbox order (`tw:placed`, see
+    /// [`super::placement`]).
+    Assign {
+        lobby: Option<u64>,
+        mode: String,
+        tickets: Vec<TicketRec>,
+        #[serde(default)]
+        seq: u64,
+    },
     /// Tell your queued session to connect to `url` with this reservation (issued by
     /// `owner`, which is told to `release` it when the session is no longer waiting).
     Redirect {

@@ -165,9 +165,13 @@ pub struct Cli {
     /// the command line).
     #[arg(long, env = "TICKWAVE_CLUSTER_REDIS_PASSWORD_FILE")]
     pub cluster_redis_password_file: Option<PathBuf>,
-    /// Cluster mode: players this node takes (new lobbies go where most is free) [1..=1000000].
+    /// Cluster mode: seats this node's lobbies take, reserved ones included [1..=1000000].
     #[arg(long, env = "TICKWAVE_CAPACITY", default_value_t = 1000, value_parser = ranged!(u32, ranges::CAPACITY))]
     pub capacity: u32,
+    /// Cluster mode: which node gets a new lobby once open lobbies are full: `spread` (most
+    /// free seats) or `packed` (the fullest node with room). See docs/CLUSTER.md.
+    #[arg(long, env = "TICKWAVE_PLACEMENT", value_enum, default_value_t = crate::config::PlacementPolicy::Spread)]
+    pub placement: crate::config::PlacementPolicy,
 }
 
 /// Read and check a `--cluster-redis-ca` file: at least one PEM certificate, all of them
@@ -236,6 +240,7 @@ impl Cli {
                         .map_err(|source| LoadError::ReadSecret { path: f.clone(), source })?;
                     c.redis_password = Some(p.trim().to_owned()).filter(|p| !p.is_empty());
                 }
+                c.placement = self.placement;
                 Some(c)
             }
         };

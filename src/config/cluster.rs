@@ -29,6 +29,19 @@ pub struct ClusterConfig {
     pub node_ttl: Duration,
     /// Timing of the matchmaker lease.
     pub lease: LeaseTiming,
+    /// Which node gets a new lobby (`--placement`).
+    pub placement: PlacementPolicy,
+}
+
+/// `--placement`: where the matchmaker opens a new lobby once the open lobbies of the whole
+/// cluster are full. Agones offers the same two (Distributed and Packed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlacementPolicy {
+    /// The node with the most free seats: load evenly, a lost node costs the fewest matches.
+    #[default]
+    Spread,
+    /// The fullest node that still has room: keeps nodes empty so they can be scaled down.
+    Packed,
 }
 
 impl ClusterConfig {
@@ -46,6 +59,7 @@ impl ClusterConfig {
             heartbeat: Duration::from_millis(1000),
             node_ttl: Duration::from_millis(3000),
             lease: LeaseTiming::default(),
+            placement: PlacementPolicy::Spread,
         }
     }
 }

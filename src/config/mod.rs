@@ -24,7 +24,7 @@ pub(crate) mod validate;
 mod web;
 
 pub use cli::Cli;
-pub use cluster::{ClusterConfig, LeaseTiming};
+pub use cluster::{ClusterConfig, LeaseTiming, PlacementPolicy};
 pub use error::{LoadError, ModesError, WebFilesError};
 pub use limits::{ChatLimits, InputLimits, IpLimits, WsLimits};
 pub use mode::ModeConfig;

@@ -224,6 +224,11 @@ impl Config {
         check("Config::ip.burst", 1..=1_000_000, "", c.ip.burst)?;
         if let Some(cl) = &c.cluster {
             check("--capacity (Config::cluster.capacity)", r::CAPACITY, "", n(cl.capacity))?;
+            // Not a flag (15 s in production); tests shorten it to see an expiry. Below 0.5 s
+            // a redirected client could not reconnect in time; above 10 min a seat nobody
+            // takes would be held that long.
+            let ttl = ms(cl.reservation_ttl);
+            check("Config::cluster.reservation_ttl", 500..=600_000, " ms", ttl)?;
         }
         if c.modes.is_empty() {
             return Err(ConfigError::Inconsistent(

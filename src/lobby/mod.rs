@@ -97,7 +97,12 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let spectate = Arc::new(watch::channel(SpectatorFrame::from("{}")).0);
     init.directory.insert(
         id,
-        LobbyEntry { status: status_rx, handle: handle.clone(), spectate: spectate.clone() },
+        LobbyEntry {
+            status: status_rx,
+            handle: handle.clone(),
+            spectate: spectate.clone(),
+            seats: seats.clone(),
+        },
     );
     let directory = init.directory.clone();
     let settings = core::Settings {

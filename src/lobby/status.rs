@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::watch;
 
-use crate::link::LobbyHandle;
+use crate::link::{LobbyHandle, LobbySeats};
 
 /// One member of a lobby, as the admin API shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -75,6 +75,9 @@ pub(crate) struct LobbyEntry {
     pub(crate) status: watch::Receiver<Arc<LobbyStatus>>,
     pub(crate) handle: LobbyHandle,
     pub(crate) spectate: Arc<watch::Sender<SpectatorFrame>>,
+    /// Members plus reserved seats, live (the status is only a few times a second): what the
+    /// cluster reports as this lobby's load, so seats promised to redirected players count.
+    pub(crate) seats: Arc<LobbySeats>,
 }
 
 /// Every live lobby, by id. The lock guards only map operations.
@@ -99,6 +102,17 @@ impl Directory {
             .expect("directory lock")
             .values()
             .map(|e| e.status.borrow().clone())
+            .collect()
+    }
+
+    /// Every lobby's latest status with its seats taken now (members plus reservations).
+    pub(crate) fn statuses_with_seats(&self) -> Vec<(Arc<LobbyStatus>, u32)> {
+        self.map
+            .lock()
+            .expect("directory lock")
+            .values()
+            .filter(|e| !e.seats.is_closed())
+            .map(|e| (e.status.borrow().clone(), e.seats.taken()))
             .collect()
     }
 

@@ -68,11 +68,20 @@ impl Matchmaker {
         }
     }
 
-    /// Free one seat held for a reservation that will not be redeemed.
+    /// Free one seat held for a reservation that will not be redeemed. A lobby left with no
+    /// seat taken at all (no member, no other reservation, no join on its way: each of those
+    /// holds a seat) never had anyone come: it closes, as a single-node lobby closes when
+    /// its last player leaves, instead of ticking empty until shutdown. It leaves the open
+    /// list first, so no placement can pick it between this decision and its closing (the
+    /// matchmaker is the only one that reserves seats).
     pub(super) fn unreserve(&mut self, lobby: u64) {
-        if let Some(l) = self.lobbies.iter().find(|l| l.handle.id == lobby) {
-            l.seats.unreserve();
-            tracing::debug!(lobby, free = l.seats.free(), "reserved seat released");
+        let Some(i) = self.lobbies.iter().position(|l| l.handle.id == lobby) else { return };
+        let seats = &self.lobbies[i].seats;
+        seats.unreserve();
+        tracing::debug!(lobby, free = seats.free(), "reserved seat released");
+        if seats.taken() == 0 && self.lobbies[i].handle.close("no player came".into()) {
+            self.lobbies.remove(i);
+            tracing::info!(lobby, "no reserved player came: the empty lobby closes");
         }
     }
 }

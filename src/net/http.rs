@@ -1,4 +1,5 @@
-//! HTTP/1.1 on hyper: `/healthz`, the `/ws` upgrade, and clear answers for everything else.
+//! HTTP/1.1 on hyper: `/healthz` (liveness), `/readyz` (readiness), the `/ws` upgrade, and
+//! clear answers for everything else.
 
 use super::static_files::{self, Set};
 use super::{ConnGuard, ConnInfo, NetCtx, Upgrade};
@@ -64,6 +65,25 @@ fn text(status: StatusCode, msg: &'static str) -> Response<Body> {
     r
 }
 
+/// `200 {"ready":true}`, or `503 {"ready":false,"reason":"draining"}` (or `not_registered`,
+/// `redis_unreachable`): a probe or an operator's script reads the reason without parsing
+/// prose.
+fn readyz(r: Result<(), &'static str>) -> Response<Body> {
+    let (status, body) = match r {
+        Ok(()) => (StatusCode::OK, r#"{"ready":true}"#.to_owned()),
+        Err(reason) => {
+            (StatusCode::SERVICE_UNAVAILABLE, format!(r#"{{"ready":false,"reason":"{reason}"}}"#))
+        }
+    };
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    let h = r.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::SERVER, HeaderValue::from_static(SERVER_NAME));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
 /// Shown when a `--static-dir` override lacks the file (the built-in demo is never missing).
 const DEMO_MISSING: &str = "<!doctype html><title>Tickwave</title><h1>Tickwave</h1>\
 <p>The game endpoint is <code>wss://&lt;this host&gt;/ws</code>.</p>\
@@ -78,6 +98,7 @@ async fn route<U: Upgrade>(
 ) -> Response<Body> {
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") => readyz((shared.ready)()),
         (_, "/ws") => upgrade(req, info, shared, guard, Route::Game),
         (_, "/echo") if shared.config.diagnostics_echo => {
             upgrade(req, info, shared, guard, Route::Echo)

@@ -50,6 +50,9 @@ pub(crate) struct NetCtx<U> {
     /// WebSocket sessions upgraded and not yet ended (the `max_connections` limit).
     pub(crate) ws_open: Arc<AtomicUsize>,
     pub(crate) upgrade: U,
+    /// `GET /readyz`: `Err(reason)` while this node should get no new players (the assembly
+    /// decides: draining, cluster not registered, Redis away); `net` only answers it.
+    pub(crate) ready: Box<dyn Fn() -> Result<(), &'static str> + Send + Sync>,
 }
 
 /// Accept connections until shutdown, then wait (bounded) for the connection tasks.

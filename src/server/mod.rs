@@ -70,6 +70,22 @@ impl Upgrade for Sessions {
     }
 }
 
+/// `GET /readyz`: may a load balancer send new players here? Not while draining; in
+/// cluster mode, not before the first registration (no other node can place or redirect
+/// here yet) nor while Redis is unreachable (matchmaking is paused; running matches go on,
+/// which is liveness, `/healthz`).
+fn readiness(draining: &Draining, cluster: Option<&Cluster>) -> Result<(), &'static str> {
+    use std::sync::atomic::Ordering;
+    if draining.get() {
+        return Err("draining");
+    }
+    match cluster {
+        Some(c) if !c.registered.load(Ordering::Acquire) => Err("not_registered"),
+        Some(c) if !c.redis_ok.load(Ordering::Acquire) => Err("redis_unreachable"),
+        _ => Ok(()),
+    }
+}
+
 /// A running server.
 pub struct Server {
     local_addr: SocketAddr,
@@ -205,8 +221,9 @@ impl Server {
             shutdown: shutdown.clone(),
             resume_keys,
             holds: holds.clone(),
-            draining,
+            draining: draining.clone(),
         };
+        let ready_cluster = cluster.clone();
         let net = Arc::new(NetCtx {
             config,
             tls,
@@ -216,6 +233,7 @@ impl Server {
             open_connections: open_connections.clone(),
             ws_open: Arc::new(AtomicUsize::new(0)),
             upgrade: Sessions(Arc::new(sessions)),
+            ready: Box::new(move || readiness(&draining, ready_cluster.as_deref())),
         });
         let done = tokio::spawn(net::accept_loop(listener, net));
         tokio::spawn(drain::sweep_holds(holds.clone(), ip_limiter, shutdown.clone()));

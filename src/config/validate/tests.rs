@@ -127,6 +127,13 @@ fn ms(v: u64) -> Duration {
     Duration::from_millis(v)
 }
 
+fn cluster_ttl(ttl_ms: u64) -> crate::config::ClusterConfig {
+    let mut cl =
+        crate::config::ClusterConfig::new("redis://127.0.0.1:1", "n1", "wss://n1/ws", &[7; 16]);
+    cl.reservation_ttl = ms(ttl_ms);
+    cl
+}
+
 /// A `Config` edit, whether it is valid, and the knob an error must name.
 type Case = (fn(&mut Config), bool, &'static str);
 
@@ -184,6 +191,9 @@ fn config_validate_checks_every_knob_at_its_bounds() {
         (|c| c.ip.max_per_ip = 0, false, "--per-ip-connections"),
         (|c| c.ip.rate_per_sec = 0.05, false, "--per-ip-rate"),
         (|c| c.ip.burst = 0, false, "Config::ip.burst"),
+        (|c| c.cluster = Some(cluster_ttl(500)), true, ""),
+        (|c| c.cluster = Some(cluster_ttl(499)), false, "Config::cluster.reservation_ttl"),
+        (|c| c.cluster = Some(cluster_ttl(600_001)), false, "Config::cluster.reservation_ttl"),
         (|c| c.modes.clear(), false, "Config::modes"),
         (|c| c.modes[1].name = "arena".into(), false, "two modes are named \"arena\""),
         (|c| c.modes[0].tick_hz = 0, false, "mode \"arena\": tick_hz must be in 1..=240"),

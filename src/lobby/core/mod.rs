@@ -381,7 +381,7 @@ impl<L: Link> Core<L> {
     /// An operator closes the lobby.
     pub fn close(&mut self, reason: &str) {
         self.guarded(|c| {
-            tracing::info!(%reason, "closed by an operator");
+            tracing::info!(%reason, "closed on request");
             c.close_all(None, reason);
         })
     }
