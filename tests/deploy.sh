@@ -17,7 +17,7 @@ bin=${TICKWAVE_BIN:-target/debug/tickwave}
 if ! command -v curl >/dev/null && [[ "$(id -u)" == 0 ]]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
 fi
-python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore kubernetes-validate==1.31.0
+python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore kubernetes-validate==1.31.0 websockets msgpack
 echo "== deploy: manifests validate (Kubernetes 1.31, strict)"
 kubernetes-validate --strict --quiet deploy/k8s/*.yaml
 
@@ -31,7 +31,10 @@ done
 echo "== deploy: the probe paths answer on a real server"
 dir=$(mktemp -d)
 log=$dir/log
-"$bin" --listen 127.0.0.1:0 --admin-listen off --data-dir "$dir" --drain-timeout-ms 60000 >"$log" 2>&1 &
+# A mode whose match starts at once with one player, so a running match keeps the drain going.
+printf '[[mode]]\nname = "solo"\nmin_players = 1\nmax_players = 2\nfill_timeout_ms = 0\ncountdown_ms = 0\nmatch_length_ms = 60000\n' >"$dir/modes.toml"
+"$bin" --listen 127.0.0.1:0 --admin-listen off --data-dir "$dir" --modes "$dir/modes.toml" \
+  --drain-timeout-ms 60000 >"$log" 2>&1 &
 pid=$!
 trap 'kill -9 $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do
@@ -46,17 +49,24 @@ for p in $(grep -ho 'path: /[a-z]*' deploy/k8s/statefulset.yaml | sed 's/path: /
 done
 grep -q 'path: /readyz' deploy/k8s/statefulset.yaml
 grep -q 'path: /healthz' deploy/k8s/statefulset.yaml
-# A held-open client keeps the drain going, so the server is still there to ask.
+# A player in a running match keeps the drain going, so the server is still there to ask.
 python3 - "$url" <<'PY' &
-import asyncio, ssl, sys, websockets
+import asyncio, msgpack, ssl, sys, websockets
 async def main():
     ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-    async with websockets.connect(f"wss://{sys.argv[1]}/ws", ssl=ctx):
+    async with websockets.connect(f"wss://{sys.argv[1]}/ws", ssl=ctx) as ws:
+        await ws.send(msgpack.packb({"type": "hello", "protocol": 1, "name": "probe"}))
+        await ws.send(msgpack.packb({"type": "find_match", "mode": "solo"}))
+        while True:
+            m = msgpack.unpackb(await ws.recv())
+            if m.get("type") == "match_found":
+                print("deploy: in a match", flush=True)
+                break
         await asyncio.sleep(30)
 asyncio.run(main())
 PY
 holder=$!
-sleep 1
+sleep 2
 kill -TERM $pid
 for _ in $(seq 50); do [[ $(status /readyz) == 503 ]] && break; sleep 0.1; done
 [[ $(status /readyz) == 503 ]] || { echo "deploy: /readyz is not 503 while draining" >&2; exit 1; }

@@ -36,6 +36,8 @@ echo "== Autobahn WebSocket conformance (cases 1-10) over wss"
 tests/autobahn.sh
 echo "== Python client written from PROTOCOL.md, against the real binary"
 tests/python-e2e.sh
+echo "== deployment files (deploy/: Kubernetes manifests validated, probe paths on a real server)"
+tests/deploy.sh
 echo "== admin dashboard in headless Chromium"
 tests/dashboard/run.sh
 echo "== TypeScript SDK (golden bytes, node tests) and the browser demo in headless Chromium"
