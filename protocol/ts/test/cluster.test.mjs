@@ -105,9 +105,9 @@ test("a node is SIGKILLed: every player of its matches is matched again on anoth
   let othersDisturbed = 0;
   for (const c of others) c.on("lobbyClosed", () => othersDisturbed++);
 
-  // The cluster learns a node's seats with its heartbeat (1 s): a node killed before that
-  // leaves its newest players without a lost seat to claim (`resume_expired`, a fresh start).
-  await new Promise((r) => setTimeout(r, 2500));
+  // A node publishes its lobbies' members about 50 ms after each placement; a node killed
+  // before that leaves its newest players without a lost seat to claim (`resume_expired`).
+  await new Promise((r) => setTimeout(r, 500));
   const killedAt = Date.now();
   await victim.stop(); // SIGKILL
   const deadline = new Promise((_, reject) => setTimeout(() => reject(new Error("not every player was matched again within 6 s")), 6000));
