@@ -136,8 +136,9 @@ pub struct Cli {
     /// TOML file of game modes (see assets/modes.toml); without it the built-in modes run.
     #[arg(long, env = "TICKWAVE_MODES")]
     pub modes: Option<PathBuf>,
-    /// Cluster mode: Redis URL shared by every node: redis://[user:pass@]host:port[/db],
-    /// rediss:// for TLS, redis+sentinel://host:port,.../MASTER for Sentinel. See docs/CLUSTER.md.
+    /// Cluster mode: Redis URL shared by every node: `redis://[user:pass@]host:port[/db]`,
+    /// `rediss://` for TLS, `redis+sentinel://host:port,.../MASTER` for Sentinel. See
+    /// docs/CLUSTER.md.
     #[arg(long, env = "TICKWAVE_CLUSTER", requires_all = ["node_id", "public_url"])]
     pub cluster: Option<String>,
     /// Cluster mode: this node's unique id.
