@@ -84,11 +84,11 @@ function sameTicks(a, b, after = 0) {
 
 /** Steer `client` toward the arena's centre, one input per 50 ms, until stopped. */
 function steer(client) {
-  const timer = setInterval(() => {
-    const me = client.me;
-    const dx = me ? (me.fields.x < 5000 ? 1 : -1) : 1;
-    client.sendInput({ dx, dy: 0 });
-  }, 50);
+  // One direction, towards the far side, for the whole run: steering back and forth around
+  // the centre could end exactly where it started (seen once: x 4981 -> 4981).
+  const x0 = client.me?.fields.x ?? 0;
+  const dx = x0 < 5000 ? 1 : -1;
+  const timer = setInterval(() => client.sendInput({ dx, dy: 0 }), 50);
   return () => clearInterval(timer);
 }
 
