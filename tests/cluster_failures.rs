@@ -50,13 +50,7 @@ async fn come_back(
 async fn a_killed_nodes_players_are_told_lobby_lost_requeued_and_matched_again() {
     let _serial = SERIAL.lock().await;
     let Some(redis) = Redis::start().await else { return };
-    let n1 = node(&redis, "n1").await;
-    // n1 holds the lease before the node that will die starts, so matching never waits for
-    // a lease failover in this test (that case has its own test).
-    until(10 * SEC, "n1 takes the lease", || n1.server.is_cluster_leader()).await;
-    let n2 = node(&redis, "n2").await;
-    // n3 has the most free capacity, so the leader places the new lobby there.
-    let mut n3 = NodeProc::start(&redis, "n3", 5000);
+    let (n1, n2, mut n3) = two_nodes_and_a_victim(&redis).await;
     let mut all = targets(&[&n1, &n2]);
     all.push((n3.url.clone(), n3.check.clone()));
     cluster_view_until(&n1, 15 * SEC, "3 live nodes", |v| {

@@ -18,13 +18,7 @@ use tickwave_bots::swarm::{self, SwarmConfig};
 async fn a_swarm_over_three_nodes_gets_back_into_matches_when_one_is_killed() {
     let _serial = SERIAL.lock().await;
     let Some(redis) = Redis::start().await else { return };
-    let n1 = node(&redis, "n1").await;
-    // n1 holds the lease before the node that will die starts: this test measures the node
-    // loss, not a lease failover (which has its own test).
-    until(10 * SEC, "n1 takes the lease", || n1.server.is_cluster_leader()).await;
-    let n2 = node(&redis, "n2").await;
-    // The most free capacity: the leader places lobbies there, so it has matches to lose.
-    let mut n3 = NodeProc::start(&redis, "n3", 5000);
+    let (n1, n2, mut n3) = two_nodes_and_a_victim(&redis).await;
     cluster_view_until(&n1, 15 * SEC, "3 live nodes", |v| {
         v["nodes"].as_array().is_some_and(|a| a.iter().filter(|n| n["health"] == "up").count() == 3)
     })

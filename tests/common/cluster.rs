@@ -137,6 +137,17 @@ pub async fn node(redis: &Redis, id: &str) -> TestServer {
     node_with(redis, id, |_| {}).await
 }
 
+/// Three nodes where `n1` holds the matchmaker lease and the third, a real process with the
+/// most free capacity, is where the leader places new lobbies: the setup of the node-loss
+/// tests (they measure the loss of a node, not a lease failover, which has its own test).
+pub async fn two_nodes_and_a_victim(redis: &Redis) -> (TestServer, TestServer, NodeProc) {
+    let n1 = node(redis, "n1").await;
+    until(10 * SEC, "n1 takes the lease", || n1.server.is_cluster_leader()).await;
+    let n2 = node(redis, "n2").await;
+    let n3 = NodeProc::start(redis, "n3", 5000);
+    (n1, n2, n3)
+}
+
 /// A node as a real `tickwave` process, so a test can kill -9 it.
 pub struct NodeProc {
     pub child: Child,
