@@ -2802,17 +2802,21 @@ var FieldError = class extends Error {
     __publicField(this, "name", "FieldError");
   }
 };
+function typeFault(f, v) {
+  const ok = f.type === "bool" ? typeof v === "boolean" : f.type === "str" ? typeof v === "string" : typeof v === "number" && (f.type === "f32" || f.type === "f64" || Number.isInteger(v));
+  return ok ? void 0 : `expected ${f.type}, got ${kindOf(v)}`;
+}
 function checkOutgoing(f, v) {
   const fail = (fault) => {
     throw new FieldError(f.name, fault);
   };
+  const wrong = typeFault(f, v);
+  if (wrong) fail(wrong);
   switch (f.type) {
     case "bool":
-      if (typeof v !== "boolean") fail(`expected bool, got ${kindOf(v)}`);
       return v;
     case "i32":
     case "i64": {
-      if (typeof v !== "number" || !Number.isInteger(v)) fail(`expected ${f.type}, got ${kindOf(v)}`);
       const x = v;
       if (!Number.isSafeInteger(x)) fail(`${x} is beyond the integers a JavaScript number holds exactly`);
       const lo = f.min ?? (f.type === "i32" ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
@@ -2822,7 +2826,6 @@ function checkOutgoing(f, v) {
     }
     case "f32":
     case "f64": {
-      if (typeof v !== "number") fail(`expected ${f.type}, got ${kindOf(v)}`);
       let x = v;
       if (!Number.isFinite(x)) fail("not a finite number");
       if (f.min !== void 0 && x < f.min) {
@@ -2841,7 +2844,6 @@ function checkOutgoing(f, v) {
       return x;
     }
     case "str": {
-      if (typeof v !== "string") fail(`expected str, got ${kindOf(v)}`);
       const len = utf8Length(v);
       const max = f.max_len ?? DEFAULT_MAX_LEN;
       if (len > max) fail(`a string of ${len} bytes is longer than max_len ${max}`);
@@ -2856,9 +2858,8 @@ function checkFields(schema, given) {
   }
   const present = schema.filter((f) => given[f.name] !== void 0);
   for (const f of present) {
-    const v = given[f.name];
-    const typeOk = f.type === "bool" ? typeof v === "boolean" : f.type === "str" ? typeof v === "string" : typeof v === "number" && (f.type.startsWith("f") || Number.isInteger(v));
-    if (!typeOk) throw new FieldError(f.name, `expected ${f.type}, got ${kindOf(v)}`);
+    const wrong = typeFault(f, given[f.name]);
+    if (wrong) throw new FieldError(f.name, wrong);
   }
   const out = {};
   for (const f of present) out[f.name] = checkOutgoing(f, given[f.name]);

@@ -48,6 +48,17 @@ export class FieldError extends Error {
   }
 }
 
+/** The type fault of a value the client would send for `f`, if any (before any range check). */
+function typeFault(f: FieldSchema, v: unknown): string | undefined {
+  const ok =
+    f.type === "bool"
+      ? typeof v === "boolean"
+      : f.type === "str"
+        ? typeof v === "string"
+        : typeof v === "number" && (f.type === "f32" || f.type === "f64" || Number.isInteger(v));
+  return ok ? undefined : `expected ${f.type}, got ${kindOf(v)}`;
+}
+
 /**
  * Check a value the client is about to send for `f` (WIRE.md §6) and return what the server
  * will hold: floats clamped where the field clamps and rounded to float32 for `f32`. Throws
@@ -57,13 +68,13 @@ export function checkOutgoing(f: FieldSchema, v: unknown): boolean | number | st
   const fail = (fault: string): never => {
     throw new FieldError(f.name, fault);
   };
+  const wrong = typeFault(f, v);
+  if (wrong) fail(wrong);
   switch (f.type) {
     case "bool":
-      if (typeof v !== "boolean") fail(`expected bool, got ${kindOf(v)}`);
       return v as boolean;
     case "i32":
     case "i64": {
-      if (typeof v !== "number" || !Number.isInteger(v)) fail(`expected ${f.type}, got ${kindOf(v)}`);
       const x = v as number;
       if (!Number.isSafeInteger(x)) fail(`${x} is beyond the integers a JavaScript number holds exactly`);
       const lo = f.min ?? (f.type === "i32" ? -(2 ** 31) : Number.MIN_SAFE_INTEGER);
@@ -73,7 +84,6 @@ export function checkOutgoing(f: FieldSchema, v: unknown): boolean | number | st
     }
     case "f32":
     case "f64": {
-      if (typeof v !== "number") fail(`expected ${f.type}, got ${kindOf(v)}`);
       let x = v as number;
       if (!Number.isFinite(x)) fail("not a finite number");
       if (f.min !== undefined && x < f.min) {
@@ -92,7 +102,6 @@ export function checkOutgoing(f: FieldSchema, v: unknown): boolean | number | st
       return x;
     }
     case "str": {
-      if (typeof v !== "string") fail(`expected str, got ${kindOf(v)}`);
       const len = utf8Length(v as string);
       const max = f.max_len ?? DEFAULT_MAX_LEN;
       if (len > max) fail(`a string of ${len} bytes is longer than max_len ${max}`);
@@ -115,10 +124,8 @@ export function checkFields(schema: readonly FieldSchema[], given: Readonly<Reco
   const present = schema.filter((f) => given[f.name] !== undefined);
   // Types before ranges, as the server reports them.
   for (const f of present) {
-    const v = given[f.name];
-    const typeOk =
-      f.type === "bool" ? typeof v === "boolean" : f.type === "str" ? typeof v === "string" : typeof v === "number" && (f.type.startsWith("f") || Number.isInteger(v));
-    if (!typeOk) throw new FieldError(f.name, `expected ${f.type}, got ${kindOf(v)}`);
+    const wrong = typeFault(f, given[f.name]);
+    if (wrong) throw new FieldError(f.name, wrong);
   }
   const out: Record<string, boolean | number | string> = {};
   for (const f of present) out[f.name] = checkOutgoing(f, given[f.name]);
