@@ -7,6 +7,7 @@
 
 pub mod arena;
 mod rng;
+pub mod v2;
 
 pub use rng::SplitMix64;
 /// The protocol types the game API's signatures use, so a game crate needs only `tickwave`.

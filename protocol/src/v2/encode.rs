@@ -304,6 +304,14 @@ impl Encoder {
             }
             None => None,
         };
+        Ok(self.command_ok_raw(id, v.as_deref()))
+    }
+
+    /// [`Encoder::command_ok`] with `value` already encoded as one MessagePack value (the
+    /// game API encodes a reply when the game returns it, before the tick's frames are
+    /// written). The bytes are copied as they are: the caller guarantees one valid value.
+    pub fn command_ok_raw(&mut self, id: u32, value: Option<&[u8]>) -> Bytes {
+        let v = value;
         let mut o = Out::new(&mut self.buf);
         o.map(if v.is_some() { 4 } else { 3 });
         o.str("type");
@@ -314,9 +322,9 @@ impl Encoder {
         o.bool(true);
         if let Some(v) = v {
             o.str("value");
-            o.raw(&v);
+            o.raw(v);
         }
-        Ok(o.to_bytes())
+        o.to_bytes()
     }
 
     /// `{"type":"command_result","id","ok":false,"code","message"}`.
