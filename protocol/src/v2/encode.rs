@@ -311,16 +311,15 @@ impl Encoder {
     /// game API encodes a reply when the game returns it, before the tick's frames are
     /// written). The bytes are copied as they are: the caller guarantees one valid value.
     pub fn command_ok_raw(&mut self, id: u32, value: Option<&[u8]>) -> Bytes {
-        let v = value;
         let mut o = Out::new(&mut self.buf);
-        o.map(if v.is_some() { 4 } else { 3 });
+        o.map(if value.is_some() { 4 } else { 3 });
         o.str("type");
         o.str("command_result");
         o.str("id");
         o.uint(u64::from(id));
         o.str("ok");
         o.bool(true);
-        if let Some(v) = v {
+        if let Some(v) = value {
             o.str("value");
             o.raw(v);
         }

@@ -64,28 +64,12 @@ pub struct PlayerRecord {
     pub team: Option<u32>,
 }
 
-/// Why a game refuses a seat: the client receives `code` and `message` in its error.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct JoinRefusal {
-    /// snake_case, game-defined (`team_full`, `banned`).
-    pub code: Cow<'static, str>,
-    /// For people.
-    pub message: String,
-}
-
-impl JoinRefusal {
-    /// A refusal with a snake_case code.
-    pub fn new(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        JoinRefusal { code: code.into(), message: message.into() }
-    }
-}
-
-/// A refused command: `command_result {ok: false, code, message}`.
+/// A refused command (`command_result {ok: false, code, message}`) or seat
+/// ([`JoinRefusal`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct Refusal {
-    /// snake_case, game-defined (`not_your_turn`).
+    /// snake_case, game-defined (`not_your_turn`, `team_full`).
     pub code: Cow<'static, str>,
     /// For people.
     pub message: String,
@@ -97,6 +81,10 @@ impl Refusal {
         Refusal { code: code.into(), message: message.into() }
     }
 }
+
+/// Why a game refuses a seat: the same shape as a command refusal, and the client receives
+/// its `code` and `message` in the error (`team_full`, `banned`).
+pub type JoinRefusal = Refusal;
 
 /// An accepted command's reply: `command_result {ok: true, value?}`. The value is encoded
 /// when the game returns it, so the game's types never outlive the hook.
