@@ -6,6 +6,7 @@
 //! a game can be unit-tested without a server.
 
 pub mod arena;
+pub mod arena_v2;
 mod rng;
 pub mod v2;
 
