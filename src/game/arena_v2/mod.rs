@@ -15,10 +15,10 @@
 //! - **Shooting.** A shot starts at the shooter and flies along its aim at 60 units/s
 //!   (`shot_speed`) for 1 s (`shot_ttl_ms`), or until it leaves the map. A player fires at
 //!   most every 250 ms (`fire_cooldown_ms`) and has at most 4 shots in flight
-//!   (`max_shots`); with 4 in flight, the next leaves as soon as one ends. A shot hits the
-//!   first other living player whose centre comes within 1.5 units of its path during a
-//!   tick (the earliest along the path; the lowest id on a tie), and ends there. A player is
-//!   never hit by its own shots; there are no teams.
+//!   (`max_shots`); with 4 in flight, the next leaves on the tick after one ends. A shot
+//!   hits the first other living player whose centre comes within 1.5 units of its path
+//!   during a tick (the earliest along the path; the lowest id on a tie), and ends there. A
+//!   player is never hit by its own shots; there are no teams.
 //! - **Damage and kills.** Players have 100 hp; a hit takes 25 (`damage`). At 0 hp the
 //!   victim dies: every player receives the event `kill {killer, victim}`, the killer scores
 //!   5 (`kill_points`), and the victim respawns 3 s later (`player_respawn_ms`) at a random

@@ -143,6 +143,7 @@ impl Arena {
     }
 
     /// While the match runs, a living player in reach takes each pickup (lowest id first).
+    /// Uses the grid [`Arena::advance_shots`] built this tick: players do not move between.
     pub(super) fn collect_pickups(&mut self, ctx: &MatchCtx) {
         if ctx.phase() != Phase::Running {
             return;

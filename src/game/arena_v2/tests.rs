@@ -359,7 +359,7 @@ fn scripted(seed: u64) -> Vec<View> {
             h.start(9_000);
         }
         for p in 1..=6u32 {
-            let aim = ((t * 7 + p * 13) % 628) as f32 / 100.0 - 3.14;
+            let aim = ((t * 7 + p * 13) % 628) as f32 / 100.0 - 3.0;
             let dx = ((t / 20 + p) % 3) as f32 - 1.0;
             let dy = ((t / 25 + 2 * p) % 3) as f32 - 1.0;
             h.input(p, &held(dx, dy, aim, (t + p) % 5 != 0, t % 45 == p)).unwrap();
@@ -408,4 +408,70 @@ fn settings_out_of_range_are_refused_naming_the_key() {
         serde_ignored::deserialize(toml::Value::Table(table), |p| unknown.push(p.to_string()))
             .unwrap();
     assert_eq!((unknown, s.speed), (vec!["pickup".to_owned()], 30), "a typo is reported");
+}
+
+#[test]
+fn the_wire_names_are_the_documented_ones() {
+    let h = harness(ArenaSettings::default(), &[]);
+    let s = h.view().layout().schema();
+    let names = |f: &[tickwave_protocol::v2::FieldSchema]| -> Vec<String> {
+        f.iter().map(|f| f.name.clone()).collect()
+    };
+    let kinds: Vec<(String, Vec<String>)> =
+        s.kinds.iter().map(|k| (k.kind.clone(), names(&k.fields))).collect();
+    let want = |k: &str, f: &[&str]| (k.to_owned(), f.iter().map(|s| s.to_string()).collect());
+    assert_eq!(
+        kinds,
+        vec![
+            want("player", &["x", "y", "aim", "score", "name", "hp", "dashing", "alive"]),
+            want("shot", &["x", "y", "owner"]),
+            want("pickup", &["x", "y", "value"]),
+        ]
+    );
+    assert_eq!(names(&s.globals), ["time_left_ms"]);
+    assert_eq!(names(&s.input), ["dx", "dy", "aim", "fire", "dash"]);
+    assert_eq!(s.events.len(), 1);
+    assert_eq!(
+        (s.events[0].name.as_str(), names(&s.events[0].fields)),
+        ("kill", vec!["killer".to_owned(), "victim".to_owned()])
+    );
+    assert!(s.commands.is_empty());
+}
+
+#[test]
+fn a_dropped_connection_lets_go_of_the_input() {
+    let mut h = harness(ArenaSettings::default(), &[1]);
+    hold(&mut h, 1, walk(-1.0, 0.0), 400);
+    h.input(1, &held(1.0, 0.0, 0.0, true, false)).unwrap();
+    h.run(5).unwrap();
+    h.disconnect(1);
+    h.run(30).unwrap(); // the shot fired before the drop ends; no other follows
+    let here = pos(&h, 1);
+    h.run(5).unwrap();
+    assert_eq!(pos(&h, 1), here, "stands still");
+    assert_eq!(ids(&h, "shot"), Vec::<u32>::new(), "and holds fire");
+    h.resume(1);
+    h.input(1, &held(1.0, 0.0, 0.0, false, false)).unwrap();
+    h.tick().unwrap();
+    assert_eq!(pos(&h, 1).0, here.0 + 20 * SCALE / HZ as i32, "moves again on its next input");
+}
+
+#[test]
+fn the_summary_counts_players_shots_pickups_and_the_top_score() {
+    use crate::game::{GameSettings, v2::build};
+    let (mut game, mut ctx) = build::<Arena>(
+        ArenaSettings::default(),
+        GameSettings { seed: 3, tick_hz: HZ, max_players: 4 },
+    )
+    .unwrap();
+    for id in [1, 2] {
+        game.join(&mut ctx, &PlayerRecord { id, ..Default::default() }).unwrap();
+    }
+    game.step(&mut ctx);
+    let s = game.summary();
+    assert_eq!(s["players"], 2);
+    assert_eq!(s["alive"], 2);
+    assert_eq!(s["shots"], 0);
+    assert_eq!(s["pickups"], 12);
+    assert_eq!(s["top_score"], 0);
 }
