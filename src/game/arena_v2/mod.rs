@@ -39,7 +39,8 @@
 //!   `score` (i64), `name` (str, at most 24 bytes: the player's name, cut at a character
 //!   boundary), `hp` (i32 0..=100), `dashing` (bool), `alive` (bool).
 //! - kind `shot` (ids from 2^31): `x`, `y` (f32), `owner` (i64 player id).
-//! - kind `pickup` (ids from 3 x 2^30): `x`, `y` (f32), `value` (i32 1..=3).
+//! - kind `pickup` (ids from 3 x 2^30): `x`, `y` (f32), `value` (i32 1..=3). (The id
+//!   ranges keep the view in id order cheaply; clients tell kinds apart by `kind`.)
 //! - globals: `time_left_ms` (i64; 0 when the match is not running).
 //! - input: `dx`, `dy`, `aim` (f32), `fire`, `dash` (bool).
 //! - event `kill`: `killer`, `victim` (i64 player ids), to everyone.
