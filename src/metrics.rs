@@ -25,6 +25,8 @@ pub(crate) const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
 pub(crate) const STATE_BYTES: &str = "tickwave_state_bytes_total";
 pub(crate) const STATE_MESSAGES: &str = "tickwave_state_messages_total";
 pub(crate) const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
+pub(crate) const COMMANDS: &str = "tickwave_commands_total";
+pub(crate) const EVENTS: &str = "tickwave_events_total";
 pub(crate) const INPUTS_DROPPED: &str = "tickwave_inputs_dropped_total";
 pub(crate) const RTT: &str = "tickwave_rtt_seconds";
 pub(crate) const ERRORS: &str = "tickwave_errors_total";
@@ -93,6 +95,8 @@ fn describe() {
     describe_counter!(STATE_BYTES, "bytes of snapshot and delta messages queued to players");
     describe_counter!(STATE_MESSAGES, "snapshot and delta messages queued to players");
     describe_counter!(INPUT_MESSAGES, "input messages applied by lobbies");
+    describe_counter!(COMMANDS, "commands applied by lobbies' games (answered ok or refused)");
+    describe_counter!(EVENTS, "game event frames queued to players");
     describe_counter!(INPUTS_DROPPED, "input messages dropped by the per-session rate limit");
     describe_histogram!(RTT, "smoothed round-trip time of sessions, sampled at each pong");
     describe_counter!(ERRORS, "error messages sent to clients, by code");
@@ -113,7 +117,7 @@ pub(crate) const REFUSAL_REASONS: [&str; 5] =
 
 /// Every error code, for its zero series. The match below fails to compile when a code is
 /// added to the protocol, so the list cannot fall behind.
-const ERROR_CODES: [ErrorCode; 39] = {
+const ERROR_CODES: [ErrorCode; 41] = {
     use ErrorCode::*;
     [
         ProtocolVersion,
@@ -155,6 +159,8 @@ const ERROR_CODES: [ErrorCode; 39] = {
         ReservationUsed,
         ReservationForeign,
         LobbyLost,
+        SeatRefused,
+        ModeNeedsProtocol,
     ]
 };
 
@@ -170,7 +176,7 @@ const fn every_code_is_listed(c: ErrorCode) {
         | SessionReplaced | ServerDraining | Kicked | ChatTooLong | ChatRateLimited
         | ChatInvalid | RateLimited | Abuse | AuthRequired | AuthInvalid | AuthExpired
         | ReservationInvalid | ReservationExpired | ReservationUsed | ReservationForeign
-        | LobbyLost => {}
+        | LobbyLost | SeatRefused | ModeNeedsProtocol => {}
     }
 }
 
@@ -184,6 +190,8 @@ fn register_at_zero() {
         STATE_BYTES,
         STATE_MESSAGES,
         INPUT_MESSAGES,
+        COMMANDS,
+        EVENTS,
         INPUTS_DROPPED,
         RESYNCS,
         LOBBY_PANICS,

@@ -109,6 +109,12 @@ pub enum ErrorCode {
     /// `lobby_lost`: the node that ran the player's lobby died (cluster mode); the player is
     /// queued again with priority, a `queued` follows.
     LobbyLost,
+    /// `seat_refused`: the lobby's game refused the seat at join; the message has the
+    /// game's reason and the `refusal` key its snake_case code. The player is idle again.
+    SeatRefused,
+    /// `mode_needs_protocol`: the mode's game cannot be played in the connection's protocol
+    /// version (a protocol-1 client and a game with typed state, commands or events).
+    ModeNeedsProtocol,
 }
 
 impl ErrorCode {
@@ -128,7 +134,8 @@ impl ErrorCode {
             ServerShuttingDown => Some(close::GOING_AWAY),
             UnknownMode | AlreadyQueued | AlreadyInLobby | NotQueued | NotInLobby | UnknownCode
             | LobbyFull | InvalidInput | Overloaded | LobbyFailed | ServerDraining
-            | ChatTooLong | ChatRateLimited | ChatInvalid | RateLimited | LobbyLost => None,
+            | ChatTooLong | ChatRateLimited | ChatInvalid | RateLimited | LobbyLost
+            | SeatRefused | ModeNeedsProtocol => None,
         }
     }
 
@@ -175,6 +182,8 @@ impl ErrorCode {
             ReservationUsed => "reservation_used",
             ReservationForeign => "reservation_foreign",
             LobbyLost => "lobby_lost",
+            SeatRefused => "seat_refused",
+            ModeNeedsProtocol => "mode_needs_protocol",
         }
     }
 }
@@ -218,6 +227,8 @@ mod tests {
             ErrorCode::ReservationUsed,
             ErrorCode::ReservationForeign,
             ErrorCode::LobbyLost,
+            ErrorCode::SeatRefused,
+            ErrorCode::ModeNeedsProtocol,
         ] {
             let bytes = rmp_serde::to_vec(&code).unwrap();
             let s: String = rmp_serde::from_slice(&bytes).unwrap();

@@ -7,6 +7,7 @@
 
 pub mod arena;
 pub mod arena_v2;
+pub mod compat;
 mod rng;
 pub mod v2;
 
@@ -81,7 +82,7 @@ pub trait GameConfig: serde::de::DeserializeOwned + Send + Sync + 'static {
 }
 
 /// Why a mode's settings cannot be used by its game.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SettingsError {
     /// The game was registered without settings (`register`), but the mode has some.
     #[error("game {game:?} takes no settings, but the mode has [mode.settings]")]
@@ -105,12 +106,18 @@ pub enum SettingsError {
         /// What is wrong, naming the key.
         message: String,
     },
+    /// The game's schema breaks a rule, or disagrees with its Rust types.
+    #[error(transparent)]
+    Setup(#[from] v2::SetupError),
 }
+
+/// A game ready for a lobby: the game behind its vtable and its match context.
+pub type Built = (Box<dyn v2::DynGame>, v2::MatchCtx);
 
 /// Makes a game for a new lobby from the lobby's settings and its mode's `[mode.settings]`
 /// (already checked at start by [`GameRegistry::check_settings`]).
 pub type GameFactory =
-    Arc<dyn Fn(GameSettings, &ModeSettings) -> Result<Box<dyn Game>, SettingsError> + Send + Sync>;
+    Arc<dyn Fn(GameSettings, &ModeSettings) -> Result<Built, SettingsError> + Send + Sync>;
 
 /// The games a server can run, by name; modes name one of them.
 #[derive(Clone)]
@@ -129,12 +136,14 @@ impl std::fmt::Debug for GameRegistry {
 }
 
 impl Default for GameRegistry {
-    /// The built-in games: `arena` (settings: [`arena::ArenaConfig`]).
+    /// The built-in games: `arena` (the v1 arena, settings [`arena::ArenaConfig`]),
+    /// `arena_v2` (the arena on game API v2, [`arena_v2::ArenaSettings`]) and `connect4`.
     fn default() -> Self {
         let mut r = GameRegistry { games: HashMap::new(), checks: HashMap::new() };
         r.register_with_settings("arena", |s, c: arena::ArenaConfig| {
             Box::new(arena::Arena::with_config(s, &c))
         });
+        r.register_game_as::<arena_v2::Arena>("arena_v2");
         r
     }
 }
@@ -166,7 +175,7 @@ impl GameRegistry {
             if !table.is_empty() {
                 return Err(SettingsError::NoneTaken { game: game.clone() });
             }
-            Ok(factory(s))
+            Ok(compat::wrap_v1(factory(s), s)?)
         });
         self.games.insert(name.to_owned(), make);
         let game = name.to_owned();
@@ -188,12 +197,35 @@ impl GameRegistry {
         F: Fn(GameSettings, C) -> Box<dyn Game> + Send + Sync + 'static,
     {
         let game = name.to_owned();
-        let make: GameFactory =
-            Arc::new(move |s, table: &ModeSettings| Ok(factory(s, parse_settings(&game, table)?)));
+        let make: GameFactory = Arc::new(move |s, table: &ModeSettings| {
+            Ok(compat::wrap_v1(factory(s, parse_settings(&game, table)?), s)?)
+        });
         self.games.insert(name.to_owned(), make);
         let game = name.to_owned();
         let check: SettingsCheck =
             Arc::new(move |table: &ModeSettings| parse_settings::<C>(&game, table).map(drop));
+        self.checks.insert(name.to_owned(), check);
+    }
+
+    /// Register (or replace) a game of game API v2 under its own name, [`v2::Game::NAME`].
+    pub fn register_game<G: v2::Game>(&mut self) {
+        self.register_game_as::<G>(G::NAME);
+    }
+
+    /// Register a v2 game under another name (modes.toml's `game`), for variants of one
+    /// game type or two versions side by side. The start-up check builds one game with
+    /// the mode's settings, so a schema that breaks a rule or disagrees with the game's
+    /// types stops the server at start rather than failing a lobby.
+    pub fn register_game_as<G: v2::Game>(&mut self, name: &str) {
+        let game = name.to_owned();
+        let make: GameFactory = Arc::new(move |s, table: &ModeSettings| {
+            let settings = parse_settings::<G::Settings>(&game, table)?;
+            Ok(v2::build::<G>(settings, s)?)
+        });
+        self.games.insert(name.to_owned(), make.clone());
+        let probe = GameSettings { seed: 0, tick_hz: 30, max_players: 16 };
+        let check: SettingsCheck =
+            Arc::new(move |table: &ModeSettings| make(probe, table).map(drop));
         self.checks.insert(name.to_owned(), check);
     }
 
@@ -239,9 +271,10 @@ mod tests {
         assert!(matches!(e, SettingsError::Invalid { .. }), "{e}");
         // The factory applies them.
         let make = r.get("arena").unwrap();
-        let mut view = WorldView::new();
-        make(probe(), &table("pickups = 3")).unwrap().view(&mut view);
-        assert_eq!(view.entities().len(), 3, "3 pickups, no players yet");
+        let (game, _) = make(probe(), &table("pickups = 3")).unwrap();
+        let mut view = v2::schema::View::new(game.layout().clone());
+        game.view(&mut view).unwrap();
+        assert_eq!(view.len(), 3, "3 pickups, no players yet");
     }
 
     #[test]

@@ -5,10 +5,20 @@
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
-use tickwave_protocol::Input;
+use tickwave_protocol::v2::{CommandFrame, InputFrame};
 
-/// An input with its player and the moment its session read it.
-pub(crate) type Arrived = (u32, Input, Instant);
+/// What a session leaves for the next tick, validated against the lobby's schema.
+#[derive(Debug)]
+pub(crate) enum Arrival {
+    Input(InputFrame),
+    /// Boxed: commands are rare, and the inbox's slots are as large as the largest variant.
+    Command(Box<CommandFrame>),
+}
+
+/// An input or command with its player and the moment its session read it. Commands share
+/// the inbox (and its bound) with inputs so that both reach the tick in arrival order
+/// without waking the lobby.
+pub(crate) type Arrived = (u32, Arrival, Instant);
 
 #[derive(Debug)]
 pub(crate) struct InputInbox {
@@ -24,8 +34,8 @@ impl InputInbox {
         InputInbox { slots: Mutex::new(Vec::new()), cap }
     }
 
-    /// Leave an input for the next tick; false when the inbox is full.
-    pub(crate) fn push(&self, player: u32, input: Input) -> bool {
+    /// Leave an input or command for the next tick; false when the inbox is full.
+    pub(crate) fn push(&self, player: u32, input: Arrival) -> bool {
         let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         if slots.len() >= self.cap {
             return false;
@@ -47,8 +57,10 @@ impl InputInbox {
 mod tests {
     use super::*;
 
-    fn input(seq: u64) -> Input {
-        Input { seq, dx: 0.0, dy: 0.0, action: false }
+    fn input(seq: u64) -> Arrival {
+        let fields = tickwave_protocol::v2::Layout::new(Default::default()).unwrap();
+        let values = tickwave_protocol::v2::FieldValues::defaults(fields.input());
+        Arrival::Input(InputFrame { seq, tick: None, values })
     }
 
     #[test]
@@ -60,7 +72,11 @@ mod tests {
         assert!(!inbox.push(1, input(3)), "full: dropped");
         let mut got = Vec::new();
         inbox.take(&mut got);
-        let order: Vec<(u32, u64)> = got.iter().map(|(p, i, _)| (*p, i.seq)).collect();
+        let seq = |a: &Arrival| match a {
+            Arrival::Input(i) => i.seq,
+            Arrival::Command(_) => 0,
+        };
+        let order: Vec<(u32, u64)> = got.iter().map(|(p, i, _)| (*p, seq(i))).collect();
         assert_eq!(order, [(1, 1), (2, 1), (1, 2)]);
         assert!(inbox.push(1, input(3)), "room again after the tick");
         inbox.take(&mut got);

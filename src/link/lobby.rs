@@ -1,13 +1,14 @@
 //! How sessions, the matchmaker and the admin reach a lobby: its handle, its messages, and
 //! the seat count it shares with the matchmaker.
 
+use super::inbox::Arrival;
 use super::inbox::InputInbox;
 use super::matchmaker::Ticket;
 use super::session::{Rejoin, SessionLink};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
-use tickwave_protocol::Input;
+use tickwave_protocol::v2::{CommandFrame, InputFrame, Layout};
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
 
@@ -22,6 +23,11 @@ pub(crate) struct LobbyHandle {
     pub(crate) inputs: Arc<InputInbox>,
     /// How long this lobby holds the seat of a player who dropped.
     pub(crate) grace: Duration,
+    /// The game's compiled schema: sessions validate inputs and commands against it
+    /// before they reach the lobby.
+    pub(crate) layout: Arc<Layout>,
+    /// Whether protocol-1 clients can play this lobby's game.
+    pub(crate) v1: bool,
 }
 
 impl std::fmt::Debug for LobbyHandle {
@@ -37,8 +43,10 @@ impl LobbyHandle {
         tx: mpsc::Sender<LobbyMsg>,
         inputs: Arc<InputInbox>,
         grace: Duration,
+        layout: Arc<Layout>,
+        v1: bool,
     ) -> Self {
-        LobbyHandle { id, tx, inputs, grace }
+        LobbyHandle { id, tx, inputs, grace, layout, v1 }
     }
 
     /// Seat this ticket (its seat was reserved in [`LobbySeats`]); the ticket comes back when
@@ -93,8 +101,13 @@ impl LobbyHandle {
 
     /// Leave an input for the next tick; false when the inbox is full (the input is dropped:
     /// the client sees its ack lag and may resend; the tick is never delayed for it).
-    pub(crate) fn push_input(&self, player: u32, input: Input) -> bool {
-        self.inputs.push(player, input)
+    pub(crate) fn push_input(&self, player: u32, input: InputFrame) -> bool {
+        self.inputs.push(player, Arrival::Input(input))
+    }
+
+    /// Leave a validated command for the next tick; false when the inbox is full.
+    pub(crate) fn push_command(&self, player: u32, command: CommandFrame) -> bool {
+        self.inputs.push(player, Arrival::Command(Box::new(command)))
     }
 }
 

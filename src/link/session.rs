@@ -23,6 +23,10 @@ pub(crate) struct SessionLink {
     pub(crate) session: u64,
     pub(crate) player: u32,
     pub(crate) name: Arc<str>,
+    /// The protocol version negotiated in `hello` (1 or 2).
+    pub(crate) protocol: u32,
+    /// The account (`sub` of the token) when the server checks tokens.
+    pub(crate) account: Option<Arc<str>>,
     pub(crate) out: mpsc::Sender<Outbound>,
     /// Private: other actors tell the session of a change only through the methods below,
     /// so none of them builds a [`SessionEvent`] by hand.
@@ -38,7 +42,7 @@ impl SessionLink {
         out: mpsc::Sender<Outbound>,
         events: mpsc::Sender<SessionEvent>,
     ) -> Self {
-        SessionLink { session, player, name, out, events }
+        SessionLink { session, player, name, protocol: 1, account: None, out, events }
     }
 
     /// Queue a message without waiting; false when the queue is full or the session gone.

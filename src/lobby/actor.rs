@@ -13,6 +13,7 @@ use super::status::{LobbyStatus, MemberStatus, SpectatorFrame};
 use super::{SPECTATE_EVERY, STATUS_EVERY};
 use crate::config::ModeConfig;
 use crate::counters::Counters;
+use crate::game::v2::PlayerRecord;
 use crate::link::{
     LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionLink, Ticket, inbox,
     send_error,
@@ -22,6 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use tickwave_protocol::ErrorCode;
+use tickwave_protocol::v2::ValueRef;
 use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -45,6 +47,10 @@ impl Link for SessionLink {
 
     fn lobby_ended(&self, lobby: u64) {
         SessionLink::lobby_ended(self, lobby);
+    }
+
+    fn protocol(&self) -> u32 {
+        self.protocol
     }
 }
 
@@ -79,6 +85,8 @@ pub(super) struct LobbyMetrics {
     state_messages: metrics::Counter,
     resyncs: metrics::Counter,
     inputs: metrics::Counter,
+    commands: metrics::Counter,
+    events: metrics::Counter,
 }
 
 impl LobbyMetrics {
@@ -92,6 +100,8 @@ impl LobbyMetrics {
             state_messages: metrics::counter!(m::STATE_MESSAGES),
             resyncs: metrics::counter!(m::RESYNCS),
             inputs: metrics::counter!(m::INPUT_MESSAGES),
+            commands: metrics::counter!(m::COMMANDS),
+            events: metrics::counter!(m::EVENTS),
         }
     }
 }
@@ -104,7 +114,7 @@ impl Actor {
             if self.core.is_done() {
                 break;
             }
-            self.seat(t.link);
+            self.seat(t);
         }
         let all: Vec<u32> = self.core.members().iter().map(|m| m.player).collect();
         self.core.announce(&all);
@@ -193,12 +203,20 @@ impl Actor {
     fn tick(&mut self) {
         let mut arrived = std::mem::take(&mut self.arrived);
         self.handle.inputs.take(&mut arrived);
-        for (player, input, at) in arrived.drain(..) {
-            self.core.push_input(player, input, at.saturating_duration_since(self.created));
+        for (player, arrival, at) in arrived.drain(..) {
+            match arrival {
+                inbox::Arrival::Input(input) => {
+                    let at = at.saturating_duration_since(self.created);
+                    self.core.push_input(player, input, at);
+                }
+                inbox::Arrival::Command(c) => self.core.push_command(player, *c),
+            }
         }
         self.arrived = arrived;
         let stats = self.core.tick(self.created.elapsed());
         self.metrics.inputs.increment(stats.inputs);
+        self.metrics.commands.increment(stats.commands);
+        self.metrics.events.increment(stats.events);
         self.metrics.state_messages.increment(stats.state_messages);
         self.metrics.state_bytes.increment(stats.state_bytes);
         self.metrics.resyncs.increment(stats.lagging);
@@ -216,8 +234,9 @@ impl Actor {
             LobbyMsg::Join(t) => {
                 if self.core.admits() {
                     let player = t.link.player;
-                    self.seat(t.link);
-                    self.core.announce(&[player]);
+                    if self.seat(*t) {
+                        self.core.announce(&[player]);
+                    }
                 } else {
                     self.seats.unreserve();
                     self.requeue(*t);
@@ -238,11 +257,22 @@ impl Actor {
         self.apply_outputs();
     }
 
-    /// Route the session's inputs here, then give it a seat.
-    fn seat(&mut self, link: SessionLink) {
+    /// Route the session's inputs here, then give it a seat; false when the game (or the
+    /// protocol) refused it.
+    fn seat(&mut self, t: Ticket) -> bool {
+        let link = t.link;
         link.joined(self.handle.clone());
-        let (player, name) = (link.player, link.name.clone());
-        self.core.seat(player, name, link, self.created.elapsed());
+        let record = PlayerRecord {
+            id: link.player,
+            name: link.name.to_string(),
+            sub: link.account.as_deref().map(str::to_owned),
+            skill: t.skill,
+            region: t.region,
+            party: None,
+            team: None,
+        };
+        let name = link.name.clone();
+        self.core.seat(record, name, link, self.created.elapsed())
     }
 
     /// A resumed session takes its held seat back, or is refused like an expired token when
@@ -273,7 +303,7 @@ impl Actor {
                     metrics::counter!(crate::metrics::LOBBY_PANICS).increment(1);
                 }
                 Output::ErrorSent(code) => crate::metrics::error(code),
-                Output::Failed(Failure::BadView(_)) => {
+                Output::Failed(Failure::BadView(_) | Failure::Fault(_)) => {
                     self.counters.lobby_bad_views.fetch_add(1, Ordering::Relaxed);
                     metrics::counter!(crate::metrics::LOBBY_BAD_VIEWS).increment(1);
                 }
@@ -343,34 +373,39 @@ impl Actor {
     /// The view of the tick just run as JSON with named fields, serialized once for every
     /// spectator.
     fn publish_spectator_frame(&mut self) {
-        let schema = self.core.schema();
-        let entities: Vec<serde_json::Value> = self
-            .core
-            .last_view()
+        let view = self.core.last_view();
+        let entities: Vec<serde_json::Value> = view
             .entities()
-            .iter()
             .map(|e| {
-                let s = schema.get(e.kind as usize);
-                let mut fields = serde_json::Map::new();
-                for (i, v) in e.fields().iter().enumerate() {
-                    let name =
-                        s.and_then(|s| s.fields.get(i)).cloned().unwrap_or_else(|| i.to_string());
-                    fields.insert(name, (*v).into());
-                }
-                serde_json::json!({
-                    "id": e.id,
-                    "kind": s.map(|s| s.kind.as_str()).unwrap_or("?"),
-                    "fields": fields,
-                })
+                let f = e.fields();
+                let fields: serde_json::Map<_, _> =
+                    e.values().enumerate().map(|(i, v)| (f.name(i).to_owned(), json(v))).collect();
+                serde_json::json!({ "id": e.id(), "kind": e.kind_name(), "fields": fields })
             })
             .collect();
+        let g = view.layout().globals();
+        let globals: serde_json::Map<_, _> =
+            view.globals().enumerate().map(|(i, v)| (g.name(i).to_owned(), json(v))).collect();
         let frame = serde_json::json!({
             "lobby": self.handle.id,
             "tick": self.core.tick_count(),
             "state": self.core.phase(),
             "game": self.core.game_name(),
             "entities": entities,
+            "globals": globals,
         });
         self.spectate.send_replace(frame.to_string().into());
+    }
+}
+
+/// A state value as JSON for the spectator frame (`null` for a hidden value).
+fn json(v: ValueRef<'_>) -> serde_json::Value {
+    match v {
+        ValueRef::Nil => serde_json::Value::Null,
+        ValueRef::Bool(b) => b.into(),
+        ValueRef::Int(i) => i.into(),
+        ValueRef::F32(x) => f64::from(x).into(),
+        ValueRef::F64(x) => x.into(),
+        ValueRef::Str(s) => s.into(),
     }
 }

@@ -25,7 +25,7 @@ pub(crate) mod status;
 
 use crate::config::{ChatLimits, ModeConfig};
 use crate::counters::{Counters, LiveLobby};
-use crate::game::Game;
+use crate::game::Built;
 use crate::link::{InputInbox, LobbyHandle, LobbySeats, MatchmakerHandle, Ticket};
 use status::{Directory, LobbyEntry, LobbyStatus, SpectatorFrame};
 use std::sync::Arc;
@@ -39,7 +39,7 @@ static NEXT_LOBBY: AtomicU64 = AtomicU64::new(1);
 
 pub(crate) struct LobbyInit {
     pub(crate) mode: Arc<ModeConfig>,
-    pub(crate) game: Box<dyn Game>,
+    pub(crate) game: Built,
     pub(crate) code: Option<String>,
     pub(crate) members: Vec<Ticket>,
     pub(crate) matchmaker: MatchmakerHandle,
@@ -61,7 +61,10 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let (tx, rx) = mpsc::channel(init.mailbox);
     let grace = Duration::from_millis(init.mode.seat_grace_ms);
     let cap = init.mode.max_players as usize * core::MAX_PENDING_INPUTS;
-    let handle = LobbyHandle::new(id, tx, Arc::new(InputInbox::new(cap)), grace);
+    let layout = init.game.0.layout().clone();
+    let v1 = crate::game::compat::v1_schema(&layout).is_some();
+    let inbox = Arc::new(InputInbox::new(cap));
+    let handle = LobbyHandle::new(id, tx, inbox, grace, layout, v1);
     let seats = Arc::new(LobbySeats {
         max: init.mode.max_players,
         taken: AtomicU32::new(init.members.len() as u32),
@@ -73,7 +76,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
     let (status_tx, status_rx) = watch::channel(Arc::new(LobbyStatus {
         id,
         mode: init.mode.name.clone(),
-        game: init.game.name().into(),
+        game: init.game.0.name().into(),
         state: "waiting",
         players: 0,
         connected: 0,

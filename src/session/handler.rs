@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 
 mod seat;
+mod typed;
 
 pub(super) struct Session {
     shared: Arc<SessionCtx>,
@@ -33,6 +34,8 @@ pub(super) struct Session {
     claims: Option<PlayerClaims>,
     frame_bucket: TokenBucket,
     input_bucket: TokenBucket,
+    /// Commands per second (protocol 2): beyond it a command is answered `rate_limited`.
+    command_bucket: TokenBucket,
     /// Refused inputs and frames; too many in a window close the session (`abuse`).
     flood: AbuseMeter,
     /// Frames over the frame rate were read since the last message: that message is dropped.
@@ -63,6 +66,11 @@ impl Session {
             claims,
             frame_bucket: TokenBucket::new(i.frames_burst, i.frames_per_sec, Duration::ZERO),
             input_bucket: TokenBucket::new(i.inputs_burst, i.inputs_per_sec, Duration::ZERO),
+            command_bucket: TokenBucket::new(
+                typed::COMMANDS_BURST,
+                typed::COMMANDS_PER_SEC,
+                Duration::ZERO,
+            ),
             flood: AbuseMeter::new(i.abuse_limit, i.abuse_window),
             over_frame_rate: false,
             last_rate_warning: None,
@@ -210,6 +218,13 @@ impl Session {
 
     /// Handle one client message. Err ends the session after a fatal error.
     fn on_message(&mut self, bytes: &[u8]) -> Result<(), End> {
+        if self.link.protocol != 1 {
+            match proto::peek_type(bytes) {
+                Ok("input") => return self.on_typed_input(bytes),
+                Ok("command") => return self.on_command(bytes),
+                _ => {}
+            }
+        }
         let msg = match proto::decode_client(bytes) {
             Ok(m) => m,
             Err(e) => {
@@ -227,9 +242,12 @@ impl Session {
                     if !(input.dx.is_finite() && input.dy.is_finite()) {
                         self.error(ErrorCode::InvalidInput, "dx and dy must be finite numbers");
                     } else {
-                        // A full inbox drops the input: the client sees its ack lag and may
-                        // resend; the tick is never delayed for it.
-                        let _ = l.push_input(self.link.player, input);
+                        match typed::v1_input(l, &input) {
+                            // A full inbox drops the input: the client sees its ack lag and
+                            // may resend; the tick is never delayed for it.
+                            Ok(frame) => drop(l.push_input(self.link.player, frame)),
+                            Err(msg) => self.error(ErrorCode::InvalidInput, msg),
+                        }
                     }
                 }
                 _ => self.error(ErrorCode::NotInLobby, "input outside a lobby"),

@@ -47,6 +47,10 @@ pub(crate) struct SessionCtx {
 }
 
 /// Capacity of the event mailbox: events are a handful per match.
+/// The protocol versions a client may ask for in `hello` (PROTOCOL.md §10): 2, and 1 for
+/// the clients written before it, during the transition.
+pub(crate) const SUPPORTED_PROTOCOLS: [u32; 2] = [1, 2];
+
 const EVENT_QUEUE: usize = 16;
 
 /// Upper bound on a display name, in Unicode scalar values.
@@ -209,12 +213,14 @@ pub(crate) async fn run<S>(
     let _registered = Unregister { shared: shared.clone(), key };
     tracing::Span::current().record("session", sinfo.id);
     tracing::info!(player = sinfo.player, name = %name, resumed = resumed.is_some(), "session started");
-    let link = SessionLink::new(sinfo.id, sinfo.player, name, out_tx.clone(), ev_tx.clone());
+    let mut link = SessionLink::new(sinfo.id, sinfo.player, name, out_tx.clone(), ev_tx.clone());
+    link.protocol = hello.protocol;
+    link.account = account.clone();
     let nonce = shared.holds.connected(sinfo.player, ev_tx, account);
     let token = shared.resume_keys.issue(sinfo.player, sinfo.id, nonce);
     let _ = out_tx.try_send(Outbound::Frame(encode(&ServerMessage::Welcome(proto::Welcome {
         session: sinfo.id,
-        protocol: proto::PROTOCOL_VERSION,
+        protocol: hello.protocol,
         player: sinfo.player,
         server: crate::SERVER_NAME.into(),
         heartbeat_ms: cfg.heartbeat_interval.as_millis() as u32,
@@ -358,13 +364,12 @@ where
         };
         return match proto::decode_client(&bytes) {
             Ok(ClientMessage::Hello(h)) => {
-                if h.protocol != proto::PROTOCOL_VERSION {
+                if !SUPPORTED_PROTOCOLS.contains(&h.protocol) {
                     Err(HelloError::Refuse(
                         ErrorCode::ProtocolVersion,
                         format!(
-                            "protocol {} is not supported; this server speaks {}",
+                            "protocol {} is not supported; this server speaks 1 and 2",
                             h.protocol,
-                            proto::PROTOCOL_VERSION
                         ),
                     ))
                 } else if let Err(m) = check_name(&h.name) {

@@ -348,7 +348,8 @@ mod tests {
         let (tx, _rx) = mpsc::channel(1);
         let (ltx, _lrx) = mpsc::channel(1);
         let inputs = Arc::new(crate::link::InputInbox::new(1));
-        let lobby = LobbyHandle::new(9, ltx, inputs, Duration::from_secs(15));
+        let layout = Arc::new(tickwave_protocol::v2::Layout::new(Default::default()).unwrap());
+        let lobby = LobbyHandle::new(9, ltx, inputs, Duration::from_secs(15), layout, true);
         let claims = |nonce| Claims { server: 1, player: 5, session: 1, nonce };
         let n1 = holds.connected(5, tx.clone(), None);
         holds.placed(5, n1, Some(lobby.clone()));

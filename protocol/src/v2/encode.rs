@@ -172,7 +172,7 @@ impl<'a> Out<'a> {
 /// allocation, its exactly sized `Bytes`.
 #[derive(Debug, Default)]
 pub struct Encoder {
-    buf: ByteBuf,
+    pub(crate) buf: ByteBuf,
     slots: Vec<u64>,
     arena: Vec<u8>,
 }

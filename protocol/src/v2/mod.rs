@@ -72,6 +72,7 @@ mod delta;
 mod encode;
 mod input;
 mod layout;
+mod msg;
 mod project;
 mod read;
 mod schema;
@@ -95,6 +96,7 @@ pub use input::{
     RefusalCode, codes, decode_command, decode_input,
 };
 pub use layout::{CommandId, EventId, Fields, KindId, Layout};
+pub use msg::MatchFound;
 pub use project::Visibility;
 pub use read::WireError;
 pub use schema::{

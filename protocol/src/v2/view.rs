@@ -147,6 +147,19 @@ impl View {
         self.sorted = true;
     }
 
+    /// Make this view a copy of `other`, reusing this view's buffers: a server keeps the
+    /// views of recent ticks this way without allocating once its ring is full.
+    pub fn copy_from(&mut self, other: &View) {
+        if !Arc::ptr_eq(&self.layout, &other.layout) {
+            self.layout = other.layout.clone();
+        }
+        self.live.headers.clone_from(&other.live.headers);
+        self.live.slots.clone_from(&other.live.slots);
+        self.live.arena.clone_from(&other.live.arena);
+        self.live.globals.clone_from(&other.live.globals);
+        self.sorted = other.sorted;
+    }
+
     /// Write entity `id` of `kind` from a flat struct whose fields are the kind's, in order.
     /// On error the view is as before the call.
     pub fn push<T: Serialize + ?Sized>(

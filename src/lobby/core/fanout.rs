@@ -1,20 +1,36 @@
-//! Per-tick state for members: diff once, encode once, send the same `Bytes` to everyone.
+//! Per-tick state for members: diff once, encode once per protocol version in use, send the
+//! same `Bytes` to every member of that version.
+//!
+//! The lobby's state is a typed v2 [`View`]. While protocol-1 members are connected to a
+//! game that has a v1 form, the view is also converted to a v1 [`WorldView`] and diffed
+//! and encoded in v1 once more; a lobby without v1 members pays nothing for them.
 //!
 //! A member whose queue is full is never waited for: it is marked for resync and skips
 //! deltas (which would not apply without the ones it missed) until its queue has room again,
 //! then gets the roster, the lobby state and a snapshot, and continues with deltas.
 
 use super::{Delivery, Link, Name};
+use crate::game::compat::to_v1_view;
+use crate::game::v2::PlayerRecord;
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Duration;
-use tickwave_protocol::{Delta, Input, WorldView, encode_delta, encode_snapshot};
+use tickwave_protocol::v2::{self, Encoder, InputFrame, Layout, View};
+use tickwave_protocol::{Delta, WorldView, encode_delta, encode_snapshot};
 
 /// Inputs a member may have waiting for the next tick; older ones are dropped past this.
 pub(crate) const MAX_PENDING_INPUTS: usize = 32;
 
 /// Largest accepted step between consecutive input sequence numbers.
 pub(crate) const MAX_SEQ_STEP: u64 = 1 << 20;
+
+/// Commands one member may have waiting for the next tick; more are answered
+/// `too_many_commands` at once.
+pub(crate) const MAX_PENDING_COMMANDS: u32 = 16;
+
+/// Events kept for a held seat, for its resume; older ones are dropped (and counted).
+pub(crate) const MAX_HELD_EVENTS: usize = 256;
 
 /// Free queue slots a lagging member needs before it is resynced (roster, lobby state,
 /// snapshot), so the resync itself does not overflow.
@@ -24,9 +40,16 @@ pub(crate) struct Member<L> {
     pub(crate) player: u32,
     pub(crate) name: Name,
     pub(crate) link: L,
+    /// The protocol version of the member's connection (1 or 2), asked of its link.
+    pub(crate) protocol: u32,
     /// Inputs for the next tick, with their arrival time since the lobby began (for the
     /// input-lag figure).
-    pub(crate) pending: VecDeque<(Input, Duration)>,
+    pub(crate) pending: VecDeque<(InputFrame, Duration)>,
+    /// Commands of this member in the lobby's queue.
+    pub(crate) commands_pending: u32,
+    /// Events addressed to this member while its seat was held, for its resume.
+    pub(crate) held_events: VecDeque<Bytes>,
+    pub(crate) events_dropped: u64,
     /// Highest input sequence number applied (0: none yet).
     pub(crate) last_applied: u64,
     /// Highest sequence number accepted into `pending`, to drop duplicates early.
@@ -58,12 +81,16 @@ pub(crate) struct Member<L> {
 }
 
 impl<L: Link> Member<L> {
-    pub(crate) fn new(player: u32, name: Name, link: L, joined: Duration) -> Self {
+    pub(crate) fn new(record: PlayerRecord, name: Name, link: L, joined: Duration) -> Self {
         Member {
-            player,
+            player: record.id,
             name,
+            protocol: link.protocol(),
             link,
             pending: VecDeque::new(),
+            commands_pending: 0,
+            held_events: VecDeque::new(),
+            events_dropped: 0,
             last_applied: 0,
             last_queued: 0,
             needs_resync: true,
@@ -85,7 +112,7 @@ impl<L: Link> Member<L> {
     /// Queue an input for the next tick. Stale or repeated sequence numbers are ignored;
     /// a jump of more than [`MAX_SEQ_STEP`] is refused (it would make every later input look
     /// stale), and the caller tells the client.
-    pub(crate) fn queue_input(&mut self, input: Input, arrived: Duration) -> Result<(), u64> {
+    pub(crate) fn queue_input(&mut self, input: InputFrame, arrived: Duration) -> Result<(), u64> {
         if input.seq <= self.last_queued {
             return Ok(());
         }
@@ -124,12 +151,39 @@ pub(crate) enum Sent {
     Skipped,
 }
 
-/// Scratch space reused every tick, so a steady tick allocates only the encoded bytes.
+/// This tick's state message for each protocol version, encoded when a member needs it.
 #[derive(Default)]
-pub(crate) struct Fanout {
-    pub(crate) prev: WorldView,
-    pub(crate) cur: WorldView,
+pub(crate) struct Frames {
+    pub(crate) v1: Option<Bytes>,
+    pub(crate) v2: Option<Bytes>,
+}
+
+impl Frames {
+    pub(crate) fn get(&self, protocol: u32) -> Option<&Bytes> {
+        if protocol == 1 { self.v1.as_ref() } else { self.v2.as_ref() }
+    }
+}
+
+/// The v1 forms of the last and current views, kept only while v1 members are connected.
+#[derive(Default)]
+struct V1Views {
+    prev: WorldView,
+    cur: WorldView,
     delta: Delta,
+    /// The tick `prev` is the view of; when it is not the last sent tick (no v1 member
+    /// then), `prev` is converted again from the v2 view of that tick.
+    prev_tick: Option<u64>,
+    /// Whether `cur` holds this tick's view.
+    cur_ready: bool,
+}
+
+/// Scratch space reused every tick, so a steady tick allocates only the encoded bytes.
+pub(crate) struct Fanout {
+    pub(crate) prev: View,
+    pub(crate) cur: View,
+    delta: v2::Delta,
+    pub(crate) enc: Encoder,
+    v1: V1Views,
     pub(crate) acks: Vec<(u32, u64)>,
     /// The tick of the last state sent (`prev`'s): the `base` of the next delta, which spans
     /// several ticks when the mode sends less often than it ticks.
@@ -140,16 +194,59 @@ pub(crate) struct Fanout {
 }
 
 impl Fanout {
-    /// Diff `cur` against `prev` and encode the delta once.
-    pub(crate) fn encode_delta(&mut self, tick: u64) -> Bytes {
-        self.prev.diff_into(&self.cur, &mut self.delta);
-        let b = encode_delta(tick, self.sent_tick, &self.acks, &self.delta);
-        self.last_delta_len = b.len();
-        b
+    pub(crate) fn new(layout: Arc<Layout>) -> Self {
+        Fanout {
+            prev: View::new(layout.clone()),
+            cur: View::new(layout),
+            delta: v2::Delta::new(),
+            enc: Encoder::new(),
+            v1: V1Views::default(),
+            acks: Vec::new(),
+            sent_tick: 0,
+            last_delta_len: 0,
+            last_snapshot_len: 0,
+        }
     }
 
-    pub(crate) fn encode_snapshot(&mut self, tick: u64) -> Bytes {
-        let b = encode_snapshot(tick, &self.acks, &self.cur);
+    /// Diff `cur` against `prev` and encode the delta once per protocol that `need`s it.
+    pub(crate) fn encode_deltas(&mut self, tick: u64, need: [bool; 2]) -> Frames {
+        let mut f = Frames::default();
+        if need[1] {
+            self.prev.diff_into(&self.cur, &mut self.delta);
+            let b = self.enc.delta(tick, self.sent_tick, &self.acks, &self.delta);
+            self.last_delta_len = b.len();
+            f.v2 = Some(b);
+        }
+        if need[0] {
+            self.v1_cur();
+            if self.v1.prev_tick != Some(self.sent_tick) {
+                to_v1_view(&self.prev, &mut self.v1.prev);
+            }
+            let v = &mut self.v1;
+            v.prev.diff_into(&v.cur, &mut v.delta);
+            let b = encode_delta(tick, self.sent_tick, &self.acks, &v.delta);
+            if !need[1] {
+                self.last_delta_len = b.len();
+            }
+            f.v1 = Some(b);
+        }
+        f
+    }
+
+    fn v1_cur(&mut self) {
+        if !self.v1.cur_ready {
+            to_v1_view(&self.cur, &mut self.v1.cur);
+            self.v1.cur_ready = true;
+        }
+    }
+
+    pub(crate) fn encode_snapshot(&mut self, tick: u64, protocol: u32) -> Bytes {
+        let b = if protocol == 1 {
+            self.v1_cur();
+            encode_snapshot(tick, &self.acks, &self.v1.cur)
+        } else {
+            self.enc.snapshot(tick, &self.acks, &self.cur)
+        };
         self.last_snapshot_len = b.len();
         b
     }
@@ -159,6 +256,14 @@ impl Fanout {
         self.sent_tick = tick;
         std::mem::swap(&mut self.prev, &mut self.cur);
         self.cur.clear();
+        let v = &mut self.v1;
+        if v.cur_ready {
+            std::mem::swap(&mut v.prev, &mut v.cur);
+            v.prev_tick = Some(tick);
+        } else {
+            v.prev_tick = None;
+        }
+        v.cur_ready = false;
     }
 }
 
@@ -180,11 +285,12 @@ pub(crate) fn send_delta<L: Link>(m: &mut Member<L>, delta: &Bytes) -> Sent {
 }
 
 /// Resync a lagging member if its queue has room: `prelude` (roster, lobby state) then the
-/// snapshot, which `snapshot` encodes at most once per tick for all lagging members.
+/// snapshot, which `snapshot` encodes at most once per tick and protocol for all lagging
+/// members.
 pub(crate) fn send_resync<L: Link>(
     m: &mut Member<L>,
     prelude: &[Bytes],
-    snapshot: &mut dyn FnMut() -> Bytes,
+    snapshot: &mut dyn FnMut(u32) -> Bytes,
 ) -> Sent {
     let Some(room) = m.link.room() else {
         return Sent::Closed;
@@ -198,7 +304,7 @@ pub(crate) fn send_resync<L: Link>(
             return Sent::Skipped;
         }
     }
-    let snap = snapshot();
+    let snap = snapshot(m.protocol);
     match m.link.send(snap.clone()) {
         Delivery::Sent => {
             m.bytes_sent += snap.len() as u64;

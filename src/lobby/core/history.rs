@@ -1,52 +1,41 @@
 //! The views of the last [`RECENT_TICKS`](super::RECENT_TICKS) ticks, kept to catch a resumed
-//! player up with one delta. Only a resume reads them, so they are stored packed: an entity
-//! is its id, kind, field count and its fields (22 bytes for an arena player) instead of a
-//! 40-byte [`Entity`] with room for every possible field. The heap profile showed this ring
-//! as the largest per-lobby allocation (≈ 72 KiB for 16 players and 12 pickups, 4.2 KiB per
-//! player); packed it is about half.
+//! player up with one delta. Each is a copy of the tick's typed [`View`] into a buffer that
+//! the ring reuses once full (`View::copy_from`), so a steady lobby allocates nothing here.
+//!
+//! Memory: a view costs 8 bytes per field plus string bytes (an arena player of 5 fields is
+//! 60 bytes with its header), so 64 views of 16 players and 12 pickups are about 110 KiB per
+//! lobby. The v1 ring stored 4-byte fields packed (about half); the typed slots are what
+//! lets one ring serve every field type and both protocols.
 
 use std::collections::VecDeque;
-use tickwave_protocol::{Entity, MAX_FIELDS, WorldView};
+use std::sync::Arc;
+use tickwave_protocol::v2::{Layout, View};
 
-#[derive(Debug)]
 pub(super) struct History {
-    /// (tick, packed view), oldest first.
-    ring: VecDeque<(u64, Vec<u8>)>,
+    /// (tick, view), oldest first.
+    ring: VecDeque<(u64, View)>,
     cap: usize,
+    layout: Arc<Layout>,
 }
 
 impl History {
-    pub(super) fn new(cap: usize) -> Self {
-        History { ring: VecDeque::with_capacity(cap), cap }
+    pub(super) fn new(cap: usize, layout: Arc<Layout>) -> Self {
+        History { ring: VecDeque::with_capacity(cap), cap, layout }
     }
 
     pub(super) fn len(&self) -> usize {
         self.ring.len()
     }
 
-    /// Keep this tick's view, reusing the oldest allocation once the ring is full.
-    pub(super) fn remember(&mut self, tick: u64, view: &WorldView) {
-        let mut buf = if self.ring.len() == self.cap {
-            self.ring.pop_front().map(|(_, b)| b).unwrap_or_default()
+    /// Keep this tick's view, reusing the oldest buffers once the ring is full.
+    pub(super) fn remember(&mut self, tick: u64, view: &View) {
+        let mut kept = if self.ring.len() == self.cap {
+            self.ring.pop_front().map(|(_, v)| v).unwrap_or_else(|| View::new(self.layout.clone()))
         } else {
-            Vec::new()
+            View::new(self.layout.clone())
         };
-        buf.clear();
-        // Exactly the packed size: growing by doubling would round it up to a power of two
-        // and give back most of the saving (measured: 1 KiB per view instead of ≈ 600 B).
-        let size: usize = view.entities().iter().map(|e| 6 + 4 * e.fields().len()).sum();
-        buf.reserve_exact(size);
-        buf.shrink_to(size);
-        for e in view.entities() {
-            let fields = e.fields();
-            buf.extend_from_slice(&e.id.to_le_bytes());
-            buf.push(e.kind);
-            buf.push(fields.len() as u8);
-            for f in fields {
-                buf.extend_from_slice(&f.to_le_bytes());
-            }
-        }
-        self.ring.push_back((tick, buf));
+        kept.copy_from(view);
+        self.ring.push_back((tick, kept));
     }
 
     /// The newest tick kept.
@@ -55,56 +44,50 @@ impl History {
     }
 
     /// The view of `tick`, if it is still kept.
-    pub(super) fn view(&self, tick: u64) -> Option<WorldView> {
-        let (_, buf) = self.ring.iter().find(|(t, _)| *t == tick)?;
-        Some(unpack(buf))
+    pub(super) fn view(&self, tick: u64) -> Option<&View> {
+        self.ring.iter().find(|(t, _)| *t == tick).map(|(_, v)| v)
     }
-}
-
-fn unpack(mut buf: &[u8]) -> WorldView {
-    let mut view = WorldView::new();
-    let mut fields = [0i32; MAX_FIELDS];
-    while buf.len() >= 6 {
-        let id = u32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-        let (kind, n) = (buf[4], usize::from(buf[5]));
-        buf = &buf[6..];
-        for f in fields.iter_mut().take(n) {
-            *f = i32::from_le_bytes([buf[0], buf[1], buf[2], buf[3]]);
-            buf = &buf[4..];
-        }
-        view.push(Entity::new(id, kind, &fields[..n]));
-    }
-    // Packed from a finished view: sorted and unique, so this cannot fail.
-    let _ = view.finish();
-    view
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Serialize;
+    use tickwave_protocol::v2::Schema;
 
-    fn view(tick: i32) -> WorldView {
-        let mut v = WorldView::new();
-        v.push(Entity::new(7, 0, &[tick, -tick, 3, 1]));
-        v.push(Entity::new(2, 1, &[i32::MIN, i32::MAX, 0]));
-        v.push(Entity::new(9, 2, &[]));
+    #[derive(Serialize, Default)]
+    struct P<'a> {
+        x: i64,
+        name: &'a str,
+    }
+
+    fn view(layout: &Arc<Layout>, tick: i64) -> View {
+        let k = layout.kind_id("p").unwrap();
+        let mut v = View::new(layout.clone());
+        v.push(7, k, &P { x: tick, name: "seven" }).unwrap();
+        v.push(2, k, &P { x: -tick, name: if tick % 2 == 0 { "even" } else { "odd" } }).unwrap();
         v.finish().unwrap();
         v
     }
 
     #[test]
     fn views_come_back_exactly_and_the_ring_is_bounded() {
-        let mut h = History::new(4);
+        let schema = Schema::builder().kind::<P>("p", |k| k).build().unwrap();
+        let layout = Arc::new(Layout::new(schema).unwrap());
+        let mut h = History::new(4, layout.clone());
         for t in 1..=10u64 {
-            h.remember(t, &view(t as i32));
+            h.remember(t, &view(&layout, t as i64));
         }
         assert_eq!(h.len(), 4);
         assert_eq!(h.latest(), Some(10));
         assert!(h.view(6).is_none(), "older than the ring");
         for t in 7..=10u64 {
             let got = h.view(t).unwrap();
-            assert_eq!(got.entities(), view(t as i32).entities());
-            assert!(got.diff(&view(t as i32)).is_empty());
+            assert!(got.diff(&view(&layout, t as i64)).is_empty(), "tick {t}");
+            assert_eq!(
+                got.get(2).unwrap().field("name"),
+                view(&layout, t as i64).get(2).unwrap().field("name")
+            );
         }
     }
 }

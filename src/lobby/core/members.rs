@@ -1,12 +1,26 @@
 //! Membership: seating, leaving, holding a dropped player's seat, resuming, and the roster.
 
 use super::fanout::Member;
-use super::{Core, Link, Name, Output, Phase, RECENT_TICKS};
+use super::{Core, Delivery, Link, Name, Output, Phase, RECENT_TICKS};
+use crate::game::compat::to_v1_view;
+use crate::game::v2::PlayerRecord;
 use bytes::Bytes;
+use serde::Serialize;
 use std::time::Duration;
 use tickwave_protocol::{
-    self as proto, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage, encode_delta,
+    self as proto, ErrorCode, LobbyState, MatchFound, PlayerInfo, Roster, ServerMessage, WorldView,
+    encode_delta, v2,
 };
+
+/// `error` with the game's own refusal code beside the server's `seat_refused`.
+#[derive(Serialize)]
+struct SeatRefused<'a> {
+    r#type: &'static str,
+    code: ErrorCode,
+    message: &'a str,
+    fatal: bool,
+    refusal: &'a str,
+}
 
 impl<L: Link> Core<L> {
     pub(super) fn roster(&self) -> Vec<PlayerInfo> {
@@ -20,7 +34,24 @@ impl<L: Link> Core<L> {
             .collect()
     }
 
-    fn match_found(&self, player: u32) -> Bytes {
+    fn match_found(&self, player: u32, protocol: u32) -> Bytes {
+        if protocol != 1 {
+            return v2::MatchFound {
+                lobby: self.s.lobby,
+                player,
+                mode: self.s.mode.clone(),
+                game: self.game.name().into(),
+                state: self.phase.name().into(),
+                tick_hz: self.s.tick_hz,
+                max_players: self.s.max_players,
+                roster: self.roster(),
+                schema: self.layout.schema().clone(),
+                code: self.s.code.clone(),
+                send_hz: (self.s.send_hz < self.s.tick_hz).then_some(self.s.send_hz),
+                team: self.ctx.player(player).and_then(|p| p.team),
+            }
+            .encode();
+        }
         proto::encode_server(&ServerMessage::MatchFound(MatchFound {
             lobby: self.s.lobby,
             player,
@@ -30,7 +61,7 @@ impl<L: Link> Core<L> {
             tick_hz: self.s.tick_hz,
             max_players: self.s.max_players,
             roster: self.roster(),
-            schema: self.schema.clone(),
+            schema: self.v1_schema.clone().unwrap_or_default(),
             code: self.s.code.clone(),
             send_hz: (self.s.send_hz < self.s.tick_hz).then_some(self.s.send_hz),
         }))
@@ -38,19 +69,57 @@ impl<L: Link> Core<L> {
 
     /// Give a player a seat: the game and `match_found` (the actor has already routed the
     /// session here). The others learn of it from [`Core::announce`]. `now` is the time
-    /// since the lobby began.
-    pub fn seat(&mut self, player: u32, name: Name, link: L, now: Duration) {
-        self.guarded(|c| {
-            c.game.add_player(player);
-            c.members.push(Member::new(player, name, link, now));
+    /// since the lobby began. False when the seat was refused (the game's join hook said
+    /// no, or a protocol-1 client came to a game without a v1 form): the client was told,
+    /// its link released and the seat freed.
+    pub fn seat(&mut self, record: PlayerRecord, name: Name, link: L, now: Duration) -> bool {
+        self.guarded(|c| c.seat_inner(record, name, link, now))
+    }
+
+    fn seat_inner(&mut self, record: PlayerRecord, name: Name, link: L, now: Duration) -> bool {
+        let player = record.id;
+        let protocol = link.protocol();
+        let refusal = if protocol == 1 && self.v1_schema.is_none() {
+            let msg = format!("mode {} needs protocol 2", self.s.mode);
+            Some(proto::encode_server(&ServerMessage::error(ErrorCode::ModeNeedsProtocol, msg)))
+        } else {
+            self.game.join(&mut self.ctx, &record).err().map(|r| {
+                let message = format!("{}: {}", r.code, r.message);
+                let e = SeatRefused {
+                    r#type: "error",
+                    code: ErrorCode::SeatRefused,
+                    message: &message,
+                    fatal: false,
+                    refusal: &r.code,
+                };
+                let mut v = Vec::with_capacity(96);
+                rmp_serde::encode::write_named(&mut v, &e).expect("encoding to memory");
+                Bytes::from(v)
+            })
+        };
+        if let Some(b) = refusal {
+            tracing::debug!(player, "seat refused");
+            link.send(b);
+            link.lobby_ended(self.s.lobby);
+            self.outputs.push_back(Output::SeatFreed);
+            if self.members.is_empty() {
+                self.done = true;
+            }
+            return false;
+        }
+        {
+            self.members.push(Member::new(record, name, link, now));
+            let c = &*self;
             let link = &c.members.last().expect("just pushed").link;
-            link.send(c.match_found(player));
+            link.send(c.match_found(player, protocol));
             // The phase's time left (countdown, match), which match_found does not carry.
             link.send(c.lobby_state_bytes());
-            tracing::debug!(player, "player seated");
-            c.send_history(player);
-            c.outputs.push_back(Output::Status);
-        })
+        }
+        tracing::debug!(player, "player seated");
+        self.send_history(player);
+        self.outputs.push_back(Output::Status);
+        self.flush_events();
+        true
     }
 
     /// Tell every member the roster, naming who just joined.
@@ -62,7 +131,7 @@ impl<L: Link> Core<L> {
     pub(super) fn remove(&mut self, player: u32) -> Option<Member<L>> {
         let i = self.members.iter().position(|m| m.player == player)?;
         let m = self.members.swap_remove(i);
-        self.game.remove_player(player);
+        self.game.leave(&mut self.ctx, player);
         self.outputs.push_back(Output::SeatFreed);
         m.link.lobby_ended(self.s.lobby);
         tracing::debug!(player, "player left");
@@ -71,6 +140,7 @@ impl<L: Link> Core<L> {
             self.done = true;
         } else {
             self.broadcast_roster(&[], &[player]);
+            self.flush_events();
         }
         Some(m)
     }
@@ -86,6 +156,7 @@ impl<L: Link> Core<L> {
         }
         m.connected = false;
         m.held_until = Some(tick + grace);
+        self.game.disconnected(&mut self.ctx, player);
         // Inputs already received stay queued and are applied at the next tick: the server
         // accepted them, so a resumed client must not have to (and cannot) apply them twice.
         tracing::info!(player, grace_ticks = grace, "connection dropped; seat held");
@@ -93,6 +164,7 @@ impl<L: Link> Core<L> {
             self.done = true;
         }
         self.broadcast_roster(&[], &[]);
+        self.flush_events();
     }
 
     /// Give up held seats whose grace period is over.
@@ -141,19 +213,28 @@ impl<L: Link> Core<L> {
             m.needs_resync = true;
         }
         let had_state = self.members[i].has_state;
+        let protocol = self.members[i].link.protocol();
+        self.members[i].protocol = protocol;
         let link = &self.members[i].link;
-        link.send(self.match_found(player));
+        link.send(self.match_found(player, protocol));
         link.send(self.lobby_state_bytes());
         // Catch-up delta: from the client's tick to the last tick everyone was sent; only if
         // that tick can be one of ours (see `Member::has_state`).
         let base = last_tick.filter(|_| had_state).and_then(|t| Some((t, self.recent.view(t)?)));
-        if let (Some((base_tick, base_view)), Some(cur_tick)) = (base, self.recent.latest()) {
+        let cur = self.recent.latest().and_then(|t| Some((t, self.recent.view(t)?)));
+        if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) = (base, cur) {
             // Holding the latest tick already, the client just continues with the next delta.
             let caught_up = base_tick == cur_tick || {
-                let cur_view = self.recent.view(cur_tick).unwrap_or_default();
-                let delta = base_view.diff(&cur_view);
-                let b = encode_delta(cur_tick, base_tick, &self.fan.acks, &delta);
-                link.send(b) == super::Delivery::Sent
+                let b = if protocol == 1 {
+                    let (mut from, mut to) = (WorldView::new(), WorldView::new());
+                    to_v1_view(base_view, &mut from);
+                    to_v1_view(cur_view, &mut to);
+                    encode_delta(cur_tick, base_tick, &self.fan.acks, &from.diff(&to))
+                } else {
+                    let delta = base_view.diff(cur_view);
+                    v2::encode_delta(cur_tick, base_tick, &self.fan.acks, &delta)
+                };
+                link.send(b) == Delivery::Sent
             };
             if caught_up {
                 let m = &mut self.members[i];
@@ -162,6 +243,9 @@ impl<L: Link> Core<L> {
             }
         }
         tracing::info!(player, caught_up = !self.members[i].needs_resync, "player resumed");
+        self.game.resumed(&mut self.ctx, player);
+        self.send_held_events(i);
+        self.flush_events();
         self.send_history(player);
         self.members[i].flush_chat();
         self.broadcast_roster(&[], &[]);

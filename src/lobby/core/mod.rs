@@ -42,14 +42,19 @@ pub(crate) use chat::ChatLine;
 pub(crate) use fanout::MAX_PENDING_INPUTS;
 pub(crate) use fanout::Member;
 
-use crate::game::Game;
+use crate::game::Built;
+use crate::game::v2::{DynGame, MatchCtx};
 use bytes::Bytes;
 use fanout::Fanout;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
-use tickwave_protocol::{self as proto, EntityKindSchema, ErrorCode, Input, ServerMessage};
+use tickwave_protocol::v2::{CommandFrame, InputFrame, Layout, View};
+use tickwave_protocol::{self as proto, EntityKindSchema, ErrorCode, ServerMessage};
+
+mod commands;
+mod events;
 
 /// Views of recent ticks kept for catching up a resumed player with one delta (about two
 /// seconds at 30 Hz); an older tick gets a snapshot instead.
@@ -110,6 +115,11 @@ pub trait Link {
     fn send(&self, bytes: Bytes) -> Delivery;
     /// Free slots in the queue now; `None` when the session is gone.
     fn room(&self) -> Option<usize>;
+    /// The protocol version the client negotiated in `hello` (1 or 2): which form of the
+    /// lobby's messages it is sent. A link that does not say speaks version 1.
+    fn protocol(&self) -> u32 {
+        1
+    }
     /// The player is no longer in this lobby: its inputs go nowhere from now on.
     fn lobby_ended(&self, lobby: u64);
 }
@@ -136,6 +146,9 @@ pub enum Failure {
     Panic(String),
     /// The game's view broke its own schema.
     BadView(String),
+    /// The game broke another rule it cannot be trusted past (an undeclared or ill-typed
+    /// event, a refusal code that is not snake_case, a value it could not encode).
+    Fault(String),
 }
 
 /// What one tick did, for the actor's metrics.
@@ -143,6 +156,10 @@ pub enum Failure {
 pub struct TickStats {
     /// Inputs applied to the game.
     pub inputs: u64,
+    /// Commands applied to the game (answered ok or refused by it).
+    pub commands: u64,
+    /// Event frames queued to members.
+    pub events: u64,
     /// State messages sent (deltas plus snapshots) and their bytes.
     pub state_messages: u64,
     /// Bytes of those state messages.
@@ -175,11 +192,14 @@ impl Phase {
 /// One lobby's state machine, generic over how it reaches members (see [`Link`]).
 pub struct Core<L> {
     s: Settings,
-    game: Box<dyn Game>,
-    /// The game's schema, asked once (clients learn it once, from `match_found`), and the
-    /// number of fields of each kind, which every tick's view is checked against.
-    schema: Vec<EntityKindSchema>,
-    fields_per_kind: Vec<u8>,
+    game: Box<dyn DynGame>,
+    ctx: MatchCtx,
+    layout: Arc<Layout>,
+    /// The schema in its v1 form when protocol-1 clients can be sent this game (see
+    /// `game::compat::v1_schema`); `None` makes the lobby protocol-2 only.
+    v1_schema: Option<Vec<EntityKindSchema>>,
+    /// Commands waiting for the next tick, in arrival order (see `core/commands.rs`).
+    commands: VecDeque<(u32, CommandFrame)>,
     phase: Phase,
     tick: u64,
     members: Vec<Member<L>>,
@@ -198,17 +218,20 @@ pub struct Core<L> {
 
 impl<L: Link> Core<L> {
     /// A lobby in `waiting` at tick 0 with no members; call [`Core::start`] next.
-    pub fn new(settings: Settings, game: Box<dyn Game>) -> Self {
+    pub fn new(settings: Settings, (game, ctx): Built) -> Self {
+        let layout = game.layout().clone();
         Core {
             s: settings,
             game,
-            schema: Vec::new(),
-            fields_per_kind: Vec::new(),
+            ctx,
+            v1_schema: crate::game::compat::v1_schema(&layout),
+            fan: Fanout::new(layout.clone()),
+            recent: history::History::new(RECENT_TICKS, layout.clone()),
+            layout,
+            commands: VecDeque::new(),
             phase: Phase::Waiting { since: 0 },
             tick: 0,
             members: Vec::new(),
-            fan: Fanout::default(),
-            recent: history::History::new(RECENT_TICKS),
             accepting: true,
             done: false,
             chat_history: VecDeque::new(),
@@ -217,14 +240,9 @@ impl<L: Link> Core<L> {
         }
     }
 
-    /// Ask the game for its schema, once (guarded: it is game code).
-    pub fn start(&mut self) {
-        self.guarded(|c| {
-            c.schema = c.game.schema();
-            c.fields_per_kind =
-                c.schema.iter().map(|k| u8::try_from(k.fields.len()).unwrap_or(u8::MAX)).collect();
-        })
-    }
+    /// Kept for the drivers' sake: the schema is compiled when the game is built, so there
+    /// is nothing left to ask the game here.
+    pub fn start(&mut self) {}
 
     /// The next lobby-level effect to carry out, oldest first.
     pub fn poll_output(&mut self) -> Option<Output> {
@@ -266,9 +284,14 @@ impl<L: Link> Core<L> {
         self.game.name()
     }
 
-    /// The game's schema, as `match_found` carries it (empty before [`Core::start`]).
-    pub fn schema(&self) -> &[EntityKindSchema] {
-        &self.schema
+    /// The game's compiled schema (`match_found.schema` of protocol 2).
+    pub fn layout(&self) -> &Arc<Layout> {
+        &self.layout
+    }
+
+    /// The schema in its protocol-1 form, when version 1 clients can play this game.
+    pub fn v1_schema(&self) -> Option<&[EntityKindSchema]> {
+        self.v1_schema.as_deref()
     }
 
     /// Whether a `Join` may take a seat now (else its ticket goes back to matchmaking).
@@ -288,15 +311,24 @@ impl<L: Link> Core<L> {
     }
 
     /// The view of the last tick that got as far as its fan-out.
-    pub fn last_view(&self) -> &proto::WorldView {
+    pub fn last_view(&self) -> &View {
         &self.fan.prev
     }
 
-    /// A snapshot of the last tick's view with its acks, encoded as a resync would send it
-    /// (for the bench's byte sizes and for tests; the tick itself encodes one only when a
-    /// member needs it).
+    /// [`Core::last_view`] in its protocol-1 form (empty when the game has none).
+    pub fn last_view_v1(&self) -> proto::WorldView {
+        let mut v = proto::WorldView::new();
+        if self.v1_schema.is_some() {
+            crate::game::compat::to_v1_view(&self.fan.prev, &mut v);
+        }
+        v
+    }
+
+    /// A protocol-2 snapshot of the last tick's view with its acks, encoded as a resync
+    /// would send it (for the bench's byte sizes and for tests; the tick itself encodes one
+    /// only when a member needs it).
     pub fn snapshot(&self) -> Bytes {
-        proto::encode_snapshot(self.fan.sent_tick, &self.fan.acks, &self.fan.prev)
+        tickwave_protocol::v2::encode_snapshot(self.fan.sent_tick, &self.fan.acks, &self.fan.prev)
     }
 
     /// Whether `tick` sends state. With `send_hz < tick_hz` the send ticks are spread as
@@ -330,8 +362,9 @@ impl<L: Link> Core<L> {
     }
 
     /// Queue a member's input for the next tick; `arrived` is when its session read it
-    /// (time since the lobby began), for the input-lag figure.
-    pub fn push_input(&mut self, player: u32, input: Input, arrived: Duration) {
+    /// (time since the lobby began), for the input-lag figure. The session validated it
+    /// against the game's input fields (a v1 client's input was converted to them).
+    pub fn push_input(&mut self, player: u32, input: InputFrame, arrived: Duration) {
         if self.done {
             return;
         }
@@ -402,7 +435,12 @@ impl<L: Link> Core<L> {
             return R::default();
         }
         match std::panic::catch_unwind(AssertUnwindSafe(|| f(self))) {
-            Ok(r) => r,
+            Ok(r) => {
+                if let Some(fault) = self.ctx.take_fault() {
+                    self.game_fault(fault);
+                }
+                r
+            }
             Err(panic) => {
                 let what = panic
                     .downcast_ref::<&str>()
@@ -420,9 +458,24 @@ impl<L: Link> Core<L> {
     /// The game's view broke its schema: end the lobby as a panic does, before any of that
     /// view is encoded, so no client ever gets a state it cannot apply or name. Logged once
     /// (the lobby ends here), counted apart from panics.
-    fn bad_view(&mut self, error: proto::StateError) {
+    fn bad_view(&mut self, error: tickwave_protocol::v2::ViewError) {
         tracing::error!(lobby = self.s.lobby, tick = self.tick, %error, "game view breaks its schema; ending this lobby");
         self.outputs.push_back(Output::Failed(Failure::BadView(error.to_string())));
+        self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
+    }
+
+    /// The game broke a rule of the API ([`crate::game::v2::GameFault`]): end the lobby as
+    /// a bad view does (a bad view reached through the context counts as one).
+    fn game_fault(&mut self, fault: crate::game::v2::GameFault) {
+        if self.done {
+            return;
+        }
+        tracing::error!(lobby = self.s.lobby, tick = self.tick, %fault, "game fault; ending this lobby");
+        let failure = match fault {
+            crate::game::v2::GameFault::View(e) => Failure::BadView(e.to_string()),
+            f => Failure::Fault(f.to_string()),
+        };
+        self.outputs.push_back(Output::Failed(failure));
         self.close_all(Some(ErrorCode::LobbyFailed), "lobby failed");
     }
 

@@ -2,6 +2,7 @@
 
 use super::fanout::{self, Sent};
 use super::{Core, Link, Output, Phase, TickStats};
+use crate::game::v2::{MatchEnd, Phase as GamePhase};
 use bytes::Bytes;
 use std::time::Duration;
 use tickwave_protocol::{self as proto, ScoreLine, ServerMessage};
@@ -15,6 +16,14 @@ impl<L: Link> Core<L> {
             Phase::Running { .. } => self.s.backfill,
             Phase::Finished => false,
         };
+        match phase {
+            Phase::Waiting { .. } => self.ctx.set_phase(GamePhase::Waiting, 0),
+            Phase::Starting { .. } => self.ctx.set_phase(GamePhase::Starting, 0),
+            Phase::Running { until } => {
+                self.ctx.set_phase(GamePhase::Running, until.saturating_sub(self.tick))
+            }
+            Phase::Finished => {}
+        }
         self.set_accepting(accepting);
         let b = self.lobby_state_bytes();
         self.broadcast(&b);
@@ -36,26 +45,29 @@ impl<L: Link> Core<L> {
                 if n < min {
                     self.set_phase(Phase::Waiting { since: self.tick });
                 } else if self.tick >= until {
-                    self.game.start_match();
                     let until = self.tick + self.s.match_ticks;
                     self.set_phase(Phase::Running { until });
+                    self.game.start(&mut self.ctx);
                 }
             }
             Phase::Running { until } => {
                 if self.tick >= until {
                     self.set_phase(Phase::Finished);
-                    self.finish();
+                    self.finish(None);
                 }
             }
             Phase::Finished => {}
         }
     }
 
-    /// Match over: results to everyone, then each player is released back to idle.
-    fn finish(&mut self) {
-        let mut scores: Vec<ScoreLine> = self
-            .game
-            .scores()
+    /// Match over (time up, or `end` when the game ended it): results to everyone, then
+    /// each player is released back to idle. Protocol-2 members also get the game's payload.
+    pub(super) fn finish(&mut self, end: Option<MatchEnd>) {
+        let (scores, payload) = match end {
+            Some(e) => (e.scores, e.payload),
+            None => (self.game.scores(), None),
+        };
+        let mut scores: Vec<ScoreLine> = scores
             .into_iter()
             .filter_map(|(player, score)| {
                 let m = self.members.iter().find(|m| m.player == player)?;
@@ -64,13 +76,14 @@ impl<L: Link> Core<L> {
             .collect();
         scores.sort_by(|a, b| b.score.cmp(&a.score).then(a.player.cmp(&b.player)));
         let lobby = self.s.lobby;
-        let results = proto::encode_server(&ServerMessage::Results { lobby, scores });
+        let v2 = self.fan.enc.results(lobby, &scores, payload.as_deref());
+        let v1 = proto::encode_server(&ServerMessage::Results { lobby, scores });
         let closed = proto::encode_server(&ServerMessage::LobbyClosed {
             lobby,
             reason: "match over".into(),
         });
         for m in self.members.iter().filter(|m| m.connected) {
-            m.link.send(results.clone());
+            m.link.send(if m.protocol == 1 { v1.clone() } else { v2.clone() });
             m.link.send(closed.clone());
             m.link.lobby_ended(lobby);
         }
@@ -82,8 +95,9 @@ impl<L: Link> Core<L> {
         self.recent.remember(self.tick, &self.fan.cur);
     }
 
-    /// One simulation tick: held seats, inputs, phase, step, view, diff, encode once, fan
-    /// out. `now` is the time since the lobby began (only for the input-lag figure).
+    /// One simulation tick: held seats, inputs, commands, phase, step, events, view, diff,
+    /// encode once per protocol in use, fan out. `now` is the time since the lobby began
+    /// (only for the input-lag figure).
     pub fn tick(&mut self, now: Duration) -> TickStats {
         self.guarded(|c| c.run_tick(now))
     }
@@ -91,6 +105,7 @@ impl<L: Link> Core<L> {
     fn run_tick(&mut self, now: Duration) -> TickStats {
         let mut stats = TickStats::default();
         self.tick += 1;
+        self.ctx.set_tick(self.tick);
         self.expire_holds();
         if self.done {
             return stats;
@@ -99,7 +114,7 @@ impl<L: Link> Core<L> {
         for m in &mut self.members {
             for (input, arrived) in m.pending.drain(..) {
                 if input.seq > m.last_applied {
-                    self.game.apply_input(m.player, &input);
+                    self.game.input(&mut self.ctx, m.player, &input.values);
                     m.last_applied = input.seq;
                     let lag = now.saturating_sub(arrived).as_secs_f64() * 1000.0;
                     m.input_lag_ms += (lag - m.input_lag_ms) / 8.0;
@@ -108,51 +123,87 @@ impl<L: Link> Core<L> {
             }
         }
         stats.inputs = inputs;
+        stats.commands = self.run_commands();
         self.advance_phase();
         if self.done {
             return stats;
         }
-        self.game.step();
-        if !self.sends_state_at(self.tick) {
+        self.game.step(&mut self.ctx);
+        stats.events = self.flush_events();
+        let end = self.ctx.take_end();
+        if end.is_none() && !self.sends_state_at(self.tick) {
             // Inputs and chat of this tick ride on the next state message.
             for m in &mut self.members {
                 m.flush_chat();
             }
             return stats;
         }
-        self.game.view(&mut self.fan.cur);
-        if let Err(e) = self.fan.cur.finish_checked(&self.fields_per_kind) {
+        self.fan.cur.clear();
+        if let Err(e) = self.game.view(&mut self.fan.cur).and_then(|()| self.fan.cur.finish()) {
             self.bad_view(e);
             return stats;
         }
         self.fan.acks.clear();
         self.fan.acks.extend(self.members.iter().map(|m| (m.player, m.last_applied)));
         self.fan.acks.sort_unstable();
-        let tick = self.tick;
-        let delta = self.fan.encode_delta(tick);
+        self.fan_out(&mut stats);
+        if let Some(end) = end {
+            // The tick that decided the match was sent (its events, then its state), so
+            // every client sees the final position before `results`.
+            self.set_phase(Phase::Finished);
+            self.finish(Some(end));
+        }
+        stats
+    }
 
+    /// Send this tick's state: one delta per protocol in use to members that are up to
+    /// date, a snapshot to those that need one.
+    fn fan_out(&mut self, stats: &mut TickStats) {
+        let tick = self.tick;
+        let mut need = [false; 2];
+        for m in self.members.iter().filter(|m| m.connected && !m.needs_resync) {
+            need[usize::from(m.protocol != 1)] = true;
+        }
+        let frames = self.fan.encode_deltas(tick, need);
         let mut prelude: Option<[Bytes; 2]> = None;
-        let mut snapshot: Option<Bytes> = None;
+        let mut snapshots: [Option<Bytes>; 2] = [None, None];
         let mut gone = Vec::new();
         let (mut deltas_sent, mut snapshots_sent, mut lagging) = (0u64, 0u64, 0u64);
+        let mut bytes = 0u64;
         for i in 0..self.members.len() {
             if !self.members[i].connected {
                 continue;
             }
             let resync = self.members[i].needs_resync;
-            let sent = if self.members[i].needs_resync {
+            let sent = if resync {
                 let pre = prelude
                     .get_or_insert_with(|| [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]);
                 let fan = &mut self.fan;
-                let mut snap = || snapshot.get_or_insert_with(|| fan.encode_snapshot(tick)).clone();
+                let mut snap = |protocol: u32| {
+                    let slot = &mut snapshots[usize::from(protocol != 1)];
+                    slot.get_or_insert_with(|| fan.encode_snapshot(tick, protocol)).clone()
+                };
                 fanout::send_resync(&mut self.members[i], pre.as_slice(), &mut snap)
             } else {
-                fanout::send_delta(&mut self.members[i], &delta)
+                let m = &mut self.members[i];
+                match frames.get(m.protocol) {
+                    Some(delta) => fanout::send_delta(m, delta),
+                    None => Sent::Skipped,
+                }
             };
+            let m = &self.members[i];
             match sent {
-                Sent::Closed => gone.push(self.members[i].player),
-                Sent::Ok if resync => snapshots_sent += 1,
-                Sent::Ok => deltas_sent += 1,
+                Sent::Closed => gone.push(m.player),
+                Sent::Ok if resync => {
+                    snapshots_sent += 1;
+                    bytes += snapshots[usize::from(m.protocol != 1)]
+                        .as_ref()
+                        .map_or(0, |b| b.len() as u64);
+                }
+                Sent::Ok => {
+                    deltas_sent += 1;
+                    bytes += frames.get(m.protocol).map_or(0, |b| b.len() as u64);
+                }
                 Sent::Lagging => lagging += 1,
                 Sent::Skipped => {}
             }
@@ -160,9 +211,8 @@ impl<L: Link> Core<L> {
         for m in &mut self.members {
             m.flush_chat();
         }
-        let snapshot_len = snapshot.as_ref().map_or(0, |b| b.len() as u64);
         stats.state_messages = deltas_sent + snapshots_sent;
-        stats.state_bytes = deltas_sent * delta.len() as u64 + snapshots_sent * snapshot_len;
+        stats.state_bytes = bytes;
         stats.lagging = lagging;
         stats.viewed = true;
         self.remember();
@@ -171,6 +221,5 @@ impl<L: Link> Core<L> {
         for player in gone {
             self.hold_seat(player);
         }
-        stats
     }
 }

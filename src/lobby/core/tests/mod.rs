@@ -9,14 +9,18 @@ mod inputs;
 mod phases;
 mod seats;
 mod send_rate;
+mod typed;
 
 use super::{Core, Delivery, Link, Output, Settings, TickStats};
+use crate::game::compat::V1Input;
+use crate::game::v2::PlayerRecord;
 use crate::game::{Game, GameSettings, arena::Arena};
 use bytes::Bytes;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use std::time::Duration;
+use tickwave_protocol::v2;
 use tickwave_protocol::{EntityKindSchema, Input, ServerMessage, WorldView, decode_server};
 
 /// One member's outbound queue, as a session's bounded `mpsc` would hold it.
@@ -33,6 +37,7 @@ struct Queue {
 struct SimLink {
     session: u64,
     q: Rc<RefCell<Queue>>,
+    protocol: u32,
 }
 
 impl Link for SimLink {
@@ -59,6 +64,10 @@ impl Link for SimLink {
 
     fn lobby_ended(&self, _lobby: u64) {
         self.q.borrow_mut().ended += 1;
+    }
+
+    fn protocol(&self) -> u32 {
+        self.protocol
     }
 }
 
@@ -104,7 +113,14 @@ struct Sim {
 
 impl Sim {
     fn new(s: Settings, game: Box<dyn Game>) -> Self {
-        let mut core = Core::new(s, game);
+        let lobby = GameSettings { seed: 42, tick_hz: s.tick_hz, max_players: s.max_players };
+        let built = crate::game::compat::wrap_v1(game, lobby).expect("a valid v1 schema");
+        Sim::with_game(s, built)
+    }
+
+    /// A lobby of any game (v2 games through `game::v2::build`).
+    fn with_game(s: Settings, built: crate::game::Built) -> Self {
+        let mut core = Core::new(s, built);
         core.start();
         let mut sim = Sim {
             core,
@@ -135,7 +151,7 @@ impl Sim {
         let session = self.next_session;
         self.next_session += 1;
         let q = Rc::new(RefCell::new(Queue { cap, ..Queue::default() }));
-        let link = SimLink { session, q };
+        let link = SimLink { session, q, protocol: 1 };
         self.links.insert(player, link.clone());
         link
     }
@@ -146,9 +162,18 @@ impl Sim {
     }
 
     fn join_with(&mut self, player: u32, cap: usize) {
+        self.join_as(player, cap, 1);
+    }
+
+    /// Seat a player whose connection speaks `protocol`.
+    fn join_as(&mut self, player: u32, cap: usize, protocol: u32) {
         assert!(self.core.admits(), "the lobby admits player {player}");
-        let link = self.link(player, cap);
-        self.core.seat(player, format!("p{player}").into(), link, self.now);
+        let mut link = self.link(player, cap);
+        link.protocol = protocol;
+        self.links.insert(player, link.clone());
+        let name = format!("p{player}");
+        let record = PlayerRecord { id: player, name: name.clone(), ..Default::default() };
+        self.core.seat(record, name.into(), link, self.now);
         self.core.announce(&[player]);
         self.drain_outputs();
     }
@@ -172,8 +197,10 @@ impl Sim {
     }
 
     fn input(&mut self, player: u32, seq: u64) {
-        let input = Input { seq, dx: 1.0, dy: 0.0, action: false };
-        self.core.push_input(player, input, self.now);
+        let fields = V1Input { dx: 1.0, dy: 0.0, action: false };
+        let bytes = v2::encode_input(seq, None, &fields).unwrap();
+        let frame = v2::decode_input(self.core.layout().input(), &bytes).unwrap();
+        self.core.push_input(player, frame, self.now);
     }
 
     /// Everything queued for `player` so far, decoded, and the queue emptied.

@@ -108,13 +108,13 @@ fn a_resume_within_the_ring_gets_one_catch_up_delta_then_deltas() {
     let names: Vec<String> = msgs.iter().map(name).collect();
     assert_eq!(names, ["match_found", "lobby_state:waiting", "delta:8<-5", "roster"]);
     client.apply(&msgs);
-    assert_eq!(client.view.entities(), sim.core.last_view().entities(), "caught up to tick 8");
+    assert_eq!(client.view.entities(), sim.core.last_view_v1().entities(), "caught up to tick 8");
     assert_eq!(roster_connected(&sim.recv(1), 2), Some(true));
     sim.tick();
     let msgs = sim.recv(2);
     assert_eq!(msgs.iter().map(name).collect::<Vec<_>>(), ["delta:9<-8"]);
     client.apply(&msgs);
-    assert_eq!(client.view.entities(), sim.core.last_view().entities());
+    assert_eq!(client.view.entities(), sim.core.last_view_v1().entities());
 }
 
 #[test]

@@ -45,7 +45,11 @@ fn state_goes_out_on_send_ticks_only_and_each_delta_spans_the_skipped_ticks() {
         client.apply(&msgs);
     }
     assert_eq!(seen, ["snapshot:2", "delta:4<-2", "delta:6<-4", "delta:8<-6"]);
-    assert_eq!(client.view.entities(), sim.core.last_view().entities(), "the client holds tick 8");
+    assert_eq!(
+        client.view.entities(),
+        sim.core.last_view_v1().entities(),
+        "the client holds tick 8"
+    );
 }
 
 #[test]
@@ -93,7 +97,7 @@ fn a_resume_catches_up_from_a_sent_tick_with_one_delta() {
     let state: Vec<String> = msgs.iter().map(name).filter(|n| n.starts_with("delta")).collect();
     assert_eq!(state, ["delta:10<-8"]);
     client.apply(&msgs);
-    assert_eq!(client.view.entities(), sim.core.last_view().entities());
+    assert_eq!(client.view.entities(), sim.core.last_view_v1().entities());
 }
 
 #[test]
