@@ -351,3 +351,6 @@ impl Game for Connect4 {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
