@@ -46,8 +46,8 @@ struct Seat {
 enum Stage {
     /// Not begun: fewer than two players, or the match is not running yet.
     Open,
-    /// `colors[to_move]` moves; it has used `used` of its `limit` ticks.
-    Playing { to_move: usize, used: u64, limit: u64 },
+    /// `colors[to_move]` moves; it has used `used` of its `turn_ticks`.
+    Playing { to_move: usize, used: u64 },
     /// Decided; `winner` is `None` after a draw.
     Over { winner: Option<u32> },
 }
@@ -65,6 +65,8 @@ pub struct Connect4 {
     tick_hz: u32,
     /// The turn's length in ms, turned into ticks by `ctx.ticks_for_ms` when play begins.
     turn_ms: u64,
+    /// The turn's length in ticks, set when play begins.
+    turn_ticks: u64,
     /// Ordered by id; at most [`SEATS`].
     seats: Vec<Seat>,
     /// The player ids of colour 1 and colour 2, fixed when play begins.
@@ -112,7 +114,8 @@ impl Connect4 {
             return;
         }
         self.colors = Some([self.seats[0].id, self.seats[1].id]);
-        self.stage = Stage::Playing { to_move: 0, used: 0, limit: ctx.ticks_for_ms(self.turn_ms) };
+        self.turn_ticks = ctx.ticks_for_ms(self.turn_ms);
+        self.stage = Stage::Playing { to_move: 0, used: 0 };
     }
 
     /// Decide the match: `winner` scores 1 and `loser` 0.
@@ -177,8 +180,7 @@ impl Connect4 {
         } else if board::is_full(&self.board) {
             self.finish_draw(ctx, colors);
         } else {
-            let limit = ctx.ticks_for_ms(self.turn_ms);
-            self.stage = Stage::Playing { to_move: 1 - to_move, used: 0, limit };
+            self.stage = Stage::Playing { to_move: 1 - to_move, used: 0 };
         }
         Ok(Reply::none())
     }
@@ -233,6 +235,7 @@ impl Game for Connect4 {
             kinds: Kinds { disc: kind("disc"), player: kind("player") },
             tick_hz: setup.tick_hz.max(1),
             turn_ms: u64::from(secs) * 1000,
+            turn_ticks: 0,
             seats: Vec::with_capacity(SEATS),
             colors: None,
             board: [[0; COLUMNS]; ROWS],
@@ -289,10 +292,10 @@ impl Game for Connect4 {
         if ctx.phase() != Phase::Running {
             return;
         }
-        if let (Stage::Playing { to_move, used, limit }, Some(colors)) = (self.stage, self.colors) {
+        if let (Stage::Playing { to_move, used }, Some(colors)) = (self.stage, self.colors) {
             let used = used + 1;
-            self.stage = Stage::Playing { to_move, used, limit };
-            if used >= limit {
+            self.stage = Stage::Playing { to_move, used };
+            if used >= self.turn_ticks {
                 self.forfeit(ctx, colors[to_move], EndReason::Forfeit);
             }
         }
@@ -319,8 +322,8 @@ impl Game for Connect4 {
             }
         }
         let turn_ms_left = match self.stage {
-            Stage::Playing { used, limit, .. } => {
-                limit.saturating_sub(used) * 1000 / u64::from(self.tick_hz)
+            Stage::Playing { used, .. } => {
+                self.turn_ticks.saturating_sub(used) * 1000 / u64::from(self.tick_hz)
             }
             _ => 0,
         };

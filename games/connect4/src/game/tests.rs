@@ -22,7 +22,7 @@ fn the_summary_shows_the_board_top_row_first_and_the_turn() {
     g.board[0][3] = 2;
     g.board[1][3] = 1;
     g.moves = 3;
-    g.stage = Stage::Playing { to_move: 1, used: 0, limit: 600 };
+    g.stage = Stage::Playing { to_move: 1, used: 0 };
     let s = g.summary();
     let board = [".......", ".......", ".......", ".......", "...1...", "1..2..."];
     assert_eq!(s["board"], serde_json::json!(board));

@@ -71,6 +71,19 @@ fn turn_secs_is_honoured_at_any_tick_rate() {
 }
 
 #[test]
+fn turn_secs_is_honoured_for_the_second_mover_too() {
+    let mut h = H::new(Connect4Settings { turn_secs: 5 }, 1, HZ, 2).unwrap();
+    h.join(record(1)).unwrap();
+    h.join(record(2)).unwrap();
+    h.start(MATCH_TICKS);
+    drop(&mut h, 1, 3).unwrap().unwrap();
+    let t = h.run(5 * u64::from(HZ) - 1).unwrap();
+    assert_eq!(names(&t.events), ["moved"], "not one tick early");
+    let t = h.tick().unwrap();
+    assert_eq!(t.ended.unwrap(), expected_end(vec![(1, 1), (2, 0)], 1, "forfeit"));
+}
+
+#[test]
 fn leaving_mid_match_forfeits() {
     let mut h = running(&[1, 2]);
     play(&mut h, 1, 2, &[3, 3]);
