@@ -73,6 +73,11 @@ pub(crate) fn int(v: Option<&Value>) -> i64 {
     }
 }
 
+/// An integer field of entity `id` in the view.
+pub(crate) fn field(h: &H, id: u32, name: &str) -> i64 {
+    h.view().get(id).unwrap().field(name).unwrap().as_i64().unwrap()
+}
+
 pub(crate) fn global(h: &H, name: &str) -> i64 {
     h.view().global_named(name).unwrap().as_i64().unwrap()
 }

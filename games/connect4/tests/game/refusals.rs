@@ -38,9 +38,7 @@ fn the_lower_id_moves_first_even_if_it_joined_second() {
     let mut h = running(&[9, 4]);
     h.tick().unwrap();
     assert_eq!(global(&h, "turn"), 4);
-    let color =
-        |h: &H, id| int(Some(&h.view().get(id).unwrap().field("color").unwrap().to_owned()));
-    assert_eq!((color(&h, 4), color(&h, 9)), (1, 2));
+    assert_eq!((field(&h, 4, "color"), field(&h, 9, "color")), (1, 2));
     let r = refused(&mut h, 9, 3);
     assert_eq!(r.code, "not_your_turn");
     assert_eq!(r.message, "it is the other player's turn");
@@ -105,6 +103,9 @@ fn a_third_player_is_refused_lobby_full() {
     h.tick().unwrap();
     assert_eq!(h.ctx().players().len(), 2);
     assert_eq!(h.view().len(), 2, "only the two players' entities");
-    // The same player joining again (a new record) keeps its seat.
+    // The same player joining again (a new record) keeps its seat, with the new name.
     h.join(PlayerRecord { id: 2, name: "again".into(), ..Default::default() }).unwrap();
+    h.tick().unwrap();
+    assert_eq!(h.view().len(), 2);
+    assert_eq!(h.view().get(2).unwrap().field("name").unwrap().as_str(), Some("again"));
 }
