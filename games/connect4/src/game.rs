@@ -1,4 +1,5 @@
-//! [`Connect4`]: the game on `tickwave::game::v2` (rules in README.md and the crate doc).
+//! [`Connect4`]: the game on `tickwave::game::v2` (the rules and the schema as a client sees
+//! them are in the crate's README.md).
 //!
 //! The match moves through three stages: `Open` (seats filling, or running with one
 //! player), `Playing` (two players, colours fixed, one of them to move, its clock counting)
@@ -58,7 +59,7 @@ struct Kinds {
     player: KindId,
 }
 
-/// Connect four for two players; see the crate documentation for the rules.
+/// Connect four for two players; the rules are in the crate's README.md.
 #[derive(Debug, Clone)]
 pub struct Connect4 {
     kinds: Kinds,

@@ -109,3 +109,19 @@ fn a_third_player_is_refused_lobby_full() {
     assert_eq!(h.view().len(), 2);
     assert_eq!(h.view().get(2).unwrap().field("name").unwrap().as_str(), Some("again"));
 }
+
+#[test]
+fn the_game_takes_no_input_fields() {
+    #[derive(serde::Serialize)]
+    struct Nothing {}
+    #[derive(serde::Serialize)]
+    struct Steer {
+        dx: f32,
+    }
+    let mut h = running(&[1, 2]);
+    h.input(1, &Nothing {}).unwrap();
+    let e = h.input(1, &Steer { dx: 1.0 }).unwrap_err();
+    assert!(e.to_string().contains("field `dx`: not in the schema"), "{e}");
+    h.tick().unwrap();
+    assert_eq!(global(&h, "moves"), 0);
+}
