@@ -86,21 +86,28 @@ fn pick_column_blocks_a_diagonal() {
     assert_eq!(pick_column(&b, 1), Some(0));
 }
 
+/// 42 moves that fill the board with no four in a row (from a random playout).
+const DRAW: [usize; 42] = [
+    3, 3, 0, 2, 5, 4, 5, 6, 4, 2, 2, 3, 3, 5, 5, 2, 2, 4, 3, 3, 1, 1, 2, 1, 5, 5, 0, 4, 0, 4, 4, 6,
+    6, 6, 6, 0, 1, 0, 6, 0, 1, 1,
+];
+
 #[test]
 fn pick_column_never_picks_a_full_column_and_gives_up_only_on_a_full_board() {
+    // Every position along a drawn game, columns filling up one by one towards the end.
     let mut b = parse(EMPTY);
-    let mut me = 1;
-    for _ in 0..COLUMNS * ROWS {
-        let c = usize::from(pick_column(&b, me).expect("a free column"));
-        let row = landing_row(&b, c).expect("never a full column");
-        b[row][c] = me;
-        if wins_at(&b, row, c) {
-            return; // a bot game may well end early; every pick so far was legal
+    for (i, &column) in DRAW.iter().enumerate() {
+        for me in [1, 2] {
+            let c = pick_column(&b, me).unwrap_or_else(|| panic!("after {i} moves"));
+            assert!(landing_row(&b, c.into()).is_some(), "after {i} moves, {me} picked {c}");
         }
-        me = 3 - me;
+        let row = landing_row(&b, column).unwrap();
+        b[row][column] = 1 + (i % 2) as u8;
+        assert!(!wins_at(&b, row, column), "move {i} of the drawn game");
     }
     assert!(is_full(&b));
-    assert_eq!(pick_column(&b, me), None);
+    assert_eq!(winner(&b), None);
+    assert_eq!((pick_column(&b, 1), pick_column(&b, 2)), (None, None));
 }
 
 #[test]
