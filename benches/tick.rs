@@ -26,8 +26,11 @@ use std::hint::black_box;
 use std::rc::Rc;
 use std::time::Duration;
 use tickwave::game::arena::Arena;
+use tickwave::game::compat::{v1_input_frame, wrap_v1};
+use tickwave::game::v2::PlayerRecord;
 use tickwave::game::{Game, GameSettings};
 use tickwave::testing::{Core, Delivery, Link, Settings};
+use tickwave_protocol::v2::{FieldValues, InputFrame};
 use tickwave_protocol::{
     Delta, Input, ServerMessage, WorldView, decode_server, encode_delta, encode_snapshot,
 };
@@ -69,17 +72,35 @@ impl Link for BenchLink {
 /// the server, not the trigonometry of a client.
 struct Script {
     dirs: Vec<(f32, f32)>,
+    /// The same inputs as the lobby core takes them (validated frames of the game's input
+    /// fields, as the session hands them over), for each direction and button state: the
+    /// session's decoding is not part of the tick, so it is done here once.
+    frames: Vec<[FieldValues; 2]>,
 }
 
 impl Script {
     fn new() -> Self {
-        let dirs = (0..TURN)
+        let dirs: Vec<(f32, f32)> = (0..TURN)
             .map(|k| {
                 let a = k as f32 / 10.0;
                 (a.cos(), a.sin())
             })
             .collect();
-        Script { dirs }
+        let (game, _) = wrap_v1(Box::new(arena(2)), settings(2)).expect("the arena's schema");
+        let layout = game.layout().clone();
+        let frame = |dx, dy, action| {
+            let input = Input { seq: 1, dx, dy, action };
+            v1_input_frame(&layout, &input).expect("a valid input").values
+        };
+        let frames = dirs.iter().map(|&(dx, dy)| [frame(dx, dy, false), frame(dx, dy, true)]);
+        Script { frames: frames.collect(), dirs }
+    }
+
+    /// [`Script::input`] as the core takes it.
+    fn frame(&self, p: u32, t: u64) -> InputFrame {
+        let k = (t as usize + 10 * p as usize) % TURN;
+        let action = (t + 7 * u64::from(p)) % 50 < 10;
+        InputFrame { seq: t, tick: None, values: self.frames[k][usize::from(action)].clone() }
     }
 
     /// The input player `p` sends for tick `t` (its sequence number is `t`).
@@ -89,8 +110,12 @@ impl Script {
     }
 }
 
+fn settings(n: u32) -> GameSettings {
+    GameSettings { seed: SEED, tick_hz: TICK_HZ, max_players: n }
+}
+
 fn arena(n: u32) -> Arena {
-    Arena::new(GameSettings { seed: SEED, tick_hz: TICK_HZ, max_players: n })
+    Arena::new(settings(n))
 }
 
 /// A lobby core with `n` members (players `1..=n`) that fills at once, starts without a
@@ -122,13 +147,15 @@ impl Lobby {
             chat_history: 20,
             chat_backlog: 32,
         };
-        let mut core = Core::new(settings, Box::new(arena(n)));
+        let built = wrap_v1(Box::new(arena(n)), self::settings(n)).expect("the arena's schema");
+        let mut core = Core::new(settings, built);
         core.start();
         let players: Vec<u32> = (1..=n).collect();
         let last = keep_last.then(|| Rc::new(RefCell::new(None)));
         for &p in &players {
             let link = BenchLink { last: if p == 1 { last.clone() } else { None } };
-            core.seat(p, format!("player{p}").into(), link, Duration::ZERO);
+            let record = PlayerRecord { id: p, name: format!("player{p}"), ..Default::default() };
+            core.seat(record, format!("player{p}").into(), link, Duration::ZERO);
         }
         core.announce(&players);
         while core.poll_output().is_some() {}
@@ -152,7 +179,7 @@ impl Lobby {
     fn full_tick(&mut self) {
         let t = self.core.tick_count() + 1;
         for &p in &self.players {
-            self.core.push_input(p, self.script.input(p, t), Duration::ZERO);
+            self.core.push_input(p, self.script.frame(p, t), Duration::ZERO);
         }
         black_box(self.core.tick(Duration::ZERO));
         // Outputs are lobby-level effects (status, seats): none in a steady tick.

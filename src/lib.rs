@@ -24,12 +24,17 @@
 #![warn(missing_docs)]
 
 // Private: reached through the `pub use` list below; docs/ARCHITECTURE.md maps them.
+// The game crates under games/ are also compiled as modules of this one (see `games`);
+// their `tickwave::` paths then resolve here.
+extern crate self as tickwave;
+
 mod admin;
 mod auth;
 mod cluster;
 mod config;
 mod counters;
 pub mod game;
+pub mod games;
 mod link;
 mod lobby;
 mod logging;

@@ -65,9 +65,9 @@ fn lobby(id: u64) -> Core<Queue> {
         chat_history: 20,
         chat_backlog: 32,
     };
-    let game: Box<dyn Game> =
-        Box::new(Arena::new(GameSettings { seed: id, tick_hz: HZ, max_players: MAX }));
-    let mut core = Core::new(settings, game);
+    let lobby = GameSettings { seed: id, tick_hz: HZ, max_players: MAX };
+    let game: Box<dyn Game> = Box::new(Arena::new(lobby));
+    let mut core = Core::new(settings, tickwave::game::compat::wrap_v1(game, lobby).unwrap());
     core.start();
     core
 }
@@ -81,7 +81,10 @@ struct Player {
 
 fn seat(core: &mut Core<Queue>, p: &Player) {
     assert!(core.admits());
-    core.seat(p.id, format!("p{}", p.id).into(), p.queue.clone(), Duration::ZERO);
+    let name = format!("p{}", p.id);
+    let record =
+        tickwave::game::v2::PlayerRecord { id: p.id, name: name.clone(), ..Default::default() };
+    assert!(core.seat(record, name.into(), p.queue.clone(), Duration::ZERO));
     core.announce(&[p.id]);
 }
 

@@ -213,6 +213,24 @@ impl Client {
         }
     }
 
+    /// The next server message's bytes, undecoded: protocol 2's state, event and
+    /// `command_result` messages are read with `tickwave_protocol::v2`'s decoders.
+    pub async fn recv_bytes(&mut self) -> Result<bytes::Bytes, ClientError> {
+        loop {
+            match self.ws.next().await {
+                None => return Err(ClientError::Closed(None)),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(Message::Binary(b))) => return Ok(b),
+                Some(Ok(Message::Close(f))) => {
+                    return Err(ClientError::Closed(
+                        f.map(|f| (u16::from(f.code), f.reason.to_string())),
+                    ));
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
     pub async fn recv_timeout(&mut self, t: Duration) -> Result<ServerMessage, ClientError> {
         tokio::time::timeout(t, self.recv()).await.map_err(|_| ClientError::Timeout("a message"))?
     }

@@ -81,7 +81,10 @@ struct ModesFile {
 }
 
 impl ModeConfig {
-    /// The built-in modes: `arena` (16 players) and `duel` (2 players, no backfill).
+    /// The built-in modes: `arena` (16 players) and `duel` (2 players, no backfill) of the
+    /// v1 arena; `arena_v2`, the arena on game API v2 (aim, fire, dash; protocol 2 only)
+    /// with `arena`'s settings; and `connect4` (2 players, turn-based at 10 Hz, 15 minutes:
+    /// 42 turns of at most 20 s fit).
     pub fn defaults() -> Vec<ModeConfig> {
         vec![
             ModeConfig::default(),
@@ -92,6 +95,23 @@ impl ModeConfig {
                 fill_timeout_ms: 0,
                 backfill: false,
                 match_length_ms: 120_000,
+                ..ModeConfig::default()
+            },
+            ModeConfig {
+                name: "arena_v2".into(),
+                game: "arena_v2".into(),
+                ..ModeConfig::default()
+            },
+            ModeConfig {
+                name: "connect4".into(),
+                game: "connect4".into(),
+                max_players: 2,
+                min_players: 2,
+                fill_timeout_ms: 0,
+                backfill: false,
+                match_length_ms: 900_000,
+                tick_hz: 10,
+                seat_grace_ms: 30_000,
                 ..ModeConfig::default()
             },
         ]

@@ -22,8 +22,11 @@ use tickwave_protocol::{EntityKindSchema, MAX_FIELDS};
 /// The v1 input (`dx`, `dy`, `action`) as the fields of a v2 input.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct V1Input {
+    /// Steering, -1..=1 (clamped).
     pub dx: f32,
+    /// Steering, -1..=1 (clamped).
     pub dy: f32,
+    /// The one button.
     pub action: bool,
 }
 

@@ -144,6 +144,7 @@ impl Default for GameRegistry {
             Box::new(arena::Arena::with_config(s, &c))
         });
         r.register_game_as::<arena_v2::Arena>("arena_v2");
+        r.register_game::<crate::games::connect4::Connect4>();
         r
     }
 }
@@ -227,6 +228,14 @@ impl GameRegistry {
         let check: SettingsCheck =
             Arc::new(move |table: &ModeSettings| make(probe, table).map(drop));
         self.checks.insert(name.to_owned(), check);
+    }
+
+    /// Whether protocol-1 clients can play `name`'s game with this `[mode.settings]`
+    /// (`None`: no such game, or settings it refuses). Builds one game to find out.
+    pub fn v1_playable(&self, name: &str, table: &ModeSettings) -> Option<bool> {
+        let probe = GameSettings { seed: 0, tick_hz: 30, max_players: 16 };
+        let (game, _) = self.get(name)?(probe, table).ok()?;
+        Some(compat::v1_schema(game.layout()).is_some())
     }
 
     /// The factory registered under `name`.

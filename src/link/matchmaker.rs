@@ -82,12 +82,23 @@ pub(crate) enum MmRequest {
 pub(crate) struct MatchmakerHandle {
     tx: mpsc::Sender<MmRequest>,
     modes: Arc<[String]>,
+    /// Modes whose game protocol-1 clients cannot play (typed state, commands, events).
+    v2_only: Arc<[String]>,
 }
 
 impl MatchmakerHandle {
     /// The matchmaker makes its handle when it starts.
-    pub(crate) fn new(tx: mpsc::Sender<MmRequest>, modes: Arc<[String]>) -> Self {
-        MatchmakerHandle { tx, modes }
+    pub(crate) fn new(
+        tx: mpsc::Sender<MmRequest>,
+        modes: Arc<[String]>,
+        v2_only: Arc<[String]>,
+    ) -> Self {
+        MatchmakerHandle { tx, modes, v2_only }
+    }
+
+    /// Whether `mode` needs protocol 2.
+    pub(crate) fn needs_v2(&self, mode: &str) -> bool {
+        self.v2_only.iter().any(|m| m == mode)
     }
 
     fn send(&self, req: MmRequest) -> bool {

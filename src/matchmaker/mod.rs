@@ -85,8 +85,14 @@ pub(crate) fn spawn(
         }
     }
     let names: Arc<[String]> = by_name.keys().cloned().collect::<Vec<_>>().into();
+    let v2_only: Arc<[String]> = by_name
+        .values()
+        .filter(|m| games.v1_playable(&m.game, &m.settings) == Some(false))
+        .map(|m| m.name.clone())
+        .collect::<Vec<_>>()
+        .into();
     let (tx, rx) = mpsc::channel(mailbox);
-    let handle = MatchmakerHandle::new(tx, names);
+    let handle = MatchmakerHandle::new(tx, names, v2_only);
     let (status, status_rx) = watch::channel(Arc::new(MatchmakingStatus::default()));
     let seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

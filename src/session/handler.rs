@@ -398,6 +398,11 @@ impl Session {
             self.error(ErrorCode::ServerDraining, "this server is draining; connect to another");
         } else if let Some(mode) = mode.filter(|m| !self.shared.matchmaker.has_mode(m)) {
             self.error(ErrorCode::UnknownMode, format!("no mode named {mode:?}"));
+        } else if let Some(mode) =
+            mode.filter(|m| self.link.protocol == 1 && self.shared.matchmaker.needs_v2(m))
+        {
+            let msg = format!("mode {mode} needs protocol 2");
+            self.error(ErrorCode::ModeNeedsProtocol, msg);
         } else {
             return true;
         }

@@ -160,7 +160,7 @@ pub mod codes {
     pub const INVALID_ARGS: &str = "invalid_args";
     /// The player is not in a lobby.
     pub const NOT_IN_LOBBY: &str = "not_in_lobby";
-    /// Commands faster than their rate (default 10/s, burst 20, per session).
+    /// Commands faster than their rate (default 20/s, burst 20, per session).
     pub const RATE_LIMITED: &str = "rate_limited";
     /// More than 16 commands of one player waiting for one tick.
     pub const TOO_MANY_COMMANDS: &str = "too_many_commands";

@@ -15,7 +15,7 @@ use tickwave_protocol::{ErrorCode, Input};
 /// Commands a session may send per second (refill) and at once (burst); beyond them a
 /// command is answered `rate_limited`. Commands are discrete actions (a card, a vote), so
 /// this is generous for play and small for a flood; each one costs the lobby a game call.
-pub(crate) const COMMANDS_PER_SEC: f64 = 10.0;
+pub(crate) const COMMANDS_PER_SEC: f64 = 20.0;
 pub(crate) const COMMANDS_BURST: u32 = 20;
 
 /// A schema with nothing in it: commands outside a lobby are read against it, only to find

@@ -204,7 +204,10 @@ impl Sim {
     }
 }
 
-fn results(frames: &[Bytes]) -> Vec<(u32, Result<Option<Vec<u8>>, String>)> {
+/// A command's id and its outcome: the reply's bytes, or the refusal's code.
+type Answer = (u32, Result<Option<Vec<u8>>, String>);
+
+fn results(frames: &[Bytes]) -> Vec<Answer> {
     frames
         .iter()
         .filter(|b| tickwave_protocol::peek_type(b).unwrap() == "command_result")
