@@ -157,8 +157,9 @@ impl DynGame for V1Adapter {
 
     fn resumed(&mut self, _: &mut MatchCtx, _: u32) {}
 
-    fn input(&mut self, _: &mut MatchCtx, player: u32, values: &FieldValues) {
-        let input = input_of(self.layout.input(), values);
+    fn input(&mut self, _: &mut MatchCtx, player: u32, frame: &InputFrame) {
+        // A v1 game sees the sequence number too (v1's `Input` has it).
+        let input = Input { seq: frame.seq, ..input_of(self.layout.input(), &frame.values) };
         self.game.apply_input(player, &input);
     }
 
@@ -233,7 +234,7 @@ mod tests {
             .unwrap(),
         )
         .unwrap();
-        g.input(&mut ctx, 1, &frame.values);
+        g.input(&mut ctx, 1, &frame);
         direct.apply_input(1, &Input { seq: 1, dx: 1.0, dy: -0.5, action: true });
         for _ in 0..5 {
             g.step(&mut ctx);

@@ -7,7 +7,9 @@ use super::{Game, Setup};
 use crate::game::GameSettings;
 use std::borrow::Cow;
 use std::sync::Arc;
-use tickwave_protocol::v2::{CommandFrame, FieldValues, Layout, SchemaError, View, ViewError};
+use tickwave_protocol::v2::{
+    CommandFrame, FieldValues, InputFrame, Layout, SchemaError, View, ViewError,
+};
 
 /// Why a game could not be set up.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -48,8 +50,9 @@ pub trait DynGame: Send {
     fn disconnected(&mut self, ctx: &mut MatchCtx, player: u32);
     /// A held seat's player came back.
     fn resumed(&mut self, ctx: &mut MatchCtx, player: u32);
-    /// One input, already validated against the schema's input fields.
-    fn input(&mut self, ctx: &mut MatchCtx, player: u32, values: &FieldValues);
+    /// One input, already validated against the schema's input fields (with its `seq` and
+    /// the client's `tick`, which v2 games do not see but adapters may).
+    fn input(&mut self, ctx: &mut MatchCtx, player: u32, frame: &InputFrame);
     /// One command, already validated; the reply or refusal for `command_result`.
     fn command(
         &mut self,
@@ -145,8 +148,8 @@ impl<G: Game> DynGame for Erased<G> {
         self.game.resumed(ctx, player);
     }
 
-    fn input(&mut self, ctx: &mut MatchCtx, player: u32, values: &FieldValues) {
-        match self.layout.input().deserialize::<G::Input>(values) {
+    fn input(&mut self, ctx: &mut MatchCtx, player: u32, frame: &InputFrame) {
+        match self.layout.input().deserialize::<G::Input>(&frame.values) {
             Ok(input) => self.game.input(ctx, player, input),
             Err(e) => {
                 ctx.record_fault(GameFault::Type { what: "input".into(), error: e.to_string() })

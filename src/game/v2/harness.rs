@@ -140,7 +140,7 @@ impl<G: Game> GameHarness<G> {
         self.seq += 1;
         let bytes = encode_input(self.seq, None, fields).expect("input fields are a struct");
         let frame = decode_input(self.game.layout().input(), &bytes)?;
-        self.game.input(&mut self.ctx, player, &frame.values);
+        self.game.input(&mut self.ctx, player, &frame);
         Ok(())
     }
 

@@ -114,7 +114,7 @@ impl<L: Link> Core<L> {
         for m in &mut self.members {
             for (input, arrived) in m.pending.drain(..) {
                 if input.seq > m.last_applied {
-                    self.game.input(&mut self.ctx, m.player, &input.values);
+                    self.game.input(&mut self.ctx, m.player, &input);
                     m.last_applied = input.seq;
                     let lag = now.saturating_sub(arrived).as_secs_f64() * 1000.0;
                     m.input_lag_ms += (lag - m.input_lag_ms) / 8.0;
