@@ -2,7 +2,7 @@
 //! v2 messages' encoders, decoders and validators. Pure: no I/O, no clock, no tokio.
 //!
 //! This module sits beside the v1 items while the server moves over (issue 15); the wire
-//! details are in `WIRE.md` next to this file. The pieces, in the order data flows:
+//! details are in PROTOCOL.md (§3.3, §6.3-6.6, §8.1, §8.2). The pieces, in the order data flows:
 //!
 //! 1. **Schema.** A game declares its kinds, globals, input, commands and events as flat Rust
 //!    structs. [`Schema::builder`] traces each type ([`trace_fields`]) and adds limits by

@@ -21,7 +21,7 @@ pub struct MatchFound {
     pub tick_hz: u32,
     pub max_players: u32,
     pub roster: Vec<PlayerInfo>,
-    /// The game's schema: state, input, commands and events (WIRE §2).
+    /// The game's schema: state, input, commands and events (PROTOCOL.md §6.4).
     pub schema: Schema,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,

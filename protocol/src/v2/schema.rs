@@ -344,7 +344,7 @@ enum Role {
 }
 
 impl Schema {
-    /// Check every rule of the schema (see the module doc and WIRE.md). The server refuses to
+    /// Check every rule of the schema (see the module doc and PROTOCOL.md §6.4). The server refuses to
     /// register a game whose schema fails, so clients never see an invalid one.
     pub fn validate(&self) -> Result<(), SchemaError> {
         count("kinds", self.kinds.len())?;

@@ -17,7 +17,7 @@ use tickwave_protocol::v2::{Encoder, Layout, ViewError, valid_code};
 pub const MAX_EVENTS_PER_TICK: usize = 256;
 
 /// Entity ids at or above this are the game's own (projectiles, pickups, board cells);
-/// below it are player ids, and a player's entity uses its player id (PROTOCOL.md §3 of v2).
+/// below it are player ids, and a player's entity uses its player id (PROTOCOL.md §6).
 pub const FIRST_GAME_ENTITY_ID: u32 = 1 << 31;
 
 /// The lobby's phase as a game sees it.
