@@ -29,7 +29,7 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo doc (no broken links in the server's public surface and the protocol crate)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tickwave -p tickwave-protocol
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tickwave -p tickwave-protocol -p tickwave-connect4
 echo "== cargo test"
 cargo test --workspace
 echo "== Autobahn WebSocket conformance (cases 1-10) over wss"
