@@ -125,12 +125,14 @@ export const arena = {
     return e && e.kind === 'player' ? e.fields[name] : undefined;
   },
 
-  /** The `player` kind's field names: the schema's, else those the frames show. */
+  /**
+   * The `player` kind's field names for the player table: the schema's, else those the
+   * frames show; without `x`/`y`, which the map already shows (and would crowd the table).
+   */
   playerFields() {
-    const fromSchema = kindFields(S.schema, 'player');
-    if (fromSchema) return fromSchema;
     const e = this.cur && [...this.cur.byId.values()].find((x) => x.kind === 'player');
-    return e ? Object.keys(e.fields) : [];
+    const names = kindFields(S.schema, 'player') ?? (e ? Object.keys(e.fields) : []);
+    return names.filter((n) => n !== 'x' && n !== 'y');
   },
 
   fps() {
@@ -327,8 +329,8 @@ export function renderScoreboard() {
 
 /**
  * The legend: the lobby's own kinds (schema order), each with the colour the map and the
- * entity table use; the `player` kind is drawn in each player's colour, so its swatch
- * shows several. Rebuilt only when the list changes.
+ * entity table use; kinds drawn in each player's colour get a swatch of several. Rebuilt
+ * only when the list changes.
  */
 export function renderLegend() {
   const box = $('legend');
@@ -337,8 +339,10 @@ export function renderLegend() {
   if (box.dataset.sig === sig) return;
   box.dataset.sig = sig;
   const items = kinds.map((k) => {
-    const sw = el('i', { class: `lg${k === 'player' ? ' lg-multi' : ''}` });
-    if (k !== 'player') sw.style.background = kindColor(kinds, k);
+    // Players, and pieces owned by one (a numeric `player` field), take each player's colour.
+    const perPlayer = k === 'player' || kindFields(S.schema, k)?.includes('player');
+    const sw = el('i', { class: `lg${perPlayer ? ' lg-multi' : ''}` });
+    if (!perPlayer) sw.style.background = kindColor(kinds, k);
     return el('span', { dataset: { kind: k } }, sw, el('span', { text: k }));
   });
   if (!items.length) items.push(el('span', { class: 'muted', text: 'no kinds yet' }));

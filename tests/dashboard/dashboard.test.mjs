@@ -164,7 +164,7 @@ test('lobby detail: player table shows every bot\'s RTT and the arena is drawn l
     { timeout: WAIT },
   );
   const cols = await op.locator('#player-head th.game-col').evaluateAll((ths) => ths.map((t) => t.dataset.field));
-  assert.ok(cols.includes('score'), `player columns from the schema: ${cols}`);
+  assert.deepEqual(cols, ['score', 'boost'], 'player columns from the schema (x/y are on the map)');
   assert.equal(await op.locator('#arena').getAttribute('data-view'), 'map');
   assert.equal(await op.locator('#entities-section').isVisible(), false, 'every arena entity is on the map');
   await op.waitForTimeout(1200); // let trails build up for the picture
