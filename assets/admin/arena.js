@@ -1,14 +1,19 @@
-// The arena canvas: draws the spectator frames (interpolated, with trails), and the
-// scoreboard beside it.
+// The map canvas: draws the spectator frames of any game (entities with `x`/`y` placed on
+// the map, interpolated, players with trails; `column`/`row` entities on a board), the
+// scoreboard, the legend of the lobby's own kinds and its globals beside it. Kinds, fields
+// and globals come from the lobby's schema (S.schema) and the frames, not one game's names.
 
+import { drawBoard, renderEntityTable } from './board.js';
 import { renderPlayerScores } from './detail.js';
 import { $, el, setText } from './dom.js';
 import { fmtInt, isNum, playerColor } from './format.js';
+import { fmtValue, globalNames, hasPos, kindColor, kindFields, kindNames } from './schema.js';
 import { S } from './state.js';
 
-const ARENA_DEFAULT_SIZE = 10000; // fixed-point (1/100 unit): 100 x 100 units
+// The v1 arena's fixed-point map (1/100 unit: 100 x 100 units) when neither the schema's
+// `x`/`y` ranges nor the game summary say otherwise.
+const ARENA_DEFAULT_SIZE = 10000;
 const TRAIL_POINTS = 24;
-const PICKUP_COLORS = { 1: '#46d3c1', 2: '#f5c542', 3: '#f472b6' };
 
 export const arena = {
   canvas: null,
@@ -55,8 +60,16 @@ export const arena = {
     this.names = new Map();
     this.size = ARENA_DEFAULT_SIZE;
     const c = this.canvas;
-    if (c) Object.assign(c.dataset, { tick: '0', drawnTick: '0', frames: '0', players: '0', pickups: '0' });
+    if (c) Object.assign(c.dataset, { tick: '0', drawnTick: '0', frames: '0', players: '0', pickups: '0', view: '' });
+    renderLegend();
+    renderGlobals();
+    renderEntityTable(null, { schema: null, kinds: [] });
     this.requestDraw();
+  },
+
+  /** The kinds to show, in a stable order: the schema's, then any only the frames name. */
+  kinds() {
+    return kindNames(S.schema, this.cur ? [...new Set([...this.cur.byId.values()].map((e) => e.kind))] : []);
   },
 
   onFrame(f) {
@@ -72,14 +85,15 @@ export const arena = {
     }
     this.prev = this.cur;
     this.prevAt = this.curAt;
-    this.cur = { tick: f.tick, state: f.state, game: f.game, byId, players, pickups };
+    const globals = f.globals && typeof f.globals === 'object' ? f.globals : {};
+    this.cur = { tick: f.tick, state: f.state, game: f.game, byId, players, pickups, globals };
     this.curAt = now;
     this.frames++;
     this.frameTimes.push(now);
     while (this.frameTimes.length && now - this.frameTimes[0] > 2000) this.frameTimes.shift();
     // Trails of players.
     for (const [id, e] of byId) {
-      if (e.kind !== 'player') continue;
+      if (e.kind !== 'player' || !hasPos(e)) continue;
       let t = this.trails.get(id);
       if (!t) this.trails.set(id, (t = []));
       t.push([e.fields.x, e.fields.y]);
@@ -92,15 +106,33 @@ export const arena = {
     ds.players = String(players);
     ds.pickups = String(pickups);
     ds.state = String(f.state ?? '');
+    ds.entities = String(byId.size);
     renderScoreboard();
+    renderLegend();
+    renderGlobals();
+    renderEntityTable(this.cur, { schema: S.schema, kinds: this.kinds() });
     renderPlayerScores();
     setText($('d-fps'), `${this.fps().toFixed(1)} frames/s`);
     this.requestDraw();
   },
 
-  scoreOf(player) {
+  /**
+   * Field `name` of player `player`'s entity (a `player` entity's id is its player id):
+   * undefined when there is no such entity or field, null when the value is hidden.
+   */
+  fieldOf(player, name) {
     const e = this.cur?.byId.get(player);
-    return e && e.kind === 'player' && isNum(e.fields.score) ? e.fields.score : null;
+    return e && e.kind === 'player' ? e.fields[name] : undefined;
+  },
+
+  /**
+   * The `player` kind's field names for the player table: the schema's, else those the
+   * frames show; without `x`/`y`, which the map already shows (and would crowd the table).
+   */
+  playerFields() {
+    const e = this.cur && [...this.cur.byId.values()].find((x) => x.kind === 'player');
+    const names = kindFields(S.schema, 'player') ?? (e ? Object.keys(e.fields) : []);
+    return names.filter((n) => n !== 'x' && n !== 'y');
   },
 
   fps() {
@@ -120,8 +152,8 @@ export const arena = {
     const dpr = this.dpr;
     const pad = 10 * dpr;
     const inner = W - pad * 2;
-    const k = inner / this.size; // canvas px per fixed-point unit
-    const u = 100 * k; // canvas px per game unit
+    const k = inner / this.size; // canvas px per map unit (the schema's `x`/`y` unit)
+    const u = inner / 100; // entity sizes are in hundredths of the map, whatever its unit
     const X = (x) => pad + x * k;
 
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -165,26 +197,33 @@ export const arena = {
       if (!p || p.kind !== e.kind || a >= 1) return [e.fields.x, e.fields.y];
       const dx = e.fields.x - p.fields.x;
       const dy = e.fields.y - p.fields.y;
-      if (Math.abs(dx) + Math.abs(dy) > 2000) return [e.fields.x, e.fields.y]; // teleport
+      if (Math.abs(dx) + Math.abs(dy) > this.size / 5) return [e.fields.x, e.fields.y]; // teleport
       return [p.fields.x + dx * a, p.fields.y + dy * a];
     };
 
     const players = [];
     const others = [];
     for (const e of cur.byId.values()) {
-      if (!isNum(e.fields.x) || !isNum(e.fields.y)) continue;
+      if (!hasPos(e)) continue;
       (e.kind === 'player' ? players : others).push(e);
     }
+    const kinds = this.kinds();
+    // No positions at all: a board for `column`/`row` kinds, else the entity table only.
+    let view = players.length + others.length ? 'map' : 'table';
+    if (view === 'table' && drawBoard(ctx, cur, { schema: S.schema, kinds, pad, inner, dpr }) > 0) view = 'board';
+    else if (view === 'table' && S.schema?.kinds.some((k) => k.fields?.some((f) => f.name === 'column'))) view = 'board';
+    canvas.dataset.view = view;
 
-    // Pickups (and any other positioned entity) as diamonds.
+    // Every other positioned entity as a diamond in its kind's colour (as in the legend),
+    // larger for a bigger numeric `value` (1..3) when the kind has one.
     for (const e of others) {
       const [x, y] = pos(e);
       const v = e.fields.value;
-      const r = (e.kind === 'pickup' ? 0.7 + 0.3 * Math.min(3, Math.max(1, v || 1)) : 1) * u;
+      const r = (isNum(v) ? 0.7 + 0.3 * Math.min(3, Math.max(1, v)) : 1) * u;
       ctx.save();
       ctx.translate(X(x), X(y));
       ctx.rotate(Math.PI / 4);
-      ctx.fillStyle = e.kind === 'pickup' ? PICKUP_COLORS[v] || '#9aa7bd' : '#9aa7bd';
+      ctx.fillStyle = kindColor(kinds, e.kind);
       ctx.shadowColor = ctx.fillStyle;
       ctx.shadowBlur = 8 * dpr;
       ctx.fillRect(-r / 1.6, -r / 1.6, (r * 2) / 1.6, (r * 2) / 1.6);
@@ -228,7 +267,7 @@ export const arena = {
       ctx.lineWidth = (e.fields.boost ? 2.5 : 1.25) * dpr;
       ctx.strokeStyle = e.fields.boost ? '#ffffff' : 'rgba(0,0,0,.55)';
       ctx.stroke();
-      const name = this.names.get(e.id) ?? `#${e.id}`;
+      const name = this.names.get(e.id) ?? (typeof e.fields.name === 'string' ? e.fields.name : `#${e.id}`);
       const label = isNum(e.fields.score) ? `${name} · ${e.fields.score}` : name;
       ctx.font = `600 ${11 * dpr}px system-ui, sans-serif`;
       const tw = ctx.measureText(label).width;
@@ -280,10 +319,52 @@ export function renderScoreboard() {
       'li',
       { dataset: { player: String(e.id) } },
       sw,
-      el('span', { class: 'sb-name', text: arena.names.get(e.id) ?? `#${e.id}` }),
+      el('span', { class: 'sb-name', text: arena.names.get(e.id) ?? (typeof e.fields.name === 'string' ? e.fields.name : `#${e.id}`) }),
       e.fields.boost ? el('span', { class: 'sb-boost', text: 'BOOST' }) : null,
-      el('span', { class: 'sb-score', text: fmtInt(e.fields.score) }),
+      'score' in e.fields ? el('span', { class: 'sb-score', text: e.fields.score === null ? 'hidden' : fmtInt(e.fields.score) }) : null,
     );
   });
   ol.replaceChildren(...items);
+}
+
+/**
+ * The legend: the lobby's own kinds (schema order), each with the colour the map and the
+ * entity table use; kinds drawn in each player's colour get a swatch of several. Rebuilt
+ * only when the list changes.
+ */
+export function renderLegend() {
+  const box = $('legend');
+  const kinds = arena.kinds();
+  const sig = kinds.join('\u0000');
+  if (box.dataset.sig === sig) return;
+  box.dataset.sig = sig;
+  const items = kinds.map((k) => {
+    // Players, and pieces owned by one (a numeric `player` field), take each player's colour.
+    const perPlayer = k === 'player' || kindFields(S.schema, k)?.includes('player');
+    const sw = el('i', { class: `lg${perPlayer ? ' lg-multi' : ''}` });
+    if (!perPlayer) sw.style.background = kindColor(kinds, k);
+    return el('span', { dataset: { kind: k } }, sw, el('span', { text: k }));
+  });
+  if (!items.length) items.push(el('span', { class: 'muted', text: 'no kinds yet' }));
+  box.replaceChildren(...items);
+}
+
+/** The lobby's globals (turn, moves, time left, ...) by name, from the latest frame. */
+export function renderGlobals() {
+  const dl = $('d-globals');
+  const globals = arena.cur?.globals ?? {};
+  const names = globalNames(S.schema, globals);
+  $('globals-wrap').hidden = names.length === 0;
+  if (dl.childElementCount !== names.length * 2) dl.replaceChildren();
+  names.forEach((name, i) => {
+    let dt = dl.children[i * 2];
+    let dd = dl.children[i * 2 + 1];
+    if (!dt) dl.append((dt = el('dt')), (dd = el('dd')));
+    dt.dataset.global = name;
+    dd.dataset.global = name;
+    setText(dt, name);
+    const v = arena.cur ? globals[name] : undefined;
+    setText(dd, v === undefined ? '–' : fmtValue(v));
+    dd.classList.toggle('hidden-value', Boolean(arena.cur) && v === null);
+  });
 }

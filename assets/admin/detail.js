@@ -6,6 +6,7 @@ import { arena } from './arena.js';
 import { $, el, setCell, setText, syncRows } from './dom.js';
 import { fmtBytes, fmtDuration, fmtInt, fmtMs, fmtUs, isNum, level, playerColor } from './format.js';
 import { refreshSoon } from './panels.js';
+import { fieldSchema, fmtValue, schemaOf } from './schema.js';
 import { spectator } from './spectator.js';
 import { S } from './state.js';
 
@@ -14,6 +15,7 @@ export function selectLobby(id, { updateHash = true } = {}) {
   if (next === S.selected) return;
   S.selected = next;
   S.detail = null;
+  S.schema = null;
   S.detailGone = false;
   arena.reset();
   if (updateHash) {
@@ -103,24 +105,64 @@ export function renderDetail() {
     setText(dt, k.replaceAll('_', ' '));
     setText(dd, v === null ? '—' : typeof v === 'number' ? fmtInt(v) : String(v));
   });
-  if (isNum(sum.arena_units) && sum.arena_units > 0) arena.size = sum.arena_units * 100;
+  S.schema = schemaOf(d);
+  arena.size = mapSize(sum);
 
   const players = Array.isArray(d.players_detail) ? [...d.players_detail] : [];
   players.sort((a, b) => a.player - b.player);
   arena.names = new Map(players.map((p) => [p.player, p.name]));
   const live = new Set([...players.map((p) => p.session), ...S.sessions.map((x) => x.id)]);
   for (const s of S.removing) if (!live.has(s)) S.removing.delete(s);
+  syncPlayerHead();
   syncRows($('player-rows'), players, (p) => p.session, playerRowCreate, playerRowUpdate);
   $('players-empty').hidden = players.length > 0;
 
   renderChat(d.recent_chat);
 }
 
-const PLAYER_COLS = 11;
+/**
+ * The map's extent in the game's `x`/`y` unit: the largest `max` the schema gives an `x` or
+ * `y` field, else the v1 arena's `arena_units` summary (fixed-point, 1/100 unit), else the
+ * current size (the v1 arena's default).
+ */
+function mapSize(sum) {
+  let size = 0;
+  for (const k of S.schema?.kinds ?? []) {
+    for (const f of ['x', 'y']) {
+      const max = fieldSchema(S.schema, k.kind, f)?.max;
+      if (isNum(max) && max > size) size = max;
+    }
+  }
+  if (size > 0) return size;
+  if (isNum(sum.arena_units) && sum.arena_units > 0) return sum.arena_units * 100;
+  return arena.size;
+}
+
+// Fixed columns: player, session, RTT, jitter, input lag, queue, sent, resync/drop (0..7);
+// then one a field of the game's `player` kind; then time in lobby and the actions.
+const NET_COLS = 8;
+let gameCols = []; // the `player` kind's field names the header shows
+
+/** Rebuilds the header (and so the rows) when the `player` kind's fields change. */
+function syncPlayerHead() {
+  const want = arena.playerFields();
+  if (want.join('\u0000') === gameCols.join('\u0000') && $('player-head').dataset.built) return;
+  gameCols = want;
+  const head = $('player-head');
+  head.dataset.built = '1';
+  for (const th of head.querySelectorAll('th.game-col')) th.remove();
+  const age = $('player-head-age');
+  for (const name of gameCols) {
+    age.before(el('th', { scope: 'col', class: 'num game-col', dataset: { field: name }, text: name.replaceAll('_', ' ') }));
+  }
+  $('player-rows').replaceChildren();
+}
 
 function playerRowCreate() {
   const tr = el('tr');
-  for (let i = 0; i < PLAYER_COLS; i++) tr.append(el('td'));
+  const cols = NET_COLS + gameCols.length + 2;
+  for (let i = 0; i < cols; i++) tr.append(el('td'));
+  for (let i = 0; i < gameCols.length; i++) tr.children[NET_COLS + i].dataset.field = gameCols[i];
   // Name with its arena colour, player id, and a tag while the link is down.
   tr.children[0].className = 'pcell';
   tr.children[0].append(
@@ -128,7 +170,7 @@ function playerRowCreate() {
     el('span', { class: 'pname' }),
     el('span', { class: 'pid' }),
   );
-  const act = tr.children[PLAYER_COLS - 1];
+  const act = tr.lastElementChild;
   act.className = 'op-only act';
   if (S.role === 'operator') {
     const b = el('button', { type: 'button', class: 'btn danger small kick-btn', text: 'Kick…' });
@@ -161,21 +203,27 @@ function playerRowUpdate(tr, p) {
   c[6].title = `${fmtInt(p.messages_sent)} messages`;
   const rd = (p.resyncs || 0) + (p.inputs_dropped || 0);
   setCell(c[7], `${fmtInt(p.resyncs)} / ${fmtInt(p.inputs_dropped)}`, `num ${rd > 0 ? 'warn' : 'dim'}`);
-  const score = arena.scoreOf(p.player);
-  setCell(c[8], score === null ? '—' : fmtInt(score), 'num score');
-  setCell(c[9], fmtDuration(p.in_lobby_ms), 'num');
-  const kick = c[PLAYER_COLS - 1].querySelector('button');
+  updateGameCells(tr);
+  setCell(c[NET_COLS + gameCols.length], fmtDuration(p.in_lobby_ms), 'num');
+  const kick = tr.lastElementChild.querySelector('button');
   if (kick) kick.disabled = S.removing.has(p.session);
 }
 
-/** Scores come from the spectator frames (10/s); refresh that column between polls. */
-export function renderPlayerScores() {
-  for (const tr of $('player-rows').children) {
-    const td = tr.querySelector('td.score');
-    if (!td) continue;
-    const score = arena.scoreOf(Number(tr.dataset.player));
-    setText(td, score === null ? '—' : fmtInt(score));
+/** The row's `player`-kind cells from the latest frame; a hidden (null) value says so. */
+function updateGameCells(tr) {
+  const player = Number(tr.dataset.player);
+  for (const td of tr.querySelectorAll('td[data-field]')) {
+    const name = td.dataset.field;
+    const v = arena.fieldOf(player, name);
+    const text = v === undefined ? '—' : v === null ? 'hidden' : isNum(v) && Number.isInteger(v) ? fmtInt(v) : fmtValue(v);
+    setCell(td, text, `num game${name === 'score' ? ' score' : ''}${v === null ? ' hidden-value' : ''}`);
   }
+}
+
+/** Game fields come from the spectator frames (10/s); refresh them between polls. */
+export function renderPlayerScores() {
+  syncPlayerHead();
+  for (const tr of $('player-rows').children) updateGameCells(tr);
 }
 
 /** Renders `recent_chat: [{from, name, text, tick}]` once the API provides it. */

@@ -131,6 +131,7 @@ function lobbyRowUpdate(tr, l) {
   tr.dataset.lobbyId = String(l.id);
   tr.dataset.players = String(l.players);
   tr.dataset.state = l.state;
+  tr.dataset.mode = String(l.mode ?? '');
   tr.setAttribute('aria-selected', String(l.id === S.selected));
   // ID (+ lock for private lobbies)
   setCell(c[0], `#${l.id}`, 'lobby-id');

@@ -7,6 +7,7 @@ export const S = {
   selected: null, // lobby id (number) or null
   lobbies: [],
   detail: null, // last lobby detail JSON
+  schema: null, // its game's schema ({kinds, globals, ...}) when the server sends one
   detailGone: false,
   mm: null,
   sessionsTotal: null,

@@ -81,8 +81,8 @@ async function login(page, token) {
   await page.click('#login-submit');
 }
 
-/** The lobby row with `n` players (the bots' lobby). */
-const botLobbyRow = (page, n = BOTS) => page.locator(`#lobby-rows tr[data-players="${n}"]`).first();
+/** The arena lobby row with `n` players (the bots' lobby). */
+const botLobbyRow = (page, n = BOTS) => page.locator(`#lobby-rows tr[data-mode="arena"][data-players="${n}"]`).first();
 
 test('a wrong token is refused on the login form', async () => {
   await login(op, 'not-the-token');
@@ -157,6 +157,16 @@ test('lobby detail: player table shows every bot\'s RTT and the arena is drawn l
   assert.ok(colourful > 200, `arena canvas shows entities (${colourful} coloured pixels)`);
   // the scoreboard lists every bot; scores are in the table
   assert.equal(await op.locator('#scoreboard li[data-player]').count(), BOTS);
+  // the legend and the player table's game columns come from the arena's schema
+  await op.waitForFunction(
+    () => [...document.querySelectorAll('#legend [data-kind]')].map((s) => s.dataset.kind).join() === 'player,pickup',
+    null,
+    { timeout: WAIT },
+  );
+  const cols = await op.locator('#player-head th.game-col').evaluateAll((ths) => ths.map((t) => t.dataset.field));
+  assert.deepEqual(cols, ['score', 'boost'], 'player columns from the schema (x/y are on the map)');
+  assert.equal(await op.locator('#arena').getAttribute('data-view'), 'map');
+  assert.equal(await op.locator('#entities-section').isVisible(), false, 'every arena entity is on the map');
   await op.waitForTimeout(1200); // let trails build up for the picture
   await op.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
 });
@@ -282,6 +292,126 @@ test('lobby detail shows the recent chat of the lobby', async () => {
     assert.equal(await op.locator('#chat-list b').count(), 0);
     await op.waitForTimeout(500);
     await op.screenshot({ path: join(SHOTS, 'dashboard-chat.png'), fullPage: true });
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('a connect4 lobby shows its own kinds, globals, board and entities, no arena labels', async () => {
+  // Two protocol-2 players in a page of the game listener's origin (its dev certificate is
+  // accepted there) find a connect4 match and each try a few `drop` commands. Their columns
+  // (0-2 and 3-5) can never make four in a row, so the lobby is still running below.
+  const ctx = await browser.newContext(contextOptions);
+  try {
+    const page = await ctx.newPage();
+    await page.goto(GAME_URL.replace(/^wss:/, 'https:').replace(/\/ws$/, '/'), { waitUntil: 'domcontentloaded' });
+    await page.evaluate(
+      async ({ url }) => {
+        const utf8 = new TextEncoder();
+        // The MessagePack subset these messages need: maps, short strings, small ints.
+        const enc = (v) => {
+          const out = [];
+          const any = (x) => {
+            if (typeof x === 'string') {
+              const b = utf8.encode(x);
+              if (b.length >= 32) throw new Error('string too long for this encoder');
+              out.push(0xa0 | b.length, ...b);
+            } else if (Number.isInteger(x) && x >= 0 && x < 128) out.push(x);
+            else if (x && typeof x === 'object') {
+              const keys = Object.keys(x);
+              out.push(0x80 | keys.length);
+              for (const k of keys) {
+                any(k);
+                any(x[k]);
+              }
+            } else throw new Error(`cannot encode ${x}`);
+          };
+          any(v);
+          return new Uint8Array(out);
+        };
+        const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+        const join = async (name) => {
+          const ws = new WebSocket(url);
+          ws.binaryType = 'arraybuffer';
+          await new Promise((ok, fail) => {
+            ws.onopen = ok;
+            ws.onerror = () => fail(new Error('game WebSocket failed'));
+          });
+          const matched = new Promise((ok) => {
+            ws.onmessage = (ev) => {
+              if (new TextDecoder('latin1').decode(ev.data).includes('match_found')) ok();
+            };
+          });
+          ws.send(enc({ type: 'hello', protocol: 2, name }));
+          ws.send(enc({ type: 'find_match', mode: 'connect4' }));
+          await Promise.race([matched, sleep(15000).then(() => Promise.reject(new Error(`${name}: no match_found`)))]);
+          return ws;
+        };
+        const players = await Promise.all([join('c4-ann'), join('c4-bob')]);
+        window.c4 = players; // kept open until the context closes
+        await sleep(1000); // the countdown
+        let id = 1;
+        for (const [a, b] of [[0, 3], [1, 4], [2, 5]]) {
+          // Only the player to move is answered ok; the other gets an error result.
+          players[0].send(enc({ type: 'command', id: id++, name: 'drop', args: { column: a } }));
+          players[1].send(enc({ type: 'command', id: id++, name: 'drop', args: { column: b } }));
+          await sleep(600);
+        }
+      },
+      { url: GAME_URL },
+    );
+
+    const row = op.locator('#lobby-rows tr[data-mode="connect4"]').first();
+    await row.waitFor({ state: 'visible', timeout: WAIT });
+    await row.click();
+    // The legend lists connect4's kinds (schema order); the globals are shown by name.
+    await op.waitForFunction(
+      () => [...document.querySelectorAll('#legend [data-kind]')].map((s) => s.dataset.kind).join() === 'disc,player',
+      null,
+      { timeout: WAIT },
+    );
+    await op.waitForFunction(
+      () => {
+        const dd = (n) => document.querySelector(`#d-globals dd[data-global="${n}"]`);
+        return ['turn', 'moves', 'turn_ms_left', 'winner'].every((n) => dd(n)) && Number(dd('moves').textContent) >= 3;
+      },
+      null,
+      { timeout: WAIT },
+    );
+    // No x/y: a board on the canvas and a table of every entity with its named fields.
+    await op.waitForFunction(
+      () => document.getElementById('arena').dataset.view === 'board' && document.querySelectorAll('#entity-rows tr[data-kind="disc"]').length >= 3,
+      null,
+      { timeout: WAIT },
+    );
+    assert.equal(await op.locator('#entities-section').isVisible(), true);
+    assert.equal(await op.locator('#entity-rows tr[data-kind="player"]').count(), 2);
+    const disc = op.locator('#entity-rows tr[data-kind="disc"]').first();
+    const discFields = await disc.locator('.efield').evaluateAll((fs) => fs.map((f) => f.dataset.field));
+    assert.deepEqual(discFields, ['column', 'row', 'player']);
+    // The player table's game columns are the `player` kind's fields; names match.
+    await op.waitForFunction(() => document.querySelectorAll('#player-rows tr').length === 2, null, { timeout: WAIT });
+    const cols = await op.locator('#player-head th.game-col').evaluateAll((ths) => ths.map((t) => t.dataset.field));
+    assert.deepEqual(cols, ['name', 'color']);
+    const colors = await op.locator('#player-rows td[data-field="color"]').evaluateAll((tds) => tds.map((t) => t.textContent).sort());
+    assert.deepEqual(colors, ['1', '2']);
+    // The discs are on the canvas (coloured pixels), and nothing of the arena is shown.
+    const colourful = await op.evaluate(() => {
+      const c = document.getElementById('arena');
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) {
+        const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+        if (Math.max(r, g, b) - Math.min(r, g, b) > 90 && Math.max(r, g, b) > 150) n++;
+      }
+      return n;
+    });
+    assert.ok(colourful > 200, `board shows discs (${colourful} coloured pixels)`);
+    const text = await op.locator('#detail').innerText();
+    assert.doesNotMatch(text, /pickup|boost|arena/i);
+    assert.match(await op.locator('#d-mode').textContent(), /connect4/);
+    await op.waitForTimeout(300);
+    await op.screenshot({ path: join(SHOTS, 'dashboard-connect4.png'), fullPage: true });
   } finally {
     await ctx.close();
   }

@@ -11,7 +11,8 @@
 #
 # Environment: CHROMIUM (browser binary, default /usr/bin/chromium), BOTS (default 3),
 # SKIP_BUILD=1 uses the binaries already in target/debug, KEEP_TMP=1 keeps the temporary
-# directory.
+# directory. The dashboard is compiled into tickwave (rust-embed), so the server must be
+# built from this tree for the test to see its assets/admin.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -104,6 +105,18 @@ max_players = 16
 min_players = 2
 countdown_ms = 300
 fill_timeout_ms = 300
+
+# Two protocol-2 clients of the test play a few moves here (a game without x/y).
+[[mode]]
+name = "connect4"
+game = "connect4"
+max_players = 2
+min_players = 2
+countdown_ms = 300
+fill_timeout_ms = 0
+backfill = false
+match_length_ms = 900000
+tick_hz = 10
 EOF
 
 say "starting the server"
