@@ -38,16 +38,25 @@ class State:
 
     def __init__(self, schema):
         self.kinds = [k["kind"] for k in schema.get("kinds") or []]
-        self.fields = [[f["name"] for f in k.get("fields") or []] for k in schema.get("kinds") or []]
-        self.global_names = [g["name"] for g in schema.get("globals") or []]
+        self.specs = [k.get("fields") or [] for k in schema.get("kinds") or []]
+        self.fields = [[f["name"] for f in spec] for spec in self.specs]
+        self.global_specs = schema.get("globals") or []
+        self.global_names = [g["name"] for g in self.global_specs]
         self.tick = None
         self.globals = []
         self.entities = {}  # id -> [kind index, [values]]
 
     def snapshot(self, m):
+        """Take a snapshot; False (and no state held) when its values do not fit the schema."""
+        ents = m["entities"]
+        if not (all_fit(self.global_specs, m["globals"])
+                and all(k < len(self.kinds) and all_fit(self.specs[k], v) for _, k, v in ents)):
+            self.tick = None
+            return False
         self.tick = m["tick"]
         self.globals = list(m["globals"])
-        self.entities = {e[0]: [e[1], list(e[2])] for e in m["entities"]}
+        self.entities = {e[0]: [e[1], list(e[2])] for e in ents}
+        return True
 
     def delta(self, m):
         """Apply a delta; False (and the state dropped) when it does not fit what we hold:
@@ -59,10 +68,10 @@ class State:
             and m["base"] == self.tick
             and removed <= held.keys()
             and all(i in held and i not in removed and mask >> len(held[i][1]) == 0
-                    and len(v) == bin(mask).count("1") for i, mask, v in m["changed"])
+                    and masked_fit(self.specs[held[i][0]], mask, v) for i, mask, v in m["changed"])
             and all((i not in held or i in removed) and k < len(self.kinds)
-                    and len(v) == len(self.fields[k]) for i, k, v in m["added"])
-            and (g is None or (g[0] >> len(self.globals) == 0 and len(g[1]) == bin(g[0]).count("1")))
+                    and all_fit(self.specs[k], v) for i, k, v in m["added"])
+            and (g is None or (g[0] >> len(self.globals) == 0 and masked_fit(self.global_specs, g[0], g[1])))
         )
         if not fits:
             self.tick = None
@@ -89,6 +98,38 @@ class State:
             return {}
         k = self.kinds.index(kind)
         return {i: dict(zip(self.fields[k], v)) for i, (ek, v) in self.entities.items() if ek == k}
+
+
+INT_RANGE = {"i32": (-2**31, 2**31 - 1), "i64": (-2**63, 2**63 - 1)}
+
+
+def fits(spec, v):
+    """Whether a state value fits its schema field (PROTOCOL.md 6.3, 6.4): `nil` only for a
+    private field, then the type, then `min`/`max` or `max_len`."""
+    t = spec["type"]
+    if v is None:
+        return "private" in spec
+    if t == "bool":
+        return isinstance(v, bool)
+    if t in INT_RANGE:
+        lo, hi = INT_RANGE[t]
+        ok = isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi
+    elif t in ("f32", "f64"):
+        ok = isinstance(v, float)
+    elif t == "str":
+        return isinstance(v, str) and len(v.encode()) <= spec.get("max_len", 64)
+    else:
+        return True  # a type this client does not know: later servers may add some
+    return ok and spec.get("min", v) <= v <= spec.get("max", v)
+
+
+def all_fit(specs, values):
+    return len(values) == len(specs) and all(fits(f, v) for f, v in zip(specs, values))
+
+
+def masked_fit(specs, mask, values):
+    chosen = [f for bit, f in enumerate(specs) if mask >> bit & 1]
+    return len(values) == len(chosen) and all(fits(f, v) for f, v in zip(chosen, values))
 
 
 def set_masked(values, mask, new):
@@ -195,7 +236,8 @@ async def play(args):
                 elif t == "roster":
                     print(f"roster: {[p['name'] for p in m['players']]}")
                 elif t == "snapshot":
-                    state.snapshot(m)
+                    if not state.snapshot(m):
+                        print(f"snapshot {m['tick']} does not fit the schema; waiting for the next")
                 elif t == "delta":
                     if state.tick is not None and not state.delta(m):
                         print(f"delta {m['base']}->{m['tick']} does not apply; waiting for a snapshot")
