@@ -1501,7 +1501,9 @@ var ERROR_CODES = {
   chat_rate_limited: null,
   chat_invalid: null,
   rate_limited: null,
-  lobby_lost: null
+  lobby_lost: null,
+  seat_refused: null,
+  mode_needs_protocol: null
 };
 var RESUME_REFUSALS = [
   "resume_invalid",
@@ -2680,7 +2682,9 @@ var REQUEST_REFUSALS = /* @__PURE__ */ new Set([
   "unknown_code",
   "lobby_full",
   "overloaded",
-  "server_draining"
+  "server_draining",
+  "seat_refused",
+  "mode_needs_protocol"
 ]);
 var MAX_PENDING_INPUTS = 64;
 var MAX_PENDING_COMMANDS = 16;

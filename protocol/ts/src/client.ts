@@ -50,6 +50,8 @@ const REQUEST_REFUSALS = new Set([
   "lobby_full",
   "overloaded",
   "server_draining",
+  "seat_refused",
+  "mode_needs_protocol",
 ]);
 /** Unacknowledged inputs kept for resending after a resume; the newest matter most. */
 const MAX_PENDING_INPUTS = 64;

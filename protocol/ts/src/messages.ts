@@ -337,6 +337,8 @@ export const ERROR_CODES = {
   chat_invalid: null,
   rate_limited: null,
   lobby_lost: null,
+  seat_refused: null,
+  mode_needs_protocol: null,
 } as const satisfies Record<string, number | null>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
