@@ -1461,7 +1461,7 @@ var Decoder = class _Decoder {
 };
 
 // src/messages.ts
-var PROTOCOL_VERSION = 1;
+var PROTOCOL_VERSION = 2;
 var ERROR_CODES = {
   protocol_version: 1002,
   expected_hello: 1002,
@@ -1501,7 +1501,9 @@ var ERROR_CODES = {
   chat_rate_limited: null,
   chat_invalid: null,
   rate_limited: null,
-  lobby_lost: null
+  lobby_lost: null,
+  seat_refused: null,
+  mode_needs_protocol: null
 };
 var RESUME_REFUSALS = [
   "resume_invalid",
@@ -1633,6 +1635,7 @@ function check(msg, table, side) {
       }
       throw new ProtocolError(`${side} ${type}: missing field "${key}"`);
     }
+    if (type === "match_found" && key === "schema" && isMap(v)) continue;
     if (!hasType(v, spec.type)) {
       throw new ProtocolError(`${side} ${type}.${key}: expected ${spec.type}, got ${JSON.stringify(v)}`);
     }
@@ -1777,6 +1780,12 @@ var TickwaveError = class extends Error {
     __publicField(this, "code", code);
     __publicField(this, "closeCode", closeCode);
     __publicField(this, "name", "TickwaveError");
+  }
+};
+var CommandError = class extends TickwaveError {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "name", "CommandError");
   }
 };
 
@@ -1962,6 +1971,12 @@ var Connection = class extends Emitter {
     if (!ws || ws.readyState !== 1) return;
     ws.send(encodeClient(msg));
   }
+  /** Send an already encoded message (protocol 2 inputs and commands, checked by `v2`). */
+  sendBytes(bytes) {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== 1) return;
+    ws.send(bytes);
+  }
   async open(resume) {
     const found = webSocketCtor(this.opts);
     const Ctor = found instanceof Promise ? await found : found;
@@ -1972,7 +1987,7 @@ var Connection = class extends Emitter {
     ws.binaryType = "arraybuffer";
     this._ws = ws;
     this.welcomeAt = 0;
-    const hello = { type: "hello", protocol: PROTOCOL_VERSION, name: this.opts.name };
+    const hello = { type: "hello", protocol: this.opts.protocol ?? PROTOCOL_VERSION, name: this.opts.name };
     if (this.opts.token !== void 0) hello.token = this.opts.token;
     if (resume) {
       hello.resume = resume.token;
@@ -2167,494 +2182,6 @@ var Connection = class extends Emitter {
     }, 1e3);
   }
 };
-
-// src/world.ts
-var StateError = class extends Error {
-  constructor() {
-    super(...arguments);
-    __publicField(this, "name", "StateError");
-  }
-};
-function acksOf(wire) {
-  const m = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(wire)) m.set(Number(k), v);
-  return m;
-}
-var World = class _World {
-  constructor(schema, tick, acks, entities) {
-    __publicField(this, "schema", schema);
-    __publicField(this, "tick", tick);
-    __publicField(this, "acks", acks);
-    __publicField(this, "entities", entities);
-  }
-  /** The state a snapshot describes. */
-  static fromSnapshot(schema, msg) {
-    const entities = /* @__PURE__ */ new Map();
-    for (const e of msg.entities) entities.set(e[0], makeEntity(schema, e[0], e[1], e[2]));
-    return new _World(schema, msg.tick, acksOf(msg.acks), entities);
-  }
-  /**
-   * The state after `msg`. Throws `StateError` when the delta's base is not this tick or its
-   * contents do not fit (unknown or duplicate ids, a mask beyond the entity's fields); the
-   * client must then wait for a snapshot.
-   */
-  apply(msg) {
-    if (msg.base !== this.tick) {
-      throw new StateError(`delta ${msg.base}→${msg.tick} does not apply to tick ${this.tick}`);
-    }
-    const next = new Map(this.entities);
-    for (const id of msg.removed) {
-      if (!next.delete(id)) throw new StateError(`delta removes unknown entity ${id}`);
-    }
-    for (const [id, mask, vals] of msg.changed) {
-      const e = next.get(id);
-      if (!e) throw new StateError(`delta changes unknown entity ${id}`);
-      if (mask >>> e.values.length !== 0) {
-        throw new StateError(`entity ${id}: mask ${mask.toString(2)} beyond its ${e.values.length} fields`);
-      }
-      const values = e.values.slice();
-      let vi = 0;
-      for (let bit = 0; bit < values.length; bit++) {
-        if (mask & 1 << bit) {
-          const v = vals[vi++];
-          if (v === void 0) throw new StateError(`entity ${id}: too few values for mask ${mask}`);
-          values[bit] = v;
-        }
-      }
-      if (vi !== vals.length) throw new StateError(`entity ${id}: too many values for mask ${mask}`);
-      next.set(id, makeEntity(this.schema, id, e.kindIndex, values));
-    }
-    for (const [id, kind, fields] of msg.added) {
-      if (next.has(id)) throw new StateError(`delta adds entity ${id}, which exists`);
-      next.set(id, makeEntity(this.schema, id, kind, fields));
-    }
-    return new _World(this.schema, msg.tick, acksOf(msg.acks), next);
-  }
-  /** The entity with this id, if visible. */
-  get(id) {
-    return this.entities.get(id);
-  }
-  /** Entities of one kind, by name (e.g. `"player"`), in id order. */
-  ofKind(kind) {
-    const out = [];
-    for (const e of this.entities.values()) if (e.kind === kind) out.push(e);
-    return out.sort((a, b) => a.id - b.id);
-  }
-  /** The state as wire entities sorted by id: handy to compare two views of one tick. */
-  toWire() {
-    return [...this.entities.values()].sort((a, b) => a.id - b.id).map((e) => [e.id, e.kindIndex, e.values.slice()]);
-  }
-};
-function makeEntity(schema, id, kindIndex, values) {
-  const kind = schema[kindIndex];
-  const fields = {};
-  values.forEach((v, i) => {
-    fields[kind?.fields[i] ?? `f${i}`] = v;
-  });
-  return Object.freeze({
-    id,
-    kind: kind?.kind ?? `kind${kindIndex}`,
-    kindIndex,
-    values: Object.freeze(values.slice()),
-    fields: Object.freeze(fields)
-  });
-}
-
-// src/client.ts
-var REQUEST_REFUSALS = /* @__PURE__ */ new Set([
-  "unknown_mode",
-  "already_queued",
-  "already_in_lobby",
-  "unknown_code",
-  "lobby_full",
-  "overloaded",
-  "server_draining"
-]);
-var MAX_PENDING_INPUTS = 64;
-function clamp(v) {
-  if (!Number.isFinite(v)) throw new TypeError(`input direction must be finite, got ${v}`);
-  return Math.max(-1, Math.min(1, v));
-}
-var Client = class extends Connection {
-  constructor() {
-    super(...arguments);
-    __publicField(this, "place", "idle");
-    __publicField(this, "lobby");
-    /** The current state, or undefined before the first snapshot of a lobby. */
-    __publicField(this, "world");
-    /** The latest RTT report. */
-    __publicField(this, "rtt");
-    /** Time from sending an input to seeing it applied, for the latest acked input, ms. */
-    __publicField(this, "inputLatencyMs");
-    __publicField(this, "seq", 0);
-    __publicField(this, "pending", []);
-    __publicField(this, "placeAtDrop", "idle");
-    __publicField(this, "lastFind");
-    __publicField(this, "awaitingRejoin");
-    /**
-     * Cluster mode: a redirect being followed (`following`: connecting to its node), or
-     * redeemed there (`redeemed`: welcomed, its `match_found` is on its way). At most one per
-     * request: another `redirect` meanwhile is not followed.
-     */
-    __publicField(this, "redirect");
-    /** Rejecters of the pending requests, for failures that no server message answers. */
-    __publicField(this, "waiting", /* @__PURE__ */ new Set());
-  }
-  /** Your own entity in the current state. */
-  get me() {
-    return this.player === void 0 ? void 0 : this.world?.get(this.player);
-  }
-  // ------------------------------------------------------------------ requests
-  /**
-   * Join the queue of `mode`; resolves on `match_found`, rejects on a refusal or cancel. In
-   * cluster mode the match may be on another node: the client follows the `redirect` there
-   * and resolves with the `match_found` of that node; it rejects with the code of a refused
-   * reservation (`reservation_expired`, ...) or `lobby_lost` (see `followRedirects`).
-   */
-  findMatch(mode, opts = {}) {
-    const msg = { type: "find_match", mode, ...opts };
-    this.lastFind = { mode, ...opts };
-    return this.request(msg);
-  }
-  /** Leave the queue (answered by `matchCancelled`, or a `matchFound` that was faster). */
-  cancelMatch() {
-    this.lastFind = void 0;
-    this.send({ type: "cancel_match" });
-  }
-  /** Create a private lobby; the `MatchFound` carries the `code` to share. */
-  createPrivate(mode) {
-    this.lastFind = void 0;
-    return this.request({ type: "create_private", mode });
-  }
-  /** Join a private lobby by its code. */
-  joinPrivate(code) {
-    this.lastFind = void 0;
-    return this.request({ type: "join_private", code });
-  }
-  /** Leave the lobby; the session stays open for another `findMatch`. */
-  leave() {
-    this.lastFind = void 0;
-    this.redirect = void 0;
-    this.send({ type: "leave" });
-    this.place = "idle";
-  }
-  /**
-   * Send the player's current intent. The SDK numbers inputs, keeps the unacknowledged ones
-   * and resends them after a resume. Returns the `seq`, or `undefined` outside a lobby (the
-   * server would refuse it).
-   */
-  sendInput(input) {
-    const inLobby = this.place === "lobby" || this.reconnecting && this.placeAtDrop === "lobby";
-    if (!inLobby) return void 0;
-    const msg = {
-      type: "input",
-      seq: ++this.seq,
-      dx: clamp(input.dx),
-      dy: clamp(input.dy),
-      action: input.action === true
-    };
-    this.pending.push({ msg, sentAt: now() });
-    if (this.pending.length > MAX_PENDING_INPUTS) this.pending.shift();
-    if (this.connected && this.awaitingRejoin === void 0) this.send(msg);
-    return msg.seq;
-  }
-  /**
-   * Say something to the lobby; everyone there (you included) gets it as a `chat` event.
-   * Returns false outside a lobby. The server refuses over-long, empty or too frequent
-   * lines with non-fatal `chat_*` errors.
-   */
-  chat(text) {
-    if (this.place !== "lobby" || !this.connected || this.awaitingRejoin !== void 0) return false;
-    this.send({ type: "chat", text });
-    return true;
-  }
-  /** Leave for good: close with 1000 (gives up the seat) and stop reconnecting. */
-  close() {
-    if (!this.closed) this.lastFind = void 0;
-    super.close();
-  }
-  /**
-   * Send a queue/lobby request and settle with its outcome. A drop in between does not
-   * settle it: the client queues again after reconnecting, and the match found then counts.
-   */
-  request(msg) {
-    this.redirect = void 0;
-    const p = new Promise((resolve, reject) => {
-      const offs = [];
-      const done = () => (offs.forEach((off) => off()), this.waiting.delete(fail));
-      const fail = (err) => (done(), reject(err));
-      this.waiting.add(fail);
-      offs.push(
-        this.on("matchFound", (m) => (done(), resolve(m))),
-        this.on("error", (e) => {
-          if (REQUEST_REFUSALS.has(e.code)) fail(new TickwaveError(e.code, e.message));
-        }),
-        this.on("matchCancelled", (m) => fail(new TickwaveError("cancelled", m.reason))),
-        this.on("close", (c) => fail(new TickwaveError("closed", c.reason, c.code)))
-      );
-    });
-    p.catch(() => {
-    });
-    this.send(msg);
-    if (this.place === "idle") this.place = "queued";
-    return p;
-  }
-  /** Reject every pending request with `err`. */
-  failRequests(err) {
-    for (const fail of [...this.waiting]) fail(err);
-  }
-  /**
-   * A `redirect` arrived (cluster mode). Ignored (only the event) unless the client is queued
-   * (a `cancelMatch()` not yet answered still counts: the redirect is the match that was
-   * faster) and no other redirect is in flight. With `followRedirects: false` the client is
-   * idle and a pending request rejects with `redirected` (no `match_found` comes here);
-   * otherwise it follows (`Connection.follow`).
-   */
-  onRedirect(m) {
-    if (this.place !== "queued" || this.redirect !== void 0) {
-      this.emit("redirect", m);
-      return;
-    }
-    if (this.opts.followRedirects === false) {
-      this.place = "idle";
-      this.lastFind = void 0;
-      this.emit("redirect", m);
-      this.failRequests(new TickwaveError("redirected", `the match is on another node: ${m.url}`));
-      return;
-    }
-    this.redirect = "following";
-    this.emit("redirect", m);
-    if (this.redirect !== "following" || this.place !== "queued" || !this.follow(m.url, m.reservation)) {
-      if (this.redirect === "following") this.redirect = void 0;
-    }
-  }
-  onReservationRefused(err) {
-    this.redirect = void 0;
-    this.place = "idle";
-    this.placeAtDrop = "idle";
-    this.lastFind = void 0;
-    this.failRequests(err);
-  }
-  // ------------------------------------------------------------------ connection events
-  onWelcome(w, afterDrop, redeemed) {
-    if (redeemed && this.redirect === "following") {
-      this.redirect = "redeemed";
-      this.placeAtDrop = "idle";
-      this.place = "queued";
-      this.emit("welcome", w);
-      return;
-    }
-    const resumed = w.resumed === true;
-    const was = afterDrop ? this.placeAtDrop : "idle";
-    this.placeAtDrop = "idle";
-    const seatHeld = resumed && (w.seat_held ?? was === "lobby");
-    if (resumed) {
-      this.emit("resumed", w);
-      if (seatHeld) {
-        this.place = "lobby";
-        this.awaitingRejoin = setTimeout(() => {
-          this.awaitingRejoin = void 0;
-          if (this.place === "lobby") this.lobbyLost("seat not restored");
-        }, this.opts.rejoinTimeoutMs ?? 3e3);
-      }
-    } else {
-      if (was === "lobby") this.lobbyLost("connection lost");
-      this.emit("welcome", w);
-    }
-    if (resumed && was === "lobby" && !seatHeld) this.lobbyLost("seat not held");
-    if (was === "queued" && !seatHeld && this.lastFind) {
-      this.place = "idle";
-      void this.findMatch(this.lastFind.mode, { ...this.lastFind });
-    }
-  }
-  /** The seat is gone (refused resume, or the lobby closed while away). */
-  lobbyLost(reason) {
-    const lobby = this.lobby?.id ?? 0;
-    this.place = "idle";
-    this.lobby = void 0;
-    this.world = void 0;
-    this.pending = [];
-    this.emit("lobbyClosed", { type: "lobby_closed", lobby, reason });
-  }
-  onReconnectStart() {
-    this.placeAtDrop = this.place;
-    this.clearRejoin();
-  }
-  resumeTick() {
-    return this.world?.tick;
-  }
-  onFinish() {
-    this.clearRejoin();
-  }
-  clearRejoin() {
-    if (this.awaitingRejoin !== void 0) clearTimeout(this.awaitingRejoin);
-    this.awaitingRejoin = void 0;
-  }
-  // ------------------------------------------------------------------ messages
-  dispatch(msg) {
-    this.emit("message", msg);
-    const m = msg;
-    switch (m.type) {
-      case "error": {
-        let redirectLost = false;
-        if (m.fatal) this.lastFatal = m;
-        else if (m.code === "overloaded" && this.awaitingRejoin !== void 0) {
-          this.clearRejoin();
-          this.lobbyLost("lobby ended while disconnected");
-        } else if (REQUEST_REFUSALS.has(m.code) && this.place === "queued") {
-          this.place = "idle";
-          this.redirect = void 0;
-        } else if (m.code === "lobby_lost" && this.redirect === "redeemed" && this.place === "queued") {
-          this.redirect = void 0;
-          this.place = "idle";
-          this.lastFind = void 0;
-          redirectLost = true;
-        }
-        this.emit("error", m);
-        if (redirectLost) this.failRequests(new TickwaveError(m.code, m.message));
-        break;
-      }
-      case "rtt":
-        this.rtt = m;
-        this.emit("rtt", m);
-        break;
-      case "queued":
-        this.place = "queued";
-        this.emit("queued", m);
-        break;
-      case "match_cancelled":
-        if (this.place === "queued") this.place = "idle";
-        this.emit("matchCancelled", m);
-        break;
-      case "match_found":
-        this.onMatchFound(m);
-        break;
-      case "roster":
-        if (this.lobby?.id === m.lobby) this.lobby.roster = m.players;
-        this.emit("roster", m);
-        break;
-      case "lobby_state":
-        if (this.lobby?.id === m.lobby) {
-          this.lobby.state = m.state;
-          this.lobby.remainingMs = m.remaining_ms;
-          this.lobby.remainingAt = now();
-        }
-        this.emit("lobbyState", m);
-        break;
-      case "snapshot":
-        if (!this.lobby) break;
-        this.world = World.fromSnapshot(this.lobby.schema, m);
-        this.onState(this.world);
-        break;
-      case "delta":
-        if (!this.world) break;
-        try {
-          this.world = this.world.apply(m);
-        } catch (e) {
-          if (!(e instanceof StateError)) throw e;
-          this.world = void 0;
-          this.emit("error", { type: "error", code: "state_desync", message: e.message, fatal: false });
-          break;
-        }
-        this.onState(this.world);
-        break;
-      case "results":
-        this.emit("results", m);
-        break;
-      case "lobby_closed":
-        if (this.lobby === void 0 || this.lobby.id === m.lobby) {
-          this.place = "idle";
-          this.lobby = void 0;
-          this.world = void 0;
-          this.pending = [];
-        }
-        this.emit("lobbyClosed", m);
-        break;
-      case "chat":
-        this.emit("chat", m);
-        break;
-      case "notice":
-        this.emit("notice", m);
-        break;
-      case "redirect":
-        this.onRedirect(m);
-        break;
-      default:
-        break;
-    }
-  }
-  onMatchFound(m) {
-    const rejoined = this.awaitingRejoin !== void 0 && this.lobby?.id === m.lobby;
-    this.clearRejoin();
-    this.place = "lobby";
-    this.lastFind = void 0;
-    this.redirect = void 0;
-    const lobby = {
-      id: m.lobby,
-      mode: m.mode,
-      game: m.game,
-      state: m.state,
-      tickHz: m.tick_hz,
-      maxPlayers: m.max_players,
-      roster: m.roster,
-      schema: m.schema
-    };
-    if (m.code !== void 0) lobby.code = m.code;
-    if (rejoined) {
-      lobby.remainingMs = this.lobby?.remainingMs;
-      lobby.remainingAt = this.lobby?.remainingAt;
-      this.lobby = lobby;
-      const ack = this.world?.acks.get(m.player) ?? 0;
-      for (const p of this.pending) if (p.msg.seq > ack) this.send(p.msg);
-    } else {
-      this.lobby = lobby;
-      this.world = void 0;
-      this.pending = [];
-    }
-    this.emit("matchFound", m);
-  }
-  onState(world) {
-    const ack = this.player === void 0 ? 0 : world.acks.get(this.player) ?? 0;
-    let acked;
-    while (this.pending.length > 0 && this.pending[0].msg.seq <= ack) acked = this.pending.shift();
-    if (acked) {
-      this.inputLatencyMs = now() - acked.sentAt;
-      this.emit("inputAck", { seq: acked.msg.seq, latencyMs: this.inputLatencyMs });
-    }
-    this.emit("state", world);
-  }
-};
-async function connect(url, opts) {
-  const client = new Client(url, opts);
-  await client.connect();
-  return client;
-}
-
-// src/v2/index.ts
-var v2_exports = {};
-__export(v2_exports, {
-  DEFAULT_MAX_LEN: () => DEFAULT_MAX_LEN,
-  FIELD_TYPES: () => FIELD_TYPES,
-  FieldError: () => FieldError,
-  MAX_FIELDS: () => MAX_FIELDS,
-  MAX_ITEMS: () => MAX_ITEMS,
-  MAX_NAME_LEN: () => MAX_NAME_LEN,
-  MAX_STR_LEN: () => MAX_STR_LEN,
-  RESERVED_INPUT_NAMES: () => RESERVED_INPUT_NAMES,
-  SERVER_COMMAND_CODES: () => SERVER_COMMAND_CODES,
-  SchemaError: () => SchemaError,
-  StateError: () => StateError2,
-  World: () => World2,
-  checkEvent: () => checkEvent,
-  checkFields: () => checkFields,
-  checkOutgoing: () => checkOutgoing,
-  encodeCommand: () => encodeCommand,
-  encodeInput: () => encodeInput,
-  incomingProblem: () => incomingProblem,
-  parseSchema: () => parseSchema,
-  utf8Length: () => utf8Length,
-  validName: () => validName
-});
 
 // src/v2/schema.ts
 var FIELD_TYPES = ["bool", "i32", "i64", "f32", "f64", "str"];
@@ -2899,124 +2426,6 @@ function named(schema, values) {
   return out;
 }
 
-// src/v2/world.ts
-var StateError2 = class extends Error {
-  constructor() {
-    super(...arguments);
-    __publicField(this, "name", "StateError");
-  }
-};
-function acksOf2(wire) {
-  const m = /* @__PURE__ */ new Map();
-  for (const [k, v] of Object.entries(wire ?? {})) m.set(Number(k), v);
-  return m;
-}
-function checkValues(fields, values, where) {
-  if (!Array.isArray(values)) throw new StateError2(`${where}: values must be an array`);
-  if (values.length !== fields.length) {
-    throw new StateError2(`${where}: ${values.length} values for ${fields.length} fields`);
-  }
-  values.forEach((v, i) => {
-    const p = incomingProblem(fields[i], v);
-    if (p) throw new StateError2(`${where}: field \`${fields[i].name}\`: ${p}`);
-  });
-  return values.map((v) => v === void 0 ? null : v);
-}
-function ascending(ids, where) {
-  for (let i = 0; i < ids.length; i++) {
-    const id = ids[i];
-    if (!Number.isInteger(id) || id < 0 || id > 4294967295) throw new StateError2(`${where}: bad id ${id}`);
-    if (i > 0 && id <= ids[i - 1]) throw new StateError2(`${where}: ids not strictly ascending at ${id}`);
-  }
-}
-function popcount(x) {
-  let n = 0;
-  for (let m = x >>> 0; m; m &= m - 1) n++;
-  return n;
-}
-var World2 = class _World {
-  constructor(schema, tick, acks, globalValues, entities) {
-    __publicField(this, "schema", schema);
-    __publicField(this, "tick", tick);
-    __publicField(this, "acks", acks);
-    __publicField(this, "globalValues", globalValues);
-    __publicField(this, "entities", entities);
-  }
-  /** The globals by name (`world.globals.round`). */
-  get globals() {
-    return named(this.schema.globals, this.globalValues);
-  }
-  get(id) {
-    return this.entities.get(id);
-  }
-  /** The entities of one kind, in id order. */
-  ofKind(kind) {
-    return [...this.entities.values()].filter((e) => e.kind === kind).sort((a, b) => a.id - b.id);
-  }
-  makeEntity(id, kindIndex, values, where) {
-    if (typeof kindIndex !== "number" || !Number.isInteger(kindIndex)) throw new StateError2(`${where}: bad kind`);
-    const kind = this.schema.kinds[kindIndex];
-    if (!kind) throw new StateError2(`${where}: kind ${kindIndex} is not in the schema`);
-    const vs = checkValues(kind.fields, values, `${where} (${kind.kind})`);
-    return { id, kind: kind.kind, kindIndex, values: vs, fields: named(kind.fields, vs) };
-  }
-  /** The state a `snapshot` describes. */
-  static fromSnapshot(schema, msg) {
-    const empty = new _World(schema, msg.tick, acksOf2(msg.acks), [], /* @__PURE__ */ new Map());
-    const globals = checkValues(schema.globals, msg.globals ?? [], "snapshot globals");
-    if (!Array.isArray(msg.entities)) throw new StateError2("snapshot: entities must be an array");
-    ascending(msg.entities.map((e) => e[0]), "snapshot entities");
-    const entities = /* @__PURE__ */ new Map();
-    for (const [id, kind, values] of msg.entities) entities.set(id, empty.makeEntity(id, kind, values, `entity ${id}`));
-    return new _World(schema, msg.tick, empty.acks, globals, entities);
-  }
-  /** The state after `msg` (removed, then changed, then added; WIRE.md §4). */
-  apply(msg) {
-    if (msg.base !== this.tick) throw new StateError2(`delta for base ${msg.base}, but the state is at tick ${this.tick}`);
-    const entities = new Map(this.entities);
-    let globals = this.globalValues;
-    if (msg.globals !== void 0 && msg.globals !== null) {
-      globals = this.patch(this.schema.globals, this.globalValues, msg.globals[0], msg.globals[1], "globals");
-    }
-    ascending(msg.removed, "removed");
-    for (const id of msg.removed) {
-      if (!entities.delete(id)) throw new StateError2(`removed ${id}, which the state does not hold`);
-    }
-    ascending(msg.changed.map((c) => c[0]), "changed");
-    for (const [id, mask, values] of msg.changed) {
-      const e = entities.get(id);
-      if (!e) throw new StateError2(`changed ${id}, which the state does not hold (or the delta removes)`);
-      const kind = this.schema.kinds[e.kindIndex];
-      const vs = this.patch(kind.fields, e.values, mask, values, `entity ${id}`);
-      entities.set(id, { ...e, values: vs, fields: named(kind.fields, vs) });
-    }
-    ascending(msg.added.map((a) => a[0]), "added");
-    for (const [id, kind, values] of msg.added) {
-      if (entities.has(id)) throw new StateError2(`added ${id}, which the state already holds`);
-      entities.set(id, this.makeEntity(id, kind, values, `entity ${id}`));
-    }
-    return new _World(this.schema, msg.tick, acksOf2(msg.acks), globals, entities);
-  }
-  /** `values` with the masked fields replaced, checked. */
-  patch(fields, old, mask, values, where) {
-    if (!Number.isInteger(mask) || mask < 0 || mask > 4294967295) throw new StateError2(`${where}: bad mask ${mask}`);
-    if (fields.length < 32 && mask >>> fields.length !== 0) throw new StateError2(`${where}: mask ${mask} beyond its ${fields.length} fields`);
-    if (!Array.isArray(values) || values.length !== popcount(mask)) {
-      throw new StateError2(`${where}: mask ${mask} needs ${popcount(mask)} values`);
-    }
-    const out = [...old];
-    let vi = 0;
-    for (let i = 0; i < fields.length; i++) {
-      if ((mask >>> i & 1) === 0) continue;
-      const v = values[vi++];
-      const p = incomingProblem(fields[i], v);
-      if (p) throw new StateError2(`${where}: field \`${fields[i].name}\`: ${p}`);
-      out[i] = v === void 0 ? null : v;
-    }
-    return out;
-  }
-};
-
 // src/v2/messages.ts
 var encoder2 = new Encoder({ ignoreUndefined: true });
 function encodeInput(schema, seq, tick, fields) {
@@ -3055,11 +2464,719 @@ var SERVER_COMMAND_CODES = [
   "too_many_commands"
 ];
 
+// src/v2/world.ts
+var StateError = class extends Error {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "name", "StateError");
+  }
+};
+function acksOf(wire) {
+  const m = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(wire ?? {})) m.set(Number(k), v);
+  return m;
+}
+function checkValues(fields, values, where) {
+  if (!Array.isArray(values)) throw new StateError(`${where}: values must be an array`);
+  if (values.length !== fields.length) {
+    throw new StateError(`${where}: ${values.length} values for ${fields.length} fields`);
+  }
+  values.forEach((v, i) => {
+    const p = incomingProblem(fields[i], v);
+    if (p) throw new StateError(`${where}: field \`${fields[i].name}\`: ${p}`);
+  });
+  return values.map((v) => v === void 0 ? null : v);
+}
+function ascending(ids, where) {
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (!Number.isInteger(id) || id < 0 || id > 4294967295) throw new StateError(`${where}: bad id ${id}`);
+    if (i > 0 && id <= ids[i - 1]) throw new StateError(`${where}: ids not strictly ascending at ${id}`);
+  }
+}
+function popcount(x) {
+  let n = 0;
+  for (let m = x >>> 0; m; m &= m - 1) n++;
+  return n;
+}
+var World = class _World {
+  constructor(schema, tick, acks, globalValues, entities) {
+    __publicField(this, "schema", schema);
+    __publicField(this, "tick", tick);
+    __publicField(this, "acks", acks);
+    __publicField(this, "globalValues", globalValues);
+    __publicField(this, "entities", entities);
+  }
+  /** The globals by name (`world.globals.round`). */
+  get globals() {
+    return named(this.schema.globals, this.globalValues);
+  }
+  get(id) {
+    return this.entities.get(id);
+  }
+  /** The entities of one kind, in id order. */
+  ofKind(kind) {
+    return [...this.entities.values()].filter((e) => e.kind === kind).sort((a, b) => a.id - b.id);
+  }
+  makeEntity(id, kindIndex, values, where) {
+    if (typeof kindIndex !== "number" || !Number.isInteger(kindIndex)) throw new StateError(`${where}: bad kind`);
+    const kind = this.schema.kinds[kindIndex];
+    if (!kind) throw new StateError(`${where}: kind ${kindIndex} is not in the schema`);
+    const vs = checkValues(kind.fields, values, `${where} (${kind.kind})`);
+    return { id, kind: kind.kind, kindIndex, values: vs, fields: named(kind.fields, vs) };
+  }
+  /** The state a `snapshot` describes. */
+  static fromSnapshot(schema, msg) {
+    const empty = new _World(schema, msg.tick, acksOf(msg.acks), [], /* @__PURE__ */ new Map());
+    const globals = checkValues(schema.globals, msg.globals ?? [], "snapshot globals");
+    if (!Array.isArray(msg.entities)) throw new StateError("snapshot: entities must be an array");
+    ascending(msg.entities.map((e) => e[0]), "snapshot entities");
+    const entities = /* @__PURE__ */ new Map();
+    for (const [id, kind, values] of msg.entities) entities.set(id, empty.makeEntity(id, kind, values, `entity ${id}`));
+    return new _World(schema, msg.tick, empty.acks, globals, entities);
+  }
+  /** The state after `msg` (removed, then changed, then added; WIRE.md §4). */
+  apply(msg) {
+    if (msg.base !== this.tick) throw new StateError(`delta for base ${msg.base}, but the state is at tick ${this.tick}`);
+    const entities = new Map(this.entities);
+    let globals = this.globalValues;
+    if (msg.globals !== void 0 && msg.globals !== null) {
+      globals = this.patch(this.schema.globals, this.globalValues, msg.globals[0], msg.globals[1], "globals");
+    }
+    ascending(msg.removed, "removed");
+    for (const id of msg.removed) {
+      if (!entities.delete(id)) throw new StateError(`removed ${id}, which the state does not hold`);
+    }
+    ascending(msg.changed.map((c) => c[0]), "changed");
+    for (const [id, mask, values] of msg.changed) {
+      const e = entities.get(id);
+      if (!e) throw new StateError(`changed ${id}, which the state does not hold (or the delta removes)`);
+      const kind = this.schema.kinds[e.kindIndex];
+      const vs = this.patch(kind.fields, e.values, mask, values, `entity ${id}`);
+      entities.set(id, { ...e, values: vs, fields: named(kind.fields, vs) });
+    }
+    ascending(msg.added.map((a) => a[0]), "added");
+    for (const [id, kind, values] of msg.added) {
+      if (entities.has(id)) throw new StateError(`added ${id}, which the state already holds`);
+      entities.set(id, this.makeEntity(id, kind, values, `entity ${id}`));
+    }
+    return new _World(this.schema, msg.tick, acksOf(msg.acks), globals, entities);
+  }
+  /** `values` with the masked fields replaced, checked. */
+  patch(fields, old, mask, values, where) {
+    if (!Number.isInteger(mask) || mask < 0 || mask > 4294967295) throw new StateError(`${where}: bad mask ${mask}`);
+    if (fields.length < 32 && mask >>> fields.length !== 0) throw new StateError(`${where}: mask ${mask} beyond its ${fields.length} fields`);
+    if (!Array.isArray(values) || values.length !== popcount(mask)) {
+      throw new StateError(`${where}: mask ${mask} needs ${popcount(mask)} values`);
+    }
+    const out = [...old];
+    let vi = 0;
+    for (let i = 0; i < fields.length; i++) {
+      if ((mask >>> i & 1) === 0) continue;
+      const v = values[vi++];
+      const p = incomingProblem(fields[i], v);
+      if (p) throw new StateError(`${where}: field \`${fields[i].name}\`: ${p}`);
+      out[i] = v === void 0 ? null : v;
+    }
+    return out;
+  }
+};
+
+// src/world.ts
+var StateError2 = class extends Error {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "name", "StateError");
+  }
+};
+function acksOf2(wire) {
+  const m = /* @__PURE__ */ new Map();
+  for (const [k, v] of Object.entries(wire)) m.set(Number(k), v);
+  return m;
+}
+var World2 = class _World {
+  constructor(schema, tick, acks, entities) {
+    __publicField(this, "schema", schema);
+    __publicField(this, "tick", tick);
+    __publicField(this, "acks", acks);
+    __publicField(this, "entities", entities);
+  }
+  /** The state a snapshot describes. */
+  static fromSnapshot(schema, msg) {
+    const entities = /* @__PURE__ */ new Map();
+    for (const e of msg.entities) entities.set(e[0], makeEntity(schema, e[0], e[1], e[2]));
+    return new _World(schema, msg.tick, acksOf2(msg.acks), entities);
+  }
+  /**
+   * The state after `msg`. Throws `StateError` when the delta's base is not this tick or its
+   * contents do not fit (unknown or duplicate ids, a mask beyond the entity's fields); the
+   * client must then wait for a snapshot.
+   */
+  apply(msg) {
+    if (msg.base !== this.tick) {
+      throw new StateError2(`delta ${msg.base}→${msg.tick} does not apply to tick ${this.tick}`);
+    }
+    const next = new Map(this.entities);
+    for (const id of msg.removed) {
+      if (!next.delete(id)) throw new StateError2(`delta removes unknown entity ${id}`);
+    }
+    for (const [id, mask, vals] of msg.changed) {
+      const e = next.get(id);
+      if (!e) throw new StateError2(`delta changes unknown entity ${id}`);
+      if (mask >>> e.values.length !== 0) {
+        throw new StateError2(`entity ${id}: mask ${mask.toString(2)} beyond its ${e.values.length} fields`);
+      }
+      const values = e.values.slice();
+      let vi = 0;
+      for (let bit = 0; bit < values.length; bit++) {
+        if (mask & 1 << bit) {
+          const v = vals[vi++];
+          if (v === void 0) throw new StateError2(`entity ${id}: too few values for mask ${mask}`);
+          values[bit] = v;
+        }
+      }
+      if (vi !== vals.length) throw new StateError2(`entity ${id}: too many values for mask ${mask}`);
+      next.set(id, makeEntity(this.schema, id, e.kindIndex, values));
+    }
+    for (const [id, kind, fields] of msg.added) {
+      if (next.has(id)) throw new StateError2(`delta adds entity ${id}, which exists`);
+      next.set(id, makeEntity(this.schema, id, kind, fields));
+    }
+    return new _World(this.schema, msg.tick, acksOf2(msg.acks), next);
+  }
+  /** The entity with this id, if visible. */
+  get(id) {
+    return this.entities.get(id);
+  }
+  /** Entities of one kind, by name (e.g. `"player"`), in id order. */
+  ofKind(kind) {
+    const out = [];
+    for (const e of this.entities.values()) if (e.kind === kind) out.push(e);
+    return out.sort((a, b) => a.id - b.id);
+  }
+  /** The state as wire entities sorted by id: handy to compare two views of one tick. */
+  toWire() {
+    return [...this.entities.values()].sort((a, b) => a.id - b.id).map((e) => [e.id, e.kindIndex, e.values.slice()]);
+  }
+};
+function makeEntity(schema, id, kindIndex, values) {
+  const kind = schema[kindIndex];
+  const fields = {};
+  values.forEach((v, i) => {
+    fields[kind?.fields[i] ?? `f${i}`] = v;
+  });
+  return Object.freeze({
+    id,
+    kind: kind?.kind ?? `kind${kindIndex}`,
+    kindIndex,
+    values: Object.freeze(values.slice()),
+    fields: Object.freeze(fields)
+  });
+}
+
+// src/client.ts
+var REQUEST_REFUSALS = /* @__PURE__ */ new Set([
+  "unknown_mode",
+  "already_queued",
+  "already_in_lobby",
+  "unknown_code",
+  "lobby_full",
+  "overloaded",
+  "server_draining",
+  "seat_refused",
+  "mode_needs_protocol"
+]);
+var MAX_PENDING_INPUTS = 64;
+var MAX_PENDING_COMMANDS = 16;
+function clamp(v) {
+  if (!Number.isFinite(v)) throw new TypeError(`input direction must be finite, got ${v}`);
+  return Math.max(-1, Math.min(1, v));
+}
+var Client = class extends Connection {
+  constructor() {
+    super(...arguments);
+    __publicField(this, "place", "idle");
+    __publicField(this, "lobby");
+    /** The current state, or undefined before the first snapshot of a lobby. */
+    __publicField(this, "world");
+    /** The latest RTT report. */
+    __publicField(this, "rtt");
+    /** Time from sending an input to seeing it applied, for the latest acked input, ms. */
+    __publicField(this, "inputLatencyMs");
+    __publicField(this, "seq", 0);
+    __publicField(this, "pending", []);
+    __publicField(this, "placeAtDrop", "idle");
+    __publicField(this, "lastFind");
+    __publicField(this, "awaitingRejoin");
+    /**
+     * Cluster mode: a redirect being followed (`following`: connecting to its node), or
+     * redeemed there (`redeemed`: welcomed, its `match_found` is on its way). At most one per
+     * request: another `redirect` meanwhile is not followed.
+     */
+    __publicField(this, "redirect");
+    /** Rejecters of the pending requests, for failures that no server message answers. */
+    __publicField(this, "waiting", /* @__PURE__ */ new Set());
+    /** The protocol version of the current session (`welcome.protocol`). */
+    __publicField(this, "protocol");
+    __publicField(this, "commandId", 0);
+    __publicField(this, "commands", /* @__PURE__ */ new Map());
+  }
+  /** Your own entity in the current state. */
+  get me() {
+    return this.player === void 0 ? void 0 : this.world?.get(this.player);
+  }
+  // ------------------------------------------------------------------ requests
+  /**
+   * Join the queue of `mode`; resolves on `match_found`, rejects on a refusal or cancel. In
+   * cluster mode the match may be on another node: the client follows the `redirect` there
+   * and resolves with the `match_found` of that node; it rejects with the code of a refused
+   * reservation (`reservation_expired`, ...) or `lobby_lost` (see `followRedirects`).
+   */
+  findMatch(mode, opts = {}) {
+    const msg = { type: "find_match", mode, ...opts };
+    this.lastFind = { mode, ...opts };
+    return this.request(msg);
+  }
+  /** Leave the queue (answered by `matchCancelled`, or a `matchFound` that was faster). */
+  cancelMatch() {
+    this.lastFind = void 0;
+    this.send({ type: "cancel_match" });
+  }
+  /** Create a private lobby; the `MatchFound` carries the `code` to share. */
+  createPrivate(mode) {
+    this.lastFind = void 0;
+    return this.request({ type: "create_private", mode });
+  }
+  /** Join a private lobby by its code. */
+  joinPrivate(code) {
+    this.lastFind = void 0;
+    return this.request({ type: "join_private", code });
+  }
+  /** Leave the lobby; the session stays open for another `findMatch`. */
+  leave() {
+    this.lastFind = void 0;
+    this.redirect = void 0;
+    this.send({ type: "leave" });
+    this.place = "idle";
+  }
+  /**
+   * Send the player's current intent. The SDK numbers inputs, keeps the unacknowledged ones
+   * and resends them after a resume. Returns the `seq`, or `undefined` outside a lobby (the
+   * server would refuse it).
+   */
+  sendInput(input) {
+    const inLobby = this.place === "lobby" || this.reconnecting && this.placeAtDrop === "lobby";
+    if (!inLobby) return void 0;
+    const typed = this.lobby?.typed;
+    let bytes;
+    if (typed) {
+      bytes = encodeInput(typed, this.seq + 1, void 0, input);
+    } else {
+      const i = input;
+      const msg = { type: "input", seq: this.seq + 1, dx: clamp(i.dx), dy: clamp(i.dy), action: i.action === true };
+      bytes = encodeClient(msg);
+    }
+    const seq = ++this.seq;
+    this.pending.push({ seq, bytes, sentAt: now() });
+    if (this.pending.length > MAX_PENDING_INPUTS) this.pending.shift();
+    if (this.connected && this.awaitingRejoin === void 0) this.sendBytes(bytes);
+    return seq;
+  }
+  /**
+   * Protocol 2: send the game command `name` (one of `schema.commands`) and settle with its
+   * answer: resolves with the decoded `value` (undefined when the game answers none), rejects
+   * with a `CommandError` (`code`, `message`) for `ok:false` or when the client settles it
+   * (`disconnected`, `lobby_closed`, `not_in_lobby`, `too_many_pending`, `invalid_args`; see
+   * `CommandError`). At most `MAX_PENDING_COMMANDS` wait for an answer at once. Ids are the
+   * client's, unique per connection.
+   */
+  command(name, args = {}) {
+    const p = new Promise((resolve, reject) => {
+      const typed = this.lobby?.typed;
+      if (!typed || this.place !== "lobby" || !this.connected || this.awaitingRejoin !== void 0) {
+        reject(new CommandError("not_in_lobby", "commands need a protocol-2 lobby and a live connection"));
+        return;
+      }
+      if (this.commands.size >= MAX_PENDING_COMMANDS) {
+        reject(new CommandError("too_many_pending", `${MAX_PENDING_COMMANDS} commands already wait for an answer`));
+        return;
+      }
+      this.commandId = this.commandId + 1 >>> 0;
+      const id = this.commandId;
+      let bytes;
+      try {
+        bytes = encodeCommand(typed, id, name, args);
+      } catch (e) {
+        const code = e instanceof FieldError ? "invalid_args" : "unknown_command";
+        reject(new CommandError(code, e.message));
+        return;
+      }
+      this.commands.set(id, { resolve, reject });
+      this.sendBytes(bytes);
+    });
+    p.catch(() => {
+    });
+    return p;
+  }
+  /** Reject every unanswered command: its answer cannot come any more. */
+  failCommands(code, message) {
+    const all = [...this.commands.values()];
+    this.commands.clear();
+    for (const c of all) c.reject(new CommandError(code, message));
+  }
+  /**
+   * Say something to the lobby; everyone there (you included) gets it as a `chat` event.
+   * Returns false outside a lobby. The server refuses over-long, empty or too frequent
+   * lines with non-fatal `chat_*` errors.
+   */
+  chat(text) {
+    if (this.place !== "lobby" || !this.connected || this.awaitingRejoin !== void 0) return false;
+    this.send({ type: "chat", text });
+    return true;
+  }
+  /** Leave for good: close with 1000 (gives up the seat) and stop reconnecting. */
+  close() {
+    if (!this.closed) this.lastFind = void 0;
+    super.close();
+  }
+  /**
+   * Send a queue/lobby request and settle with its outcome. A drop in between does not
+   * settle it: the client queues again after reconnecting, and the match found then counts.
+   */
+  request(msg) {
+    this.redirect = void 0;
+    const p = new Promise((resolve, reject) => {
+      const offs = [];
+      const done = () => (offs.forEach((off) => off()), this.waiting.delete(fail));
+      const fail = (err) => (done(), reject(err));
+      this.waiting.add(fail);
+      offs.push(
+        this.on("matchFound", (m) => (done(), resolve(m))),
+        this.on("error", (e) => {
+          if (REQUEST_REFUSALS.has(e.code)) fail(new TickwaveError(e.code, e.message));
+        }),
+        this.on("matchCancelled", (m) => fail(new TickwaveError("cancelled", m.reason))),
+        this.on("close", (c) => fail(new TickwaveError("closed", c.reason, c.code)))
+      );
+    });
+    p.catch(() => {
+    });
+    this.send(msg);
+    if (this.place === "idle") this.place = "queued";
+    return p;
+  }
+  /** Reject every pending request with `err`. */
+  failRequests(err) {
+    for (const fail of [...this.waiting]) fail(err);
+  }
+  /**
+   * A `redirect` arrived (cluster mode). Ignored (only the event) unless the client is queued
+   * (a `cancelMatch()` not yet answered still counts: the redirect is the match that was
+   * faster) and no other redirect is in flight. With `followRedirects: false` the client is
+   * idle and a pending request rejects with `redirected` (no `match_found` comes here);
+   * otherwise it follows (`Connection.follow`).
+   */
+  onRedirect(m) {
+    if (this.place !== "queued" || this.redirect !== void 0) {
+      this.emit("redirect", m);
+      return;
+    }
+    if (this.opts.followRedirects === false) {
+      this.place = "idle";
+      this.lastFind = void 0;
+      this.emit("redirect", m);
+      this.failRequests(new TickwaveError("redirected", `the match is on another node: ${m.url}`));
+      return;
+    }
+    this.redirect = "following";
+    this.emit("redirect", m);
+    if (this.redirect !== "following" || this.place !== "queued" || !this.follow(m.url, m.reservation)) {
+      if (this.redirect === "following") this.redirect = void 0;
+    }
+  }
+  onReservationRefused(err) {
+    this.redirect = void 0;
+    this.place = "idle";
+    this.placeAtDrop = "idle";
+    this.lastFind = void 0;
+    this.failRequests(err);
+  }
+  // ------------------------------------------------------------------ connection events
+  onWelcome(w, afterDrop, redeemed) {
+    this.protocol = w.protocol;
+    if (redeemed && this.redirect === "following") {
+      this.redirect = "redeemed";
+      this.placeAtDrop = "idle";
+      this.place = "queued";
+      this.emit("welcome", w);
+      return;
+    }
+    const resumed = w.resumed === true;
+    const was = afterDrop ? this.placeAtDrop : "idle";
+    this.placeAtDrop = "idle";
+    const seatHeld = resumed && (w.seat_held ?? was === "lobby");
+    if (resumed) {
+      this.emit("resumed", w);
+      if (seatHeld) {
+        this.place = "lobby";
+        this.awaitingRejoin = setTimeout(() => {
+          this.awaitingRejoin = void 0;
+          if (this.place === "lobby") this.lobbyLost("seat not restored");
+        }, this.opts.rejoinTimeoutMs ?? 3e3);
+      }
+    } else {
+      if (was === "lobby") this.lobbyLost("connection lost");
+      this.emit("welcome", w);
+    }
+    if (resumed && was === "lobby" && !seatHeld) this.lobbyLost("seat not held");
+    if (was === "queued" && !seatHeld && this.lastFind) {
+      this.place = "idle";
+      void this.findMatch(this.lastFind.mode, { ...this.lastFind });
+    }
+  }
+  /** The seat is gone (refused resume, or the lobby closed while away). */
+  lobbyLost(reason) {
+    const lobby = this.lobby?.id ?? 0;
+    this.place = "idle";
+    this.lobby = void 0;
+    this.world = void 0;
+    this.pending = [];
+    this.failCommands("lobby_closed", reason);
+    this.emit("lobbyClosed", { type: "lobby_closed", lobby, reason });
+  }
+  onReconnectStart() {
+    this.failCommands("disconnected", "the connection dropped before the answer");
+    this.placeAtDrop = this.place;
+    this.clearRejoin();
+  }
+  resumeTick() {
+    return this.world?.tick;
+  }
+  onFinish() {
+    this.failCommands("disconnected", "the client closed before the answer");
+    this.clearRejoin();
+  }
+  clearRejoin() {
+    if (this.awaitingRejoin !== void 0) clearTimeout(this.awaitingRejoin);
+    this.awaitingRejoin = void 0;
+  }
+  // ------------------------------------------------------------------ messages
+  dispatch(msg) {
+    this.emit("message", msg);
+    const m = msg;
+    switch (m.type) {
+      case "error": {
+        let redirectLost = false;
+        if (m.fatal) this.lastFatal = m;
+        else if (m.code === "overloaded" && this.awaitingRejoin !== void 0) {
+          this.clearRejoin();
+          this.lobbyLost("lobby ended while disconnected");
+        } else if (REQUEST_REFUSALS.has(m.code) && this.place === "queued") {
+          this.place = "idle";
+          this.redirect = void 0;
+        } else if (m.code === "lobby_lost" && this.redirect === "redeemed" && this.place === "queued") {
+          this.redirect = void 0;
+          this.place = "idle";
+          this.lastFind = void 0;
+          redirectLost = true;
+        }
+        this.emit("error", m);
+        if (redirectLost) this.failRequests(new TickwaveError(m.code, m.message));
+        break;
+      }
+      case "rtt":
+        this.rtt = m;
+        this.emit("rtt", m);
+        break;
+      case "queued":
+        this.place = "queued";
+        this.emit("queued", m);
+        break;
+      case "match_cancelled":
+        if (this.place === "queued") this.place = "idle";
+        this.emit("matchCancelled", m);
+        break;
+      case "match_found":
+        this.onMatchFound(m);
+        break;
+      case "roster":
+        if (this.lobby?.id === m.lobby) this.lobby.roster = m.players;
+        this.emit("roster", m);
+        break;
+      case "lobby_state":
+        if (this.lobby?.id === m.lobby) {
+          this.lobby.state = m.state;
+          this.lobby.remainingMs = m.remaining_ms;
+          this.lobby.remainingAt = now();
+        }
+        this.emit("lobbyState", m);
+        break;
+      case "snapshot":
+        if (!this.lobby) break;
+        if (this.lobby.typed) {
+          try {
+            this.world = World.fromSnapshot(this.lobby.typed, m);
+          } catch (e) {
+            if (!(e instanceof StateError)) throw e;
+            this.desync(e.message);
+            break;
+          }
+        } else {
+          this.world = World2.fromSnapshot(this.lobby.schema, m);
+        }
+        this.onState(this.world);
+        break;
+      case "delta":
+        if (!this.world) break;
+        try {
+          this.world = this.world instanceof World ? this.world.apply(m) : this.world.apply(m);
+        } catch (e) {
+          if (!(e instanceof StateError2) && !(e instanceof StateError)) throw e;
+          this.world = void 0;
+          this.emit("error", { type: "error", code: "state_desync", message: e.message, fatal: false });
+          break;
+        }
+        this.onState(this.world);
+        break;
+      case "results":
+        this.emit("results", m);
+        break;
+      case "lobby_closed":
+        if (this.lobby === void 0 || this.lobby.id === m.lobby) {
+          this.place = "idle";
+          this.lobby = void 0;
+          this.world = void 0;
+          this.pending = [];
+          this.failCommands("lobby_closed", m.reason);
+        }
+        this.emit("lobbyClosed", m);
+        break;
+      case "chat":
+        this.emit("chat", m);
+        break;
+      case "notice":
+        this.emit("notice", m);
+        break;
+      case "redirect":
+        this.onRedirect(m);
+        break;
+      default:
+        if (msg.type === "event") this.onEvent(msg);
+        else if (msg.type === "command_result") this.onCommandResult(msg);
+        break;
+    }
+  }
+  /** The world was dropped: wait for the next snapshot, and say why. */
+  desync(message) {
+    this.world = void 0;
+    this.emit("error", { type: "error", code: "state_desync", message, fatal: false });
+  }
+  onEvent(m) {
+    const typed = this.lobby?.typed;
+    if (!typed) return;
+    try {
+      this.emit("event", checkEvent(typed, m));
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      this.emit("error", { type: "error", code: "bad_event", message: e.message, fatal: false });
+    }
+  }
+  onCommandResult(m) {
+    const c = this.commands.get(m.id);
+    if (!c) return;
+    this.commands.delete(m.id);
+    if (m.ok === true) c.resolve(m.value ?? void 0);
+    else c.reject(new CommandError(String(m.code ?? "unknown"), String(m.message ?? "")));
+  }
+  onMatchFound(m) {
+    const rejoined = this.awaitingRejoin !== void 0 && this.lobby?.id === m.lobby;
+    this.clearRejoin();
+    this.place = "lobby";
+    this.lastFind = void 0;
+    this.redirect = void 0;
+    const lobby = {
+      id: m.lobby,
+      mode: m.mode,
+      game: m.game,
+      state: m.state,
+      tickHz: m.tick_hz,
+      maxPlayers: m.max_players,
+      roster: m.roster,
+      schema: []
+    };
+    if (Array.isArray(m.schema)) {
+      lobby.schema = m.schema;
+    } else {
+      try {
+        lobby.typed = parseSchema(m.schema);
+      } catch (e) {
+        if (!(e instanceof SchemaError)) throw e;
+        this.emit("error", { type: "error", code: "bad_schema", message: e.message, fatal: false });
+      }
+      lobby.schema = (lobby.typed?.kinds ?? []).map((k) => ({ kind: k.kind, fields: k.fields.map((f) => f.name) }));
+    }
+    if (m.code !== void 0) lobby.code = m.code;
+    if (rejoined) {
+      lobby.remainingMs = this.lobby?.remainingMs;
+      lobby.remainingAt = this.lobby?.remainingAt;
+      this.lobby = lobby;
+      const ack = this.world?.acks.get(m.player) ?? 0;
+      for (const p of this.pending) if (p.seq > ack) this.sendBytes(p.bytes);
+    } else {
+      this.lobby = lobby;
+      this.world = void 0;
+      this.pending = [];
+    }
+    this.emit("matchFound", m);
+  }
+  onState(world) {
+    const ack = this.player === void 0 ? 0 : world.acks.get(this.player) ?? 0;
+    let acked;
+    while (this.pending.length > 0 && this.pending[0].seq <= ack) acked = this.pending.shift();
+    if (acked) {
+      this.inputLatencyMs = now() - acked.sentAt;
+      this.emit("inputAck", { seq: acked.seq, latencyMs: this.inputLatencyMs });
+    }
+    this.emit("state", world);
+  }
+};
+async function connect(url, opts) {
+  const client = new Client(url, opts);
+  await client.connect();
+  return client;
+}
+
+// src/v2/index.ts
+var v2_exports = {};
+__export(v2_exports, {
+  DEFAULT_MAX_LEN: () => DEFAULT_MAX_LEN,
+  FIELD_TYPES: () => FIELD_TYPES,
+  FieldError: () => FieldError,
+  MAX_FIELDS: () => MAX_FIELDS,
+  MAX_ITEMS: () => MAX_ITEMS,
+  MAX_NAME_LEN: () => MAX_NAME_LEN,
+  MAX_STR_LEN: () => MAX_STR_LEN,
+  RESERVED_INPUT_NAMES: () => RESERVED_INPUT_NAMES,
+  SERVER_COMMAND_CODES: () => SERVER_COMMAND_CODES,
+  SchemaError: () => SchemaError,
+  StateError: () => StateError,
+  World: () => World,
+  checkEvent: () => checkEvent,
+  checkFields: () => checkFields,
+  checkOutgoing: () => checkOutgoing,
+  encodeCommand: () => encodeCommand,
+  encodeInput: () => encodeInput,
+  incomingProblem: () => incomingProblem,
+  parseSchema: () => parseSchema,
+  utf8Length: () => utf8Length,
+  validName: () => validName
+});
+
 // src/index.ts
 var Tickwave = {
   connect,
   Client,
-  World,
+  World: World2,
   PROTOCOL_VERSION,
   encodeClient,
   decodeServer,
@@ -3069,19 +3186,21 @@ var index_default = Tickwave;
 export {
   CLIENT_FIELDS,
   Client,
+  CommandError,
   DEFAULT_BACKOFF,
   ERROR_CODES,
   Emitter,
   MAX_CLIENT_MESSAGE_BYTES,
+  MAX_PENDING_COMMANDS,
   NOT_YET_DOCUMENTED,
   PROTOCOL_VERSION,
   ProtocolError,
   RESUME_REFUSALS,
   SERVER_FIELDS,
-  StateError,
+  StateError2 as StateError,
   Tickwave,
   TickwaveError,
-  World,
+  World2 as World,
   backoffDelay,
   connect,
   decodeClient,

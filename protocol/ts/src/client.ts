@@ -33,7 +33,12 @@ import {
   type UnknownServerMessage,
   type Welcome,
 } from "./messages.js";
-import { TickwaveError, type ConnectOptions, type InputIntent, type LobbyInfo, type Place } from "./types.js";
+import { encodeClient } from "./codec.js";
+import { CommandError, TickwaveError, type AnyWorld, type ConnectOptions, type InputIntent, type LobbyInfo, type Place } from "./types.js";
+import { checkEvent, encodeCommand, encodeInput, type CommandResultMessage, type EventMessage } from "./v2/messages.js";
+import { parseSchema, SchemaError } from "./v2/schema.js";
+import { FieldError } from "./v2/values.js";
+import { StateError as TypedStateError, World as TypedWorld, type DeltaMessage, type Entity as TypedEntity, type SnapshotMessage } from "./v2/world.js";
 import { StateError, World, type Entity } from "./world.js";
 
 /** Non-fatal errors that answer (and so cancel) a queue or private-lobby request. */
@@ -45,13 +50,27 @@ const REQUEST_REFUSALS = new Set([
   "lobby_full",
   "overloaded",
   "server_draining",
+  "seat_refused",
+  "mode_needs_protocol",
 ]);
 /** Unacknowledged inputs kept for resending after a resume; the newest matter most. */
 const MAX_PENDING_INPUTS = 64;
+/**
+ * Commands sent and not yet answered, per connection: the server keeps at most 16 waiting per
+ * player (PROTOCOL.md §8.2), so a 17th could only be refused; the client refuses it at once.
+ */
+export const MAX_PENDING_COMMANDS = 16;
 
 interface PendingInput {
-  msg: InputMessage;
+  seq: number;
+  /** The encoded `input` (v1 or v2), resent as it is after a resume. */
+  bytes: Uint8Array;
   sentAt: number;
+}
+
+interface PendingCommand {
+  resolve: (value: unknown) => void;
+  reject: (err: CommandError) => void;
 }
 
 function clamp(v: number): number {
@@ -63,7 +82,7 @@ export class Client extends Connection {
   place: Place = "idle";
   lobby: LobbyInfo | undefined;
   /** The current state, or undefined before the first snapshot of a lobby. */
-  world: World | undefined;
+  world: AnyWorld | undefined;
   /** The latest RTT report. */
   rtt: RttMessage | undefined;
   /** Time from sending an input to seeing it applied, for the latest acked input, ms. */
@@ -82,9 +101,13 @@ export class Client extends Connection {
   private redirect: "following" | "redeemed" | undefined;
   /** Rejecters of the pending requests, for failures that no server message answers. */
   private readonly waiting = new Set<(err: TickwaveError) => void>();
+  /** The protocol version of the current session (`welcome.protocol`). */
+  protocol: number | undefined;
+  private commandId = 0;
+  private readonly commands = new Map<number, PendingCommand>();
 
   /** Your own entity in the current state. */
-  get me(): Entity | undefined {
+  get me(): Entity | TypedEntity | undefined {
     return this.player === undefined ? undefined : this.world?.get(this.player);
   }
 
@@ -133,20 +156,68 @@ export class Client extends Connection {
    * and resends them after a resume. Returns the `seq`, or `undefined` outside a lobby (the
    * server would refuse it).
    */
-  sendInput(input: InputIntent): number | undefined {
+  sendInput(input: InputIntent | Readonly<Record<string, unknown>>): number | undefined {
     const inLobby = this.place === "lobby" || (this.reconnecting && this.placeAtDrop === "lobby");
     if (!inLobby) return undefined;
-    const msg: InputMessage = {
-      type: "input",
-      seq: ++this.seq,
-      dx: clamp(input.dx),
-      dy: clamp(input.dy),
-      action: input.action === true,
-    };
-    this.pending.push({ msg, sentAt: now() });
+    const typed = this.lobby?.typed;
+    let bytes: Uint8Array;
+    if (typed) {
+      // Protocol 2: the fields of `schema.input` by name, checked (and clamped) as the server
+      // would; a bad field throws `v2.FieldError` here and uses no seq.
+      bytes = encodeInput(typed, this.seq + 1, undefined, input as Readonly<Record<string, unknown>>);
+    } else {
+      const i = input as InputIntent;
+      const msg: InputMessage = { type: "input", seq: this.seq + 1, dx: clamp(i.dx), dy: clamp(i.dy), action: i.action === true };
+      bytes = encodeClient(msg);
+    }
+    const seq = ++this.seq;
+    this.pending.push({ seq, bytes, sentAt: now() });
     if (this.pending.length > MAX_PENDING_INPUTS) this.pending.shift();
-    if (this.connected && this.awaitingRejoin === undefined) this.send(msg);
-    return msg.seq;
+    if (this.connected && this.awaitingRejoin === undefined) this.sendBytes(bytes);
+    return seq;
+  }
+
+  /**
+   * Protocol 2: send the game command `name` (one of `schema.commands`) and settle with its
+   * answer: resolves with the decoded `value` (undefined when the game answers none), rejects
+   * with a `CommandError` (`code`, `message`) for `ok:false` or when the client settles it
+   * (`disconnected`, `lobby_closed`, `not_in_lobby`, `too_many_pending`, `invalid_args`; see
+   * `CommandError`). At most `MAX_PENDING_COMMANDS` wait for an answer at once. Ids are the
+   * client's, unique per connection.
+   */
+  command(name: string, args: Readonly<Record<string, unknown>> = {}): Promise<unknown> {
+    const p = new Promise<unknown>((resolve, reject) => {
+      const typed = this.lobby?.typed;
+      if (!typed || this.place !== "lobby" || !this.connected || this.awaitingRejoin !== undefined) {
+        reject(new CommandError("not_in_lobby", "commands need a protocol-2 lobby and a live connection"));
+        return;
+      }
+      if (this.commands.size >= MAX_PENDING_COMMANDS) {
+        reject(new CommandError("too_many_pending", `${MAX_PENDING_COMMANDS} commands already wait for an answer`));
+        return;
+      }
+      this.commandId = (this.commandId + 1) >>> 0;
+      const id = this.commandId;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeCommand(typed, id, name, args);
+      } catch (e) {
+        const code = e instanceof FieldError ? "invalid_args" : "unknown_command";
+        reject(new CommandError(code, (e as Error).message));
+        return;
+      }
+      this.commands.set(id, { resolve, reject });
+      this.sendBytes(bytes);
+    });
+    p.catch(() => {}); // callers that do not await must not cause unhandled rejections
+    return p;
+  }
+
+  /** Reject every unanswered command: its answer cannot come any more. */
+  private failCommands(code: string, message: string): void {
+    const all = [...this.commands.values()];
+    this.commands.clear();
+    for (const c of all) c.reject(new CommandError(code, message));
   }
 
   /**
@@ -238,6 +309,7 @@ export class Client extends Connection {
   // ------------------------------------------------------------------ connection events
 
   protected override onWelcome(w: Welcome, afterDrop: boolean, redeemed: boolean): void {
+    this.protocol = w.protocol;
     if (redeemed && this.redirect === "following") {
       // A new session on the redirect's node: its match_found follows and settles the
       // request; until then the player is still waiting for it.
@@ -282,10 +354,13 @@ export class Client extends Connection {
     this.lobby = undefined;
     this.world = undefined;
     this.pending = [];
+    this.failCommands("lobby_closed", reason);
     this.emit("lobbyClosed", { type: "lobby_closed", lobby, reason });
   }
 
   protected override onReconnectStart(): void {
+    // Command ids and answers belong to the connection that carried them.
+    this.failCommands("disconnected", "the connection dropped before the answer");
     this.placeAtDrop = this.place;
     this.clearRejoin();
   }
@@ -295,6 +370,7 @@ export class Client extends Connection {
   }
 
   protected override onFinish(): void {
+    this.failCommands("disconnected", "the client closed before the answer");
     this.clearRejoin();
   }
 
@@ -359,15 +435,26 @@ export class Client extends Connection {
         break;
       case "snapshot":
         if (!this.lobby) break;
-        this.world = World.fromSnapshot(this.lobby.schema, m);
+        if (this.lobby.typed) {
+          try {
+            this.world = TypedWorld.fromSnapshot(this.lobby.typed, m as unknown as SnapshotMessage);
+          } catch (e) {
+            if (!(e instanceof TypedStateError)) throw e;
+            this.desync(e.message);
+            break;
+          }
+        } else {
+          this.world = World.fromSnapshot(this.lobby.schema, m);
+        }
         this.onState(this.world);
         break;
       case "delta":
         if (!this.world) break; // wait for the snapshot (PROTOCOL.md §6)
         try {
-          this.world = this.world.apply(m);
+          this.world =
+            this.world instanceof TypedWorld ? this.world.apply(m as unknown as DeltaMessage) : this.world.apply(m);
         } catch (e) {
-          if (!(e instanceof StateError)) throw e;
+          if (!(e instanceof StateError) && !(e instanceof TypedStateError)) throw e;
           this.world = undefined;
           this.emit("error", { type: "error", code: "state_desync", message: e.message, fatal: false });
           break;
@@ -383,6 +470,7 @@ export class Client extends Connection {
           this.lobby = undefined;
           this.world = undefined;
           this.pending = [];
+          this.failCommands("lobby_closed", m.reason);
         }
         this.emit("lobbyClosed", m);
         break;
@@ -396,8 +484,36 @@ export class Client extends Connection {
         this.onRedirect(m);
         break;
       default:
-        break; // a newer server's message type: ignore (PROTOCOL.md §10)
+        // Protocol 2's own messages are not in the v1 tables (codec.ts); checked here.
+        if ((msg.type as string) === "event") this.onEvent(msg as unknown as EventMessage);
+        else if ((msg.type as string) === "command_result") this.onCommandResult(msg as unknown as CommandResultMessage);
+        break; // else a newer server's message type: ignore (PROTOCOL.md §10)
     }
+  }
+
+  /** The world was dropped: wait for the next snapshot, and say why. */
+  private desync(message: string): void {
+    this.world = undefined;
+    this.emit("error", { type: "error", code: "state_desync", message, fatal: false });
+  }
+
+  private onEvent(m: EventMessage): void {
+    const typed = this.lobby?.typed;
+    if (!typed) return;
+    try {
+      this.emit("event", checkEvent(typed, m));
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      this.emit("error", { type: "error", code: "bad_event", message: e.message, fatal: false });
+    }
+  }
+
+  private onCommandResult(m: CommandResultMessage): void {
+    const c = this.commands.get(m.id);
+    if (!c) return; // not ours (or already settled by a drop): nothing waits for it
+    this.commands.delete(m.id);
+    if (m.ok === true) c.resolve(m.value ?? undefined);
+    else c.reject(new CommandError(String(m.code ?? "unknown"), String(m.message ?? "")));
   }
 
   private onMatchFound(m: MatchFound): void {
@@ -414,8 +530,20 @@ export class Client extends Connection {
       tickHz: m.tick_hz,
       maxPlayers: m.max_players,
       roster: m.roster,
-      schema: m.schema,
+      schema: [],
     };
+    if (Array.isArray(m.schema)) {
+      lobby.schema = m.schema;
+    } else {
+      try {
+        lobby.typed = parseSchema(m.schema);
+      } catch (e) {
+        if (!(e instanceof SchemaError)) throw e;
+        // Nothing of this lobby can be read or sent without its schema.
+        this.emit("error", { type: "error", code: "bad_schema", message: e.message, fatal: false });
+      }
+      lobby.schema = (lobby.typed?.kinds ?? []).map((k) => ({ kind: k.kind, fields: k.fields.map((f) => f.name) }));
+    }
     if (m.code !== undefined) lobby.code = m.code;
     if (rejoined) {
       // Same lobby after a resume: keep the state; the server continues it with a catch-up
@@ -424,7 +552,7 @@ export class Client extends Connection {
       lobby.remainingAt = this.lobby?.remainingAt;
       this.lobby = lobby;
       const ack = this.world?.acks.get(m.player) ?? 0;
-      for (const p of this.pending) if (p.msg.seq > ack) this.send(p.msg);
+      for (const p of this.pending) if (p.seq > ack) this.sendBytes(p.bytes);
     } else {
       this.lobby = lobby;
       this.world = undefined;
@@ -433,13 +561,13 @@ export class Client extends Connection {
     this.emit("matchFound", m);
   }
 
-  private onState(world: World): void {
+  private onState(world: AnyWorld): void {
     const ack = this.player === undefined ? 0 : (world.acks.get(this.player) ?? 0);
     let acked: PendingInput | undefined;
-    while (this.pending.length > 0 && this.pending[0]!.msg.seq <= ack) acked = this.pending.shift();
+    while (this.pending.length > 0 && this.pending[0]!.seq <= ack) acked = this.pending.shift();
     if (acked) {
       this.inputLatencyMs = now() - acked.sentAt;
-      this.emit("inputAck", { seq: acked.msg.seq, latencyMs: this.inputLatencyMs });
+      this.emit("inputAck", { seq: acked.seq, latencyMs: this.inputLatencyMs });
     }
     this.emit("state", world);
   }

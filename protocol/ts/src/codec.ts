@@ -73,6 +73,8 @@ function check(msg: Record<string, unknown>, table: Table, side: string): boolea
       }
       throw new ProtocolError(`${side} ${type}: missing field "${key}"`);
     }
+    // Protocol 2 sends the schema as a map (PROTOCOL.md §3.3); `v2.parseSchema` checks it.
+    if (type === "match_found" && key === "schema" && isMap(v)) continue;
     if (!hasType(v, spec.type)) {
       throw new ProtocolError(`${side} ${type}.${key}: expected ${spec.type}, got ${JSON.stringify(v)}`);
     }

@@ -278,6 +278,13 @@ export abstract class Connection extends Emitter<ClientEvents> {
     ws.send(encodeClient(msg));
   }
 
+  /** Send an already encoded message (protocol 2 inputs and commands, checked by `v2`). */
+  protected sendBytes(bytes: Uint8Array): void {
+    const ws = this._ws;
+    if (!ws || ws.readyState !== 1) return;
+    ws.send(bytes);
+  }
+
   private async open(resume: { token: string; lastTick?: number } | undefined): Promise<Welcome> {
     const found = webSocketCtor(this.opts);
     const Ctor = found instanceof Promise ? await found : found;
@@ -289,7 +296,7 @@ export abstract class Connection extends Emitter<ClientEvents> {
     ws.binaryType = "arraybuffer";
     this._ws = ws;
     this.welcomeAt = 0;
-    const hello: Hello = { type: "hello", protocol: PROTOCOL_VERSION, name: this.opts.name };
+    const hello: Hello = { type: "hello", protocol: this.opts.protocol ?? PROTOCOL_VERSION, name: this.opts.name };
     if (this.opts.token !== undefined) hello.token = this.opts.token;
     if (resume) {
       hello.resume = resume.token;

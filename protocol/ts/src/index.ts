@@ -34,5 +34,5 @@ export const Tickwave = {
 } as const;
 
 export default Tickwave;
-/** Protocol version 2 building blocks, not yet spoken by the server (see `v2/index.ts`). */
+/** Protocol version 2 building blocks (typed schema, World, encoders; see `v2/index.ts`). */
 export * as v2 from "./v2/index.js";

@@ -11,7 +11,11 @@
  */
 
 /** The only protocol version this SDK speaks (`hello.protocol`). */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The protocol version the client asks for by default (`ConnectOptions.protocol`). Version 2
+ * carries the typed schema, globals, commands and events; `protocol: 1` keeps version 1.
+ */
+export const PROTOCOL_VERSION = 2;
 
 // ---------------------------------------------------------------------------------------
 // Client messages
@@ -164,8 +168,11 @@ export interface MatchFound {
   tick_hz: number;
   max_players: number;
   roster: PlayerInfo[];
-  /** `kind` in an entity indexes this array. */
-  schema: KindSchema[];
+  /**
+   * Protocol 1: the kinds (`kind` in an entity indexes this array). Protocol 2: a map, the
+   * typed schema as sent (`v2.parseSchema` checks it; `Client.lobby.typed` holds the result).
+   */
+  schema: KindSchema[] | Record<string, unknown>;
   /** Only in private lobbies: the code to share. */
   code?: string;
   /** Only when the mode sends state less often than it ticks: state messages per second. */
@@ -330,6 +337,8 @@ export const ERROR_CODES = {
   chat_invalid: null,
   rate_limited: null,
   lobby_lost: null,
+  seat_refused: null,
+  mode_needs_protocol: null,
 } as const satisfies Record<string, number | null>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -26,6 +26,12 @@ import type {
   Welcome,
 } from "./messages.js";
 import type { World } from "./world.js";
+import type { GameEvent } from "./v2/messages.js";
+import type { Schema } from "./v2/schema.js";
+import type { World as TypedWorld } from "./v2/world.js";
+
+/** The state of a lobby: a protocol-1 `World`, or a protocol-2 typed `v2.World`. */
+export type AnyWorld = World | TypedWorld;
 
 /** The part of the WebSocket API the client uses: browsers' `WebSocket` and node's `ws`. */
 export interface WebSocketLike {
@@ -44,6 +50,12 @@ export interface WebSocketLike {
 export interface ConnectOptions {
   /** Display name, 1 to 32 characters. */
   name: string;
+  /**
+   * The protocol version to ask for in `hello` (default 2, `PROTOCOL_VERSION`). With 1 the
+   * client speaks protocol 1 (integer fields, `sendInput({dx, dy, action})`, no commands or
+   * events). What the client then reads follows the server's `match_found.schema`.
+   */
+  protocol?: 1 | 2;
   /** Authentication token, for servers that check one. */
   token?: string;
   /**
@@ -124,7 +136,10 @@ export interface LobbyInfo {
   tickHz: number;
   maxPlayers: number;
   roster: PlayerInfo[];
+  /** The kinds: protocol 1 as sent; protocol 2 the typed kinds' names and field names. */
   schema: KindSchema[];
+  /** Protocol 2: the typed schema (`match_found.schema`, checked by `v2.parseSchema`). */
+  typed?: Schema;
   /** Private lobbies: the code to share. */
   code?: string;
   /** Time left in `starting`/`running` when the last `lobby_state` came, ms. */
@@ -183,7 +198,9 @@ export interface ClientEvents {
   roster: Roster;
   lobbyState: LobbyStateMessage;
   /** After every snapshot or delta, with the new state. */
-  state: World;
+  state: AnyWorld;
+  /** Protocol 2: a game event, checked against `schema.events` (before its tick's state). */
+  event: GameEvent;
   inputAck: InputAckEvent;
   rtt: RttMessage;
   chat: ChatMessage;
@@ -196,7 +213,8 @@ export interface ClientEvents {
   redirect: Redirect;
   /** Server errors, and client-side ones (`decode_failed`, `state_desync`), by `code`. */
   error: ErrorMessage;
-  results: Results;
+  /** `payload` (protocol 2): the game's own result, e.g. connect4's `{winner, reason}`. */
+  results: Results & { payload?: Record<string, unknown> };
   lobbyClosed: LobbyClosed;
   /** Every server message, decoded, before the client acts on it. */
   message: ServerMessage | UnknownServerMessage;
@@ -213,4 +231,16 @@ export class TickwaveError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * A `command()` that failed: `ok:false` from the server (the game's code such as
+ * `not_your_turn`, or the server's `unknown_command`, `invalid_args`, `rate_limited`, ...),
+ * or one the client settled itself: `disconnected` (the connection dropped or the client
+ * closed before the answer), `lobby_closed`, `not_in_lobby` (no protocol-2 lobby to send it
+ * to), `too_many_pending` (more than `MAX_PENDING_COMMANDS` unanswered), `invalid_args` (the
+ * schema refuses the args; nothing was sent).
+ */
+export class CommandError extends TickwaveError {
+  override name = "CommandError";
 }

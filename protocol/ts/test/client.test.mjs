@@ -77,8 +77,8 @@ test("the hello after a drop carries the resume token and the last tick held", a
   });
   const c = await Tickwave.connect(srv.url, opts({ token: "secret" }));
   await c.once("resumed");
-  assert.deepEqual(hellos[0], { type: "hello", protocol: 1, name: "ada", token: "secret" });
-  assert.deepEqual(hellos[1], { type: "hello", protocol: 1, name: "ada", token: "secret", resume: "tok", last_tick: 41 });
+  assert.deepEqual(hellos[0], { type: "hello", protocol: 2, name: "ada", token: "secret" });
+  assert.deepEqual(hellos[1], { type: "hello", protocol: 2, name: "ada", token: "secret", resume: "tok", last_tick: 41 });
   assert.equal(c.resumeToken, "tok2");
   c.close();
   await srv.close();
@@ -232,7 +232,7 @@ test("a redirect is followed: the match is found on the new node, which is resum
   assert.equal(m.lobby, 9);
   assert.equal(m.player, 21);
   assert.deepEqual(events, ["redirect", "welcome", "matchFound"]); // no `reconnecting`: not a drop
-  assert.deepEqual(hellos[0], { type: "hello", protocol: 1, name: "ada", reservation: "r1.seat.mac" }, "reservation, no resume");
+  assert.deepEqual(hellos[0], { type: "hello", protocol: 2, name: "ada", reservation: "r1.seat.mac" }, "reservation, no resume");
   assert.equal(await a.closed, 1000, "the old connection is closed deliberately");
   assert.equal(c.url, b.url);
   assert.equal(c.player, 21);
@@ -278,7 +278,7 @@ test("a refused reservation rejects findMatch and leaves the client idle on the 
   await new Promise((r) => setTimeout(r, 200)); // time for a loop, if there were one
   assert.equal(b.count(), 2);
   assert.equal(a.count(), 1);
-  assert.deepEqual(hellos[1], { type: "hello", protocol: 1, name: "ada" }, "fresh: no reservation, no resume");
+  assert.deepEqual(hellos[1], { type: "hello", protocol: 2, name: "ada" }, "fresh: no reservation, no resume");
   assert.deepEqual(later, [], "the SDK does not queue again on its own");
   assert.deepEqual(errors, ["reservation_expired"]);
   assert.equal(c.place, "idle");

@@ -15,6 +15,7 @@ const clients = [];
 function connect(name, extra = {}) {
   return Tickwave.connect(server.url, {
     name,
+    protocol: 1, // this suite checks protocol 1's wire (v2server.test.mjs is protocol 2's)
     WebSocket,
     webSocketOptions: { rejectUnauthorized: false }, // the server's self-signed dev certificate
     reconnect: { baseMs: 50, maxMs: 400, maxAttempts: 20 },

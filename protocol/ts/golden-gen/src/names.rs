@@ -80,6 +80,8 @@ pub(crate) fn all_error_codes() -> Vec<ErrorCode> {
         ReservationUsed,
         ReservationForeign,
         LobbyLost,
+        SeatRefused,
+        ModeNeedsProtocol,
     ];
     for c in &all {
         // No wildcard: a new code stops this from compiling until it is listed above.
@@ -91,7 +93,7 @@ pub(crate) fn all_error_codes() -> Vec<ErrorCode> {
             | ResumeUsed | SessionReplaced | ServerDraining | Kicked | ChatTooLong
             | ChatRateLimited | ChatInvalid | RateLimited | Abuse | AuthRequired | AuthInvalid
             | AuthExpired | ReservationInvalid | ReservationExpired | ReservationUsed
-            | ReservationForeign | LobbyLost => {}
+            | ReservationForeign | LobbyLost | SeatRefused | ModeNeedsProtocol => {}
         }
     }
     all

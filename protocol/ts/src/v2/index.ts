@@ -2,9 +2,9 @@
  * Protocol version 2 building blocks (protocol/src/v2/WIRE.md): typed schemas, typed state
  * with globals, validated inputs and commands, events and command results.
  *
- * The server does not speak version 2 yet (issue 15 moves it over); these pieces are checked
- * now against golden bytes written by the Rust reference (`tickwave_protocol::v2`), so the
- * client and the server switch together when it does.
+ * `Client` uses them when the session speaks version 2 (the default): the typed `World` from
+ * `match_found.schema`, `sendInput(fields)`, `command(name, args)` and `on("event")`. They
+ * are checked against golden bytes written by the Rust reference (`tickwave_protocol::v2`).
  */
 
 export * from "./schema.js";
