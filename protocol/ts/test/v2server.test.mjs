@@ -93,6 +93,12 @@ test("two SDK clients play connect4 to a win with commands, events and the typed
   a.on("event", (e) => events.a.push(e));
   b.on("event", (e) => events.b.push(e));
   const results = Promise.all([waitFor(a, "results"), waitFor(b, "results")]);
+  // The world as it is when `results` arrives: `lobby_closed` follows at once and may be
+  // handled (dropping the world) before the awaits below resume.
+  let atResults;
+  first.on("results", () => {
+    atResults = first.world;
+  });
 
   await refused(second.command("drop", { column: 0 }), "not_your_turn");
   await refused(first.command("drop", { column: 9 }), "bad_column");
@@ -124,8 +130,8 @@ test("two SDK clients play connect4 to a win with commands, events and the typed
     assert.ok(won.tick >= moved[6].tick);
   }
   // The board as the typed world holds it (results come after the winning state).
-  const w = first.world;
-  assert.ok(w, "the world is still held after results");
+  const w = atResults;
+  assert.ok(w, "the world is held when results arrive");
   assert.equal(w.globals.winner, first.player);
   assert.equal(w.globals.moves, 7);
   const discs = w.ofKind("disc").map((d) => d.fields);
