@@ -25,12 +25,23 @@ use std::cell::RefCell;
 use std::hint::black_box;
 use std::rc::Rc;
 use std::time::Duration;
+use tickwave::game::Built;
 use tickwave::game::arena::Arena;
+use tickwave::game::arena_v2;
 use tickwave::game::compat::{v1_input_frame, wrap_v1};
 use tickwave::game::v2::PlayerRecord;
 use tickwave::game::{Game, GameSettings};
 use tickwave::testing::{Core, Delivery, Link, Settings};
-use tickwave_protocol::v2::{FieldValues, InputFrame};
+use tickwave_protocol::v2::{FieldValues, InputFrame, Layout, decode_input, encode_input};
+
+/// `arena_v2`'s input as the script drives it.
+#[derive(serde::Serialize)]
+struct V2Input {
+    dx: f32,
+    dy: f32,
+    aim: f32,
+    fire: bool,
+}
 use tickwave_protocol::{
     Delta, Input, ServerMessage, WorldView, decode_server, encode_delta, encode_snapshot,
 };
@@ -50,6 +61,8 @@ const TURN: usize = 628;
 /// the last frame.
 struct BenchLink {
     last: Option<Rc<RefCell<Option<Bytes>>>>,
+    /// The protocol version the member speaks (1 for the v1 arena, 2 for `arena_v2`).
+    protocol: u32,
 }
 
 impl Link for BenchLink {
@@ -66,6 +79,9 @@ impl Link for BenchLink {
         Some(usize::MAX / 2)
     }
     fn lobby_ended(&self, _lobby: u64) {}
+    fn protocol(&self) -> u32 {
+        self.protocol
+    }
 }
 
 /// The scripted inputs: `(cos, sin)` of `k / 10` radians, precomputed so the bench times
@@ -80,17 +96,29 @@ struct Script {
 
 impl Script {
     fn new() -> Self {
+        let (game, _) = wrap_v1(Box::new(arena(2)), settings(2)).expect("the arena's schema");
+        Script::for_layout(game.layout())
+    }
+
+    /// The script as frames of `layout`'s input: `dx`, `dy`, `action` for the v1 arena;
+    /// for `arena_v2` the same steering, `aim` along it and `fire` for `action`.
+    fn for_layout(layout: &Layout) -> Self {
         let dirs: Vec<(f32, f32)> = (0..TURN)
             .map(|k| {
                 let a = k as f32 / 10.0;
                 (a.cos(), a.sin())
             })
             .collect();
-        let (game, _) = wrap_v1(Box::new(arena(2)), settings(2)).expect("the arena's schema");
-        let layout = game.layout().clone();
-        let frame = |dx, dy, action| {
-            let input = Input { seq: 1, dx, dy, action };
-            v1_input_frame(&layout, &input).expect("a valid input").values
+        let v2 = layout.input().index_of("aim").is_some();
+        let frame = |dx: f32, dy: f32, action| {
+            if v2 {
+                let aim = dy.atan2(dx);
+                let bytes = encode_input(1, None, &V2Input { dx, dy, aim, fire: action }).unwrap();
+                decode_input(layout.input(), &bytes).expect("a valid input").values
+            } else {
+                let input = Input { seq: 1, dx, dy, action };
+                v1_input_frame(layout, &input).expect("a valid input").values
+            }
         };
         let frames = dirs.iter().map(|&(dx, dy)| [frame(dx, dy, false), frame(dx, dy, true)]);
         Script { frames: frames.collect(), dirs }
@@ -131,6 +159,12 @@ struct Lobby {
 impl Lobby {
     /// A lobby whose mode sends state `send_hz` times per second (the mode's `send_hz`).
     fn with_send_rate(n: u32, keep_last: bool, send_hz: u32) -> Self {
+        let built = wrap_v1(Box::new(arena(n)), self::settings(n)).expect("the arena's schema");
+        Lobby::with_game(n, keep_last, send_hz, built, 1)
+    }
+
+    /// A lobby of any built game whose members speak `protocol`.
+    fn with_game(n: u32, keep_last: bool, send_hz: u32, built: Built, protocol: u32) -> Self {
         let settings = Settings {
             lobby: 1,
             mode: "arena".into(),
@@ -147,19 +181,19 @@ impl Lobby {
             chat_history: 20,
             chat_backlog: 32,
         };
-        let built = wrap_v1(Box::new(arena(n)), self::settings(n)).expect("the arena's schema");
+        let script = Script::for_layout(built.0.layout());
         let mut core = Core::new(settings, built);
         core.start();
         let players: Vec<u32> = (1..=n).collect();
         let last = keep_last.then(|| Rc::new(RefCell::new(None)));
         for &p in &players {
-            let link = BenchLink { last: if p == 1 { last.clone() } else { None } };
+            let link = BenchLink { last: if p == 1 { last.clone() } else { None }, protocol };
             let record = PlayerRecord { id: p, name: format!("player{p}"), ..Default::default() };
             core.seat(record, format!("player{p}").into(), link, Duration::ZERO);
         }
         core.announce(&players);
         while core.poll_output().is_some() {}
-        Lobby { core, players, script: Script::new(), last }
+        Lobby { core, players, script, last }
     }
 
     /// A lobby with `n` members, past its warm-up.
@@ -404,7 +438,8 @@ fn benches(c: &mut Criterion) {
 
 criterion_group!(tick, benches);
 
-/// `TICK_BENCH_FIXED=players,send_hz,ticks`: run exactly that many ticks after the warm-up
+/// `TICK_BENCH_FIXED=players,send_hz,ticks` (and `TICK_BENCH_GAME=arena_v2` for the v2 arena
+/// with protocol-2 members instead of the v1 arena): run exactly that many ticks after the warm-up
 /// and exit, for instruction counts under `valgrind --tool=callgrind` (which do not depend on
 /// what else the machine runs). Two runs with different `ticks` give the cost per tick by
 /// difference, setup and warm-up cancelling out.
@@ -412,7 +447,17 @@ fn fixed_run(spec: &str) {
     let v: Vec<u64> =
         spec.split(',').map(|x| x.trim().parse().expect("players,send_hz,ticks")).collect();
     let [players, send_hz, ticks] = v[..] else { panic!("TICK_BENCH_FIXED=players,send_hz,ticks") };
-    let mut l = Lobby::warmed_at(players as u32, false, send_hz as u32);
+    let n = players as u32;
+    let mut l = if std::env::var("TICK_BENCH_GAME").as_deref() == Ok("arena_v2") {
+        let s = arena_v2::ArenaSettings::default();
+        let built = tickwave::game::v2::build::<arena_v2::Arena>(s, settings(n)).unwrap();
+        Lobby::with_game(n, false, send_hz as u32, built, 2)
+    } else {
+        Lobby::with_send_rate(n, false, send_hz as u32)
+    };
+    for _ in 0..WARMUP_TICKS {
+        l.full_tick();
+    }
     for _ in 0..ticks {
         l.full_tick();
     }
