@@ -183,7 +183,6 @@ impl Lobby {
         };
         let script = Script::for_layout(built.0.layout());
         let mut core = Core::new(settings, built);
-        core.start();
         let players: Vec<u32> = (1..=n).collect();
         let last = keep_last.then(|| Rc::new(RefCell::new(None)));
         for &p in &players {

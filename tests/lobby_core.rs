@@ -67,9 +67,7 @@ fn lobby(id: u64) -> Core<Queue> {
     };
     let lobby = GameSettings { seed: id, tick_hz: HZ, max_players: MAX };
     let game: Box<dyn Game> = Box::new(Arena::new(lobby));
-    let mut core = Core::new(settings, tickwave::game::compat::wrap_v1(game, lobby).unwrap());
-    core.start();
-    core
+    Core::new(settings, tickwave::game::compat::wrap_v1(game, lobby).unwrap())
 }
 
 struct Player {

@@ -149,6 +149,10 @@ impl Default for GameRegistry {
     }
 }
 
+/// The lobby a start-up check builds a game for (a mode's own values change neither a
+/// schema nor a settings check).
+const PROBE: GameSettings = GameSettings { seed: 0, tick_hz: 30, max_players: 16 };
+
 /// Deserialize `table` into `C`, refusing unknown keys, then let the game check it.
 fn parse_settings<C: GameConfig>(game: &str, table: &ModeSettings) -> Result<C, SettingsError> {
     let mut unknown = None;
@@ -224,17 +228,15 @@ impl GameRegistry {
             Ok(v2::build::<G>(settings, s)?)
         });
         self.games.insert(name.to_owned(), make.clone());
-        let probe = GameSettings { seed: 0, tick_hz: 30, max_players: 16 };
         let check: SettingsCheck =
-            Arc::new(move |table: &ModeSettings| make(probe, table).map(drop));
+            Arc::new(move |table: &ModeSettings| make(PROBE, table).map(drop));
         self.checks.insert(name.to_owned(), check);
     }
 
     /// Whether protocol-1 clients can play `name`'s game with this `[mode.settings]`
     /// (`None`: no such game, or settings it refuses). Builds one game to find out.
     pub fn v1_playable(&self, name: &str, table: &ModeSettings) -> Option<bool> {
-        let probe = GameSettings { seed: 0, tick_hz: 30, max_players: 16 };
-        let (game, _) = self.get(name)?(probe, table).ok()?;
+        let (game, _) = self.get(name)?(PROBE, table).ok()?;
         Some(compat::v1_schema(game.layout()).is_some())
     }
 

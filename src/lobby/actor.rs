@@ -109,7 +109,6 @@ impl LobbyMetrics {
 impl Actor {
     /// Seat the lobby's first members and tell them the roster.
     pub(super) fn open(&mut self, members: Vec<Ticket>) {
-        self.core.start();
         for t in members {
             if self.core.is_done() {
                 break;

@@ -34,25 +34,10 @@ impl<L: Link> Core<L> {
             .collect()
     }
 
+    /// `match_found` in the member's protocol: the two versions share every member but the
+    /// schema (v1's list of integer kinds, v2's typed schema) and v2's `team`.
     fn match_found(&self, player: u32, protocol: u32) -> Bytes {
-        if protocol != 1 {
-            return v2::MatchFound {
-                lobby: self.s.lobby,
-                player,
-                mode: self.s.mode.clone(),
-                game: self.game.name().into(),
-                state: self.phase.name().into(),
-                tick_hz: self.s.tick_hz,
-                max_players: self.s.max_players,
-                roster: self.roster(),
-                schema: self.layout.schema().clone(),
-                code: self.s.code.clone(),
-                send_hz: (self.s.send_hz < self.s.tick_hz).then_some(self.s.send_hz),
-                team: self.ctx.player(player).and_then(|p| p.team),
-            }
-            .encode();
-        }
-        proto::encode_server(&ServerMessage::MatchFound(MatchFound {
+        let m = MatchFound {
             lobby: self.s.lobby,
             player,
             mode: self.s.mode.clone(),
@@ -61,10 +46,29 @@ impl<L: Link> Core<L> {
             tick_hz: self.s.tick_hz,
             max_players: self.s.max_players,
             roster: self.roster(),
-            schema: self.v1_schema.clone().unwrap_or_default(),
+            schema: Vec::new(),
             code: self.s.code.clone(),
             send_hz: (self.s.send_hz < self.s.tick_hz).then_some(self.s.send_hz),
-        }))
+        };
+        if protocol == 1 {
+            let schema = self.v1_schema.clone().unwrap_or_default();
+            return proto::encode_server(&ServerMessage::MatchFound(MatchFound { schema, ..m }));
+        }
+        v2::MatchFound {
+            lobby: m.lobby,
+            player,
+            mode: m.mode,
+            game: m.game,
+            state: m.state,
+            tick_hz: m.tick_hz,
+            max_players: m.max_players,
+            roster: m.roster,
+            schema: self.layout.schema().clone(),
+            code: m.code,
+            send_hz: m.send_hz,
+            team: self.ctx.player(player).and_then(|p| p.team),
+        }
+        .encode()
     }
 
     /// Give a player a seat: the game and `match_found` (the actor has already routed the

@@ -217,7 +217,7 @@ pub struct Core<L> {
 }
 
 impl<L: Link> Core<L> {
-    /// A lobby in `waiting` at tick 0 with no members; call [`Core::start`] next.
+    /// A lobby in `waiting` at tick 0 with no members; the game's schema was compiled when it was built.
     pub fn new(settings: Settings, (game, ctx): Built) -> Self {
         let layout = game.layout().clone();
         Core {
@@ -239,10 +239,6 @@ impl<L: Link> Core<L> {
             outputs: VecDeque::new(),
         }
     }
-
-    /// Kept for the drivers' sake: the schema is compiled when the game is built, so there
-    /// is nothing left to ask the game here.
-    pub fn start(&mut self) {}
 
     /// The next lobby-level effect to carry out, oldest first.
     pub fn poll_output(&mut self) -> Option<Output> {

@@ -120,8 +120,7 @@ impl Sim {
 
     /// A lobby of any game (v2 games through `game::v2::build`).
     fn with_game(s: Settings, built: crate::game::Built) -> Self {
-        let mut core = Core::new(s, built);
-        core.start();
+        let core = Core::new(s, built);
         let mut sim = Sim {
             core,
             links: BTreeMap::new(),
