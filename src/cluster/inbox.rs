@@ -11,50 +11,78 @@ use super::ClusterCtx;
 use super::tickets::{Command, Op, TicketRec, inbox_key};
 use super::{Cluster, backoff};
 use crate::link::send_to;
+use redis::aio::MultiplexedConnection;
 use std::sync::Arc;
 use std::time::Duration;
 use tickwave_protocol::ServerMessage;
 
-/// Poll period of the inbox (LPOP; a blocking pop would stall the shared connection).
-const POLL: Duration = Duration::from_millis(50);
+/// How long one blocking pop waits for a command: also the longest gap between two checks
+/// for expired reservations.
+const BLOCK: Duration = Duration::from_millis(250);
+/// Commands taken at once after the first.
+const BATCH: usize = 63;
 
+/// Wait for commands with a blocking pop on a connection of its own, so a command is handled
+/// as soon as it is pushed (a redirect or an assign is on every cluster match's path; a
+/// 50 ms poll, as before, added 25 ms on average per hop and 50 at worst).
 pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let key = inbox_key(&cluster.cfg.node_id);
     let mut failures = 0;
+    let mut conn = None;
     loop {
         // Seats of reservations that expired unredeemed go back to their lobbies.
         for lobby in cluster.expired_reservations(super::unix_ms()) {
             shared.matchmaker.unreserve(lobby);
         }
-        let wait = match cluster.conn().await {
-            None => backoff(failures),
-            Some(mut c) => {
-                let r: redis::RedisResult<Option<Vec<String>>> =
-                    redis::cmd("LPOP").arg(&key).arg(64).query_async(&mut c).await;
+        if conn.is_none() {
+            conn = cluster.blocking_conn(BLOCK).await;
+        }
+        let wait = match conn.as_mut() {
+            None => Some(backoff(failures)),
+            Some(c) => {
+                let r = tokio::select! {
+                    r = pop(c, &key) => r,
+                    _ = shared.shutdown.cancelled() => return,
+                };
                 cluster.note(r.as_ref().map(|_| ()));
                 match r {
                     Ok(cmds) => {
                         failures = 0;
-                        for c in cmds.unwrap_or_default() {
+                        for c in cmds {
                             match serde_json::from_str::<Command>(&c) {
                                 Ok(cmd) => handle(&shared, &cluster, cmd).await,
                                 Err(e) => tracing::warn!(error = %e, "bad inbox command"),
                             }
                         }
-                        POLL
+                        None
                     }
                     Err(_) => {
                         failures += 1;
-                        backoff(failures)
+                        conn = None;
+                        Some(backoff(failures))
                     }
                 }
             }
         };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = shared.shutdown.cancelled() => return,
+        if let Some(wait) = wait {
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = shared.shutdown.cancelled() => return,
+            }
+        } else if shared.shutdown.is_cancelled() {
+            return;
         }
     }
+}
+
+/// The next commands: wait up to [`BLOCK`] for one, then take up to [`BATCH`] more that are
+/// already there. Empty when none came.
+async fn pop(c: &mut MultiplexedConnection, key: &str) -> redis::RedisResult<Vec<String>> {
+    let first: Option<(String, String)> =
+        redis::cmd("BLPOP").arg(key).arg(BLOCK.as_secs_f64()).query_async(c).await?;
+    let Some((_, first)) = first else { return Ok(Vec::new()) };
+    let rest: Option<Vec<String>> = redis::cmd("LPOP").arg(key).arg(BATCH).query_async(c).await?;
+    Ok(std::iter::once(first).chain(rest.unwrap_or_default()).collect())
 }
 
 async fn handle(shared: &Arc<ClusterCtx>, cluster: &Arc<Cluster>, cmd: Command) {

@@ -22,13 +22,18 @@ use super::{Cluster, unix_ms};
 use crate::config::PlacementPolicy;
 use crate::matchmaker::policy::{self, OpenSeats, Params, Placement, Waiting};
 use redis::aio::ConnectionManager;
+use redis::aio::MultiplexedConnection;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-/// Matching cycle period of the holder.
+/// Longest wait between two matching cycles of the holder (it starts one sooner when its
+/// doorbell rings, see [`tickets::WAKE_KEY`]).
 const CYCLE: Duration = Duration::from_millis(100);
+/// Shortest time between the starts of two cycles: bounds the holder's Redis work (a cycle
+/// reads the queue, the nodes and the directory) to 50 cycles a second under a flood.
+const MIN_GAP: Duration = Duration::from_millis(20);
 /// Priority tickets (re-queued after a lost lobby) count as having waited this much longer.
 const PRIORITY_BOOST: Duration = Duration::from_secs(3600);
 
@@ -38,12 +43,25 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let mut state = LeaseState::new(cluster.cfg.lease);
     // The holder's own count of the seats it placed; a new holder starts from the reports.
     let mut ledger = Ledger::default();
-    let mut tick = tokio::time::interval(CYCLE);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The holder's own connection for the doorbell's blocking pop.
+    let mut bell = None;
+    let mut last_cycle: Option<Instant> = None;
     loop {
+        let holder_waits = state.is_holder(now()) && !shared.draining.get();
+        let waited = async {
+            if holder_waits {
+                wait_for_bell(&cluster, &mut bell).await;
+            } else {
+                tokio::time::sleep(CYCLE).await;
+            }
+        };
         tokio::select! {
-            _ = tick.tick() => {}
+            _ = waited => {}
             _ = shared.shutdown.cancelled() => break,
+        }
+        // A flood of tickets rings all the time: cycles stay at least MIN_GAP apart.
+        if let Some(gap) = last_cycle.and_then(|t| MIN_GAP.checked_sub(t.elapsed())) {
+            tokio::time::sleep(gap).await;
         }
         if shared.draining.get() {
             // A draining node gives the lease up so a node that stays runs matchmaking.
@@ -79,11 +97,40 @@ pub(crate) async fn run(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
         let holder = state.is_holder(now());
         cluster.leader.store(holder, Ordering::Release);
         if holder {
+            last_cycle = Some(Instant::now());
             if let Err(e) =
                 cycle(&mut conn, &shared.modes, cluster.cfg.placement, &mut ledger).await
             {
                 cluster.note(Err(&e));
             }
+        }
+    }
+}
+
+/// Wait until the doorbell rings (a ticket was written or an assigned lobby published) or
+/// [`CYCLE`] passes, whichever is first; then empty it, since one cycle serves every ring so
+/// far. Without a connection for it (or after an error) it just waits [`CYCLE`], as the
+/// cycle did before there was a doorbell.
+async fn wait_for_bell(cluster: &Cluster, bell: &mut Option<MultiplexedConnection>) {
+    if bell.is_none() {
+        *bell = cluster.blocking_conn(CYCLE).await;
+    }
+    let Some(c) = bell.as_mut() else {
+        tokio::time::sleep(CYCLE).await;
+        return;
+    };
+    let rang: redis::RedisResult<Option<(String, String)>> =
+        redis::cmd("BLPOP").arg(tickets::WAKE_KEY).arg(CYCLE.as_secs_f64()).query_async(c).await;
+    match rang {
+        Ok(Some(_)) => {
+            let _: redis::RedisResult<()> =
+                redis::cmd("DEL").arg(tickets::WAKE_KEY).query_async(c).await;
+        }
+        Ok(None) => {}
+        Err(e) => {
+            cluster.note(Err(&e));
+            *bell = None;
+            tokio::time::sleep(CYCLE).await;
         }
     }
 }

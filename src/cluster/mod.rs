@@ -37,7 +37,8 @@ pub(crate) mod tickets;
 
 use crate::config::ClusterConfig;
 use crate::link::{Ticket, send_to};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::AsyncConnectionConfig;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use reservation::{Reservation, ReservationError, ReservationKeys, UsedNonces};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
@@ -122,6 +123,23 @@ impl Cluster {
 
     pub(crate) fn node_id(&self) -> &str {
         &self.cfg.node_id
+    }
+
+    /// A connection of its own for a blocking pop (`BLPOP`, up to `block`), which on the
+    /// shared multiplexed connection would hold up every other command behind it. Made
+    /// only once [`Cluster::conn`] works, so the server was checked and any refusal logged
+    /// there; `None` when either fails (callers retry with backoff and make a new one after
+    /// an error, which with Sentinel asks for the primary again).
+    pub(crate) async fn blocking_conn(&self, block: Duration) -> Option<MultiplexedConnection> {
+        self.conn().await?;
+        let cfg = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(1)))
+            .set_response_timeout(Some(block + Duration::from_secs(2)));
+        let made = match self.source.client().await {
+            Ok(client) => client.get_multiplexed_async_connection_with_config(&cfg).await,
+            Err(e) => Err(e),
+        };
+        made.map_err(|e| self.note(Err(&e))).ok()
     }
 
     /// A connection, established on first use. The manager reconnects by itself afterwards;

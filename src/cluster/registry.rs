@@ -16,8 +16,10 @@ use std::sync::Arc;
 
 pub(crate) const NODES_KEY: &str = "tw:nodes";
 
-/// Delay of an early heartbeat after [`Cluster::publish_soon`].
-const EARLY_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(50);
+/// Delay of an early heartbeat after [`Cluster::publish_soon`]: short, since the players the
+/// holder places in a new lobby wait for it, but enough for the other assigns of one cycle
+/// to land in the same beat.
+const EARLY_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
 
 pub(crate) fn node_key(node: &str) -> String {
     format!("tw:node:{node}")
@@ -95,9 +97,19 @@ pub(crate) async fn heartbeat(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
     let mut failures = 0;
     let mut registered_before = false;
     let mut published = Vec::new();
+    // Set when this beat publishes a lobby just assigned here: the holder waits for it.
+    let mut early = false;
     loop {
         let r = match cluster.conn().await {
-            Some(mut c) => beat(&mut c, &shared, &cluster, &mut published).await,
+            Some(mut c) => {
+                let r = beat(&mut c, &shared, &cluster, &mut published).await;
+                if r.is_ok() && std::mem::take(&mut early) {
+                    let mut pipe = redis::pipe();
+                    super::tickets::ring(&mut pipe);
+                    let _ = pipe.query_async::<()>(&mut c).await;
+                }
+                r
+            }
             None => Err(redis::RedisError::from((redis::ErrorKind::Io, "not connected"))),
         };
         cluster.note(r.as_ref().map(|_| ()));
@@ -123,8 +135,9 @@ pub(crate) async fn heartbeat(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = cluster.publish.notified() => {
-                // Let the request that asked for it finish creating its lobby first.
+                // Let the assigns of the same burst finish too, so one beat covers them.
                 tokio::time::sleep(EARLY_PUBLISH_DELAY).await;
+                early = true;
             }
             _ = shared.shutdown.cancelled() => return,
         }

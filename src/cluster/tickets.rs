@@ -4,7 +4,11 @@
 //!   the player's node, claimed by the leader with `HDEL` (a ticket whose `HDEL` returns 0 was
 //!   cancelled or claimed already, so it is never placed twice).
 //! - `tw:inbox:<node>` (list): [`Command`] JSON for that node, `RPUSH`ed by the leader or by
-//!   the node that owns a lobby, `LPOP`ed by the node.
+//!   the node that owns a lobby, popped by the node (`BLPOP`, so it is handled at once).
+//! - `tw:wake` (list, at most [`WAKE_MAX`] entries): pushed with every ticket write and after
+//!   a node publishes a lobby it was just assigned; the lease holder waits on it (`BLPOP`) so
+//!   a matching cycle starts as soon as there is something to place, not at the next
+//!   100 ms tick.
 //!
 //! Writes from sessions go through one writer task ([`writer`]) that retries with backoff, so
 //! a session never waits on Redis and a brief outage loses no queue update.
@@ -17,6 +21,17 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub(crate) const TICKETS_KEY: &str = "tw:tickets";
+/// The holder's doorbell (see the module doc).
+pub(crate) const WAKE_KEY: &str = "tw:wake";
+/// Entries `tw:wake` keeps: one is enough to wake the holder; the cap keeps a list that
+/// nobody pops (no holder) from growing.
+pub(crate) const WAKE_MAX: isize = 4;
+
+/// Add "wake the holder" to a pipeline.
+pub(crate) fn ring(pipe: &mut redis::Pipeline) {
+    pipe.cmd("RPUSH").arg(WAKE_KEY).arg(1).ignore();
+    pipe.cmd("LTRIM").arg(WAKE_KEY).arg(-WAKE_MAX).arg(-1).ignore();
+}
 
 pub(crate) fn inbox_key(node: &str) -> String {
     format!("tw:inbox:{node}")
@@ -106,7 +121,10 @@ async fn apply(conn: &mut redis::aio::ConnectionManager, op: &Op) -> redis::Redi
     match op {
         Op::Put(t) => {
             let json = serde_json::to_string(t).expect("ticket serializes");
-            redis::cmd("HSET").arg(TICKETS_KEY).arg(&t.id).arg(json).query_async(conn).await
+            let mut pipe = redis::pipe();
+            pipe.cmd("HSET").arg(TICKETS_KEY).arg(&t.id).arg(json).ignore();
+            ring(&mut pipe);
+            pipe.query_async(conn).await
         }
         Op::Del(id) => redis::cmd("HDEL").arg(TICKETS_KEY).arg(id).query_async(conn).await,
         Op::Send { node, cmd } => send(conn, node, cmd).await,
