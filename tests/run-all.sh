@@ -30,15 +30,27 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo doc (no broken links in the server's public surface and the protocol crate)"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tickwave -p tickwave-protocol -p tickwave-connect4
+# Each stage has a time limit, so a hung test fails the run with its stage's name instead of
+# running into CI's limit with no verdict. Limits are several times a 2-core machine's time.
+stage() {
+  local limit=$1
+  shift
+  local rc=0
+  timeout -k 30 "$limit" "$@" || rc=$?
+  if [[ $rc -eq 124 || $rc -eq 137 ]]; then
+    echo "run-all: '$*' did not finish within $limit s" >&2
+  fi
+  return "$rc"
+}
 echo "== cargo test"
-cargo test --workspace
+stage 3600 cargo test --workspace
 echo "== Autobahn WebSocket conformance (cases 1-10) over wss"
-tests/autobahn.sh
+stage 900 tests/autobahn.sh
 echo "== Python client written from PROTOCOL.md, against the real binary"
-tests/python-e2e.sh
+stage 600 tests/python-e2e.sh
 echo "== deployment files (deploy/: Kubernetes manifests validated, probe paths on a real server)"
-tests/deploy.sh
+stage 900 tests/deploy.sh
 echo "== admin dashboard in headless Chromium"
-tests/dashboard/run.sh
+stage 900 tests/dashboard/run.sh
 echo "== TypeScript SDK (golden bytes, node tests) and the browser demo in headless Chromium"
-tests/sdk.sh
+stage 1800 tests/sdk.sh

@@ -36,7 +36,8 @@ node_stage() {
   echo "== $name"
   local tap="$out/$name.tap"
   local rc=0
-  node --test --test-concurrency=1 \
+  # No test may hang the run: each is cut off after 3 minutes, the stage after 15.
+  timeout -k 10 900 node --test --test-concurrency=1 --test-timeout=180000 \
     --test-reporter=spec --test-reporter-destination=stdout \
     --test-reporter=tap --test-reporter-destination="$tap" "$@" || rc=$?
   local p f

@@ -20,6 +20,10 @@ pub(crate) const NODES_KEY: &str = "tw:nodes";
 /// holder places in a new lobby wait for it, but enough for the other assigns of one cycle
 /// to land in the same beat.
 const EARLY_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(10);
+/// Delay of an early heartbeat after a lobby's members or phase changed: a burst of joins
+/// becomes one beat, and a player seated through a reservation is in the directory well
+/// before a node loss could need it (else it gets `resume_expired` instead of `lobby_lost`).
+const ROSTER_PUBLISH_DELAY: std::time::Duration = std::time::Duration::from_millis(25);
 
 pub(crate) fn node_key(node: &str) -> String {
     format!("tw:node:{node}")
@@ -138,6 +142,11 @@ pub(crate) async fn heartbeat(shared: Arc<ClusterCtx>, cluster: Arc<Cluster>) {
                 // Let the assigns of the same burst finish too, so one beat covers them.
                 tokio::time::sleep(EARLY_PUBLISH_DELAY).await;
                 early = true;
+            }
+            // Not while Redis is away: the backoff stands.
+            _ = shared.directory.next_change(), if failures == 0 => {
+                // Nobody waits for this beat: no doorbell.
+                tokio::time::sleep(ROSTER_PUBLISH_DELAY).await;
             }
             _ = shared.shutdown.cancelled() => return,
         }

@@ -9,7 +9,7 @@
 
 use super::clock::TickClock;
 use super::core::{Core, Delivery, Failure, Link, Output};
-use super::status::{LobbyStatus, MemberStatus, SpectatorFrame};
+use super::status::{Directory, LobbyStatus, MemberStatus, SpectatorFrame};
 use super::{SPECTATE_EVERY, STATUS_EVERY};
 use crate::config::ModeConfig;
 use crate::counters::Counters;
@@ -73,6 +73,8 @@ pub(super) struct Actor {
     pub(super) tick_us: hdrhistogram::Histogram<u32>,
     pub(super) status_tx: watch::Sender<Arc<LobbyStatus>>,
     pub(super) spectate: Arc<watch::Sender<SpectatorFrame>>,
+    /// Told when members or the phase change (see [`Directory::changed`]).
+    pub(super) directory: Arc<Directory>,
     pub(super) metrics: LobbyMetrics,
 }
 
@@ -310,6 +312,7 @@ impl Actor {
         }
         if status {
             self.publish_status();
+            self.directory.changed();
         }
     }
 

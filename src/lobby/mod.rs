@@ -139,6 +139,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
             .expect("static histogram bounds"),
         status_tx,
         spectate,
+        directory: directory.clone(),
         metrics: actor::LobbyMetrics::new(),
     };
     let span = tracing::info_span!("lobby", id);

@@ -84,15 +84,30 @@ pub(crate) struct LobbyEntry {
 #[derive(Default)]
 pub(crate) struct Directory {
     map: Mutex<BTreeMap<u64, LobbyEntry>>,
+    /// Rung when a lobby's members or phase change. In cluster mode it wakes the directory
+    /// publish: a player seated by redeeming a reservation must be findable in Redis within
+    /// milliseconds, or its node's death leaves it `resume_expired` instead of `lobby_lost`.
+    changed: tokio::sync::Notify,
 }
 
 impl Directory {
+    /// A lobby's status changed in a way other nodes need to know (members, phase).
+    pub(crate) fn changed(&self) {
+        self.changed.notify_one();
+    }
+
+    /// Wait for the next [`Directory::changed`] (one stored wake-up if it rang meanwhile).
+    pub(crate) async fn next_change(&self) {
+        self.changed.notified().await;
+    }
+
     pub(crate) fn insert(&self, id: u64, entry: LobbyEntry) {
         self.map.lock().expect("directory lock").insert(id, entry);
     }
 
     pub(crate) fn remove(&self, id: u64) {
         self.map.lock().expect("directory lock").remove(&id);
+        self.changed();
     }
 
     /// The latest status of every lobby.

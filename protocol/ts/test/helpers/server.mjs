@@ -82,7 +82,10 @@ export async function startServer({ modes = TEST_MODES, env = {}, args = [], lis
     dataDir: dir,
     log: () => log,
     async stop() {
-      if (proc.exitCode === null) {
+      // A process ended by a signal keeps `exitCode` null (its `signalCode` is set), so both
+      // are checked: waiting for the "exit" of a process already killed would hang the test
+      // run for ever (a second stop() after a failed assertion did, until CI's time limit).
+      if (proc.exitCode === null && proc.signalCode === null) {
         // SIGINT would drain (running matches go on for minutes); nothing here needs saving.
         const exited = new Promise((r) => proc.once("exit", r));
         proc.kill("SIGKILL");
