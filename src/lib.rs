@@ -42,6 +42,7 @@ mod matchmaker;
 mod metrics;
 mod net;
 mod ratelimit;
+mod run;
 mod server;
 mod session;
 mod tls;
@@ -54,6 +55,7 @@ pub use config::{
     WebFiles, WebFilesError, WsLimits,
 };
 pub use logging::{LogFormat, init as init_logging};
+pub use run::run_main;
 pub use server::{Drainer, Server, StartError};
 pub use session::heartbeat::RttEstimate;
 pub use session::registry::SessionInfo;

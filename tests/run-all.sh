@@ -48,6 +48,8 @@ echo "== Autobahn WebSocket conformance (cases 1-10) over wss"
 stage 900 tests/autobahn.sh
 echo "== Python client written from PROTOCOL.md, against the real binary"
 stage 600 tests/python-e2e.sh
+echo "== a studio's game crate outside the repository (built on the facade, played by Python and the SDK)"
+stage 1200 tests/studio-game.sh
 echo "== deployment files (deploy/: Kubernetes manifests validated, probe paths on a real server)"
 stage 900 tests/deploy.sh
 echo "== admin dashboard in headless Chromium"

@@ -199,6 +199,13 @@ fn load_ca(path: &std::path::Path) -> Result<Vec<u8>, LoadError> {
 impl Cli {
     /// Turn flags into a [`Config`], reading the modes file when one is named.
     pub fn into_config(self) -> Result<Config, LoadError> {
+        self.into_config_with(crate::game::GameRegistry::default())
+    }
+
+    /// [`Cli::into_config`] with these games (the built-in ones plus a studio's), so the
+    /// modes file may name a studio's game and its `[mode.settings]` are checked against
+    /// that game's settings type before anything starts.
+    pub fn into_config_with(self, games: crate::game::GameRegistry) -> Result<Config, LoadError> {
         let tls = match (self.plain, self.cert, self.key) {
             (true, _, _) => TlsMode::Plain,
             (false, Some(cert), Some(key)) => TlsMode::Files { cert, key },
@@ -316,6 +323,7 @@ impl Cli {
             tcp_send_buffer: (self.tcp_send_buffer > 0).then_some(self.tcp_send_buffer),
             modes,
             cluster,
+            games,
             ..d
         };
         config.validate()?;
