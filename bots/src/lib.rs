@@ -9,8 +9,9 @@
 //! Layers, lowest first; a module imports only from its own layer or below, with no cycle
 //! (`bots/tests/layering.rs` checks it, and the layers inside [`swarm`]):
 //!
-//! 1. [`state`], [`state_v2`] (the protocol-2 state and game shapes) and [`tls`], then
-//!    [`client`]: the public client library, which imports nothing else of the crate;
+//! 1. [`state`], [`state_v2`] (the protocol-2 state and game shapes), [`connect4`] (a bot's
+//!    move chooser on the board `state_v2` rebuilds) and [`tls`], then [`client`]: the public
+//!    client library, which imports nothing else of the crate;
 //! 2. [`sys`]: what a process reads of itself and of the machine (`/proc`, limits);
 //! 3. [`swarm`]: bots on top of the client library;
 //! 4. [`capacity`]: swarms run as child processes against fresh servers, read back through
@@ -18,6 +19,7 @@
 
 pub mod capacity;
 pub mod client;
+pub mod connect4;
 pub mod state;
 pub mod state_v2;
 pub mod swarm;

@@ -25,7 +25,7 @@ use syn::visit::Visit;
 /// Layers of the crate's top level, lowest first (lib.rs docs). `client`, `state` and `tls`
 /// are the public client library: they import nothing else of the crate.
 const CRATE_LAYERS: &[&[&str]] =
-    &[&["state", "state_v2", "tls"], &["client"], &["sys"], &["swarm"], &["capacity"]];
+    &[&["connect4", "state", "state_v2", "tls"], &["client"], &["sys"], &["swarm"], &["capacity"]];
 
 /// Layers of `swarm`, lowest first (bots/src/swarm/mod.rs docs).
 const SWARM_LAYERS: &[&[&str]] = &[
