@@ -11,7 +11,7 @@
 use crate::state::Applied;
 use std::sync::Arc;
 use tickwave_protocol::v2::{
-    DeltaMsg, Layout, MatchFound, SchemaError, SnapshotMsg, StateError, ValueRef, View,
+    DeltaMsg, FieldType, Layout, MatchFound, SchemaError, SnapshotMsg, StateError, ValueRef, View,
 };
 
 /// Why a protocol-2 state message was refused.
@@ -105,7 +105,10 @@ pub enum GameShape {
     ArenaV2,
     /// A `drop` command and a `disc` kind (connect4).
     Connect4,
-    /// Anything else: steer with whatever `dx`/`dy` the input has.
+    /// A v1 game played over protocol 2: the compat schema's input, `dx` and `dy` (floats)
+    /// and optionally `action` (bool), and no command.
+    V1Compat,
+    /// Anything else (a studio's own game): random valid inputs from the schema.
     Other,
 }
 
@@ -114,10 +117,22 @@ impl GameShape {
     pub fn of(layout: &Layout) -> GameShape {
         let input = layout.input();
         let has = |n: &str| input.index_of(n).is_some();
+        let float = |n: &str| input.index_of(n).is_some_and(|i| input.ty(i).is_float());
+        let compat_field = |i: usize| match input.name(i) {
+            "dx" | "dy" => input.ty(i).is_float(),
+            "action" => input.ty(i) == FieldType::Bool,
+            _ => false,
+        };
         if layout.command_id("drop").is_some() && layout.kind_id("disc").is_some() {
             GameShape::Connect4
         } else if has("aim") && has("fire") && has("dash") {
             GameShape::ArenaV2
+        } else if float("dx")
+            && float("dy")
+            && (0..input.len()).all(compat_field)
+            && layout.command_count() == 0
+        {
+            GameShape::V1Compat
         } else {
             GameShape::Other
         }
@@ -301,6 +316,36 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(GameShape::of(&Layout::new(arena).unwrap()), GameShape::ArenaV2);
+        // The compat schema of a v1 game (dx, dy and action) steers; a game with other
+        // input fields, or with dx as an int, is a game of its own.
+        #[derive(Serialize, Default)]
+        struct Compat {
+            dx: f32,
+            dy: f32,
+            action: bool,
+        }
+        #[derive(Serialize, Default)]
+        struct IntDx {
+            dx: i32,
+            dy: f32,
+        }
+        #[derive(Serialize, Default)]
+        struct Extra {
+            dx: f32,
+            dy: f32,
+            jump: bool,
+        }
+        let shape = |b: tickwave_protocol::v2::SchemaBuilder| {
+            GameShape::of(&Layout::new(b.build().unwrap()).unwrap())
+        };
+        let compat = Schema::builder().kind::<Player>("player", |k| k).input::<Compat>(|i| i);
+        assert_eq!(shape(compat), GameShape::V1Compat);
+        assert_eq!(shape(Schema::builder().input::<IntDx>(|i| i)), GameShape::Other);
+        assert_eq!(shape(Schema::builder().input::<Extra>(|i| i)), GameShape::Other);
+        assert_eq!(
+            shape(Schema::builder().input::<Compat>(|i| i).command::<Drop>("drop", |c| c)),
+            GameShape::Other
+        );
         // A drop command without discs is not connect4.
         let no_discs =
             Schema::builder().kind::<Player>("player", |k| k).command::<Drop>("drop", |c| c);

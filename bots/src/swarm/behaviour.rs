@@ -188,6 +188,17 @@ impl Policy {
         view: &View,
         pickups: Option<PickupSchema>,
     ) -> (f32, f32, bool) {
+        self.next_move(input_hz, || pickups.and_then(|p| toward_nearest(me, view, p)))
+    }
+
+    /// The next movement `(dx, dy, boost)` whatever the state looks like: `chase` gives the
+    /// unit direction to the nearest pickup (called only by chasing bots), so the same
+    /// policies drive protocol 1's integer view and protocol 2's typed one.
+    pub(crate) fn next_move(
+        &mut self,
+        input_hz: u32,
+        chase: impl FnOnce() -> Option<(f32, f32)>,
+    ) -> (f32, f32, bool) {
         self.n += 1;
         match self.behaviour {
             Behaviour::Idle => (0.0, 0.0, false),
@@ -195,7 +206,7 @@ impl Policy {
                 let a = self.n as f32 / 10.0;
                 (a.cos(), a.sin(), false)
             }
-            Behaviour::Chase => match pickups.and_then(|p| toward_nearest(me, view, p)) {
+            Behaviour::Chase => match chase() {
                 Some((dx, dy)) => (dx, dy, false),
                 None => self.walk(input_hz),
             },
@@ -243,56 +254,6 @@ fn toward_nearest(me: u32, view: &View, p: PickupSchema) -> Option<(f32, f32)> {
         return Some((0.0, 0.0));
     }
     Some(((dx / len) as f32, (dy / len) as f32))
-}
-
-/// When a chatting bot sends its lines: a first line at a random phase within one period
-/// after joining (so a lobby's bots do not all speak at once), then one line per period.
-/// A late wake-up keeps the rate and never bursts to catch up, so a bot never exceeds its
-/// rate (and with a rate at or below the server's sustained limit, never hits the limit).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct ChatClock {
-    period_us: u64,
-    next_us: u64,
-}
-
-impl ChatClock {
-    /// Starting at `now_us`; `phase_us` (taken modulo the period) delays the first line.
-    pub(crate) fn new(period_us: u64, now_us: u64, phase_us: u64) -> Self {
-        let period_us = period_us.max(1);
-        ChatClock { period_us, next_us: now_us + phase_us % period_us }
-    }
-
-    /// When the next line is due.
-    pub(crate) fn next_us(&self) -> u64 {
-        self.next_us
-    }
-
-    /// Whether a line is due at `now_us`; if so, the clock moves on to the next one.
-    pub(crate) fn due(&mut self, now_us: u64) -> bool {
-        if now_us < self.next_us {
-            return false;
-        }
-        let late = now_us - self.next_us;
-        self.next_us = if late >= self.period_us {
-            now_us + self.period_us
-        } else {
-            self.next_us + self.period_us
-        };
-        true
-    }
-}
-
-/// The text of chat line `seq` of bot `bot` (short, printable: valid for the server).
-pub(crate) fn chat_text(bot: u32, seq: u64) -> String {
-    format!("bot {bot} line {seq}")
-}
-
-/// The line number of a line [`chat_text`] wrote for bot `bot`; `None` for any other text.
-pub(crate) fn chat_seq(bot: u32, text: &str) -> Option<u64> {
-    let rest = text.strip_prefix("bot ")?;
-    let (id, seq) = rest.split_once(" line ")?;
-    (id.parse::<u32>().ok()? == bot).then_some(())?;
-    seq.parse().ok()
 }
 
 #[cfg(test)]
@@ -373,7 +334,7 @@ mod tests {
     }
 
     #[test]
-    fn chat_lines_follow_the_rate_without_bursts() {
+    fn chat_bots_walk_and_have_a_period() {
         let p = Policy::new(Behaviour::Chat, Rng::new(1));
         assert_eq!(p.chat_period_us(0.5), Some(2_000_000));
         assert_eq!(p.chat_period_us(0.0), None);
@@ -387,34 +348,6 @@ mod tests {
         for _ in 0..50 {
             assert_eq!(c.next_input(20, 1, &view, None), w.next_input(20, 1, &view, None));
         }
-
-        // 0.5 lines/s, first line 0.7 s after joining at 10 s; woken every 50 ms for 60 s.
-        let mut clock = ChatClock::new(2_000_000, 10_000_000, 2_700_000);
-        assert_eq!(clock.next_us(), 10_700_000);
-        let sent: Vec<u64> =
-            (0..1200u64).map(|i| 10_000_000 + i * 50_000).filter(|t| clock.due(*t)).collect();
-        assert_eq!(sent.len(), 30, "{sent:?}");
-        assert_eq!(sent[0], 10_700_000);
-        assert!(sent.windows(2).all(|w| w[1] - w[0] == 2_000_000), "{sent:?}");
-        // In every second at most one line, so the server's 1 line/s is never exceeded.
-        for s in 10..70u64 {
-            let n = sent.iter().filter(|t| **t / 1_000_000 == s).count();
-            assert!(n <= 1, "second {s}: {n} lines");
-        }
-        // A long stall (a busy process) does not burst to catch up.
-        let mut clock = ChatClock::new(1_000_000, 0, 0);
-        assert!(clock.due(0));
-        assert!(clock.due(10_000_000));
-        assert!(!clock.due(10_500_000));
-        assert!(clock.due(11_000_000));
-
-        // Texts carry the sequence number and are matched only for their own bot.
-        let t = chat_text(17, 42);
-        assert_eq!(t, "bot 17 line 42");
-        assert_eq!(chat_seq(17, &t), Some(42));
-        assert_eq!(chat_seq(18, &t), None);
-        assert_eq!(chat_seq(17, "hello"), None);
-        assert_eq!(chat_seq(17, "bot 17 line x"), None);
     }
 
     #[test]

@@ -26,7 +26,9 @@
 //!    Below them only the public client library ([`crate::client`], [`crate::state`],
 //!    [`crate::tls`]).
 //! 3. Measurement and policy: [`stats`], `track` (input-to-ack), [`record`] (per bot),
-//!    [`behaviour`], `config`.
+//!    [`behaviour`], `chat` (when chat lines are due), `game` (what a protocol-2 bot sends:
+//!    inputs fitted to the schema, connect4 turns, the fallback for unknown games), `games`
+//!    (what protocol-2 games add to the measurements: results, commands, events), `config`.
 //! 4. Bots: `ctx` (what the bots of a shard share) and `bot`.
 //! 5. Orchestration: `shard` (a thread of bots), `collector`, `progress`.
 //! 6. The outcome: [`report`], [`slo`], [`chart`], and `run`.
@@ -38,11 +40,13 @@
 pub mod behaviour;
 mod bot;
 pub mod chart;
+mod chat;
 mod cli;
 mod collector;
 mod config;
 mod ctx;
 mod error;
+mod game;
 pub(crate) mod net;
 mod progress;
 pub mod record;

@@ -4,7 +4,8 @@
 use super::{Bot, End, InMatch, Sess};
 use crate::state::Applied;
 use crate::state::StateCheck;
-use crate::swarm::behaviour::{ChatClock, PickupSchema, chat_seq};
+use crate::swarm::behaviour::PickupSchema;
+use crate::swarm::chat::{ChatClock, chat_seq};
 use crate::swarm::net::conn::Conn;
 use crate::swarm::net::frame::Frame;
 use crate::swarm::net::view::ViewError;

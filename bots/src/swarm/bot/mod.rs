@@ -14,7 +14,8 @@
 mod failover;
 mod handle;
 
-use super::behaviour::{ChatClock, PickupSchema, Policy, chat_text};
+use super::behaviour::{PickupSchema, Policy};
+use super::chat::{ChatClock, chat_text};
 use super::config::ChurnMode;
 use super::ctx::{Gauge, ShardCtx};
 use super::net::conn::{self, Conn};
