@@ -8,46 +8,13 @@
 //! A server that never comes up, or logs its listening line and then never answers, must be
 //! reported as such, not measured as "0 of N connected".
 
+mod common;
+
+use common::{BOTS, server_bin};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-
-const BOTS: &str = env!("CARGO_BIN_EXE_tickwave-bots");
-
-/// The server binary of this profile, built now so that the test never runs a stale one
-/// (`cargo test -p tickwave-bots` alone does not build the `tickwave` package).
-fn server_bin() -> PathBuf {
-    let dir = Path::new(BOTS).parent().expect("target directory").to_path_buf();
-    let mut build = Command::new(env!("CARGO"));
-    build.args(["build", "--quiet", "-p", "tickwave", "--bin", "tickwave"]);
-    // What cargo sets for this test process (CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...) is
-    // watched by some build scripts (ring's): passed on, it would rebuild half the tree here
-    // and again at the next build from a shell.
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_"]
-            .iter()
-            .any(|p| k.starts_with(p))
-            || k == "OUT_DIR"
-            || k == "CARGO_TARGET_TMPDIR"
-        {
-            build.env_remove(&*k);
-        }
-    }
-    match dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            build.arg("--release");
-        }
-        Some(profile) => {
-            build.args(["--profile", profile]);
-        }
-    }
-    let status = build.status().expect("running cargo build");
-    assert!(status.success(), "building the server failed");
-    dir.join("tickwave")
-}
 
 fn capacity(args: &[&str]) -> Output {
     Command::new(BOTS)

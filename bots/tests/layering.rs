@@ -34,7 +34,7 @@ const SWARM_LAYERS: &[&[&str]] = &[
     // The fast wire readers: connection, frames, MessagePack, message sorting, state view.
     &["net"],
     // Measurement and policy.
-    &["behaviour", "chat", "config", "game", "record", "stats", "track"],
+    &["behaviour", "chat", "config", "game", "games", "record", "stats", "track"],
     // One bot, and what the bots of a shard share.
     &["bot", "ctx"],
     // Orchestration: a thread of bots, the collector, the live progress line.

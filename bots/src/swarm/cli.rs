@@ -1,7 +1,7 @@
 //! `tickwave-bots swarm`: the command line of a swarm run.
 
 use super::behaviour::BehaviourMix;
-use super::config::{ChurnMode, ProgressMode, Slo, SwarmConfig};
+use super::config::{ChurnMode, ProgressMode, Protocol, Slo, SwarmConfig};
 use super::error::SwarmError;
 use super::run::run;
 use super::{chart, slo};
@@ -61,6 +61,10 @@ pub struct SwarmArgs {
     /// Game mode to queue for.
     #[arg(long, default_value = "arena")]
     pub mode: String,
+    /// Protocol version: 2 (game API v2: the bots read the lobby's schema and play its game:
+    /// the arenas, connect4, or random valid inputs for any other game) or 1.
+    #[arg(long, value_enum, default_value = "2")]
+    pub protocol: Protocol,
     /// random-walk, chase, idle, churn, circle, chat; or a weighted mix: random-walk:80,chat:20.
     #[arg(long, default_value = "random-walk")]
     pub behaviour: BehaviourMix,
@@ -134,6 +138,7 @@ impl SwarmArgs {
             duration: self.duration,
             warmup: self.warmup,
             mode: self.mode.clone(),
+            protocol: self.protocol,
             behaviour: self.behaviour.clone(),
             input_hz: self.input_hz,
             chat_rate: self.chat_rate,

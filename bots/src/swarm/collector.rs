@@ -4,6 +4,7 @@
 
 use super::config::SwarmConfig;
 use super::error::SwarmError;
+use super::games::GameTotals;
 use super::net::conn::Target;
 use super::progress::Progress;
 use super::record::BotRecord;
@@ -20,6 +21,7 @@ use std::time::{Duration, Instant};
 pub(crate) struct Collected {
     pub(crate) series: Vec<Point>,
     pub(crate) totals: Totals,
+    pub(crate) games: GameTotals,
     pub(crate) records: Vec<BotRecord>,
     /// (seconds since start, CPU seconds of this process) once a second.
     pub(crate) cpu: Vec<(f64, f64)>,
@@ -92,6 +94,7 @@ fn collect(
     let mut c = Collected {
         series: Vec::new(),
         totals: Totals::new(),
+        games: GameTotals::default(),
         records: Vec::new(),
         cpu: vec![(0.0, cpu0.as_secs_f64())],
         started_unix_s: 0,
@@ -125,9 +128,10 @@ fn collect(
                     c.series.push(point);
                 }
             }
-            Ok(ShardMsg::Done { totals, records }) => {
+            Ok(ShardMsg::Done { totals, games, records }) => {
                 done += 1;
                 c.totals.merge(&totals);
+                c.games.merge(&games);
                 c.records.extend(records);
             }
             Ok(ShardMsg::Failed(e)) => {

@@ -31,6 +31,53 @@ pub enum ChurnMode {
     Fresh,
 }
 
+/// The protocol version the bots speak (`hello.protocol`, PROTOCOL.md §2). Version 2 is
+/// game API v2: typed state, inputs checked against `match_found.schema`, commands and
+/// events. In reports it is the number, `1` or `2`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, clap::ValueEnum, Serialize, Deserialize,
+)]
+#[serde(into = "u32", try_from = "u32")]
+pub enum Protocol {
+    #[value(name = "1")]
+    V1,
+    #[default]
+    #[value(name = "2")]
+    V2,
+}
+
+impl Protocol {
+    /// The number `hello.protocol` carries.
+    pub fn number(self) -> u32 {
+        match self {
+            Protocol::V1 => 1,
+            Protocol::V2 => 2,
+        }
+    }
+
+    /// Reports written before `--protocol` existed were protocol 1 runs.
+    fn of_old_reports() -> Protocol {
+        Protocol::V1
+    }
+}
+
+impl From<Protocol> for u32 {
+    fn from(p: Protocol) -> u32 {
+        p.number()
+    }
+}
+
+impl TryFrom<u32> for Protocol {
+    type Error = String;
+    fn try_from(n: u32) -> Result<Protocol, String> {
+        match n {
+            1 => Ok(Protocol::V1),
+            2 => Ok(Protocol::V2),
+            n => Err(format!("protocol {n}: 1 or 2")),
+        }
+    }
+}
+
 /// Service-level objectives; a violated one makes the run fail (exit code 3).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Slo {
@@ -64,6 +111,8 @@ pub struct SwarmConfig {
     /// Latency, RTT, traffic and delivery are measured from this point of the run on.
     pub warmup: Duration,
     pub mode: String,
+    /// What the bots speak; with 2 they choose what to send from the lobby's schema.
+    pub protocol: Protocol,
     pub behaviour: BehaviourMix,
     /// Inputs per second per bot.
     pub input_hz: u32,
@@ -100,6 +149,7 @@ impl SwarmConfig {
             duration: Duration::from_secs(30),
             warmup: Duration::ZERO,
             mode: "arena".into(),
+            protocol: Protocol::V2,
             behaviour: BehaviourMix::single(Behaviour::RandomWalk),
             input_hz: 20,
             chat_rate: DEFAULT_CHAT_RATE,
@@ -193,6 +243,7 @@ impl SwarmConfig {
             duration_s: self.duration.as_secs_f64(),
             warmup_s: self.warmup.as_secs_f64(),
             mode: self.mode.clone(),
+            protocol: self.protocol,
             behaviour: self.behaviour.to_string(),
             input_hz: self.input_hz,
             chat_rate: self.chat_rate,
@@ -218,6 +269,9 @@ pub struct Settings {
     pub duration_s: f64,
     pub warmup_s: f64,
     pub mode: String,
+    /// `1` or `2` (reports from before the flag: 1).
+    #[serde(default = "Protocol::of_old_reports")]
+    pub protocol: Protocol,
     pub behaviour: String,
     pub input_hz: u32,
     /// Chat lines per second of each `chat` bot.

@@ -3,6 +3,7 @@
 //! that a bot depends on this context and not on the shard that runs it.
 
 use super::config::SwarmConfig;
+use super::games::GameTotals;
 use super::net::conn::Target;
 use super::net::view::Scratch;
 use super::stats::{Gauges, ShardStats};
@@ -19,6 +20,8 @@ pub(crate) struct ShardCtx {
     start: Instant,
     start_tokio: tokio::time::Instant,
     pub(crate) stats: RefCell<ShardStats>,
+    /// Results, commands and events of the shard's bots.
+    pub(crate) games: RefCell<GameTotals>,
     /// Decoding space for state messages, shared by the shard's bots.
     pub(crate) scratch: RefCell<Scratch>,
     /// When bots stop, microseconds since start; moves earlier on Ctrl-C.
@@ -44,6 +47,7 @@ impl ShardCtx {
             start,
             start_tokio: tokio::time::Instant::from_std(start),
             stats: RefCell::new(ShardStats::new(window)),
+            games: RefCell::default(),
             scratch: RefCell::default(),
             window,
             nodes: RefCell::default(),

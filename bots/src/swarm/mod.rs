@@ -47,6 +47,7 @@ mod config;
 mod ctx;
 mod error;
 mod game;
+pub mod games;
 pub(crate) mod net;
 mod progress;
 pub mod record;
@@ -61,7 +62,8 @@ mod track;
 pub use behaviour::{Behaviour, BehaviourMix};
 pub use cli::{SwarmArgs, parse_duration, run_cli};
 pub use config::{
-    ChurnMode, DEFAULT_CHAT_RATE, ProgressMode, SERVER_CHAT_RATE, Settings, Slo, SwarmConfig,
+    ChurnMode, DEFAULT_CHAT_RATE, ProgressMode, Protocol, SERVER_CHAT_RATE, Settings, Slo,
+    SwarmConfig,
 };
 pub use error::SwarmError;
 pub use report::Report;

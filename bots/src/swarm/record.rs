@@ -53,6 +53,14 @@ pub struct BotRecord {
     pub chat_sent: u64,
     #[serde(default)]
     pub chat_received: u64,
+    /// Matches that ended with `results` for this bot, and those it won (by the game's
+    /// payload); commands it sent (protocol 2).
+    #[serde(default)]
+    pub games: u32,
+    #[serde(default)]
+    pub wins: u32,
+    #[serde(default)]
+    pub commands: u64,
     #[serde(skip, default = "bot_hist")]
     pub(crate) ack: Histogram<u32>,
     /// The match being counted for delivery: since when (first state message) and its rate.
@@ -93,6 +101,9 @@ impl BotRecord {
             stranded: false,
             chat_sent: 0,
             chat_received: 0,
+            games: 0,
+            wins: 0,
+            commands: 0,
             ack: bot_hist(),
             open: None,
         }

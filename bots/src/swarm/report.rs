@@ -1,6 +1,7 @@
 //! The outcome of a run: the JSON report (`--report`), and the table printed at the end.
 
 use super::config::Settings;
+use super::games::Games;
 use super::record::BotRecord;
 use super::stats::HistSummary;
 use crate::sys::Machine;
@@ -32,6 +33,9 @@ pub struct Report {
     #[serde(default)]
     pub chat: Chat,
     pub errors: Errors,
+    /// Matches ended with `results`, and protocol 2's commands and events.
+    #[serde(default)]
+    pub games: Games,
     /// Cluster mode with several `--url`s: bots whose node was lost under them.
     #[serde(default)]
     pub node_loss: NodeLoss,
@@ -248,11 +252,12 @@ impl Report {
         let mut o = String::new();
         let _ = writeln!(
             o,
-            "tickwave-bots swarm: {} bots -> {} ({}), mode {}, {}, {} inputs/s",
+            "tickwave-bots swarm: {} bots -> {} ({}), mode {}, protocol {}, {}, {} inputs/s",
             s.bots,
             s.url,
             self.server.as_deref().unwrap_or("server unknown"),
             s.mode,
+            s.protocol.number(),
             s.behaviour,
             s.input_hz
         );
@@ -368,6 +373,7 @@ impl Report {
                 h.count
             );
         }
+        self.games.table(&mut o);
         let e = &self.errors;
         let kinds: Vec<String> =
             e.by_kind.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();

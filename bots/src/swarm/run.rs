@@ -5,6 +5,7 @@
 use super::collector::{self, Collected};
 use super::config::SwarmConfig;
 use super::error::SwarmError;
+use super::games::Games;
 use super::report::{
     BotCounts, BotProcess, Chat, Delivery, Errors, Latency, NodeLoss, Point, Report, Spread,
     Traffic,
@@ -139,6 +140,7 @@ fn build_report(cfg: &SwarmConfig, c: Collected) -> Report {
             disconnects: t.errors[ErrorKind::Disconnect as usize],
             churns: t.churns,
         },
+        games: Games::of(&c.games),
         node_loss: NodeLoss::of(&c.records),
         bot_process: BotProcess {
             threads: cfg.threads,

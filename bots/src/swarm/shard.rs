@@ -6,6 +6,7 @@
 use super::bot::Bot;
 use super::config::SwarmConfig;
 use super::ctx::ShardCtx;
+use super::games::GameTotals;
 use super::net::conn::Target;
 use super::record::BotRecord;
 use super::stats::{Interval, Totals};
@@ -22,7 +23,7 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 /// Messages from shards to the collector.
 pub(crate) enum ShardMsg {
     Second { index: u64, interval: Box<Interval> },
-    Done { totals: Box<Totals>, records: Vec<BotRecord> },
+    Done { totals: Box<Totals>, games: Box<GameTotals>, records: Vec<BotRecord> },
     Failed(String),
 }
 
@@ -129,5 +130,6 @@ async fn shard_main(p: ShardPlan) {
         })
         .collect();
     let totals = Box::new(std::mem::replace(&mut ctx.stats.borrow_mut().totals, Totals::new()));
-    let _ = p.tx.send(ShardMsg::Done { totals, records });
+    let games = Box::new(std::mem::take(&mut *ctx.games.borrow_mut()));
+    let _ = p.tx.send(ShardMsg::Done { totals, games, records });
 }

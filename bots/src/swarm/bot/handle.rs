@@ -1,17 +1,40 @@
 //! What a bot does with each server message: state messages applied and measured, the
 //! lifecycle (welcome, match, lobby closed, errors) and the input-to-ack bookkeeping.
 
+use super::v2::StateMsg;
 use super::{Bot, End, InMatch, Sess};
-use crate::state::Applied;
-use crate::state::StateCheck;
+use crate::state::{Applied, StateCheck};
 use crate::swarm::behaviour::PickupSchema;
 use crate::swarm::chat::{ChatClock, chat_seq};
+use crate::swarm::config::Protocol;
 use crate::swarm::net::conn::Conn;
 use crate::swarm::net::frame::Frame;
 use crate::swarm::net::view::ViewError;
 use crate::swarm::net::wire::{self, Incoming};
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
-use tickwave_protocol::{ClientMessage, ErrorCode, MatchFound, ServerMessage};
+use tickwave_protocol::{ClientMessage, ErrorCode, ServerMessage};
+
+/// Why a state message (of either version) was not applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum StateFault {
+    /// Its bytes do not decode; the state held stays valid.
+    Decode,
+    /// It does not fit the state held: the kind of error counted.
+    Check(ErrorKind),
+}
+
+impl From<ViewError> for StateFault {
+    fn from(e: ViewError) -> Self {
+        match e {
+            ViewError::Decode(_) => StateFault::Decode,
+            ViewError::Check(c) => StateFault::Check(match c {
+                StateCheck::BaseMismatch { .. } => ErrorKind::BaseMismatch,
+                StateCheck::Backwards { .. } => ErrorKind::TickBackwards,
+                StateCheck::Apply(_) => ErrorKind::DeltaApply,
+            }),
+        }
+    }
+}
 
 /// A bot told `overloaded` asks again after this long.
 const RETRY_US: u64 = 500_000;
@@ -38,7 +61,9 @@ impl Bot {
         f: Frame,
         now: u64,
     ) -> Option<End> {
-        let msg = match wire::decode(conn.payload(&f)) {
+        let v2 = self.ctx.cfg.protocol == Protocol::V2;
+        let b = conn.payload(&f);
+        let msg = match if v2 { wire::decode_v2(b) } else { wire::decode(b) } {
             Ok(m) => m,
             Err(e) => {
                 tracing::debug!(bot = self.id, error = %e, "undecodable message");
@@ -47,6 +72,11 @@ impl Bot {
             }
         };
         match msg {
+            Incoming::State { snapshot } if v2 => {
+                let b = conn.payload(&f);
+                let decoded = StateMsg::decode(b, snapshot);
+                self.on_state_v2(conn, s, decoded, b.len(), now);
+            }
             Incoming::State { snapshot } => {
                 let b = conn.payload(&f);
                 let me = s.in_match.as_ref().map_or(u32::MAX, |m| m.player);
@@ -58,7 +88,7 @@ impl Bot {
                         self.state.apply_delta(b, me, sc)
                     }
                 };
-                self.on_state(s, r, b.len(), now);
+                self.on_state(s, r.map_err(StateFault::from), b.len(), now);
             }
             Incoming::Rtt(r) => {
                 let mut st = self.ctx.stats.borrow_mut();
@@ -74,6 +104,17 @@ impl Bot {
             Incoming::Other(m) => {
                 self.ctx.stats.borrow_mut().count(now, |c| c.other_msgs += 1);
                 return self.on_other(conn, s, m, now);
+            }
+            Incoming::MatchFound(m) => {
+                self.ctx.stats.borrow_mut().count(now, |c| c.other_msgs += 1);
+                self.on_match_found_v2(s, &m, now);
+            }
+            Incoming::Event(e) => self.on_event(&e, now),
+            Incoming::CommandResult(r) => self.on_command_result(&r, now),
+            Incoming::Results(r) => {
+                self.ctx.stats.borrow_mut().count(now, |c| c.other_msgs += 1);
+                let players = r.scores.iter().map(|l| l.player);
+                self.on_results(s, players, r.winner(), r.reason());
             }
         }
         None
@@ -140,7 +181,13 @@ impl Bot {
                     ErrorKind::MatchTimeout,
                 ));
             }
-            ServerMessage::MatchFound(f) => self.on_match_found(s, &f, now),
+            ServerMessage::MatchFound(f) => {
+                let pickups = PickupSchema::from_schema(&f.schema);
+                self.on_match_found(s, f.player, f.tick_hz, pickups, now);
+            }
+            ServerMessage::Results { scores, .. } => {
+                self.on_results(s, scores.iter().map(|l| l.player), None, None);
+            }
             ServerMessage::Redirect { url, reservation } if s.in_match.is_none() => {
                 // Cluster mode: the seat is on another node. Close here (1000) and redeem the
                 // reservation there; resumes go to that node from now on.
@@ -154,6 +201,7 @@ impl Bot {
             }
             ServerMessage::LobbyClosed { .. } => {
                 self.leave_match(s, now, false);
+                self.play = None;
                 // Queue again, as a player would.
                 self.queue_find(conn, s, now);
             }
@@ -203,7 +251,16 @@ impl Bot {
         None
     }
 
-    fn on_match_found(&mut self, s: &mut Sess, f: &MatchFound, now: u64) {
+    /// A `match_found` (either version): returns whether it gave back the seat of the match
+    /// the bot was in (a resume), whose state then continues.
+    pub(super) fn on_match_found(
+        &mut self,
+        s: &mut Sess,
+        player: u32,
+        tick_hz: u32,
+        pickups: Option<PickupSchema>,
+        now: u64,
+    ) -> bool {
         self.recovered(now);
         s.awaiting_requeue = false;
         // The same match continues only if the bot had it; a seat found while the bot was
@@ -228,10 +285,11 @@ impl Bot {
         }
         s.deadline = None;
         s.refind_at = None;
+        drop((st, rec));
         s.in_match = Some(InMatch {
-            player: f.player,
-            hz: f.tick_hz,
-            pickups: PickupSchema::from_schema(&f.schema),
+            player,
+            hz: tick_hz,
+            pickups,
             found_us: now,
             states: 0,
             snapshots: 0,
@@ -245,6 +303,7 @@ impl Bot {
             .policy
             .chat_period_us(self.ctx.cfg.chat_rate)
             .map(|period| ChatClock::new(period, now, self.rng.below(period)));
+        rejoined
     }
 
     /// A chat line (every member of the lobby gets every line, its sender included): counted,
@@ -299,10 +358,12 @@ impl Bot {
         }
     }
 
-    fn on_state(
+    /// A state message (either version) applied, or refused: counted, checked, and its ack
+    /// matched with the inputs sent.
+    pub(super) fn on_state(
         &mut self,
         s: &mut Sess,
-        applied: Result<Applied, ViewError>,
+        applied: Result<Applied, StateFault>,
         len: usize,
         now: u64,
     ) {
@@ -332,20 +393,16 @@ impl Bot {
         let ap = match applied {
             Ok(ap) => ap,
             Err(e) => {
-                tracing::debug!(bot = self.id, error = %e, "state message refused");
+                tracing::debug!(bot = self.id, error = ?e, "state message refused");
                 drop((st, rec));
                 match e {
                     // Undecodable bytes are counted every time; the state held stays valid.
-                    ViewError::Decode(_) => self.error(ErrorKind::Decode),
-                    ViewError::Check(c) if !self.desynced => {
+                    StateFault::Decode => self.error(ErrorKind::Decode),
+                    StateFault::Check(kind) if !self.desynced => {
                         self.desynced = true;
-                        self.error(match c {
-                            StateCheck::BaseMismatch { .. } => ErrorKind::BaseMismatch,
-                            StateCheck::Backwards { .. } => ErrorKind::TickBackwards,
-                            StateCheck::Apply(_) => ErrorKind::DeltaApply,
-                        });
+                        self.error(kind);
                     }
-                    ViewError::Check(_) => {}
+                    StateFault::Check(_) => {}
                 }
                 return;
             }
@@ -383,7 +440,11 @@ impl Bot {
                 rec.missed_ticks += ap.missed;
             }
         }
-        if let Some(n) = self.state.ack() {
+        let ack = match &self.play {
+            Some(p) if self.ctx.cfg.protocol == Protocol::V2 => p.state.ack(m.player),
+            _ => self.state.ack(),
+        };
+        if let Some(n) = ack {
             let a = self.ring.acked(n, now, |lat| {
                 st.ack_latency(now, lat);
                 if in_win {

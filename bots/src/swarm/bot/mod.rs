@@ -13,11 +13,14 @@
 
 mod failover;
 mod handle;
+mod timer;
+mod v2;
 
 use super::behaviour::{PickupSchema, Policy};
-use super::chat::{ChatClock, chat_text};
-use super::config::ChurnMode;
+use super::chat::ChatClock;
+use super::config::{ChurnMode, Protocol};
 use super::ctx::{Gauge, ShardCtx};
+use super::game::GamePlay;
 use super::net::conn::{self, Conn};
 use super::net::frame::{OP_BINARY, OP_CLOSE, OP_PING, OP_PONG};
 use super::net::view::View;
@@ -29,14 +32,14 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 use std::time::Duration;
-use tickwave_protocol::{self as proto, ClientMessage, Hello, Input};
+use tickwave_protocol::{ClientMessage, Hello};
 
 /// How long the `welcome` may take after the upgrade.
 const HELLO_TIMEOUT_US: u64 = 10_000_000;
 /// How long a bot gives the close handshake when it leaves.
 const CLOSE_TIMEOUT: Duration = Duration::from_millis(500);
-/// Chat lines awaiting their echo that a bot remembers (older ones were refused or lost).
-const CHAT_PENDING: usize = 16;
+/// Mixed into the seed of the generators of a bot's protocol-2 matches.
+const PLAY_SEED: u64 = 0x9a3e_c4d1_0b5e_77a1;
 
 /// How a session (one connection) ended.
 enum End {
@@ -120,7 +123,13 @@ pub(crate) struct Bot {
     /// the inputs of a seeded run do not depend on timing.
     rng: Rng,
     rec: Rc<RefCell<BotRecord>>,
+    /// Protocol 1: the state of the match.
     state: View,
+    /// Protocol 2: the match as the bot plays it (typed state and what it sends); kept
+    /// across a dropped connection for a resume, like `state`.
+    play: Option<Box<GamePlay>>,
+    /// Seeds each protocol-2 match's generator (tie-breaks, aim, random inputs).
+    play_rng: Rng,
     ring: AckRing,
     seq: u64,
     session_errored: bool,
@@ -163,6 +172,8 @@ impl Bot {
             rng: Rng::for_bot(cfg.seed ^ 0x5eed_7113, id),
             rec: rec.clone(),
             state: View::default(),
+            play: None,
+            play_rng: Rng::for_bot(cfg.seed ^ PLAY_SEED, id),
             ring: AckRing::default(),
             seq: 0,
             session_errored: false,
@@ -308,13 +319,17 @@ impl Bot {
         let ctx = self.ctx.clone();
         let resume = if reservation.is_some() { None } else { self.resume_token.clone() };
         s.resuming = resume.is_some();
+        let held = match &self.play {
+            Some(p) if ctx.cfg.protocol == Protocol::V2 => p.state.tick,
+            _ => self.state.tick(),
+        };
         let hello = ClientMessage::Hello(Hello {
-            protocol: proto::PROTOCOL_VERSION,
+            protocol: ctx.cfg.protocol.number(),
             name: self.name.clone(),
             token: None,
             // Only the state of the match the bot was in: a tick of an earlier lobby means
             // nothing to the next one.
-            last_tick: resume.as_ref().and(self.state.tick()).filter(|_| self.resume_into_match),
+            last_tick: resume.as_ref().and(held).filter(|_| self.resume_into_match),
             resume,
             reservation,
         });
@@ -420,73 +435,5 @@ impl Bot {
                 c.wire_out += dw;
             });
         }
-    }
-
-    fn on_timer(&mut self, conn: &mut Conn, s: &mut Sess) -> Option<End> {
-        let ctx = self.ctx.clone();
-        let now = ctx.now_us();
-        if now >= ctx.stop_us.get() {
-            return Some(End::Stop);
-        }
-        if s.churn_at.is_some_and(|t| now >= t) {
-            ctx.stats.borrow_mut().totals.churns += 1;
-            self.rec.borrow_mut().churns += 1;
-            return Some(End::Churn);
-        }
-        if let Some((t, kind)) = s.deadline.filter(|(t, _)| now >= *t) {
-            tracing::debug!(bot = self.id, deadline_us = t, kind = kind.as_str(), "deadline");
-            s.deadline = None;
-            self.error(kind);
-            if kind == ErrorKind::Handshake {
-                return Some(End::Failed);
-            }
-        }
-        if s.refind_at.is_some_and(|t| now >= t) {
-            s.refind_at = None;
-            self.queue_find(conn, s, now);
-        }
-        if let Some(t) = s.next_input.filter(|t| now >= *t) {
-            let period = 1_000_000 / u64::from(ctx.cfg.input_hz);
-            // Late (a busy process): keep the rate, do not burst to catch up.
-            s.next_input = Some(if now - t >= period { now + period } else { t + period });
-            let (dx, dy, action) = match &s.in_match {
-                Some(m) => {
-                    self.policy.next_input(ctx.cfg.input_hz, m.player, &self.state, m.pickups)
-                }
-                None => (0.0, 0.0, false),
-            };
-            self.seq += 1;
-            conn.queue_msg(&ClientMessage::Input(Input { seq: self.seq, dx, dy, action }));
-            self.ring.sent(self.seq, now);
-            let mut st = ctx.stats.borrow_mut();
-            if st.in_window(now) {
-                self.rec.borrow_mut().inputs_sent += 1;
-            }
-            st.count(now, |c| c.inputs_sent += 1);
-        }
-        if s.in_match.is_some() && s.chat.as_mut().is_some_and(|c| c.due(now)) {
-            self.chat_seq += 1;
-            conn.queue_msg(&ClientMessage::Chat { text: chat_text(self.id, self.chat_seq) });
-            if self.chat_pending.len() == CHAT_PENDING {
-                self.chat_pending.pop_front();
-            }
-            self.chat_pending.push_back((self.chat_seq, now));
-            let mut st = ctx.stats.borrow_mut();
-            if st.in_window(now) {
-                self.rec.borrow_mut().chat_sent += 1;
-            }
-            st.count(now, |c| c.chat_sent += 1);
-        }
-        if let (Some(t), Some(every)) = (s.next_ping, ctx.cfg.ping_interval) {
-            // A ping due before the next input rides along with this one: one write fewer.
-            let early = if conn.has_queued() { 1_000_000 / u64::from(ctx.cfg.input_hz) } else { 0 };
-            if now + early >= t {
-                let every = every.as_micros() as u64;
-                s.next_ping =
-                    Some(if now.saturating_sub(t) >= every { now + every } else { t + every });
-                conn.queue(OP_PING, &now.to_be_bytes());
-            }
-        }
-        None
     }
 }

@@ -65,6 +65,7 @@ impl Turns {
         Turns { args, column, vals, next_id: 0, pending: None, wait: Wait::Ready, plays }
     }
 
+    #[cfg(test)]
     pub(crate) fn pending(&self) -> Option<Pending> {
         self.pending
     }

@@ -262,6 +262,19 @@ impl Conn {
         self.scratch = s;
     }
 
+    /// Queue one binary message that `build` writes into the (reused) encoding buffer; it
+    /// returns whether there is a message (nothing is queued when it says no).
+    pub(crate) fn queue_built(&mut self, build: impl FnOnce(&mut Vec<u8>) -> bool) -> bool {
+        let mut s = std::mem::take(&mut self.scratch);
+        s.clear();
+        let built = build(&mut s);
+        if built {
+            self.queue(OP_BINARY, &s);
+        }
+        self.scratch = s;
+        built
+    }
+
     pub(crate) fn has_queued(&self) -> bool {
         !self.wbuf.is_empty()
     }

@@ -6,9 +6,20 @@
 //! decoder ([`super::view`]), rtt reports straight into their struct, chat lines (every
 //! member of a lobby gets every line) to their sender and text borrowed from the frame, and
 //! everything else (a few messages per match) through `decode_server`.
+//!
+//! A protocol-2 connection ([`decode_v2`]) also gets `event` and `command_result`, and its
+//! `match_found` (typed schema) and `results` (the game's payload) have their v2 forms; the
+//! rest is sorted as in version 1. State messages are left to the caller either way.
 
 use super::msgpack::{Malformed, Reader};
-use tickwave_protocol::{DecodeError, RttReport, ServerMessage, decode_server, peek_type};
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use tickwave_protocol::v2::{
+    self, CommandResultMsg, EventMsg, decode_command_result, decode_event,
+};
+use tickwave_protocol::{
+    DecodeError, RttReport, ScoreLine, ServerMessage, decode_server, peek_type,
+};
 
 /// Same nesting bound as the protocol crate's decoder.
 const MAX_DEPTH: usize = 16;
@@ -27,6 +38,69 @@ pub(crate) enum Incoming<'a> {
         text: &'a str,
     },
     Other(ServerMessage),
+    /// Protocol 2: `match_found` with the game's typed schema.
+    MatchFound(Box<v2::MatchFound>),
+    /// Protocol 2: an event of the game.
+    Event(EventMsg),
+    /// Protocol 2: the answer to a command.
+    CommandResult(CommandResultMsg),
+    /// Protocol 2: `results`, with what the bots read of the game's payload.
+    Results(Results),
+}
+
+/// A v2 `results`: the scores and, when the game set a payload that is a map, its `winner`
+/// and `reason` (connect4's `{"winner": 3, "reason": "four_in_a_row"}`). Another payload
+/// (PROTOCOL.md §3.3: "any" value of the game's choosing) is skipped.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub(crate) struct Results {
+    pub(crate) lobby: u64,
+    pub(crate) scores: Vec<ScoreLine>,
+    #[serde(default)]
+    payload: Option<Payload>,
+}
+
+impl Results {
+    /// The payload's `winner` (`0`: none, a draw), if it has one.
+    pub(crate) fn winner(&self) -> Option<i64> {
+        match &self.payload {
+            Some(Payload::Known(k)) => k.winner,
+            _ => None,
+        }
+    }
+
+    /// The payload's `reason`, if it has one.
+    pub(crate) fn reason(&self) -> Option<&str> {
+        match &self.payload {
+            Some(Payload::Known(k)) => k.reason.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+enum Payload {
+    Known(KnownPayload),
+    Other(#[allow(dead_code)] IgnoredAnyEq),
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct KnownPayload {
+    #[serde(default)]
+    winner: Option<i64>,
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// A skipped value (`IgnoredAny` with the comparisons the message types derive).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(from = "IgnoredAny")]
+struct IgnoredAnyEq;
+
+impl From<IgnoredAny> for IgnoredAnyEq {
+    fn from(_: IgnoredAny) -> Self {
+        IgnoredAnyEq
+    }
 }
 
 /// Read a `chat` message without allocating: `from` and `text`, the rest skipped.
@@ -70,12 +144,38 @@ fn decode_as<'a, T: serde::Deserialize<'a>>(b: &'a [u8]) -> Result<T, DecodeErro
     T::deserialize(&mut de).map_err(|e| DecodeError::Malformed(e.to_string()))
 }
 
+fn type_of(b: &[u8]) -> Result<&str, DecodeError> {
+    match leading_type(b) {
+        Some(t) => Ok(t),
+        None => peek_type(b),
+    }
+}
+
+fn malformed(e: impl std::fmt::Display) -> DecodeError {
+    DecodeError::Malformed(e.to_string())
+}
+
+/// Sort (and except for state messages, decode) one server message of a protocol-2
+/// connection.
+pub(crate) fn decode_v2(b: &[u8]) -> Result<Incoming<'_>, DecodeError> {
+    let ty = type_of(b)?;
+    Ok(match ty {
+        "match_found" => {
+            Incoming::MatchFound(Box::new(v2::MatchFound::decode(b).map_err(malformed)?))
+        }
+        "event" => Incoming::Event(decode_event(b).map_err(malformed)?),
+        "command_result" => Incoming::CommandResult(decode_command_result(b).map_err(malformed)?),
+        "results" => Incoming::Results(decode_as(b)?),
+        _ => sort(b, ty)?,
+    })
+}
+
 /// Sort (and except for state messages, decode) one server message.
 pub(crate) fn decode(b: &[u8]) -> Result<Incoming<'_>, DecodeError> {
-    let ty = match leading_type(b) {
-        Some(t) => t,
-        None => peek_type(b)?,
-    };
+    sort(b, type_of(b)?)
+}
+
+fn sort<'a>(b: &'a [u8], ty: &str) -> Result<Incoming<'a>, DecodeError> {
     Ok(match ty {
         "delta" => Incoming::State { snapshot: false },
         "snapshot" => Incoming::State { snapshot: true },
@@ -108,6 +208,93 @@ mod tests {
             decode(&q).unwrap(),
             Incoming::Other(ServerMessage::Queued { waiting: 3, .. })
         ));
+    }
+
+    #[test]
+    fn protocol_2_messages_are_sorted_by_type() {
+        use tickwave_protocol::v2::{CommandOutcome, Encoder, Schema};
+        #[derive(serde::Serialize, Default)]
+        struct Moved {
+            player: i64,
+            column: i32,
+        }
+        let schema = Schema::builder().event::<Moved>("moved", |e| e).build().unwrap();
+        let layout = tickwave_protocol::v2::Layout::new(schema.clone()).unwrap();
+        let mut enc = Encoder::new();
+        let moved = layout.event_id("moved").unwrap();
+        let ev = enc.event(11, &layout, moved, &Moved { player: 3, column: 4 }).unwrap();
+        match decode_v2(&ev).unwrap() {
+            Incoming::Event(e) => {
+                assert_eq!((e.tick, e.name.as_str(), e.data.len()), (11, "moved", 2))
+            }
+            other => panic!("{other:?}"),
+        }
+        let ok = enc.command_ok_raw(7, None);
+        let err = enc.command_err(8, "not_your_turn", "wait").unwrap();
+        match (decode_v2(&ok).unwrap(), decode_v2(&err).unwrap()) {
+            (Incoming::CommandResult(a), Incoming::CommandResult(b)) => {
+                assert_eq!((a.id, a.outcome), (7, CommandOutcome::Ok(None)));
+                assert_eq!(b.id, 8);
+                assert!(
+                    matches!(b.outcome, CommandOutcome::Err { code, .. } if code == "not_your_turn")
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let mf = v2::MatchFound {
+            lobby: 1,
+            player: 2,
+            mode: "m".into(),
+            game: "g".into(),
+            state: "waiting".into(),
+            tick_hz: 30,
+            max_players: 2,
+            roster: vec![],
+            schema,
+            code: None,
+            send_hz: None,
+            team: None,
+        };
+        match decode_v2(&mf.encode()).unwrap() {
+            Incoming::MatchFound(m) => assert_eq!(*m, mf),
+            other => panic!("{other:?}"),
+        }
+        assert!(decode(&mf.encode()).is_err(), "not a v1 match_found");
+        // Everything else as in version 1.
+        let q = encode_server(&ServerMessage::Queued { mode: "arena".into(), waiting: 3 });
+        assert!(matches!(decode_v2(&q).unwrap(), Incoming::Other(ServerMessage::Queued { .. })));
+        assert!(decode_v2(&ev[..ev.len() - 1]).is_err());
+    }
+
+    #[test]
+    fn results_payloads_are_read_when_they_are_maps() {
+        use tickwave_protocol::v2::Encoder;
+        #[derive(serde::Serialize)]
+        struct Payload<'a> {
+            winner: i64,
+            reason: &'a str,
+        }
+        let scores = [ScoreLine { player: 3, name: "a".into(), score: 1 }];
+        let p = rmp_serde::to_vec_named(&Payload { winner: 3, reason: "four_in_a_row" }).unwrap();
+        let r =
+            |payload: Option<&[u8]>| match decode_v2(&Encoder::new().results(9, &scores, payload))
+                .unwrap()
+            {
+                Incoming::Results(r) => r,
+                other => panic!("{other:?}"),
+            };
+        let won = r(Some(&p));
+        assert_eq!((won.lobby, won.winner(), won.reason()), (9, Some(3), Some("four_in_a_row")));
+        assert_eq!(won.scores, scores);
+        let none = r(None);
+        assert_eq!((none.winner(), none.reason()), (None, None));
+        // A payload of another shape is skipped, not an error.
+        for other in [rmp_serde::to_vec(&[1, 2, 3]).unwrap(), rmp_serde::to_vec("x").unwrap()] {
+            assert_eq!(r(Some(&other)).winner(), None);
+        }
+        let odd =
+            rmp_serde::to_vec_named(&std::collections::BTreeMap::from([("winner", "x")])).unwrap();
+        assert_eq!(r(Some(&odd)).winner(), None);
     }
 
     #[test]
