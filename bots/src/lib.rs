@@ -15,11 +15,13 @@
 //! 2. [`sys`]: what a process reads of itself and of the machine (`/proc`, limits);
 //! 3. [`swarm`]: bots on top of the client library;
 //! 4. [`capacity`]: swarms run as child processes against fresh servers, read back through
-//!    [`swarm::Report`].
+//!    [`swarm::Report`]; [`player`]: one protocol-2 player (`tickwave-bots client
+//!    --protocol 2`) playing its game as a swarm bot would.
 
 pub mod capacity;
 pub mod client;
 pub mod connect4;
+pub mod player;
 pub mod state;
 pub mod state_v2;
 pub mod swarm;

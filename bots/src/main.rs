@@ -4,7 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::time::{Duration, Instant};
 use tickwave_bots::capacity::CapacityArgs;
-use tickwave_bots::swarm::SwarmArgs;
+use tickwave_bots::swarm::{Protocol, SwarmArgs};
 use tickwave_bots::{CertCheck, Client, LocalState};
 use tickwave_protocol::{ClientMessage, Input, ServerMessage};
 
@@ -43,7 +43,9 @@ impl Target {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Connect one player: hello, find a match, move in circles, print what happens.
+    /// Connect one player: hello, find a match, play (move in circles; with protocol 2 the
+    /// lobby's game as a swarm bot plays it: aim and fire, connect4 drops, or random valid
+    /// inputs), print what happens.
     Client {
         #[command(flatten)]
         target: Target,
@@ -54,6 +56,9 @@ enum Cmd {
         /// Stop after this many seconds.
         #[arg(long, default_value_t = 10.0)]
         seconds: f64,
+        /// Protocol version: 2 (game API v2) or 1.
+        #[arg(long, value_enum, default_value = "2")]
+        protocol: Protocol,
     },
     /// Run a swarm of bots against a server: live progress, a summary table, and optionally
     /// a JSON report, an SVG chart and SLO gates (exit code 3 when one is violated).
@@ -72,11 +77,12 @@ fn main() -> anyhow::Result<()> {
         )
         .init();
     match Cli::parse().cmd {
-        Cmd::Client { target, name, mode, seconds } => {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(client(target, name, mode, seconds))
+        Cmd::Client { target, name, mode, seconds, protocol } => {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            match protocol {
+                Protocol::V1 => rt.block_on(client(target, name, mode, seconds)),
+                Protocol::V2 => rt.block_on(client_v2(target, name, mode, seconds)),
+            }
         }
         Cmd::Swarm(args) => {
             let code = tickwave_bots::swarm::run_cli(&args)?;
@@ -87,6 +93,13 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn client_v2(target: Target, name: String, mode: String, seconds: f64) -> anyhow::Result<()> {
+    let check = target.check()?;
+    let mut out = std::io::stdout();
+    tickwave_bots::player::play(&target.url, &check, &name, &mode, seconds, &mut out).await?;
+    Ok(())
 }
 
 async fn client(target: Target, name: String, mode: String, seconds: f64) -> anyhow::Result<()> {

@@ -24,8 +24,13 @@ use syn::visit::Visit;
 
 /// Layers of the crate's top level, lowest first (lib.rs docs). `client`, `state` and `tls`
 /// are the public client library: they import nothing else of the crate.
-const CRATE_LAYERS: &[&[&str]] =
-    &[&["connect4", "state", "state_v2", "tls"], &["client"], &["sys"], &["swarm"], &["capacity"]];
+const CRATE_LAYERS: &[&[&str]] = &[
+    &["connect4", "state", "state_v2", "tls"],
+    &["client"],
+    &["sys"],
+    &["swarm"],
+    &["capacity", "player"],
+];
 
 /// Layers of `swarm`, lowest first (bots/src/swarm/mod.rs docs).
 const SWARM_LAYERS: &[&[&str]] = &[

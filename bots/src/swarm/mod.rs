@@ -46,7 +46,7 @@ mod collector;
 mod config;
 mod ctx;
 mod error;
-mod game;
+pub(crate) mod game;
 pub mod games;
 pub(crate) mod net;
 mod progress;
