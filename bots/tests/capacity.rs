@@ -100,6 +100,58 @@ fn a_tiny_run_starts_its_own_server_connects_every_bot_and_records_other_work() 
     assert!(String::from_utf8_lossy(&o.stdout).contains(header), "the table is printed");
 }
 
+/// `--game connect4`: the generated mode runs connect4 in lobbies of two, the swarm queues
+/// for it with protocol 2 and plays games by commands, and the step's latency is the
+/// commands' round trip (its bots send no inputs).
+#[test]
+fn a_capacity_step_can_target_connect4() {
+    let server = server_bin();
+    let out = tempfile::tempdir().unwrap();
+    let o = capacity(&[
+        "--server-bin",
+        server.to_str().unwrap(),
+        "--game",
+        "connect4",
+        "--steps",
+        "8",
+        "--ramp",
+        "0",
+        "--settle",
+        "1s",
+        "--measure",
+        "3s",
+        "--min-in-match",
+        "0.5",
+        "--out",
+        out.path().to_str().unwrap(),
+    ]);
+    let log = text(&o);
+    assert!(o.status.success(), "{log}");
+    let modes = std::fs::read_to_string(out.path().join("modes.toml")).unwrap();
+    for line in ["name = \"connect4\"", "game = \"connect4\"", "max_players = 2", "min_players = 2"]
+    {
+        assert!(modes.contains(line), "{line}\n{modes}");
+    }
+    let swarm: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("step-8/swarm.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(swarm["settings"]["mode"], "connect4");
+    assert_eq!(swarm["settings"]["protocol"], 2);
+    assert_eq!(swarm["errors"]["total"], 0, "{log}");
+    assert!(swarm["games"]["commands_sent"].as_u64().unwrap() > 0, "{log}");
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("capacity.json")).unwrap())
+            .unwrap();
+    let step = &json["steps"][0];
+    assert_eq!(step["latency"], "command_to_result", "{step:#}");
+    assert!(step["ack_p99_ms"].as_f64().unwrap() > 0.0, "{step:#}");
+    assert_eq!(
+        (&json["settings"]["game"], &json["settings"]["protocol"]),
+        (&"connect4".into(), &2.into())
+    );
+}
+
 /// A fake server: logs a listening line with a fingerprint, then never accepts a connection.
 fn silent_server(dir: &Path) -> PathBuf {
     use std::os::unix::fs::PermissionsExt;

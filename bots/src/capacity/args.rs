@@ -2,7 +2,7 @@
 
 use super::error::CapacityError;
 use super::table::Gate;
-use crate::swarm::parse_duration;
+use crate::swarm::{Protocol, parse_duration};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -86,8 +86,17 @@ pub struct CapacityArgs {
     pub measure: Duration,
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub input_hz: u32,
-    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1024))]
-    pub lobby_size: u32,
+    /// The game the benchmark mode runs (a registered game of the server: `arena`,
+    /// `arena_v2`, `connect4`, or a studio's own); the mode gets the game's name.
+    #[arg(long, default_value = "arena")]
+    pub game: String,
+    /// Protocol version the bots speak (passed to the swarm): 2 or 1. `arena_v2` and
+    /// `connect4` need 2.
+    #[arg(long, value_enum, default_value = "2")]
+    pub protocol: Protocol,
+    /// Players per lobby (default 16; 2 for connect4, a game of two).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub lobby_size: Option<u32>,
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
     pub tick_hz: u32,
     /// Threads of the bot process.
@@ -112,6 +121,10 @@ pub struct CapacityArgs {
     pub max_p99_ms: f64,
     #[arg(long, default_value_t = 0.99, value_parser = parse_fraction)]
     pub min_delivery: f64,
+    /// The share of bots that must be in a match over the window. Lower it for games whose
+    /// matches end and re-queue (connect4: bots spend a moment between games queued).
+    #[arg(long, default_value_t = 0.99, value_parser = parse_fraction)]
+    pub min_in_match: f64,
     /// Other work (cores) in a window above which a step is contaminated.
     #[arg(long, default_value_t = 0.10, value_parser = parse_cores)]
     pub max_foreign_cores: f64,
@@ -125,14 +138,36 @@ impl CapacityArgs {
         Gate {
             min_delivery: self.min_delivery,
             max_p99_ms: self.max_p99_ms,
-            min_in_match: 0.99,
+            min_in_match: self.min_in_match,
             max_foreign_cores: self.max_foreign_cores,
         }
+    }
+
+    /// Players per lobby: `--lobby-size`, else the game's own size.
+    pub(crate) fn lobby(&self) -> u32 {
+        self.lobby_size.unwrap_or(if self.game == "connect4" { 2 } else { 16 })
+    }
+
+    /// Players a lobby waits for before it starts: 1 (at once), or both of a connect4 game
+    /// (a lone player there just waits for an opponent).
+    pub(crate) fn min_players(&self) -> u32 {
+        if self.game == "connect4" { self.lobby().min(2) } else { 1 }
     }
 
     /// What clap's parsers cannot check alone.
     pub(crate) fn validate(&self) -> Result<(), CapacityError> {
         let bad = |m: &str| Err(CapacityError::Setup(m.to_owned()));
+        if !self.game.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || self.game.is_empty()
+        {
+            return bad("--game must be a game's registered name (letters, digits, _ and -)");
+        }
+        if self.protocol == Protocol::V1 && ["arena_v2", "connect4"].contains(&self.game.as_str()) {
+            return Err(CapacityError::Setup(format!(
+                "--game {} needs --protocol 2: protocol 1 cannot play it",
+                self.game
+            )));
+        }
         if self.steps.is_empty() {
             return bad("--steps needs at least one bot count");
         }
@@ -228,7 +263,29 @@ mod tests {
         assert_eq!(a.pinning, Pinning::Off, "no pinning by default");
         assert_eq!(a.port, 0, "a port the kernel picks");
         assert_eq!((a.max_foreign_cores, a.retries), (0.10, 0));
+        assert_eq!(
+            (a.game.as_str(), a.protocol, a.lobby(), a.min_players()),
+            ("arena", Protocol::V2, 16, 1)
+        );
+        assert_eq!(a.gate().min_in_match, 0.99);
         assert!(a.validate().is_ok());
+    }
+
+    #[test]
+    fn the_game_sets_the_lobby_and_needs_its_protocol() {
+        let c4 = parse(&["--game", "connect4", "--min-in-match", "0.9"]).unwrap();
+        assert_eq!((c4.lobby(), c4.min_players(), c4.gate().min_in_match), (2, 2, 0.9));
+        assert!(c4.validate().is_ok());
+        let big = parse(&["--game", "arena_v2", "--lobby-size", "32"]).unwrap();
+        assert_eq!((big.lobby(), big.min_players()), (32, 1));
+        for game in ["connect4", "arena_v2"] {
+            let e = parse(&["--game", game, "--protocol", "1"]).unwrap().validate().unwrap_err();
+            assert!(e.to_string().contains("--protocol 2"), "{e}");
+        }
+        assert!(parse(&["--game", "arena", "--protocol", "1"]).unwrap().validate().is_ok());
+        let e = parse(&["--game", "a\"\nb"]).unwrap().validate().unwrap_err();
+        assert!(e.to_string().contains("--game"), "{e}");
+        assert!(parse(&["--protocol", "3"]).is_err());
     }
 
     #[test]

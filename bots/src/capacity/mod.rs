@@ -27,7 +27,7 @@ pub mod usage;
 pub use args::{CapacityArgs, Pinning, Placement, Priority, placement};
 pub use error::CapacityError;
 pub use server::{Listening, parse_listening};
-pub use table::{Contamination, Gate, Status, Step, Verdict, markdown, verdict};
+pub use table::{Contamination, Gate, LatencyOf, Status, Step, Verdict, markdown, verdict};
 
 use crate::sys;
 use error::io;
@@ -38,13 +38,19 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use step::{StepEnv, run_step, step_name};
 
+/// The benchmark's one mode: `--game`'s game under its own name, lobbies that start at once
+/// and run all benchmark long (a game that ends its matches sooner, like connect4, re-queues
+/// its bots).
 fn modes_toml(a: &CapacityArgs) -> String {
     format!(
         "# Written by tickwave-bots capacity: lobbies that start at once and run all benchmark long.\n\
-         [[mode]]\nname = \"arena\"\ngame = \"arena\"\nmax_players = {}\nmin_players = 1\n\
+         [[mode]]\nname = \"{game}\"\ngame = \"{game}\"\nmax_players = {}\nmin_players = {}\n\
          countdown_ms = 0\nfill_timeout_ms = 200\nbackfill = true\nmatch_length_ms = 3600000\n\
          tick_hz = {}\n",
-        a.lobby_size, a.tick_hz
+        a.lobby(),
+        a.min_players(),
+        a.tick_hz,
+        game = a.game
     )
 }
 
@@ -205,15 +211,17 @@ pub fn run_cli(a: &CapacityArgs) -> Result<Vec<Step>, CapacityError> {
     let aborted = result.as_ref().err().map(ToString::to_string);
     let md = format!(
         "Machine: {}; load average before the run {}.\nServer: {}{}.\nPlacement: {}; \
-         priority {priority}.\nWorkload: lobbies of {}, {} Hz, {} inputs/s per bot (random \
-         walk), wss with TLS, ramp {} bots/s, {} s settle, {} s measured; contaminated above \
-         {:.2} core of other work.\n\n{}{}",
+         priority {priority}.\nWorkload: game {}, protocol {}, lobbies of {}, {} Hz, {} inputs/s \
+         per bot (random walk), wss with TLS, ramp {} bots/s, {} s settle, {} s measured; \
+         contaminated above {:.2} core of other work.\n\n{}{}",
         machine.describe(),
         machine.load_average.map_or("-".into(), |l| format!("{l:.2}")),
         bin.display(),
         if debug { " (debug build)" } else { "" },
         place.describe,
-        a.lobby_size,
+        a.game,
+        a.protocol.number(),
+        a.lobby(),
         a.tick_hz,
         a.input_hz,
         a.ramp,
@@ -247,7 +255,8 @@ pub fn run_cli(a: &CapacityArgs) -> Result<Vec<Step>, CapacityError> {
         "settings": {
             "steps": a.steps, "ramp": a.ramp, "settle_s": a.settle.as_secs_f64(),
             "measure_s": a.measure.as_secs_f64(), "input_hz": a.input_hz,
-            "lobby_size": a.lobby_size, "tick_hz": a.tick_hz, "bot_threads": a.bot_threads,
+            "game": a.game, "protocol": a.protocol.number(),
+            "lobby_size": a.lobby(), "tick_hz": a.tick_hz, "bot_threads": a.bot_threads,
             "retries": a.retries, "server_args": a.server_arg,
         },
         "gate": g,

@@ -6,7 +6,7 @@ use super::error::{CapacityError, io};
 use super::interrupt::Interrupt;
 use super::realtime;
 use super::server::{self, Reaped, ServerSpec};
-use super::table::{Contamination, Step};
+use super::table::{Contamination, LatencyOf, Step};
 use super::usage::{self, Sample};
 use crate::swarm::Report;
 use crate::sys;
@@ -112,6 +112,7 @@ pub(crate) fn run_step(env: &StepEnv<'_>, bots: u32, name: &str) -> Result<Step,
         .args(["--ramp", &a.ramp.to_string()])
         .args(["--duration", &format!("{}s", duration.as_secs_f64())])
         .args(["--warmup", &format!("{}s", warmup.as_secs_f64())])
+        .args(["--mode", &a.game, "--protocol", &a.protocol.number().to_string()])
         .args(["--input-hz", &a.input_hz.to_string()])
         .args(["--behaviour", "random-walk", "--seed", "1"])
         .args(["--threads", &a.bot_threads.to_string()])
@@ -203,6 +204,12 @@ fn step_figures(
     let rss = usage::peak_rss_kib(samples, w0, w1);
     let in_match = r.bots.mean_in_match;
     let mib = |k: u64| k as f64 / 1024.0;
+    // A game played by commands sends no inputs: its latency is the commands' round trip.
+    let (latency, lat) = if r.latency.input_to_ack.count == 0 && r.games.command_rtt.count > 0 {
+        (LatencyOf::CommandToResult, &r.games.command_rtt)
+    } else {
+        (LatencyOf::InputToAck, &r.latency.input_to_ack)
+    };
     let contamination = match &u {
         Some(u) if u.contaminated(limit) => Contamination::Contaminated,
         Some(_) => Contamination::Clean,
@@ -226,9 +233,10 @@ fn step_figures(
         wire_bytes_per_s_per_player: r.traffic.wire_in_bytes_per_s_per_bot,
         state_bytes_per_s_per_player: r.traffic.state_bytes_per_s_per_bot,
         delivery: r.delivery.ratio,
-        ack_p50_ms: r.latency.input_to_ack.p50_ms,
-        ack_p99_ms: r.latency.input_to_ack.p99_ms,
-        ack_p999_ms: r.latency.input_to_ack.p999_ms,
+        ack_p50_ms: lat.p50_ms,
+        ack_p99_ms: lat.p99_ms,
+        ack_p999_ms: lat.p999_ms,
+        latency,
         errors: r.errors.total,
         resyncs: r.delivery.resyncs,
         usage: u,
@@ -288,6 +296,13 @@ mod tests {
         // Peak RSS inside the window (at 12 s), over the idle server, per player.
         assert!((s.rss_per_player_kib.unwrap() - 12.0).abs() < 1e-9, "{s:?}");
         assert_eq!(s.matched, 100);
+        assert_eq!(s.latency, LatencyOf::InputToAck);
+        // Without inputs (connect4) the latency is the commands' round trip.
+        let mut c4 = r.clone();
+        c4.games.command_rtt.count = 10;
+        c4.games.command_rtt.p99_ms = 41.0;
+        let s4 = step_figures(&c4, 100, &samples, Some(10_000), 0.10);
+        assert_eq!((s4.latency, s4.ack_p99_ms), (LatencyOf::CommandToResult, 41.0));
         // Without /proc nothing is invented.
         let bare: Vec<Sample> =
             samples.iter().map(|x| Sample { cpus: vec![], ..x.clone() }).collect();
