@@ -279,8 +279,7 @@ mod tests {
         }
         assert_eq!(a.refusals.len(), MAX_KEYS + 1);
         assert_eq!(a.refusals[OTHER], 200 - MAX_KEYS as u64);
-        let mut b = GameTotals::default();
-        b.commands_sent = 3;
+        let mut b = GameTotals { commands_sent: 3, ..GameTotals::default() };
         b.answered(None, Some(2000));
         bump(&mut b.events, "moved", 2);
         a.merge(&b);

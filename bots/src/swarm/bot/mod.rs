@@ -13,6 +13,7 @@
 
 mod failover;
 mod handle;
+mod state;
 mod timer;
 mod v2;
 

@@ -5,7 +5,7 @@
 //! schema and counted by name; `command_result`s close the command's round trip; `results`
 //! (both versions) say how the match ended.
 
-use super::handle::StateFault;
+use super::state::StateFault;
 use super::{Bot, Sess};
 use crate::state_v2::StateCheckV2;
 use crate::swarm::game::GamePlay;

@@ -36,6 +36,16 @@ impl Pos {
     }
 }
 
+/// A point of the map.
+type Point = (f64, f64);
+
+/// The nearest enemy: where it is, its squared distance, and where the bot is.
+struct Enemy {
+    at: Point,
+    d2: f64,
+    from: Point,
+}
+
 fn num(v: Option<ValueRef<'_>>) -> Option<f64> {
     v?.as_f64()
 }
@@ -79,7 +89,7 @@ impl Steer {
         }
     }
 
-    fn position(&self, view: &View, id: u32) -> Option<(f64, f64)> {
+    fn position(&self, view: &View, id: u32) -> Option<Point> {
         let p = self.player?;
         let e = view.get(id).filter(|e| e.kind() == p.kind)?;
         Some((num(e.get(p.x))?, num(e.get(p.y))?))
@@ -91,9 +101,9 @@ impl Steer {
         view: &View,
         pos: Pos,
         me: u32,
-        from: (f64, f64),
+        from: Point,
         keep: impl Fn(&tickwave_protocol::v2::EntityRef<'_>) -> bool,
-    ) -> Option<((f64, f64), f64)> {
+    ) -> Option<(Point, f64)> {
         view.entities()
             .filter(|e| e.kind() == pos.kind && e.id() != me && keep(e))
             .filter_map(|e| Some((num(e.get(pos.x))?, num(e.get(pos.y))?)))
@@ -111,14 +121,14 @@ impl Steer {
         Some((((x - from.0) / len) as f32, ((y - from.1) / len) as f32))
     }
 
-    fn enemy(&self, view: &View, me: u32) -> Option<((f64, f64), f64, (f64, f64))> {
+    fn enemy(&self, view: &View, me: u32) -> Option<Enemy> {
         let from = self.position(view, me)?;
         let alive = self.alive;
         let living = |e: &tickwave_protocol::v2::EntityRef<'_>| {
             alive.is_none_or(|i| e.get(i).and_then(|v| v.as_bool()) != Some(false))
         };
         let (at, d2) = Self::nearest(view, self.player?, me, from, living)?;
-        Some((at, d2, from))
+        Some(Enemy { at, d2, from })
     }
 
     /// Fill the input's values for the next input of `policy`.
@@ -145,12 +155,12 @@ impl Steer {
         }
         let moving = dx != 0.0 || dy != 0.0;
         let enemy = self.enemy(view, me);
-        if let Some(((x, y), _, from)) = enemy {
+        if let Some(Enemy { at: (x, y), from, .. }) = enemy {
             self.last_aim = (y - from.1).atan2(x - from.0);
         } else if moving {
             self.last_aim = f64::from(dy).atan2(f64::from(dx));
         }
-        let in_range = enemy.is_some_and(|(_, d2, _)| d2 <= self.range * self.range);
+        let in_range = enemy.is_some_and(|e| e.d2 <= self.range * self.range);
         let fire = if in_range { rng.below(4) != 0 } else { rng.below(WILD_FIRE) == 0 };
         set(self.aim, Val::Float(self.last_aim));
         set(self.fire, Val::Bool(fire));
