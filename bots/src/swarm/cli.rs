@@ -183,6 +183,27 @@ pub fn run_cli(args: &SwarmArgs) -> Result<i32, SwarmError> {
 mod tests {
     use super::*;
 
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        a: SwarmArgs,
+    }
+
+    fn parse(args: &[&str]) -> Result<SwarmArgs, String> {
+        use clap::Parser;
+        let argv =
+            ["swarm", "--url", "ws://127.0.0.1:1/ws"].into_iter().chain(args.iter().copied());
+        Cli::try_parse_from(argv).map(|c| c.a).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_protocol_is_2_unless_told() {
+        assert_eq!(parse(&[]).unwrap().config().unwrap().protocol, Protocol::V2);
+        let one = parse(&["--protocol", "1"]).unwrap().config().unwrap();
+        assert_eq!((one.protocol, one.settings().protocol), (Protocol::V1, Protocol::V1));
+        assert!(parse(&["--protocol", "3"]).unwrap_err().contains("--protocol"));
+    }
+
     #[test]
     fn durations() {
         assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));

@@ -286,3 +286,21 @@ pub struct Settings {
     pub match_timeout_s: f64,
     pub slo: Slo,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_carry_the_protocol_as_a_number_and_old_ones_were_protocol_1() {
+        let s = SwarmConfig::new("ws://x/ws", CertCheck::Insecure).settings();
+        let json = serde_json::to_value(&s).unwrap();
+        assert_eq!(json["protocol"], 2);
+        let mut old = json.clone();
+        old.as_object_mut().unwrap().remove("protocol");
+        assert_eq!(serde_json::from_value::<Settings>(old).unwrap().protocol, Protocol::V1);
+        let mut bad = json;
+        bad["protocol"] = 3.into();
+        assert!(serde_json::from_value::<Settings>(bad).is_err());
+    }
+}

@@ -12,6 +12,7 @@ use crate::tls::CertCheck;
 use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tickwave_protocol::v2::{Layout, Schema, SchemaError};
 
 /// What the bots of a shard share (single thread: `Cell`/`RefCell`, no locks).
 pub(crate) struct ShardCtx {
@@ -29,6 +30,9 @@ pub(crate) struct ShardCtx {
     window: (u64, u64),
     /// Cluster mode: nodes named by `redirect`s, resolved once per shard.
     nodes: RefCell<std::collections::HashMap<String, Target>>,
+    /// The compiled schema of the last protocol-2 match a bot of the shard joined: the bots
+    /// of a run play one mode, so they share one layout instead of compiling one each.
+    layout: RefCell<Option<Arc<Layout>>>,
 }
 
 impl ShardCtx {
@@ -51,7 +55,19 @@ impl ShardCtx {
             scratch: RefCell::default(),
             window,
             nodes: RefCell::default(),
+            layout: RefCell::default(),
         }
+    }
+
+    /// The compiled form of a `match_found.schema`, shared while the schema stays the same.
+    pub(crate) fn layout_for(&self, schema: &Schema) -> Result<Arc<Layout>, SchemaError> {
+        let mut held = self.layout.borrow_mut();
+        if let Some(l) = held.as_ref().filter(|l| l.schema() == schema) {
+            return Ok(l.clone());
+        }
+        let l = Arc::new(Layout::new(schema.clone())?);
+        *held = Some(l.clone());
+        Ok(l)
     }
 
     pub(crate) fn now_us(&self) -> u64 {

@@ -89,8 +89,8 @@ impl Bot {
             _ => {
                 let rng = Rng::new(self.play_rng.next_u64());
                 let plays = self.policy.behaviour().sends_inputs();
-                match GamePlay::new(m, rng, plays) {
-                    Ok(p) => self.play = Some(Box::new(p)),
+                match self.ctx.layout_for(&m.schema) {
+                    Ok(l) => self.play = Some(Box::new(GamePlay::with_layout(l, rng, plays))),
                     Err(e) => {
                         tracing::debug!(bot = self.id, error = %e, "match_found with a bad schema");
                         self.play = None;

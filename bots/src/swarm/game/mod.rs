@@ -49,7 +49,11 @@ impl GamePlay {
     /// The play of the match `m` announces; `plays` is false for idle bots (they send
     /// nothing, so a connect4 idler lets its clock run out). An invalid schema is an error.
     pub(crate) fn new(m: &MatchFound, rng: Rng, plays: bool) -> Result<GamePlay, SchemaError> {
-        let layout = Arc::new(Layout::new(m.schema.clone())?);
+        Ok(Self::with_layout(Arc::new(Layout::new(m.schema.clone())?), rng, plays))
+    }
+
+    /// The play of a match whose schema compiled into `layout`.
+    pub(crate) fn with_layout(layout: Arc<Layout>, rng: Rng, plays: bool) -> GamePlay {
         let shape = GameShape::of(&layout);
         let input = Plan::new(&layout.schema().input);
         let brain = match shape {
@@ -61,7 +65,7 @@ impl GamePlay {
         };
         let mut vals = Vec::with_capacity(input.fields.len());
         input.defaults(&mut vals);
-        Ok(GamePlay { state: LocalStateV2::new(layout), shape, input, vals, brain, rng })
+        GamePlay { state: LocalStateV2::new(layout), shape, input, vals, brain, rng }
     }
 
     /// Whether the bot sends `input`s at all: not for a game without input fields, and not

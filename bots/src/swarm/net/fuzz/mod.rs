@@ -24,6 +24,7 @@
 //! 3. Messages (`wire::decode`): a message that `decode_server` accepts is sorted as the
 //!    same type, an `rtt` with the same values, a `chat` with the same sender and text; and
 //!    it must be accepted when its bytes are what the server's own encoder writes for it.
+//!    Protocol 2's sorter (`wire::decode_v2`) reads every message too, and must not panic.
 //! 4. State (`View`): each snapshot and delta `decode_server` accepts goes to the fast view
 //!    and to [`LocalState`] (the protocol crate's `WorldView::apply`). When both accept, the
 //!    same `Applied` and then the same tick, entities and own ack; when one refuses a check
@@ -201,6 +202,8 @@ impl States {
     /// One server message through the message and state readers, against `decode_server`.
     fn message(&mut self, b: &[u8]) {
         check_skip(b);
+        // A protocol-2 connection's sorter takes anything without panicking.
+        let _ = wire::decode_v2(b);
         let ours = wire::decode(b);
         let theirs = decode_server(b).ok();
         // What a Tickwave server writes for this message, byte for byte.
