@@ -8,7 +8,11 @@
 //!    tokio runtime, owning bots `i % threads == shard`.
 //! 2. Each shard starts its bots on the ramp's schedule. A bot (`bot`) is one task with one
 //!    timer: connect, `hello`, `find_match`, inputs at `input_hz` chosen by its
-//!    [`behaviour`], and every snapshot and delta applied to a local copy and checked.
+//!    [`behaviour`], and every snapshot and delta applied to a local copy and checked. With
+//!    protocol 2 ([`Protocol`]) the copy is typed by `match_found.schema`, and the schema says
+//!    what the bot sends (`game`): the arena's aim and fire, connect4's drops, or random
+//!    valid inputs for a game the bots do not know; results, commands and events are counted
+//!    ([`games`]).
 //! 3. Bots record into their shard's [`stats`] without locks; every second each shard sends
 //!    the collector (the calling thread) an interval, which becomes a point of the time
 //!    series and the live progress line (`progress`).
