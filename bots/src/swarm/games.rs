@@ -2,13 +2,13 @@
 //! draws, forfeits, the game's reason), protocol 2's commands (sent, answered, refused by
 //! code, command-to-result time) and events by name.
 //!
-//! A shard's bots record into one [`GameTotals`] (kept beside the shard's other totals, not
+//! A shard's bots record into one `GameTotals` (kept beside the shard's other totals, not
 //! inside them, so that these figures depend on the statistics helpers and not the other way
 //! round); the collector merges them and the report shows them as [`Games`]. Counts cover the
 //! whole run; the command round trip, a latency, only the measurement window.
 //!
 //! Every map is keyed by what the server sent (refusal codes, a payload's reason, event names)
-//! and holds at most [`MAX_KEYS`] keys; the rest are counted under [`OTHER`], so a server that
+//! and holds at most `MAX_KEYS` keys; the rest are counted under `OTHER`, so a server that
 //! invents a code per message cannot grow a bot process.
 
 use super::stats::{HistSummary, hist, record};
