@@ -7,8 +7,9 @@
 #      checkout's Cargo.lock, sharing target/ so the dependencies are not built again);
 #   2. its server refuses bad [mode.settings] at start, naming the key (exit status 2);
 #   3. it serves the game: two Python clients written from PROTOCOL.md play it and see each
-#      other move, and the TypeScript SDK plays it generically (typed input, command reply
-#      value, events, the game's and the schema's refusals);
+#      other move, the TypeScript SDK plays it generically (typed input, command reply
+#      value, events, the game's and the schema's refusals), and a bot swarm plays it with
+#      random valid inputs read from the schema (no errors, inputs acked, events seen);
 #   4. SIGTERM drains it and it exits 0.
 # Prints "studio game: ok" or the failing step with the server's log.
 set -euo pipefail
@@ -78,6 +79,23 @@ if [[ ! -d protocol/ts/node_modules ]]; then
 fi
 [[ -f protocol/ts/dist/index.js ]] || (cd protocol/ts && npm run -s build)
 node tests/studio/sdk_tag.mjs "$url" || fail "the SDK client failed"
+
+echo "== studio game: a bot swarm plays it (random valid inputs from the schema it has never seen)"
+cargo build -q -p tickwave-bots --bin tickwave-bots
+"$root/target/debug/tickwave-bots" swarm --url "$url" --insecure --bots 6 --mode tag \
+  --duration 8s --max-error-rate 0 --progress none --report "$tmp/swarm.json" \
+  >"$tmp/swarm.txt" 2>&1 || { cat "$tmp/swarm.txt"; fail "the swarm failed"; }
+grep -E "^(bots|inputs|delivery|events|errors) " "$tmp/swarm.txt"
+python3 - "$tmp/swarm.json" <<'PY' || fail "the swarm's report"
+import json, sys
+r = json.load(open(sys.argv[1]))
+acks = r["latency"]["input_to_ack"]["count"]
+assert r["errors"]["total"] == 0, r["errors"]
+assert not r["errors"]["server_codes"], r["errors"]["server_codes"]
+assert acks > 100, f"only {acks} inputs acked"
+assert r["delivery"]["ratio"] >= 0.99, r["delivery"]
+assert r["games"]["events"].get("you_are_it", 0) >= 1, r["games"]["events"]
+PY
 
 echo "== studio game: SIGTERM drains and exits 0"
 kill -TERM "$pid"
