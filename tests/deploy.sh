@@ -32,7 +32,7 @@ echo "== deploy: the probe paths answer on a real server"
 dir=$(mktemp -d)
 log=$dir/log
 # A mode whose match starts at once with one player, so a running match keeps the drain going.
-printf '[[mode]]\nname = "solo"\nmin_players = 1\nmax_players = 2\nfill_timeout_ms = 0\ncountdown_ms = 0\nmatch_length_ms = 60000\n' >"$dir/modes.toml"
+printf '[[mode]]\nname = "solo"\ngame = "arena_v1"\nmin_players = 1\nmax_players = 2\nfill_timeout_ms = 0\ncountdown_ms = 0\nmatch_length_ms = 60000\n' >"$dir/modes.toml"
 "$bin" --listen 127.0.0.1:0 --admin-listen off --data-dir "$dir" --modes "$dir/modes.toml" \
   --drain-timeout-ms 60000 >"$log" 2>&1 &
 pid=$!

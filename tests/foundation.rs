@@ -247,7 +247,7 @@ async fn shutdown_sends_1001_to_every_session() {
     let s = start().await;
     let (mut a, _) = s.client("a").await;
     let (mut b, _) = s.client("b").await;
-    a.send(&find("arena")).await.unwrap();
+    a.send(&find("arena_v1")).await.unwrap();
     let t0 = Instant::now();
     let TestServer { server, _dir, .. } = s;
     let stopping = tokio::spawn(server.shutdown());

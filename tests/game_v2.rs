@@ -263,6 +263,39 @@ async fn a_protocol_1_client_is_kept_out_of_a_protocol_2_mode() {
     assert!(!m.schema.is_empty(), "a v1 schema for the v1 game");
 }
 
+/// The default `arena` is the v2 game: a protocol-2 client gets its typed schema, and a
+/// protocol-1 client is told where it can still play (the built-in `arena_v1` and `duel`).
+#[tokio::test]
+async fn the_default_arena_is_the_v2_game_and_old_clients_are_pointed_to_arena_v1() {
+    let s = start().await;
+    let (mut old, w) = s.client("old").await;
+    assert!(w.modes.iter().any(|m| m == "arena_v1"), "{:?}", w.modes);
+    old.send(&find("arena")).await.unwrap();
+    let message = loop {
+        match old.recv_timeout(5 * SEC).await.unwrap() {
+            ServerMessage::Error { code, message, fatal } => {
+                assert_eq!((code, fatal), (ErrorCode::ModeNeedsProtocol, false));
+                break message;
+            }
+            _ => continue,
+        }
+    };
+    assert!(message.contains("protocol 1 can play arena_v1, duel"), "{message}");
+    old.send(&find("arena_v1")).await.unwrap();
+    old.recv_timeout(5 * SEC).await.unwrap(); // queued: arena_v1 waits for a second player
+    // The default arena starts with two players.
+    let (mut p, mut q) = (V2::join(&s, "new").await, V2::join(&s, "newer").await);
+    p.c.send(&find("arena")).await.unwrap();
+    q.c.send(&find("arena")).await.unwrap();
+    p.until("match_found", |c| c.found.is_some()).await;
+    let found = p.found.as_ref().unwrap();
+    assert_eq!(found.game, "arena");
+    for f in ["aim", "fire", "dash"] {
+        assert!(found.schema.input.iter().any(|i| i.name == f), "input {f}");
+    }
+    assert!(found.schema.kinds.iter().any(|k| k.kind == "shot"), "shots are entities");
+}
+
 #[tokio::test]
 async fn the_v2_arena_validates_inputs_against_its_schema_and_acks_them() {
     let mode = ModeConfig { game: "arena_v2".into(), ..quick_mode("arena_v2", 4, 1) };

@@ -2,10 +2,10 @@
 """A minimal Tickwave client in Python speaking protocol 2, written from protocol/PROTOCOL.md.
 
     pip install websockets msgpack
-    python3 examples/python/play.py --url wss://127.0.0.1:4433/ws --name ada --mode arena_v2
+    python3 examples/python/play.py --url wss://127.0.0.1:4433/ws --name ada --mode arena
     python3 examples/python/play.py --url wss://127.0.0.1:4433/ws --name ada --mode connect4
 
-Arena modes (`arena`, `arena_v2`): steer in circles (aim and fire when the schema has those
+Arena modes (`arena`, `arena_v1`, `duel`): steer in circles (aim and fire when the schema has those
 input fields) and print when other players move. `connect4`: drop discs with a simple
 strategy (win if possible, else block, else the column nearest the centre) until `results`,
 then print its payload. Everything is looked up by name in `match_found.schema` (PROTOCOL.md
@@ -297,7 +297,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default="wss://127.0.0.1:4433/ws")
     ap.add_argument("--name", default="py")
-    ap.add_argument("--mode", default="arena", help="arena, arena_v2 or connect4")
+    ap.add_argument("--mode", default="arena", help="arena, arena_v1, duel or connect4")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--pin", help="SHA-256 of the server certificate (hex)")
     ap.add_argument("--expect-others", type=int, default=0, help="exit 1 unless this many others were seen moving")

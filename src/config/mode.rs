@@ -81,15 +81,22 @@ struct ModesFile {
 }
 
 impl ModeConfig {
-    /// The built-in modes: `arena` (16 players) and `duel` (2 players, no backfill) of the
-    /// v1 arena; `arena_v2`, the arena on game API v2 (aim, fire, dash; protocol 2 only)
-    /// with `arena`'s settings; and `connect4` (2 players, turn-based at 10 Hz, 15 minutes:
-    /// 42 turns of at most 20 s fit).
+    /// The built-in modes: `arena` (16 players; the arena on game API v2 with aim, fire and
+    /// dash, protocol 2 only) and `arena_v2` (the same, its transitional name); `arena_v1`
+    /// (16 players) and `duel` (2 players, no backfill) of the v1 arena, which protocol-1
+    /// clients can play; and `connect4` (2 players, turn-based at 10 Hz, 15 minutes: 42
+    /// turns of at most 20 s fit).
     pub fn defaults() -> Vec<ModeConfig> {
         vec![
             ModeConfig::default(),
             ModeConfig {
+                name: "arena_v1".into(),
+                game: "arena_v1".into(),
+                ..ModeConfig::default()
+            },
+            ModeConfig {
                 name: "duel".into(),
+                game: "arena_v1".into(),
                 max_players: 2,
                 min_players: 2,
                 fill_timeout_ms: 0,

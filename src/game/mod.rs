@@ -136,13 +136,16 @@ impl std::fmt::Debug for GameRegistry {
 }
 
 impl Default for GameRegistry {
-    /// The built-in games: `arena` (the v1 arena, settings [`arena::ArenaConfig`]),
-    /// `arena_v2` (the arena on game API v2, [`arena_v2::ArenaSettings`]) and `connect4`.
+    /// The built-in games: `arena` (the arena on game API v2, settings
+    /// [`arena_v2::ArenaSettings`]; also registered as `arena_v2`, its name while it was
+    /// new, so modes files that say so keep working), `arena_v1` (the arena of game API v1,
+    /// [`arena::ArenaConfig`], which protocol-1 clients can play) and `connect4`.
     fn default() -> Self {
         let mut r = GameRegistry { games: HashMap::new(), checks: HashMap::new() };
-        r.register_with_settings("arena", |s, c: arena::ArenaConfig| {
+        r.register_with_settings("arena_v1", |s, c: arena::ArenaConfig| {
             Box::new(arena::Arena::with_config(s, &c))
         });
+        r.register_game::<arena_v2::Arena>();
         r.register_game_as::<arena_v2::Arena>("arena_v2");
         r.register_game::<crate::games::connect4::Connect4>();
         r

@@ -101,6 +101,15 @@ impl MatchmakerHandle {
         self.v2_only.iter().any(|m| m == mode)
     }
 
+    /// The modes a protocol-1 client can enter, sorted: named in `mode_needs_protocol` so
+    /// that an old client's user learns where it can still play.
+    pub(crate) fn v1_modes(&self) -> Vec<&str> {
+        let mut v: Vec<&str> =
+            self.modes.iter().filter(|m| !self.needs_v2(m)).map(String::as_str).collect();
+        v.sort_unstable();
+        v
+    }
+
     fn send(&self, req: MmRequest) -> bool {
         self.tx.try_send(req).is_ok()
     }

@@ -401,7 +401,12 @@ impl Session {
         } else if let Some(mode) =
             mode.filter(|m| self.link.protocol == 1 && self.shared.matchmaker.needs_v2(m))
         {
-            let msg = format!("mode {mode} needs protocol 2");
+            let v1 = self.shared.matchmaker.v1_modes();
+            let msg = if v1.is_empty() {
+                format!("mode {mode} needs protocol 2")
+            } else {
+                format!("mode {mode} needs protocol 2; protocol 1 can play {}", v1.join(", "))
+            };
             self.error(ErrorCode::ModeNeedsProtocol, msg);
         } else {
             return true;

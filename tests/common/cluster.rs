@@ -163,7 +163,7 @@ impl NodeProc {
         let modes = dir.path().join("modes.toml");
         std::fs::write(
             &modes,
-            "[[mode]]\nname = \"duo\"\nmax_players = 2\nmin_players = 2\ncountdown_ms = 0\n\
+            "[[mode]]\nname = \"duo\"\ngame = \"arena_v1\"\nmax_players = 2\nmin_players = 2\ncountdown_ms = 0\n\
              fill_timeout_ms = 0\n",
         )
         .unwrap();

@@ -31,10 +31,12 @@ pub fn config(dir: &std::path::Path) -> Config {
     }
 }
 
-/// A quick mode: starts as soon as `min` players are in, countdown 0.
+/// A quick mode of the v1 arena (which these tests' protocol-1 clients can play): starts as
+/// soon as `min` players are in, countdown 0.
 pub fn quick_mode(name: &str, max: u32, min: u32) -> ModeConfig {
     ModeConfig {
         name: name.into(),
+        game: "arena_v1".into(),
         max_players: max,
         min_players: min,
         countdown_ms: 0,

@@ -100,7 +100,7 @@ VIEWER_TOKEN="view-$(rand)"
 cat >"$TMP/modes.toml" <<'EOF'
 [[mode]]
 name = "arena"
-game = "arena"
+game = "arena_v1"
 max_players = 16
 min_players = 2
 countdown_ms = 300

@@ -72,7 +72,7 @@ async def buddy(url, ctx):
     """A second player, so that the arena forms a lobby."""
     async with websockets.connect(url, ssl=ctx, max_size=1 << 20) as ws:
         await ws.send(msgpack.packb({"type": "hello", "protocol": 1, "name": "buddy"}))
-        await ws.send(msgpack.packb({"type": "find_match", "mode": "arena"}))
+        await ws.send(msgpack.packb({"type": "find_match", "mode": "arena_v1"}))
         async for _ in ws:
             pass
 

@@ -17,7 +17,7 @@ import { startServer } from "./helpers/server.mjs";
 const DUO = `
 [[mode]]
 name = "duo"
-game = "arena"
+game = "arena_v1"
 max_players = 2
 min_players = 2
 countdown_ms = 0

@@ -17,7 +17,7 @@ export const serverBin = process.env.TICKWAVE_BIN ?? join(repoRoot, "target/debu
 export const TEST_MODES = `
 [[mode]]
 name = "arena"
-game = "arena"
+game = "arena_v1"
 max_players = 16
 min_players = 2
 fill_timeout_ms = 200
@@ -27,7 +27,7 @@ seat_grace_ms = 15000
 
 [[mode]]
 name = "trio"
-game = "arena"
+game = "arena_v1"
 max_players = 3
 min_players = 3
 fill_timeout_ms = 0
