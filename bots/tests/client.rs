@@ -61,7 +61,7 @@ fn one_player_on_the_typed_arena_and_two_on_connect4() {
 
 #[test]
 fn protocol_1_keeps_the_v1_client() {
-    let s = Server::start(&quick_mode("arena", "arena", 4, 1));
+    let s = Server::start(&quick_mode("arena", "arena_v1", 4, 1));
     let (_, text) = done(client(&s, &["--protocol", "1", "--seconds", "2"]));
     assert!(text.contains("match_found: lobby"), "{text}");
     assert!(last_ack(&text) > 10, "{text}");

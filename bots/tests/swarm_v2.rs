@@ -112,7 +112,7 @@ fn arena_v2_bots_send_inputs_the_server_accepts_and_acks() {
 #[test]
 fn protocol_1_still_plays_the_v1_arena() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let s = Server::start(&quick_mode("arena", "arena", 8, 1));
+    let s = Server::start(&quick_mode("arena", "arena_v1", 8, 1));
     let mix: BehaviourMix = "random-walk:3,chase:1".parse().unwrap();
     let r = swarm::run(SwarmConfig {
         protocol: Protocol::V1,
@@ -135,7 +135,7 @@ fn protocol_1_still_plays_the_v1_arena() {
 #[test]
 fn protocol_2_plays_a_v1_game_through_its_compat_schema() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let s = Server::start(&quick_mode("arena", "arena", 8, 1));
+    let s = Server::start(&quick_mode("arena", "arena_v1", 8, 1));
     let r = swarm::run(config(&s, "arena", 6, 3.0)).expect("the swarm runs");
     let table = r.table();
     assert_eq!(r.errors.total, 0, "{table}");

@@ -86,12 +86,13 @@ pub struct CapacityArgs {
     pub measure: Duration,
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub input_hz: u32,
-    /// The game the benchmark mode runs (a registered game of the server: `arena`,
-    /// `arena_v2`, `connect4`, or a studio's own); the mode gets the game's name.
+    /// The game the benchmark mode runs (a registered game of the server: `arena` (the
+    /// typed arena), `arena_v1` (the v1 arena, for protocol 1), `connect4`, or a studio's
+    /// own); the mode gets the game's name.
     #[arg(long, default_value = "arena")]
     pub game: String,
-    /// Protocol version the bots speak (passed to the swarm): 2 or 1. `arena_v2` and
-    /// `connect4` need 2.
+    /// Protocol version the bots speak (passed to the swarm): 2 or 1. `arena`, `arena_v2`
+    /// and `connect4` need 2 (protocol 1 plays `arena_v1`).
     #[arg(long, value_enum, default_value = "2")]
     pub protocol: Protocol,
     /// Players per lobby (default 16; 2 for connect4, a game of two).
@@ -162,7 +163,7 @@ impl CapacityArgs {
         {
             return bad("--game must be a game's registered name (letters, digits, _ and -)");
         }
-        if self.protocol == Protocol::V1 && ["arena_v2", "connect4"].contains(&self.game.as_str()) {
+        if self.protocol == Protocol::V1 && ["arena", "arena_v2", "connect4"].contains(&self.game.as_str()) {
             return Err(CapacityError::Setup(format!(
                 "--game {} needs --protocol 2: protocol 1 cannot play it",
                 self.game
@@ -278,11 +279,11 @@ mod tests {
         assert!(c4.validate().is_ok());
         let big = parse(&["--game", "arena_v2", "--lobby-size", "32"]).unwrap();
         assert_eq!((big.lobby(), big.min_players()), (32, 1));
-        for game in ["connect4", "arena_v2"] {
+        for game in ["connect4", "arena_v2", "arena"] {
             let e = parse(&["--game", game, "--protocol", "1"]).unwrap().validate().unwrap_err();
             assert!(e.to_string().contains("--protocol 2"), "{e}");
         }
-        assert!(parse(&["--game", "arena", "--protocol", "1"]).unwrap().validate().is_ok());
+        assert!(parse(&["--game", "arena_v1", "--protocol", "1"]).unwrap().validate().is_ok());
         let e = parse(&["--game", "a\"\nb"]).unwrap().validate().unwrap_err();
         assert!(e.to_string().contains("--game"), "{e}");
         assert!(parse(&["--protocol", "3"]).is_err());
