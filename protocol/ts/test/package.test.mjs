@@ -23,7 +23,7 @@ const manifest = JSON.parse(readFileSync(join(sdkDir, "package.json"), "utf8"));
 const SOLO_MODES = `
 [[mode]]
 name = "arena"
-game = "arena_v1"
+game = "arena"
 max_players = 16
 min_players = 1
 fill_timeout_ms = 0
