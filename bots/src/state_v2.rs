@@ -189,13 +189,13 @@ pub fn global_int(view: &View, name: &str) -> Option<i64> {
     as_int(view.global_named(name))
 }
 
+/// A connect4-shaped schema and server views for the bots' unit tests (state tracking here,
+/// turn-taking in `swarm::game::turns`), defined once.
 #[cfg(test)]
-mod tests {
-    use super::*;
+pub(crate) mod c4_fixture {
     use serde::Serialize;
-    use tickwave_protocol::v2::{
-        Delta, Schema, decode_delta, decode_snapshot, encode_delta, encode_snapshot,
-    };
+    use std::sync::Arc;
+    use tickwave_protocol::v2::{Layout, Schema, View};
 
     #[derive(Serialize, Default)]
     struct Player {
@@ -213,20 +213,14 @@ mod tests {
         turn: i64,
         moves: i32,
     }
+    /// The `drop` command's arguments.
     #[derive(Serialize, Default)]
-    struct Drop {
-        column: i32,
-    }
-    #[derive(Serialize, Default)]
-    struct ArenaInput {
-        dx: f32,
-        dy: f32,
-        aim: f32,
-        fire: bool,
-        dash: bool,
+    pub(crate) struct Drop {
+        pub(crate) column: i32,
     }
 
-    fn c4_layout() -> Arc<Layout> {
+    /// Kinds `player` and `disc`, globals `turn` and `moves`, command `drop`.
+    pub(crate) fn c4_layout() -> Arc<Layout> {
         let schema = Schema::builder()
             .kind::<Player>("player", |k| k)
             .kind::<Disc>("disc", |k| k)
@@ -239,7 +233,7 @@ mod tests {
 
     /// A server-side view: players 3 (colour 1) and 9 (colour 2), and `discs` as
     /// (column, row, owner).
-    fn server(l: &Arc<Layout>, turn: i64, discs: &[(i32, i32, i64)]) -> View {
+    pub(crate) fn server(l: &Arc<Layout>, turn: i64, discs: &[(i32, i32, i64)]) -> View {
         let mut v = View::new(l.clone());
         for (id, color) in [(3u32, 1), (9, 2)] {
             v.push_named(id, "player", &Player { name: format!("p{id}"), color }).unwrap();
@@ -251,6 +245,30 @@ mod tests {
         v.set_globals(&Globals { turn, moves: discs.len() as i32 }).unwrap();
         v.finish().unwrap();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::c4_fixture::{Drop, c4_layout, server};
+    use super::*;
+    use serde::Serialize;
+    use tickwave_protocol::v2::{
+        Delta, Schema, decode_delta, decode_snapshot, encode_delta, encode_snapshot,
+    };
+
+    #[derive(Serialize, Default)]
+    struct Player {
+        name: String,
+        color: i32,
+    }
+    #[derive(Serialize, Default)]
+    struct ArenaInput {
+        dx: f32,
+        dy: f32,
+        aim: f32,
+        fire: bool,
+        dash: bool,
     }
 
     fn snap(tick: u64, v: &View) -> SnapshotMsg {

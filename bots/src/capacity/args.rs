@@ -163,7 +163,9 @@ impl CapacityArgs {
         {
             return bad("--game must be a game's registered name (letters, digits, _ and -)");
         }
-        if self.protocol == Protocol::V1 && ["arena", "arena_v2", "connect4"].contains(&self.game.as_str()) {
+        if self.protocol == Protocol::V1
+            && ["arena", "arena_v2", "connect4"].contains(&self.game.as_str())
+        {
             return Err(CapacityError::Setup(format!(
                 "--game {} needs --protocol 2: protocol 1 cannot play it",
                 self.game

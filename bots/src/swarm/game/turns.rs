@@ -134,56 +134,8 @@ impl Turns {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde::Serialize;
-    use std::sync::Arc;
-    use tickwave_protocol::v2::{Schema, decode_command};
-
-    #[derive(Serialize, Default)]
-    struct Player {
-        name: String,
-        color: i32,
-    }
-    #[derive(Serialize, Default)]
-    struct Disc {
-        column: i32,
-        row: i32,
-        player: i64,
-    }
-    #[derive(Serialize, Default)]
-    struct Globals {
-        turn: i64,
-        moves: i32,
-    }
-    #[derive(Serialize, Default)]
-    struct Drop {
-        column: i32,
-    }
-
-    fn layout() -> Arc<Layout> {
-        let s = Schema::builder()
-            .kind::<Disc>("disc", |k| k)
-            .kind::<Player>("player", |k| k)
-            .globals::<Globals>(|g| g)
-            .command::<Drop>("drop", |c| c)
-            .build()
-            .unwrap();
-        Arc::new(Layout::new(s).unwrap())
-    }
-
-    /// Players 3 (colour 1) and 9 (colour 2); discs as (column, row, owner).
-    fn view(l: &Arc<Layout>, turn: i64, discs: &[(i32, i32, i64)]) -> View {
-        let mut v = View::new(l.clone());
-        for (id, color) in [(3u32, 1), (9, 2)] {
-            v.push_named(id, "player", &Player { name: format!("p{id}"), color }).unwrap();
-        }
-        for &(column, row, player) in discs {
-            let id = (1u32 << 31) + (row * 7 + column) as u32;
-            v.push_named(id, "disc", &Disc { column, row, player }).unwrap();
-        }
-        v.set_globals(&Globals { turn, moves: discs.len() as i32 }).unwrap();
-        v.finish().unwrap();
-        v
-    }
+    use crate::state_v2::c4_fixture::{c4_layout as layout, server as view};
+    use tickwave_protocol::v2::decode_command;
 
     fn dropped(l: &Layout, out: &[u8]) -> (u32, i64) {
         let f = decode_command(l, out).expect("a valid drop");
