@@ -1,103 +1,26 @@
-// The arena: reading input (keys, pointer, the boost button), drawing the state with
-// interpolation, the scoreboard, and mirroring the state for tests.
+// The arena view: draws players, pickups and shots with interpolation, the scoreboard, and
+// mirrors the state for tests. What it draws follows the lobby's schema (views.js `viewOf`):
+// positions are scaled from the position field's range (the v1 arena's fixed point 0..10000,
+// the v2 arena's units 0..100), and shots, aim, hp and names are drawn when the kinds have
+// them. Input is arena-input.js's.
 
-import { $, exposed, game } from "./page.js";
+import { pointerAt } from "./arena-input.js";
+import { $, eventLine, exposed, game, system } from "./page.js";
 
-const ARENA = 10_000; // arena size in fixed-point units (100 = one unit), PROTOCOL.md §6.1
-const canvas = $("arena");
-const ctx = canvas.getContext("2d");
+export { resetIntent, sendIntent, wireInput } from "./arena-input.js";
 
-// ------------------------------------------------------------------ input
+/** Sizes as fractions of the map's side (the arena is 100 units: a player is 2.2 units). */
+const PLAYER_R = 0.022;
+const SHOT_R = 0.008;
 
-const KEYS = {
-  ArrowLeft: "left", KeyA: "left", ArrowRight: "right", KeyD: "right",
-  ArrowUp: "up", KeyW: "up", ArrowDown: "down", KeyS: "down", Space: "action",
-};
-const held = new Set();
-let pointer = null; // arena coordinates the finger or mouse points at
-let boostButton = false;
-let lastIntent = null;
-let lastSentAt = 0;
-
-function typing(ev) {
-  return ev.target instanceof HTMLInputElement || ev.target instanceof HTMLSelectElement;
+export function colorOf(id) {
+  return `hsl(${(id * 137.508) % 360}, 75%, 62%)`;
 }
 
-/** The server starts from no input after a match is found: send what is held now. */
-export function resetIntent() {
-  lastIntent = null;
-}
-
-/** Keys, the pointer on the arena and the boost button. */
-export function wireInput() {
-  addEventListener("keydown", (ev) => {
-    const k = KEYS[ev.code];
-    if (!k || typing(ev)) return;
-    ev.preventDefault(); // no page scrolling with arrows and space
-    held.add(k);
-    sendIntent(true);
-  });
-  addEventListener("keyup", (ev) => {
-    const k = KEYS[ev.code];
-    if (!k) return;
-    held.delete(k);
-    sendIntent(true);
-  });
-  addEventListener("blur", () => {
-    held.clear();
-    pointer = null;
-    sendIntent(true);
-  });
-
-  canvas.addEventListener("pointerdown", (ev) => {
-    canvas.setPointerCapture(ev.pointerId);
-    pointer = toArena(ev);
-  });
-  canvas.addEventListener("pointermove", (ev) => {
-    if (pointer) pointer = toArena(ev);
-  });
-  for (const type of ["pointerup", "pointercancel"]) {
-    canvas.addEventListener(type, () => {
-      pointer = null;
-      sendIntent(true);
-    });
-  }
-  if (matchMedia("(pointer: coarse)").matches) $("boost").hidden = false;
-  $("boost").addEventListener("pointerdown", () => ((boostButton = true), sendIntent(true)));
-  $("boost").addEventListener("pointerup", () => ((boostButton = false), sendIntent(true)));
-}
-
-function toArena(ev) {
-  const r = canvas.getBoundingClientRect();
-  return { x: ((ev.clientX - r.left) / r.width) * ARENA, y: ((ev.clientY - r.top) / r.height) * ARENA };
-}
-
-/** The direction the player wants now, from keys or the pointer, length at most 1. */
-function intent() {
-  let dx = (held.has("right") ? 1 : 0) - (held.has("left") ? 1 : 0);
-  let dy = (held.has("down") ? 1 : 0) - (held.has("up") ? 1 : 0);
-  const me = game.client?.me;
-  if (pointer && me) {
-    const vx = pointer.x - me.fields.x;
-    const vy = pointer.y - me.fields.y;
-    const d = Math.hypot(vx, vy);
-    if (d > 150) (dx = vx / d), (dy = vy / d);
-  }
-  const len = Math.hypot(dx, dy);
-  if (len > 1) (dx /= len), (dy /= len);
-  const r = (v) => Math.round(v * 100) / 100; // the server rounds to hundredths anyway
-  return { dx: r(dx), dy: r(dy), action: held.has("action") || boostButton };
-}
-
-/** Send the intent when it changed (the server keeps the last one); pointer moves at most every 50 ms. */
-function sendIntent(now) {
-  if (!game.client || game.client.place !== "lobby") return;
-  const i = intent();
-  const same = lastIntent && i.dx === lastIntent.dx && i.dy === lastIntent.dy && i.action === lastIntent.action;
-  if (same || (!now && performance.now() - lastSentAt < 50)) return;
-  lastIntent = i;
-  lastSentAt = performance.now();
-  game.client.sendInput(i);
+/** A player's name: the state's `name` field (v2 arena) or the roster's. */
+function nameOf(e) {
+  if (typeof e.fields.name === "string" && e.fields.name) return e.fields.name;
+  return game.names.get(e.id)?.name ?? `player ${e.id}`;
 }
 
 // ------------------------------------------------------------------ state for tests
@@ -107,122 +30,191 @@ export function publishState(w) {
   exposed.state = {
     tick: w.tick,
     me: me ? { id: me.id, ...me.fields } : null,
-    players: w.ofKind("player").map((e) => ({ id: e.id, name: game.names.get(e.id)?.name ?? null, ...e.fields })),
+    players: w.ofKind("player").map((e) => ({ id: e.id, ...e.fields, name: nameOf(e) })),
     pickups: w.ofKind("pickup").map((e) => ({ id: e.id, ...e.fields })),
+    shots: w.ofKind("shot").map((e) => ({ id: e.id, ...e.fields })),
   };
   publishDom(exposed.state);
-  $("tick").textContent = String(w.tick);
 }
 
 export function publishDom(s) {
   const d = $("game").dataset;
   d.player = String(exposed.player ?? "");
+  d.view = exposed.view?.name ?? "";
   d.tick = String(s?.tick ?? "");
   d.x = String(s?.me?.x ?? "");
   d.y = String(s?.me?.y ?? "");
   d.score = String(s?.me?.score ?? "");
-  d.players = String(s?.players.length ?? 0);
-  d.pickups = String(s?.pickups.length ?? 0);
+  d.players = String(s?.players?.length ?? 0);
+  d.pickups = String(s?.pickups?.length ?? 0);
+  d.shots = String(s?.shots?.length ?? 0);
   d.lobbyState = exposed.lobby?.state ?? "";
+}
+
+/** The game's events as lines: the v2 arena's `kill {killer, victim}`. */
+export function onEvent(e) {
+  if (e.name !== "kill") return;
+  const who = (id) => (id === exposed.player ? "you" : game.names.get(id)?.name ?? `player ${id}`);
+  const text = `${who(e.data.killer)} hit ${who(e.data.victim)} out`;
+  eventLine(text, e.data.victim === exposed.player ? "bad" : e.data.killer === exposed.player ? "good" : "");
+  if (e.data.killer === exposed.player || e.data.victim === exposed.player) system(text.replace(/^you/, "You"));
+}
+
+/** The result's words: who scored most. */
+export function resultText(r) {
+  const top = r.scores[0];
+  if (!top) return "Time is up.";
+  const tie = r.scores.length > 1 && r.scores[1].score === top.score;
+  if (tie) return `A tie at ${top.score} points.`;
+  return `${top.player === exposed.player ? "You win" : `${top.name} wins`} with ${top.score} points.`;
 }
 
 // ------------------------------------------------------------------ drawing
 
-export function colorOf(id) {
-  return `hsl(${(id * 137.508) % 360}, 75%, 62%)`;
-}
-
-function resize() {
-  const dpr = devicePixelRatio || 1;
-  const size = Math.round(canvas.getBoundingClientRect().width * dpr);
-  if (size > 0 && canvas.width !== size) canvas.width = canvas.height = size;
-}
-
-function draw() {
-  resize();
-  const s = canvas.width / ARENA;
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  // grid: one line per 10 units
+/** Draw the arena's grid, then the state when there is one. */
+export function draw(ctx, W) {
+  const view = exposed.view;
+  const { min, max } = view.range;
+  const s = W / (max - min);
+  const px = (v) => (v - min) * s;
   ctx.strokeStyle = "#182236";
   ctx.lineWidth = 1;
   ctx.beginPath();
-  for (let v = 1000; v < ARENA; v += 1000) {
-    ctx.moveTo(v * s, 0), ctx.lineTo(v * s, canvas.height);
-    ctx.moveTo(0, v * s), ctx.lineTo(canvas.width, v * s);
+  for (let k = 1; k < 10; k++) {
+    ctx.moveTo((k * W) / 10, 0), ctx.lineTo((k * W) / 10, W);
+    ctx.moveTo(0, (k * W) / 10), ctx.lineTo(W, (k * W) / 10);
   }
   ctx.stroke();
-  if (!game.cur) {
-    ctx.fillStyle = "#1f2a40";
-    ctx.font = `bold ${Math.round(canvas.width / 9)}px system-ui, sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "middle";
-    ctx.fillText("TICKWAVE", canvas.width / 2, canvas.height / 2);
-    return;
-  }
+  if (!game.cur) return;
   const tickMs = 1000 / (game.client?.lobby?.tickHz ?? 30);
   const a = Math.min(1, (performance.now() - game.curAt) / tickMs);
   const pos = (e) => {
     const p = game.prev?.get(e.id);
-    if (!p || p.kind !== e.kind) return [e.fields.x, e.fields.y];
-    return [p.fields.x + (e.fields.x - p.fields.x) * a, p.fields.y + (e.fields.y - p.fields.y) * a];
+    if (!p || p.kind !== e.kind) return [px(e.fields.x), px(e.fields.y)];
+    return [px(p.fields.x + (e.fields.x - p.fields.x) * a), px(p.fields.y + (e.fields.y - p.fields.y) * a)];
   };
+  const thin = W / 640;
+
   for (const e of game.cur.ofKind("pickup")) {
     const [x, y] = pos(e);
-    const r = (90 + 45 * e.fields.value) * s;
+    const r = (0.009 + 0.0045 * e.fields.value) * W;
     ctx.save();
-    ctx.translate(x * s, y * s);
+    ctx.translate(x, y);
     ctx.rotate(Math.PI / 4);
     ctx.shadowColor = "#ffd166";
-    ctx.shadowBlur = 10 * (canvas.width / 640);
+    ctx.shadowBlur = 10 * thin;
     ctx.fillStyle = ["#ffe29a", "#ffd166", "#ffb703"][e.fields.value - 1] ?? "#ffd166";
     ctx.fillRect(-r, -r, 2 * r, 2 * r);
     ctx.restore();
   }
+
+  for (const e of game.cur.ofKind("shot")) {
+    const [x, y] = pos(e);
+    const p = game.prev?.get(e.id);
+    const color = colorOf(e.fields.owner ?? 0);
+    // A streak behind the shot, along its flight (from the previous tick's position).
+    if (p && p.kind === e.kind && (p.fields.x !== e.fields.x || p.fields.y !== e.fields.y)) {
+      const d = Math.atan2(e.fields.y - p.fields.y, e.fields.x - p.fields.x);
+      const len = 0.035 * W;
+      const g = ctx.createLinearGradient(x, y, x - Math.cos(d) * len, y - Math.sin(d) * len);
+      g.addColorStop(0, color);
+      g.addColorStop(1, "rgba(0, 0, 0, 0)");
+      ctx.strokeStyle = g;
+      ctx.lineWidth = SHOT_R * W * 1.4;
+      ctx.lineCap = "round";
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x - Math.cos(d) * len, y - Math.sin(d) * len);
+      ctx.stroke();
+      ctx.lineCap = "butt";
+    }
+    ctx.fillStyle = "#ffffff";
+    ctx.shadowColor = color;
+    ctx.shadowBlur = 10 * thin;
+    ctx.beginPath();
+    ctx.arc(x, y, SHOT_R * W, 0, Math.PI * 2);
+    ctx.fill();
+    ctx.shadowBlur = 0;
+  }
+
   const me = exposed.player;
+  const fontPx = Math.max(11, Math.round(W / 50));
+  ctx.font = `${fontPx}px system-ui, sans-serif`;
   ctx.textAlign = "center";
   ctx.textBaseline = "bottom";
-  ctx.font = `${Math.max(11, Math.round(canvas.width / 50))}px system-ui, sans-serif`;
   for (const e of game.cur.ofKind("player")) {
     const [x, y] = pos(e);
+    const f = e.fields;
     const info = game.names.get(e.id);
-    ctx.globalAlpha = info && !info.connected ? 0.4 : 1;
-    const r = 220 * s;
-    if (e.fields.boost) {
+    const dead = f.alive === false;
+    ctx.globalAlpha = dead ? 0.25 : info && !info.connected ? 0.4 : 1;
+    const r = PLAYER_R * W;
+    if (f.boost || f.dashing) {
       ctx.strokeStyle = "rgba(90, 209, 255, 0.6)";
-      ctx.lineWidth = 3 * (canvas.width / 640);
+      ctx.lineWidth = 3 * thin;
       ctx.beginPath();
-      ctx.arc(x * s, y * s, r * 1.6, 0, Math.PI * 2);
+      ctx.arc(x, y, r * 1.6, 0, Math.PI * 2);
       ctx.stroke();
     }
     ctx.fillStyle = colorOf(e.id);
     ctx.beginPath();
-    ctx.arc(x * s, y * s, r, 0, Math.PI * 2);
+    ctx.arc(x, y, r, 0, Math.PI * 2);
     ctx.fill();
     if (e.id === me) {
       ctx.strokeStyle = "#ffffff";
-      ctx.lineWidth = 2.5 * (canvas.width / 640);
+      ctx.lineWidth = 2.5 * thin;
       ctx.stroke();
     }
-    ctx.fillStyle = "#e6ebf5";
-    // Keep the name inside the canvas: above the player, or below it at the top edge, and
-    // pulled in from the sides.
-    const label = `${info?.name ?? e.id}${e.id === me ? " (you)" : ""}`;
-    const lh = Math.max(11, Math.round(canvas.width / 50)) + 2;
+    if (typeof f.aim === "number" && !dead) {
+      // The barrel: where this player aims.
+      ctx.strokeStyle = "#e6ebf5";
+      ctx.lineWidth = 4 * thin;
+      ctx.lineCap = "round";
+      ctx.beginPath();
+      ctx.moveTo(x + Math.cos(f.aim) * r * 0.5, y + Math.sin(f.aim) * r * 0.5);
+      ctx.lineTo(x + Math.cos(f.aim) * r * 1.7, y + Math.sin(f.aim) * r * 1.7);
+      ctx.stroke();
+      ctx.lineCap = "butt";
+    }
+    // Name (and hp bar) above the player, or below it at the top edge, pulled in from the sides.
+    const label = `${nameOf(e)}${e.id === me ? " (you)" : ""}${dead ? " ✝" : ""}`;
+    const hpBar = typeof f.hp === "number" ? 5 * thin : 0;
+    const lh = fontPx + 2 + hpBar;
     const half = ctx.measureText(label).width / 2 + 2;
-    const ly = y * s - r - 4 - lh >= 0 ? y * s - r - 4 : y * s + r + 4 + lh;
-    const lx = Math.min(canvas.width - half, Math.max(half, x * s));
+    const above = y - r - 4 - lh >= 0;
+    const ly = above ? y - r - 4 - hpBar : y + r + 4 + hpBar + fontPx + 2;
+    const lx = Math.min(W - half, Math.max(half, x));
+    ctx.fillStyle = "#e6ebf5";
     ctx.fillText(label, lx, ly);
+    if (hpBar) {
+      const bw = r * 2;
+      const by = above ? y - r - 3 - hpBar : y + r + 4;
+      ctx.fillStyle = "#2a3450";
+      ctx.fillRect(x - bw / 2, by, bw, hpBar - thin);
+      ctx.fillStyle = f.hp > 50 ? "#6ee7a0" : f.hp > 25 ? "#ffb547" : "#ff5a6a";
+      ctx.fillRect(x - bw / 2, by, (bw * Math.max(0, f.hp)) / 100, hpBar - thin);
+    }
     ctx.globalAlpha = 1;
+  }
+  const aimAt = view.aim ? pointerAt() : null;
+  if (aimAt) {
+    // Where the mouse aims: a crosshair.
+    const [x, y] = [px(aimAt.x), px(aimAt.y)];
+    const c = 0.012 * W;
+    ctx.strokeStyle = "rgba(230, 235, 245, 0.8)";
+    ctx.lineWidth = 1.5 * thin;
+    ctx.beginPath();
+    ctx.arc(x, y, c, 0, Math.PI * 2);
+    ctx.moveTo(x - 1.8 * c, y), ctx.lineTo(x - 0.5 * c, y);
+    ctx.moveTo(x + 0.5 * c, y), ctx.lineTo(x + 1.8 * c, y);
+    ctx.moveTo(x, y - 1.8 * c), ctx.lineTo(x, y - 0.5 * c);
+    ctx.moveTo(x, y + 0.5 * c), ctx.lineTo(x, y + 1.8 * c);
+    ctx.stroke();
   }
 }
 
-function updateHud() {
-  const l = game.client?.lobby;
-  if (l) {
-    const left = l.remainingMs === undefined ? null : Math.max(0, l.remainingMs - (performance.now() - l.remainingAt));
-    const clock = left === null ? "" : ` · ${Math.ceil(left / 1000)} s`;
-    $("lobby-state").textContent = `${l.mode} #${l.id} · ${l.state}${clock}`;
-  }
+/** The scoreboard, a few times a second. */
+export function hud() {
   if (!game.cur) return;
   const rows = game.cur
     .ofKind("player")
@@ -237,27 +229,11 @@ function updateHud() {
       dot.style.background = colorOf(p.id);
       const who = document.createElement("span");
       who.className = "who";
-      who.textContent = `${info?.name ?? `player ${p.id}`}${p.id === exposed.player ? " (you)" : ""}`;
+      who.textContent = `${nameOf(p)}${p.id === exposed.player ? " (you)" : ""}`;
       const score = document.createElement("strong");
       score.textContent = String(p.fields.score);
       li.append(dot, who, score);
       return li;
     });
   $("scores").replaceChildren(...rows);
-}
-
-let hudAt = 0;
-function frame() {
-  draw();
-  sendIntent(false);
-  if (performance.now() - hudAt > 200) {
-    hudAt = performance.now();
-    updateHud();
-  }
-  requestAnimationFrame(frame);
-}
-
-/** Draw every animation frame from now on. */
-export function startDrawing() {
-  requestAnimationFrame(frame);
 }

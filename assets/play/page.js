@@ -1,5 +1,5 @@
-// The page around the arena: the shared state, the join form's status, chat, notices, the
-// banner and the connection pill.
+// The page around the game views: the shared state, the join form's status, chat, notices,
+// the event list, command refusals, the banner and the connection pill.
 
 export const $ = (id) => document.getElementById(id);
 
@@ -9,8 +9,24 @@ export const exposed = (window.tickwave = {
   connection: "offline",
   player: null,
   lobby: null,
-  /** `{ tick, me: {x, y, score, boost} | null, players: [...], pickups: [...] }` */
+  /** The server's modes (`welcome.modes`), as the mode picker lists them. */
+  modes: [],
+  /**
+   * The view playing the lobby, from its schema (views.js `viewOf`): `{ name: "arena", range,
+   * aim, fire, dash, action, input }`, `{ name: "connect4" }`, or null outside a lobby.
+   */
+  view: null,
+  /** Arena: `{ tick, me: {id, x, y, ...} | null, players: [...], pickups: [...], shots: [...] }` */
   state: null,
+  /** Inputs: `{ sent, acked, last }` (the seq of the latest sent and acked input, its fields). */
+  input: { sent: 0, acked: 0, last: null },
+  /**
+   * Connect4: `{ tick, board: [column][row] player id, turn, moves, turnMsLeft, winner, me,
+   * players, refusals: [codes], events: [{name, data}], result }`; kept after the match.
+   */
+  c4: null,
+  /** The in-page connect4 bot: `{ player, state, moves }`, or null. */
+  bot: null,
   /** Smoothed RTT in ms from the server's `rtt` reports. */
   rtt: null,
   client: null,
@@ -24,6 +40,8 @@ export const game = {
   cur: null,
   curAt: 0,
   names: new Map(), // player id → { name, connected }
+  /** The current view's module (arena.js or connect4.js), or null. */
+  view: null,
 };
 
 // ------------------------------------------------------------------ join form
@@ -108,4 +126,47 @@ export function setConnection(state) {
   $("conn").textContent = state;
   $("game").dataset.connection = state;
   if (state === "online") banner("");
+}
+
+// ------------------------------------------------------------------ events and refusals
+
+/** A line in the events list (kills, moves, wins: the game's `event`s, as words). */
+export function eventLine(text, className = "") {
+  $("events-box").hidden = false;
+  const li = document.createElement("li");
+  if (className) li.className = className;
+  li.textContent = text;
+  const list = $("events");
+  list.prepend(li);
+  while (list.children.length > 50) list.lastChild.remove();
+}
+
+export function clearEvents() {
+  $("events").replaceChildren();
+  $("events-box").hidden = true;
+}
+
+const REFUSALS = {
+  not_your_turn: "Not your turn",
+  column_full: "That column is full",
+  bad_column: "No such column",
+  not_running: "The match has not started yet",
+  game_over: "The game is decided",
+};
+
+let refusalTimer;
+/** Show a command's refusal (its code) beside the game for a few seconds. */
+export function showRefusal(code, message) {
+  const el = $("refusal");
+  el.dataset.code = code;
+  el.textContent = REFUSALS[code] ?? `Refused: ${message || code}`;
+  el.hidden = false;
+  clearTimeout(refusalTimer);
+  refusalTimer = setTimeout(hideRefusal, 2500);
+}
+
+export function hideRefusal() {
+  clearTimeout(refusalTimer);
+  $("refusal").hidden = true;
+  delete $("refusal").dataset.code;
 }
