@@ -299,7 +299,7 @@ async function join(mode) {
     setJoinStatus("Looking for players…");
     await client.findMatch(mode);
   } catch (e) {
-    setJoinStatus(`Could not join: ${e.message}`);
+    if (e.code !== "cancelled") setJoinStatus(`Could not join: ${e.message}`);
     $("find").disabled = false;
   } finally {
     $("cancel").hidden = true;
@@ -316,6 +316,7 @@ async function playBot() {
   stopBots();
   try {
     const client = await ensureClient(name);
+    if (client.place === "queued") client.cancelMatch(); // the bot's table instead
     const m = await client.createPrivate(BOT_MODE);
     system("A bot is joining your table…");
     exposed.bot = { player: null, state: "connecting", moves: 0 };

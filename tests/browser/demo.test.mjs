@@ -8,6 +8,11 @@
 //
 // Needs: target/debug/tickwave and tickwave-bots, protocol/ts built (dist/ and the bundle
 // assets/play/tickwave.js) and its node_modules. tests/sdk.sh prepares all of that.
+// TICKWAVE_DEMO_DIR=assets/play serves the checkout's page instead of the built-in one.
+//
+// Positions are judged in the map's own range as the page reads it from the lobby's schema
+// (`window.tickwave.view.range`: 0..10000 for the v1 arena, 0..100 for the v2 one), so the
+// test holds whichever arena game the mode `arena` runs.
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -52,7 +57,8 @@ before(async () => {
   for (const f of [BOTS, CHROMIUM, join(repoRoot, "assets/play/tickwave.js")]) {
     assert.ok(existsSync(f), `${f} is missing (run tests/sdk.sh, which builds and installs it)`);
   }
-  server = await startServer({ modes: MODES });
+  const dir = process.env.TICKWAVE_DEMO_DIR;
+  server = await startServer({ modes: MODES, args: dir ? ["--static-dir", dir] : [] });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -138,8 +144,11 @@ test("the demo plays: join, move with the keyboard, see others, RTT, chat and no
   // Move: arrows horizontally, then WASD vertically, each toward the arena's centre.
   await page.evaluate(() => document.activeElement?.blur());
   const start = await page.evaluate(() => window.tickwave.state.me);
-  const [hKey, hSign] = start.x < 5000 ? ["ArrowRight", 1] : ["ArrowLeft", -1];
-  const [vKey, vSign] = start.y < 5000 ? ["KeyS", 1] : ["KeyW", -1];
+  const { min, max } = await page.evaluate(() => window.tickwave.view.range);
+  const mid = (min + max) / 2;
+  const step = (max - min) / 20; // 5 units of the 100-unit arena
+  const [hKey, hSign] = start.x < mid ? ["ArrowRight", 1] : ["ArrowLeft", -1];
+  const [vKey, vSign] = start.y < mid ? ["KeyS", 1] : ["KeyW", -1];
   await page.keyboard.down(hKey);
   await page.waitForTimeout(600);
   await page.keyboard.up(hKey);
@@ -149,8 +158,8 @@ test("the demo plays: join, move with the keyboard, see others, RTT, chat and no
   await page.waitForTimeout(300);
   const end = await page.evaluate(() => ({ tick: window.tickwave.state.tick, ...window.tickwave.state.me }));
   const dom = await page.$eval("#game", (el) => ({ ...el.dataset }));
-  assert.ok((end.x - start.x) * hSign > 500, `moved horizontally: ${start.x} → ${end.x}`);
-  assert.ok((end.y - start.y) * vSign > 500, `moved vertically: ${start.y} → ${end.y}`);
+  assert.ok((end.x - start.x) * hSign > step, `moved horizontally: ${start.x} → ${end.x}`);
+  assert.ok((end.y - start.y) * vSign > step, `moved vertically: ${start.y} → ${end.y}`);
   assert.equal(Number(dom.player), me);
 
   // The server told the observer the same position for that tick.
@@ -204,9 +213,14 @@ test("on a phone: touch and hold moves the player toward the finger", async () =
   await page.waitForFunction(() => window.tickwave.state?.me, null, { timeout: 20_000 });
   assert.ok(await page.isVisible("#boost"), "a boost button for touch screens");
   const start = await page.evaluate(() => window.tickwave.state.me);
-  const target = { x: start.x < 5000 ? start.x + 3500 : start.x - 3500, y: start.y };
+  const { min, max } = await page.evaluate(() => window.tickwave.view.range);
+  const span = max - min;
+  const target = { x: start.x < min + span / 2 ? start.x + span * 0.35 : start.x - span * 0.35, y: start.y };
   const rect = await page.$eval("#arena", (el) => el.getBoundingClientRect().toJSON());
-  const at = { x: rect.left + (target.x / 10000) * rect.width, y: rect.top + (target.y / 10000) * rect.height };
+  const at = {
+    x: rect.left + ((target.x - min) / span) * rect.width,
+    y: rect.top + ((target.y - min) / span) * rect.height,
+  };
   // Hold a finger there (CDP touch events: playwright's touchscreen only taps).
   const cdp = await context.newCDPSession(page);
   await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: [at] });
@@ -215,15 +229,15 @@ test("on a phone: touch and hold moves the player toward the finger", async () =
   const before = Math.abs(target.x - start.x);
   await page
     .waitForFunction(
-      ([tx, b]) => b - Math.abs(tx - window.tickwave.state.me.x) > 500,
-      [target.x, before],
+      ([tx, b, d]) => b - Math.abs(tx - window.tickwave.state.me.x) > d,
+      [target.x, before, span / 20],
       { timeout: 5_000 },
     )
     .catch(() => {}); // judged below, with the figures in the message
   await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
   const end = await page.evaluate(() => window.tickwave.state.me);
   const after = Math.abs(target.x - end.x);
-  assert.ok(before - after > 500, `moved toward the finger: ${start.x} → ${end.x} (target ${target.x})`);
+  assert.ok(before - after > span / 20, `moved toward the finger: ${start.x} → ${end.x} (target ${target.x})`);
   await page.screenshot({ path: SHOT.replace(".png", "-phone.png"), fullPage: true });
 });
 

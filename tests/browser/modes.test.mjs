@@ -5,6 +5,9 @@
 // click, dashes on Shift, and on a phone moves toward the finger. Saves
 // target/browser/connect4.png and arena-v2.png.
 //
+// The CSP is added to every response by routing them through the test, which is why the
+// browser runs without Chromium's local-network-access checks (helpers.mjs).
+//
 // Needs what demo.test.mjs needs (tests/sdk.sh prepares it). TICKWAVE_DEMO_DIR=assets/play
 // serves the checkout's page instead of the one built into the binary (for editing it
 // without rebuilding the server).
@@ -164,6 +167,7 @@ test("connect4 against the in-page bot: clicked to results, refusals inline, eve
     assert.ok(clicks <= 21, "a game has at most 21 moves each");
   }
   assert.ok(seen.has("not_your_turn"), "a refusal was shown");
+  assert.ok(seen.has("column_full"), "both fill the centre column first, so it fills up");
 
   // The result: overlay, payload, the final board, and the events that built it.
   await page.waitForSelector("#result:not([hidden])");
@@ -271,6 +275,16 @@ test("arena_v2: the mouse aims, a click fires, Shift dashes; the server sees it"
 
   await page.mouse.up();
   await page.waitForFunction(() => window.tickwave.input.last?.fire === false);
+  // The keys move, as in the v1 arena: 0.6 s toward the centre is about 12 units.
+  const from = await page.evaluate(() => window.tickwave.state.me);
+  const [key, sign] = from.x < 50 ? ["ArrowRight", 1] : ["ArrowLeft", -1];
+  await page.keyboard.down(key);
+  await page.waitForTimeout(600);
+  await page.keyboard.up(key);
+  await page.waitForFunction(() => window.tickwave.input.last?.dx === 0);
+  await page.waitForTimeout(200);
+  const to = await page.evaluate(() => window.tickwave.state.me);
+  assert.ok((to.x - from.x) * sign > 5, `moved with the keys: ${from.x} → ${to.x}`);
   await page.keyboard.down("Shift");
   await page.waitForFunction(() => window.tickwave.input.last?.dash === true);
   await page.keyboard.up("Shift");
