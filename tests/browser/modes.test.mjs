@@ -105,6 +105,7 @@ test("the mode picker lists the server's modes, arena first choice; the page run
   assert.deepEqual([...options].sort(), ["arena", "arena_v2", "connect4"]);
   assert.equal(await p.page.$eval("#mode", (s) => s.value), "arena");
   assert.ok(await p.page.isVisible("#vs-bot"), "connect4 is offered against a bot");
+  await p.page.screenshot({ path: join(SHOTS, "picker.png") });
   // The policy is in force: an inline style attribute is refused and reported.
   const applied = await p.page.evaluate(() => {
     const el = document.createElement("b");
@@ -311,6 +312,7 @@ test("arena_v2 on a phone: a held finger moves the player toward it; fire and da
   await page
     .waitForFunction(([tx, b]) => b - Math.abs(tx - window.tickwave.state.me.x) > 5, [target.x, before], { timeout: 5_000 })
     .catch(() => {}); // judged below, with the figures in the message
+  await page.screenshot({ path: join(SHOTS, "arena-v2-phone.png") });
   await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
   const end = await page.evaluate(() => window.tickwave.state.me);
   assert.ok(before - Math.abs(target.x - end.x) > 5, `moved toward the finger: ${start.x} → ${end.x} (target ${target.x})`);
