@@ -5,7 +5,7 @@
 // them. Input is arena-input.js's.
 
 import { pointerAt } from "./arena-input.js";
-import { $, eventLine, exposed, game, system } from "./page.js";
+import { $, eventLine, exposed, flash, game, system } from "./page.js";
 
 export { resetIntent, sendIntent, wireInput } from "./arena-input.js";
 
@@ -54,10 +54,17 @@ export function publishDom(s) {
 /** The game's events as lines: the v2 arena's `kill {killer, victim}`. */
 export function onEvent(e) {
   if (e.name !== "kill") return;
-  const who = (id) => (id === exposed.player ? "you" : game.names.get(id)?.name ?? `player ${id}`);
-  const text = `${who(e.data.killer)} hit ${who(e.data.victim)} out`;
-  eventLine(text, e.data.victim === exposed.player ? "bad" : e.data.killer === exposed.player ? "good" : "");
-  if (e.data.killer === exposed.player || e.data.victim === exposed.player) system(text.replace(/^you/, "You"));
+  const me = exposed.player;
+  const name = (id) => game.names.get(id)?.name ?? `player ${id}`;
+  const { killer, victim } = e.data;
+  let text;
+  if (victim === me) {
+    text = `${name(killer)} knocked you out`;
+    flash("Knocked out: back in a moment", 2000);
+  } else if (killer === me) text = `You knocked out ${name(victim)}`;
+  else text = `${name(killer)} knocked out ${name(victim)}`;
+  eventLine(text, victim === me ? "bad" : killer === me ? "good" : "");
+  if (killer === me || victim === me) system(text);
 }
 
 /** The result's words: who scored most. */
@@ -177,7 +184,7 @@ export function draw(ctx, W) {
       ctx.lineCap = "butt";
     }
     // Name (and hp bar) above the player, or below it at the top edge, pulled in from the sides.
-    const label = `${nameOf(e)}${e.id === me ? " (you)" : ""}${dead ? " ✝" : ""}`;
+    const label = `${nameOf(e)}${e.id === me ? " (you)" : ""}${dead ? " (down)" : ""}`;
     const hpBar = typeof f.hp === "number" ? 5 * thin : 0;
     const lh = fontPx + 2 + hpBar;
     const half = ctx.measureText(label).width / 2 + 2;

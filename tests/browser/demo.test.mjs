@@ -41,6 +41,11 @@ min_players = 2
 fill_timeout_ms = 500
 countdown_ms = 500
 match_length_ms = 120000
+
+# The bots aim and fire at the nearest player (in the arena on game API v2): with 1 hp a hit,
+# nobody is knocked out while the test moves the page's player.
+[mode.settings]
+damage = 1
 `;
 
 let server;

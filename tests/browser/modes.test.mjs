@@ -1,9 +1,10 @@
 // The demo's modes in real headless Chromium against the real server, under the strict CSP
 // (helpers.mjs): the mode picker lists the server's modes; connect4 is played against the
 // in-page bot to `results` by clicking columns (refusals shown inline, events listed, "Play
-// again"), and between two pages by matchmaking; the v2 arena aims with the mouse, fires on
-// click, dashes on Shift, and on a phone moves toward the finger. Saves
-// target/browser/connect4.png and arena-v2.png.
+// again"), and between two pages by matchmaking; the arena (game API v2) aims with the
+// mouse, fires on click, dashes on Shift, and on a phone moves toward the finger; the v1
+// arena moves and boosts in its fixed point. Saves target/browser/connect4.png,
+// arena-v2.png, arena-v2-phone.png, arena-v1.png and picker.png.
 //
 // The CSP is added to every response by routing them through the test, which is why the
 // browser runs without Chromium's local-network-access checks (helpers.mjs).
@@ -22,23 +23,26 @@ import { boardFrom, chooseColumn, COLUMNS } from "../../assets/play/c4logic.js";
 import { launch, openPage, until, WebSocket } from "./helpers.mjs";
 
 const SHOTS = join(repoRoot, "target/browser");
+// `arena` is the arena on game API v2 (PROTOCOL.md §6.1), `arena_v1` the v1 arena.
 const MODES = `
 [[mode]]
 name = "arena"
 game = "arena"
-min_players = 2
-fill_timeout_ms = 500
-countdown_ms = 500
-
-[[mode]]
-name = "arena_v2"
-game = "arena_v2"
 max_players = 4
 min_players = 1
 fill_timeout_ms = 0
 countdown_ms = 0
 backfill = true
 match_length_ms = 120000
+
+[[mode]]
+name = "arena_v1"
+game = "arena_v1"
+max_players = 4
+min_players = 1
+fill_timeout_ms = 0
+countdown_ms = 0
+backfill = true
 
 [[mode]]
 name = "connect4"
@@ -102,7 +106,7 @@ test("the mode picker lists the server's modes, arena first choice; the page run
   const probe = await sdkClient("probe");
   const options = await p.page.$$eval("#mode option", (os) => os.map((o) => o.value));
   assert.deepEqual(options, probe.welcome.modes, "the picker is welcome.modes");
-  assert.deepEqual([...options].sort(), ["arena", "arena_v2", "connect4"]);
+  assert.deepEqual([...options].sort(), ["arena", "arena_v1", "connect4"]);
   assert.equal(await p.page.$eval("#mode", (s) => s.value), "arena");
   assert.ok(await p.page.isVisible("#vs-bot"), "connect4 is offered against a bot");
   await p.page.screenshot({ path: join(SHOTS, "picker.png") });
@@ -234,12 +238,12 @@ test("connect4 by matchmaking between two pages; a player who leaves forfeits", 
   await noProblems(b);
 });
 
-test("arena_v2: the mouse aims, a click fires, Shift dashes; the server sees it", async () => {
+test("arena (v2): the mouse aims, a click fires, Shift dashes; the server sees it", async () => {
   const watcher = await sdkClient("watcher");
-  await watcher.findMatch("arena_v2");
+  await watcher.findMatch("arena");
   const p = await open("aimer");
   const { page } = p;
-  await page.selectOption("#mode", "arena_v2");
+  assert.equal(await page.$eval("#mode", (s) => s.value), "arena", "the default");
   await page.click("#find");
   await page.waitForFunction(() => window.tickwave.view?.name === "arena" && window.tickwave.state?.me, null, { timeout: 15_000 });
   const view = await page.evaluate(() => window.tickwave.view);
@@ -293,10 +297,9 @@ test("arena_v2: the mouse aims, a click fires, Shift dashes; the server sees it"
   await noProblems(p);
 });
 
-test("arena_v2 on a phone: a held finger moves the player toward it; fire and dash buttons", async () => {
+test("arena (v2) on a phone: a held finger moves the player toward it; fire and dash buttons", async () => {
   const p = await open("thumb", { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const { page, context } = p;
-  await page.selectOption("#mode", "arena_v2");
   await page.tap("#find");
   await page.waitForFunction(() => window.tickwave.state?.me, null, { timeout: 15_000 });
   assert.ok(await page.isVisible("#boost"));
@@ -317,5 +320,31 @@ test("arena_v2 on a phone: a held finger moves the player toward it; fire and da
   const end = await page.evaluate(() => window.tickwave.state.me);
   assert.ok(before - Math.abs(target.x - end.x) > 5, `moved toward the finger: ${start.x} → ${end.x} (target ${target.x})`);
   assert.equal((await page.evaluate(() => window.tickwave.input.last)).fire, false, "a finger moves, it does not fire");
+  await noProblems(p);
+});
+
+test("arena_v1: the v1 schema's fixed point (0..10000), keys move, Space boosts", async () => {
+  const p = await open("classic");
+  const { page } = p;
+  await page.selectOption("#mode", "arena_v1");
+  await page.click("#find");
+  await page.waitForFunction(() => window.tickwave.view?.name === "arena" && window.tickwave.state?.me, null, { timeout: 15_000 });
+  const view = await page.evaluate(() => window.tickwave.view);
+  assert.deepEqual([view.range.max, view.aim, view.fire, view.action], [10_000, false, false, true]);
+  assert.ok(await page.isHidden("#dash"));
+  const from = await page.evaluate(() => window.tickwave.state.me);
+  assert.ok(from.x > 100 && Number.isInteger(from.x), `fixed point x: ${from.x}`);
+  const [key, sign] = from.x < 5000 ? ["ArrowRight", 1] : ["ArrowLeft", -1];
+  await page.keyboard.down("Space");
+  await page.keyboard.down(key);
+  await page.waitForFunction(() => window.tickwave.state.me.boost === 1);
+  assert.deepEqual((await page.evaluate(() => window.tickwave.input.last)).action, true);
+  await page.waitForTimeout(500);
+  await page.keyboard.up(key);
+  await page.keyboard.up("Space");
+  await page.waitForFunction(() => window.tickwave.state.me.boost === 0);
+  const to = await page.evaluate(() => window.tickwave.state.me);
+  assert.ok((to.x - from.x) * sign > 1000, `boosted 0.5 s: ${from.x} → ${to.x}`);
+  await page.screenshot({ path: join(SHOTS, "arena-v1.png") });
   await noProblems(p);
 });
