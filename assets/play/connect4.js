@@ -18,6 +18,11 @@ function active() {
   return exposed.view?.name === "connect4";
 }
 
+/** The game is decided: an end event (`won`, `draw`, `forfeited`) or the `results` came. */
+function finished() {
+  return Boolean(exposed.c4?.over || exposed.c4?.result);
+}
+
 /** The board's place on a canvas of side W: cell size, left and top edges. */
 function geometry(W) {
   const cell = W / 7.6;
@@ -74,7 +79,10 @@ export function wireInput() {
 export function enter() {
   hover = -1;
   fall = null;
-  exposed.c4 = { tick: 0, board: boardFrom([]), turn: 0, moves: 0, turnMsLeft: 0, winner: 0, me: exposed.player, refusals: [], events: [], result: null };
+  exposed.c4 = {
+    tick: 0, board: boardFrom([]), turn: 0, moves: 0, turnMsLeft: 0, winner: 0, me: exposed.player,
+    refusals: [], events: [], over: null, result: null,
+  };
   $("c4-bar").hidden = false;
   publishBar();
 }
@@ -106,18 +114,20 @@ export function publishState(w) {
 }
 
 export function onEvent(e) {
-  exposed.c4?.events.push({ name: e.name, data: e.data });
+  const c4 = exposed.c4;
+  c4?.events.push({ name: e.name, data: e.data });
   const d = e.data;
+  const mine = d.player === exposed.player;
   if (e.name === "moved") {
     fall = { column: d.column, row: d.row, at: performance.now() };
     eventLine(`${who(d.player)} dropped into column ${d.column + 1}`, "move");
-  } else if (e.name === "won") {
-    eventLine(`${who(d.player)} ${d.player === exposed.player ? "win" : "wins"}: four in a row!`, d.player === exposed.player ? "good" : "bad");
-  } else if (e.name === "draw") {
-    eventLine(`Draw: the board is full (${d.moves} moves)`);
-  } else if (e.name === "forfeited") {
-    eventLine(`${who(d.player)} forfeited`, d.player === exposed.player ? "bad" : "good");
+    return;
   }
+  // The game is decided (`results` follows): no more turns, no more hovering.
+  if (c4) c4.over = e.name;
+  if (e.name === "won") eventLine(`${who(d.player)} ${mine ? "win" : "wins"}: four in a row!`, mine ? "good" : "bad");
+  else if (e.name === "draw") eventLine(`Draw: the board is full (${d.moves} moves)`);
+  else if (e.name === "forfeited") eventLine(`${who(d.player)} forfeited`, mine ? "bad" : "good");
 }
 
 /** The result's words from `results.payload` ({winner, reason}). */
@@ -144,7 +154,7 @@ function publishBar() {
   let mine = "";
   const winner = c4?.winner || c4?.result?.winner;
   if (winner) text = winner === exposed.player ? "You won!" : `${playerInfo(winner).name} won`;
-  else if (c4?.result) text = c4.result.reason === "draw" ? "Draw" : "Game over";
+  else if (finished()) text = c4.over === "draw" || c4.result?.reason === "draw" ? "Draw" : "Game over";
   else if (!l || l.state === "waiting") text = `Waiting for an opponent${l?.code ? ` · code ${l.code}` : ""}`;
   else if (l.state === "starting") text = "Get ready…";
   else if (c4?.turn) {
@@ -158,7 +168,7 @@ function publishBar() {
   if (color) turn.style.setProperty("--disc", color);
   else turn.style.removeProperty("--disc");
   const clock = $("c4-clock");
-  const running = mine !== "" && !c4?.result;
+  const running = mine !== "" && !finished();
   const left = running ? turnLeftMs() : 0;
   clock.textContent = running ? `${Math.ceil(left / 1000)} s` : "";
   clock.dataset.ms = String(Math.round(left));
@@ -179,7 +189,7 @@ export function hud() {
     name.className = "who";
     name.textContent = `${playerInfo(p.id).name}${p.id === exposed.player ? " (you)" : ""}`;
     const mark = document.createElement("strong");
-    mark.textContent = exposed.c4?.turn === p.id && !exposed.c4.winner ? "to move" : "";
+    mark.textContent = exposed.c4?.turn === p.id && !finished() ? "to move" : "";
     li.append(dot, name, mark);
     return li;
   });
@@ -188,7 +198,7 @@ export function hud() {
 
 export function draw(ctx, W) {
   // The clock counts down between ticks; keep the bar's seconds current.
-  if (exposed.c4?.turn && !exposed.c4.result) publishBar();
+  if (exposed.c4?.turn && !finished()) publishBar();
   const { cell, left, top, r } = geometry(W);
   const c4 = exposed.c4;
   const board = c4?.board ?? boardFrom([]);
@@ -198,7 +208,7 @@ export function draw(ctx, W) {
   const myTurn = c4?.turn === exposed.player && !c4?.winner;
 
   // The disc about to be dropped, above the hovered column.
-  if (hover >= 0 && game.cur && !c4?.result && lowestFree(board, hover) >= 0) {
+  if (hover >= 0 && game.cur && !finished() && lowestFree(board, hover) >= 0) {
     ctx.globalAlpha = myTurn ? 0.9 : 0.3;
     ctx.fillStyle = myColor;
     ctx.beginPath();
@@ -211,7 +221,7 @@ export function draw(ctx, W) {
   ctx.fillStyle = "#1d3f8f";
   roundRect(ctx, left - cell * 0.12, top - cell * 0.08, COLUMNS * cell + cell * 0.24, ROWS * cell + cell * 0.16, cell * 0.2);
   ctx.fill();
-  if (hover >= 0 && game.cur && !c4?.result) {
+  if (hover >= 0 && game.cur && !finished()) {
     ctx.fillStyle = "rgba(255, 255, 255, 0.07)";
     ctx.fillRect(left + hover * cell, top - cell * 0.08, cell, ROWS * cell + cell * 0.16);
   }

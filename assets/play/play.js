@@ -260,6 +260,7 @@ function showResult(r) {
   if (exposed.c4) exposed.c4.result = { ...(r.payload ?? {}), scores: r.scores };
   // Over the board's top edge for connect4 (the final board stays in sight), centred else.
   $("result").classList.toggle("compact", exposed.view?.name === "connect4");
+  game.view?.hud(); // the turn bar and the side panel say it at once
   $("result").hidden = false;
   $("result").dataset.winner = String(r.payload?.winner ?? "");
   $("again").focus();
