@@ -95,6 +95,10 @@ pub struct CapacityArgs {
     /// and `connect4` need 2 (protocol 1 plays `arena_v1`).
     #[arg(long, value_enum, default_value = "2")]
     pub protocol: Protocol,
+    /// Turn-based games: how long each bot thinks before a move (passed to the swarm's
+    /// `--think`; 0 moves at once, which measures lobby churn more than play).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub think: Duration,
     /// Players per lobby (default 16; 2 for connect4, a game of two).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub lobby_size: Option<u32>,

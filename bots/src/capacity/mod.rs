@@ -209,10 +209,15 @@ pub fn run_cli(a: &CapacityArgs) -> Result<Vec<Step>, CapacityError> {
         (asked, used) => format!("{} ({} was asked for, not used)", used.name(), asked.name()),
     };
     let aborted = result.as_ref().err().map(ToString::to_string);
+    let think = if a.think.is_zero() {
+        String::new()
+    } else {
+        format!(", {} s of thought per move", a.think.as_secs_f64())
+    };
     let md = format!(
         "Machine: {}; load average before the run {}.\nServer: {}{}.\nPlacement: {}; \
          priority {priority}.\nWorkload: game {}, protocol {}, lobbies of {}, {} Hz, {} inputs/s \
-         per bot (random walk), wss with TLS, ramp {} bots/s, {} s settle, {} s measured; \
+         per bot (random walk){think}, wss with TLS, ramp {} bots/s, {} s settle, {} s measured; \
          contaminated above {:.2} core of other work.\n\n{}{}",
         machine.describe(),
         machine.load_average.map_or("-".into(), |l| format!("{l:.2}")),

@@ -114,6 +114,7 @@ pub(crate) fn run_step(env: &StepEnv<'_>, bots: u32, name: &str) -> Result<Step,
         .args(["--warmup", &format!("{}s", warmup.as_secs_f64())])
         .args(["--mode", &a.game, "--protocol", &a.protocol.number().to_string()])
         .args(["--input-hz", &a.input_hz.to_string()])
+        .args(["--think", &format!("{}s", a.think.as_secs_f64())])
         .args(["--behaviour", "random-walk", "--seed", "1"])
         .args(["--threads", &a.bot_threads.to_string()])
         .args(["--progress", "plain"])

@@ -82,6 +82,10 @@ pub struct SwarmArgs {
     /// (close, new session, find_match again).
     #[arg(long, value_enum, default_value = "resume")]
     pub churn_mode: ChurnMode,
+    /// Turn-based games (connect4): think this long before each move (0: at once; at most
+    /// 60s, and above the mode's turn limit a bot forfeits).
+    #[arg(long, default_value = "0s", value_parser = parse_duration)]
+    pub think: Duration,
     /// Seed of every random choice (behaviours, directions, lifetimes).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -146,6 +150,7 @@ impl SwarmArgs {
             threads: self.threads,
             churn_every: self.churn_every,
             churn_mode: self.churn_mode,
+            think: self.think,
             ping_interval: (!self.ping_interval.is_zero()).then_some(self.ping_interval),
             connect_timeout: self.connect_timeout,
             match_timeout: self.match_timeout,

@@ -96,6 +96,9 @@ pub const SERVER_CHAT_RATE: f64 = 1.0;
 /// Largest `--chat-rate` accepted (for a server whose limit was raised).
 const MAX_CHAT_RATE: f64 = 100.0;
 
+/// Longest `--think`: a minute per move is already slower than any turn clock.
+pub const MAX_THINK: Duration = Duration::from_secs(60);
+
 /// Everything a swarm run needs.
 #[derive(Debug, Clone)]
 pub struct SwarmConfig {
@@ -125,6 +128,10 @@ pub struct SwarmConfig {
     /// Mean connection lifetime of churning bots.
     pub churn_every: Duration,
     pub churn_mode: ChurnMode,
+    /// Turn-based games (connect4): how long a bot thinks before each move, from the first
+    /// state that shows its turn. 0 moves at once, which makes a game last a few ticks and
+    /// turns a run into a matchmaking and lobby-churn benchmark; people take seconds.
+    pub think: Duration,
     /// WebSocket pings of each bot, for the bot's own view of the RTT; `None`: no pings.
     pub ping_interval: Option<Duration>,
     pub connect_timeout: Duration,
@@ -157,6 +164,7 @@ impl SwarmConfig {
             threads: 1,
             churn_every: Duration::from_secs(10),
             churn_mode: ChurnMode::Resume,
+            think: Duration::ZERO,
             ping_interval: Some(Duration::from_secs(1)),
             connect_timeout: Duration::from_secs(10),
             match_timeout: Duration::from_secs(30),
@@ -179,6 +187,9 @@ impl SwarmConfig {
         }
         if self.warmup >= self.duration {
             return Err("--warmup must be shorter than --duration".into());
+        }
+        if self.think > MAX_THINK {
+            return Err(format!("--think must be at most {} s", MAX_THINK.as_secs()));
         }
         if !(1..=1000).contains(&self.input_hz) {
             return Err("--input-hz must be 1..=1000".into());
@@ -251,6 +262,7 @@ impl SwarmConfig {
             threads: self.threads,
             churn_every_s: self.churn_every.as_secs_f64(),
             churn_mode: self.churn_mode,
+            think_s: self.think.as_secs_f64(),
             ping_interval_ms: self.ping_interval.map(|d| d.as_secs_f64() * 1000.0),
             connect_timeout_s: self.connect_timeout.as_secs_f64(),
             match_timeout_s: self.match_timeout.as_secs_f64(),
@@ -281,6 +293,9 @@ pub struct Settings {
     pub threads: usize,
     pub churn_every_s: f64,
     pub churn_mode: ChurnMode,
+    /// Seconds a bot thinks before each move of a turn-based game (old reports: 0).
+    #[serde(default)]
+    pub think_s: f64,
     pub ping_interval_ms: Option<f64>,
     pub connect_timeout_s: f64,
     pub match_timeout_s: f64,

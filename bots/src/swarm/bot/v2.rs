@@ -90,7 +90,10 @@ impl Bot {
                 let rng = Rng::new(self.play_rng.next_u64());
                 let plays = self.policy.behaviour().sends_inputs();
                 match self.ctx.layout_for(&m.schema) {
-                    Ok(l) => self.play = Some(Box::new(GamePlay::with_layout(l, rng, plays))),
+                    Ok(l) => {
+                        let think = self.ctx.cfg.think.as_micros() as u64;
+                        self.play = Some(Box::new(GamePlay::with_layout(l, rng, plays, think)));
+                    }
                     Err(e) => {
                         tracing::debug!(bot = self.id, error = %e, "match_found with a bad schema");
                         self.play = None;

@@ -49,18 +49,24 @@ impl GamePlay {
     /// The play of the match `m` announces; `plays` is false for idle bots (they send
     /// nothing, so a connect4 idler lets its clock run out). An invalid schema is an error.
     pub(crate) fn new(m: &MatchFound, rng: Rng, plays: bool) -> Result<GamePlay, SchemaError> {
-        Ok(Self::with_layout(Arc::new(Layout::new(m.schema.clone())?), rng, plays))
+        Ok(Self::with_layout(Arc::new(Layout::new(m.schema.clone())?), rng, plays, 0))
     }
 
     /// The play of a match whose schema compiled into `layout`.
-    pub(crate) fn with_layout(layout: Arc<Layout>, rng: Rng, plays: bool) -> GamePlay {
+    /// `think_us`: how long a turn-based bot waits before each move (`--think`).
+    pub(crate) fn with_layout(
+        layout: Arc<Layout>,
+        rng: Rng,
+        plays: bool,
+        think_us: u64,
+    ) -> GamePlay {
         let shape = GameShape::of(&layout);
         let input = Plan::new(&layout.schema().input);
         let brain = match shape {
             GameShape::ArenaV2 | GameShape::V1Compat => {
                 Brain::Steer(Box::new(Steer::new(&layout, &input)))
             }
-            GameShape::Connect4 => Brain::Turns(Box::new(Turns::new(&layout, plays))),
+            GameShape::Connect4 => Brain::Turns(Box::new(Turns::new(&layout, plays, think_us))),
             GameShape::Other => Brain::Random,
         };
         let mut vals = Vec::with_capacity(input.fields.len());

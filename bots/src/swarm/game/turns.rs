@@ -49,10 +49,14 @@ pub(crate) struct Turns {
     wait: Wait,
     /// Idle bots sit at the board and let their clock run out.
     plays: bool,
+    /// Thinking time before each move, microseconds (`--think`).
+    think_us: u64,
+    /// The turn being thought about: (`moves` when it began, when it began).
+    thinking: Option<(i64, u64)>,
 }
 
 impl Turns {
-    pub(crate) fn new(layout: &Layout, plays: bool) -> Turns {
+    pub(crate) fn new(layout: &Layout, plays: bool, think_us: u64) -> Turns {
         let args = layout
             .schema()
             .commands
@@ -62,7 +66,17 @@ impl Turns {
         let column = args.fields.iter().position(|f| f.name == "column");
         let mut vals = Vec::new();
         args.defaults(&mut vals);
-        Turns { args, column, vals, next_id: 0, pending: None, wait: Wait::Ready, plays }
+        Turns {
+            args,
+            column,
+            vals,
+            next_id: 0,
+            pending: None,
+            wait: Wait::Ready,
+            plays,
+            think_us,
+            thinking: None,
+        }
     }
 
     #[cfg(test)]
@@ -91,6 +105,20 @@ impl Turns {
         }
         if global_int(view, "turn") != Some(i64::from(me)) {
             return false;
+        }
+        // Think from the first state of this turn on (states come every send tick).
+        if self.think_us > 0 {
+            match self.thinking {
+                Some((m, since)) if m == moves => {
+                    if now_us < since.saturating_add(self.think_us) {
+                        return false;
+                    }
+                }
+                _ => {
+                    self.thinking = Some((moves, now_us));
+                    return false;
+                }
+            }
         }
         let Some((board, mine)) = connect4_board(view, me) else { return false };
         let Some(col) = pick_column(&board, mine, tie) else { return false };
@@ -147,7 +175,7 @@ mod tests {
     #[test]
     fn one_drop_per_turn_and_none_out_of_turn() {
         let l = layout();
-        let mut t = Turns::new(&l, true);
+        let mut t = Turns::new(&l, true, 0);
         let mut out = Vec::new();
         // Not my turn: nothing.
         assert!(!t.on_state(&view(&l, 9, &[]), 3, 0, 1, &mut out));
@@ -172,7 +200,7 @@ mod tests {
     #[test]
     fn refusals_wait_for_the_next_state_and_game_over_stops() {
         let l = layout();
-        let mut t = Turns::new(&l, true);
+        let mut t = Turns::new(&l, true, 0);
         let mut out = Vec::new();
         let mine = view(&l, 3, &[]);
         assert!(t.on_state(&mine, 3, 0, 1, &mut out));
@@ -183,13 +211,30 @@ mod tests {
         assert!(t.on_result(2, Some("game_over"), 30).is_some());
         assert!(!t.on_state(&mine, 3, 40, 1, &mut out), "decided: no more drops");
         // A resume forgets the drop in flight and looks at the catch-up state.
-        let mut t = Turns::new(&l, true);
+        let mut t = Turns::new(&l, true, 0);
         assert!(t.on_state(&mine, 3, 0, 1, &mut out));
         t.on_resume();
         assert_eq!(t.pending(), None);
         assert!(t.on_state(&mine, 3, 50, 1, &mut out));
         // Idle bots never drop.
-        let mut idle = Turns::new(&l, false);
+        let mut idle = Turns::new(&l, false, 0);
         assert!(!idle.on_state(&mine, 3, 0, 1, &mut out));
+    }
+
+    #[test]
+    fn a_thinking_bot_moves_think_after_the_first_state_of_its_turn() {
+        let l = layout();
+        let mut t = Turns::new(&l, true, 500_000);
+        let mut out = Vec::new();
+        let mine = view(&l, 3, &[]);
+        assert!(!t.on_state(&mine, 3, 1_000_000, 1, &mut out), "the turn begins: think");
+        assert!(!t.on_state(&mine, 3, 1_499_999, 1, &mut out));
+        assert!(t.on_state(&mine, 3, 1_500_000, 1, &mut out), "half a second later: move");
+        assert!(t.on_result(1, None, 1_600_000).is_some());
+        // The next turn (more moves) thinks again from its own first state.
+        let next = view(&l, 3, &[(3, 0, 3), (0, 0, 9)]);
+        assert!(!t.on_state(&next, 3, 3_000_000, 1, &mut out));
+        assert!(!t.on_state(&next, 3, 3_400_000, 1, &mut out));
+        assert!(t.on_state(&next, 3, 3_500_000, 1, &mut out));
     }
 }
