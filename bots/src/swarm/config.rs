@@ -97,7 +97,7 @@ pub const SERVER_CHAT_RATE: f64 = 1.0;
 const MAX_CHAT_RATE: f64 = 100.0;
 
 /// Longest `--think`: a minute per move is already slower than any turn clock.
-pub const MAX_THINK: Duration = Duration::from_secs(60);
+pub(crate) const MAX_THINK: Duration = Duration::from_secs(60);
 
 /// Everything a swarm run needs.
 #[derive(Debug, Clone)]
