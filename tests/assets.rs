@@ -88,6 +88,13 @@ async fn copied_binary_serves_demo_bundle_and_dashboard_from_any_directory() {
     assert_eq!(page.status, 200, "{}", String::from_utf8_lossy(&page.body));
     assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
     assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    // The built-in demo lives under the same strict policy as the dashboard (tests/browser
+    // runs it so): only its own scripts, styles and origin, nothing inline, no framing.
+    let csp = page.header("content-security-policy").expect("the demo's CSP");
+    for directive in ["default-src 'none'", "script-src 'self'", "connect-src 'self'"] {
+        assert!(csp.contains(directive), "{directive} in {csp}");
+    }
+    assert!(!csp.contains("unsafe"), "{csp}");
     assert_eq!(page.body, repo_file("assets/play/index.html"));
 
     let bundle = https_get(p.game, &p.check, "/tickwave.js", &[]).await;

@@ -85,6 +85,13 @@ fn readyz(r: Result<(), &'static str>) -> Response<Body> {
 }
 
 /// Shown when a `--static-dir` override lacks the file (the built-in demo is never missing).
+/// The built-in demo runs only its own files and talks only to this origin (its WebSocket
+/// included: `'self'` covers `wss:` to the same host and port); `tests/browser` proves the page
+/// lives within it. Not for a `--static-dir` directory: a studio's own pages bring their own
+/// policy.
+const DEMO_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+img-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
 const DEMO_MISSING: &str = "<!doctype html><title>Tickwave</title><h1>Tickwave</h1>\
 <p>The game endpoint is <code>wss://&lt;this host&gt;/ws</code>.</p>\
 <p>The demo directory given with <code>--static-dir</code> has no such file. Without that \
@@ -107,7 +114,16 @@ async fn route<U: Upgrade>(
             WebFiles::Off => {
                 text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n")
             }
-            files => static_files::serve(files, Set::Demo, path, req.headers(), DEMO_MISSING).await,
+            files => {
+                let mut r =
+                    static_files::serve(files, Set::Demo, path, req.headers(), DEMO_MISSING).await;
+                if matches!(files, WebFiles::Embedded) {
+                    let h = r.headers_mut();
+                    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DEMO_CSP));
+                    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+                }
+                r
+            }
         },
         _ => text(StatusCode::NOT_FOUND, "not found: the game endpoint is GET /ws\n"),
     }

@@ -13,9 +13,11 @@ export const WebSocket = require("ws");
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 /**
- * The admin dashboard's policy (src/admin/mod.rs `DASHBOARD_CSP`): only the page's own
- * scripts, styles and connections, nothing inline, no eval. The game listener does not send
- * it today; the tests add it to every response so the demo is proven to work under it.
+ * The admin dashboard's policy (src/admin/mod.rs `DASHBOARD_CSP`), which the game listener
+ * also sends with the built-in demo (src/net/http.rs `DEMO_CSP`): only the page's own
+ * scripts, styles and connections, nothing inline, no eval. The tests add it to every
+ * response too, so the page is held to it whatever the server sends (and whatever
+ * `--static-dir` serves).
  */
 export const STRICT_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +

@@ -102,8 +102,10 @@ pub struct CapacityArgs {
     /// Players per lobby (default 16; 2 for connect4, a game of two).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub lobby_size: Option<u32>,
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=240))]
-    pub tick_hz: u32,
+    /// Tick rate of the mode (default 30; 10 for connect4, its built-in mode's rate: a turn
+    /// game at 30 Hz would triple its lobbies' ticks and state messages for nothing).
+    #[arg(long = "tick-hz", value_parser = clap::value_parser!(u32).range(1..=240))]
+    pub tick_hz_arg: Option<u32>,
     /// Threads of the bot process.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub bot_threads: u16,
@@ -151,6 +153,11 @@ impl CapacityArgs {
     /// Players per lobby: `--lobby-size`, else the game's own size.
     pub(crate) fn lobby(&self) -> u32 {
         self.lobby_size.unwrap_or(if self.game == "connect4" { 2 } else { 16 })
+    }
+
+    /// The mode's tick rate: `--tick-hz`, else the game's own.
+    pub(crate) fn tick_hz(&self) -> u32 {
+        self.tick_hz_arg.unwrap_or(if self.game == "connect4" { 10 } else { 30 })
     }
 
     /// Players a lobby waits for before it starts: 1 (at once), or both of a connect4 game
@@ -283,6 +290,9 @@ mod tests {
     fn the_game_sets_the_lobby_and_needs_its_protocol() {
         let c4 = parse(&["--game", "connect4", "--min-in-match", "0.9"]).unwrap();
         assert_eq!((c4.lobby(), c4.min_players(), c4.gate().min_in_match), (2, 2, 0.9));
+        assert_eq!(c4.tick_hz(), 10, "connect4's own rate");
+        assert_eq!(parse(&["--game", "connect4", "--tick-hz", "20"]).unwrap().tick_hz(), 20);
+        assert_eq!(parse(&[]).unwrap().tick_hz(), 30);
         assert!(c4.validate().is_ok());
         let big = parse(&["--game", "arena_v2", "--lobby-size", "32"]).unwrap();
         assert_eq!((big.lobby(), big.min_players()), (32, 1));

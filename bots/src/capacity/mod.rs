@@ -45,11 +45,13 @@ fn modes_toml(a: &CapacityArgs) -> String {
     format!(
         "# Written by tickwave-bots capacity: lobbies that start at once and run all benchmark long.\n\
          [[mode]]\nname = \"{game}\"\ngame = \"{game}\"\nmax_players = {}\nmin_players = {}\n\
-         countdown_ms = 0\nfill_timeout_ms = 200\nbackfill = true\nmatch_length_ms = 3600000\n\
+         countdown_ms = 0\nfill_timeout_ms = 200\nbackfill = {}\nmatch_length_ms = 3600000\n\
          tick_hz = {}\n",
         a.lobby(),
         a.min_players(),
-        a.tick_hz,
+        // A seat of a finished game of two is no seat: connect4's built-in mode has none.
+        a.game != "connect4",
+        a.tick_hz(),
         game = a.game
     )
 }
@@ -227,7 +229,7 @@ pub fn run_cli(a: &CapacityArgs) -> Result<Vec<Step>, CapacityError> {
         a.game,
         a.protocol.number(),
         a.lobby(),
-        a.tick_hz,
+        a.tick_hz(),
         a.input_hz,
         a.ramp,
         a.settle.as_secs_f64(),
@@ -261,7 +263,7 @@ pub fn run_cli(a: &CapacityArgs) -> Result<Vec<Step>, CapacityError> {
             "steps": a.steps, "ramp": a.ramp, "settle_s": a.settle.as_secs_f64(),
             "measure_s": a.measure.as_secs_f64(), "input_hz": a.input_hz,
             "game": a.game, "protocol": a.protocol.number(),
-            "lobby_size": a.lobby(), "tick_hz": a.tick_hz, "bot_threads": a.bot_threads,
+            "lobby_size": a.lobby(), "tick_hz": a.tick_hz(), "bot_threads": a.bot_threads,
             "retries": a.retries, "server_args": a.server_arg,
         },
         "gate": g,
