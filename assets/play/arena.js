@@ -78,12 +78,8 @@ export function resultText(r) {
 
 // ------------------------------------------------------------------ drawing
 
-/** Draw the arena's grid, then the state when there is one. */
-export function draw(ctx, W) {
-  const view = exposed.view;
-  const { min, max } = view.range;
-  const s = W / (max - min);
-  const px = (v) => (v - min) * s;
+/** The 10 x 10 grid behind the arena (and behind the idle page). */
+export function drawGrid(ctx, W) {
   ctx.strokeStyle = "#182236";
   ctx.lineWidth = 1;
   ctx.beginPath();
@@ -92,6 +88,15 @@ export function draw(ctx, W) {
     ctx.moveTo(0, (k * W) / 10), ctx.lineTo(W, (k * W) / 10);
   }
   ctx.stroke();
+}
+
+/** Draw the arena's grid, then the state when there is one. */
+export function draw(ctx, W) {
+  const view = exposed.view;
+  const { min, max } = view.range;
+  const s = W / (max - min);
+  const px = (v) => (v - min) * s;
+  drawGrid(ctx, W);
   if (!game.cur) return;
   const tickMs = 1000 / (game.client?.lobby?.tickHz ?? 30);
   const a = Math.min(1, (performance.now() - game.curAt) / tickMs);

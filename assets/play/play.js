@@ -366,14 +366,7 @@ function resize() {
 }
 
 function drawIdle(W) {
-  ctx.strokeStyle = "#182236";
-  ctx.lineWidth = 1;
-  ctx.beginPath();
-  for (let k = 1; k < 10; k++) {
-    ctx.moveTo((k * W) / 10, 0), ctx.lineTo((k * W) / 10, W);
-    ctx.moveTo(0, (k * W) / 10), ctx.lineTo(W, (k * W) / 10);
-  }
-  ctx.stroke();
+  arena.drawGrid(ctx, W);
   ctx.fillStyle = "#1f2a40";
   ctx.font = `bold ${Math.round(W / 9)}px system-ui, sans-serif`;
   ctx.textAlign = "center";

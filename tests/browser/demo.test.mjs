@@ -18,7 +18,6 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import https from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,11 +25,8 @@ import { Tickwave } from "../../protocol/ts/dist/index.js";
 import { repoRoot, startServer } from "../../protocol/ts/test/helpers/server.mjs";
 
 // playwright-core and ws are dev dependencies of the SDK package.
-const require = createRequire(join(repoRoot, "protocol/ts/package.json"));
-const { chromium } = require("playwright-core");
-const WebSocket = require("ws");
+import { CHROMIUM, launch, WebSocket } from "./helpers.mjs";
 
-const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const BOTS = join(repoRoot, "target/debug/tickwave-bots");
 const SHOT = join(repoRoot, "target/browser/demo.png");
 const MODES = `
@@ -64,20 +60,7 @@ before(async () => {
   }
   const dir = process.env.TICKWAVE_DEMO_DIR;
   server = await startServer({ modes: MODES, args: dir ? ["--static-dir", dir] : [] });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--ignore-certificate-errors", // the server's self-signed development certificate
-    ],
-  });
+  browser = await launch();
 });
 
 after(async () => {
