@@ -80,12 +80,12 @@ fi
 [[ -f protocol/ts/dist/index.js ]] || (cd protocol/ts && npm run -s build)
 node tests/studio/sdk_tag.mjs "$url" || fail "the SDK client failed"
 
-echo "== studio game: a bot swarm plays it (random valid inputs from the schema it has never seen)"
+echo "== studio game: a bot swarm plays it (random valid inputs and commands from a schema it has never seen)"
 cargo build -q -p tickwave-bots --bin tickwave-bots
 "$root/target/debug/tickwave-bots" swarm --url "$url" --insecure --bots 6 --mode tag \
   --duration 8s --max-error-rate 0 --progress none --report "$tmp/swarm.json" \
   >"$tmp/swarm.txt" 2>&1 || { cat "$tmp/swarm.txt"; fail "the swarm failed"; }
-grep -E "^(bots|inputs|delivery|events|errors) " "$tmp/swarm.txt"
+grep -E "^(bots|inputs|commands|delivery|events|errors) " "$tmp/swarm.txt"
 python3 - "$tmp/swarm.json" <<'PY' || fail "the swarm's report"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -95,6 +95,10 @@ assert not r["errors"]["server_codes"], r["errors"]["server_codes"]
 assert acks > 100, f"only {acks} inputs acked"
 assert r["delivery"]["ratio"] >= 0.99, r["delivery"]
 assert r["games"]["events"].get("you_are_it", 0) >= 1, r["games"]["events"]
+g = r["games"]
+# The random `taunt`s: answered (the game's `too_soon` and `not_running` are refusals, not errors).
+assert g["commands_sent"] >= 6 and g["command_results"] >= g["commands_sent"] - 6, g
+assert g["events"].get("taunt", 0) >= 1, g["events"]
 PY
 
 echo "== studio game: SIGTERM drains and exits 0"

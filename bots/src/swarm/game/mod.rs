@@ -4,12 +4,14 @@
 //! - the arena on game API v2 and v1 games played over protocol 2 ([`steer`]): the
 //!   behaviours' movement, plus aim, fire and dash where the input has them;
 //! - connect4 ([`turns`]): a `drop` when it is the bot's turn, one at a time;
-//! - any other game: random valid values for every declared input field ([`input`]), so a
-//!   studio's own game can be load-tested.
+//! - any other game: random valid values for every declared input field ([`input`]) and,
+//!   now and then, one of its declared commands with random valid arguments ([`commands`]),
+//!   so a studio's own game can be load-tested.
 //!
 //! Every message is written by [`input::Plan`] in the types and limits the schema declares,
 //! into a buffer the caller reuses.
 
+mod commands;
 mod input;
 mod pack;
 mod steer;
@@ -20,6 +22,7 @@ pub(crate) use turns::Answered;
 use crate::state_v2::{GameShape, LocalStateV2};
 use crate::swarm::behaviour::Policy;
 use crate::swarm::rng::Rng;
+use commands::Commands;
 use input::{Plan, Val};
 use std::sync::Arc;
 use steer::Steer;
@@ -30,7 +33,7 @@ use turns::Turns;
 enum Brain {
     Steer(Box<Steer>),
     Turns(Box<Turns>),
-    Random,
+    Random(Box<Commands>),
 }
 
 /// One protocol-2 match as a bot plays it: the typed state, checked like v1's, and what the
@@ -67,7 +70,7 @@ impl GamePlay {
                 Brain::Steer(Box::new(Steer::new(&layout, &input)))
             }
             GameShape::Connect4 => Brain::Turns(Box::new(Turns::new(&layout, plays, think_us))),
-            GameShape::Other => Brain::Random,
+            GameShape::Other => Brain::Random(Box::new(Commands::new(&layout, plays))),
         };
         let mut vals = Vec::with_capacity(input.fields.len());
         input.defaults(&mut vals);
@@ -94,7 +97,7 @@ impl GamePlay {
                 self.input.defaults(&mut self.vals);
                 s.next(policy, &mut self.rng, input_hz, me, &self.state.view, &mut self.vals);
             }
-            Brain::Random => self.input.random(&mut self.rng, &mut self.vals),
+            Brain::Random(_) => self.input.random(&mut self.rng, &mut self.vals),
             Brain::Turns(_) => self.input.defaults(&mut self.vals),
         }
         self.input.input(seq, self.state.tick, &self.vals, out);
@@ -108,7 +111,8 @@ impl GamePlay {
                 let tie = self.rng.next_u64();
                 t.on_state(&self.state.view, me, now_us, tie, out)
             }
-            _ => false,
+            Brain::Random(c) => c.on_state(&mut self.rng, now_us, out),
+            Brain::Steer(_) => false,
         }
     }
 
@@ -122,14 +126,17 @@ impl GamePlay {
     ) -> Option<Answered> {
         match &mut self.brain {
             Brain::Turns(t) => t.on_result(id, refusal, now_us),
-            _ => None,
+            Brain::Random(c) => c.on_result(id, now_us),
+            Brain::Steer(_) => None,
         }
     }
 
     /// The seat came back by a resume: the state held continues, answers in flight are lost.
     pub(crate) fn on_resume(&mut self) {
-        if let Brain::Turns(t) = &mut self.brain {
-            t.on_resume();
+        match &mut self.brain {
+            Brain::Turns(t) => t.on_resume(),
+            Brain::Random(c) => c.on_resume(),
+            Brain::Steer(_) => {}
         }
     }
 }
