@@ -24,8 +24,8 @@ import { join } from "node:path";
 import { Tickwave } from "../../protocol/ts/dist/index.js";
 import { repoRoot, startServer } from "../../protocol/ts/test/helpers/server.mjs";
 
-// playwright-core and ws are dev dependencies of the SDK package.
-import { CHROMIUM, launch, WebSocket } from "./helpers.mjs";
+// playwright-core and ws (dev dependencies of the SDK package) come through the helpers.
+import { CHROMIUM, launch, until, WebSocket } from "./helpers.mjs";
 
 const BOTS = join(repoRoot, "target/debug/tickwave-bots");
 const SHOT = join(repoRoot, "target/browser/demo.png");
@@ -98,16 +98,6 @@ async function startObserver() {
   await c.findMatch("arena");
   return { client: c, seen, chats };
 }
-
-const until = async (what, fn, ms = 15_000) => {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 test("the demo plays: join, move with the keyboard, see others, RTT, chat and notices", async () => {
   startBot("bot1");
