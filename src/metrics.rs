@@ -24,6 +24,8 @@ pub(crate) const TICK_OVERRUNS: &str = "tickwave_tick_overruns_total";
 pub(crate) const TICKS_SKIPPED: &str = "tickwave_ticks_skipped_total";
 pub(crate) const STATE_BYTES: &str = "tickwave_state_bytes_total";
 pub(crate) const STATE_MESSAGES: &str = "tickwave_state_messages_total";
+pub(crate) const STATE_ENCODES: &str = "tickwave_state_encodes_total";
+pub(crate) const STATE_TICKS: &str = "tickwave_state_ticks_total";
 pub(crate) const INPUT_MESSAGES: &str = "tickwave_input_messages_total";
 pub(crate) const COMMANDS: &str = "tickwave_commands_total";
 pub(crate) const EVENTS: &str = "tickwave_events_total";
@@ -94,6 +96,12 @@ fn describe() {
     describe_counter!(TICKS_SKIPPED, "ticks dropped after a stall longer than the catch-up limit");
     describe_counter!(STATE_BYTES, "bytes of snapshot and delta messages queued to players");
     describe_counter!(STATE_MESSAGES, "snapshot and delta messages queued to players");
+    describe_counter!(
+        STATE_ENCODES,
+        "snapshot and delta messages encoded (once per distinct view and protocol per tick); \
+         divided by tickwave_state_ticks_total: encodes per tick"
+    );
+    describe_counter!(STATE_TICKS, "lobby ticks that sent state");
     describe_counter!(INPUT_MESSAGES, "input messages applied by lobbies");
     describe_counter!(COMMANDS, "commands applied by lobbies' games (answered ok or refused)");
     describe_counter!(EVENTS, "game event frames queued to players");
@@ -189,6 +197,8 @@ fn register_at_zero() {
         TICKS_SKIPPED,
         STATE_BYTES,
         STATE_MESSAGES,
+        STATE_ENCODES,
+        STATE_TICKS,
         INPUT_MESSAGES,
         COMMANDS,
         EVENTS,

@@ -175,6 +175,9 @@ impl DynGame for V1Adapter {
         self.game.step();
     }
 
+    /// v1 games are public: every entity is everyone's.
+    fn scope(&self, _: &MatchCtx, _: &mut crate::game::v2::scope::Scopes) {}
+
     fn view(&self, out: &mut View) -> Result<(), ViewError> {
         let mut scratch = self.scratch.borrow_mut();
         scratch.clear();

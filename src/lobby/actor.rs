@@ -65,6 +65,10 @@ pub(super) struct Actor {
     pub(super) counters: Arc<Counters>,
     pub(super) overruns: u64,
     pub(super) skipped_ticks: u64,
+    /// Encodes and distinct views of the last tick that sent state.
+    pub(super) views: (u64, u64),
+    /// Encodes per state tick, smoothed.
+    pub(super) encodes_avg: f64,
     /// When the lobby began: the core's times (input arrival, seating) count from here.
     pub(super) created: Instant,
     /// Tick durations in microseconds, for the admin view (p50/p99). 1 µs to 10 s (longer
@@ -85,6 +89,8 @@ pub(super) struct LobbyMetrics {
     skipped: metrics::Counter,
     state_bytes: metrics::Counter,
     state_messages: metrics::Counter,
+    state_encodes: metrics::Counter,
+    state_ticks: metrics::Counter,
     resyncs: metrics::Counter,
     inputs: metrics::Counter,
     commands: metrics::Counter,
@@ -100,6 +106,8 @@ impl LobbyMetrics {
             skipped: metrics::counter!(m::TICKS_SKIPPED),
             state_bytes: metrics::counter!(m::STATE_BYTES),
             state_messages: metrics::counter!(m::STATE_MESSAGES),
+            state_encodes: metrics::counter!(m::STATE_ENCODES),
+            state_ticks: metrics::counter!(m::STATE_TICKS),
             resyncs: metrics::counter!(m::RESYNCS),
             inputs: metrics::counter!(m::INPUT_MESSAGES),
             commands: metrics::counter!(m::COMMANDS),
@@ -221,6 +229,13 @@ impl Actor {
         self.metrics.state_messages.increment(stats.state_messages);
         self.metrics.state_bytes.increment(stats.state_bytes);
         self.metrics.resyncs.increment(stats.lagging);
+        if stats.viewed {
+            self.metrics.state_encodes.increment(stats.encodes);
+            self.metrics.state_ticks.increment(1);
+            self.views = (stats.encodes, stats.views);
+            // EWMA, gain 1/16: steady enough to read in the dashboard.
+            self.encodes_avg += (stats.encodes as f64 - self.encodes_avg) / 16.0;
+        }
         if stats.viewed
             && self.core.tick_count() % SPECTATE_EVERY == 0
             && self.spectate.receiver_count() > 0
@@ -343,6 +358,7 @@ impl Actor {
                 resyncs: m.resyncs,
                 inputs_dropped: m.inputs_dropped,
                 in_lobby_ms: now.saturating_sub(m.joined).as_millis() as u64,
+                view: m.key.label(),
             })
             .collect::<Vec<_>>();
         let status = LobbyStatus {
@@ -363,6 +379,9 @@ impl Actor {
             skipped_ticks: self.skipped_ticks,
             last_delta_bytes: self.core.last_delta_len(),
             last_snapshot_bytes: self.core.last_snapshot_len(),
+            encodes_last_tick: self.views.0,
+            views_last_tick: self.views.1,
+            encodes_per_tick: self.encodes_avg,
             members,
             recent_chat: self.core.chat_log().cloned().collect(),
             summary: self.core.summary(),
@@ -393,6 +412,8 @@ impl Actor {
             "tick": self.core.tick_count(),
             "state": self.core.phase(),
             "game": self.core.game_name(),
+            // The operator sees everything, hidden fields and entities included.
+            "view": "world",
             "entities": entities,
             "globals": globals,
         });

@@ -91,6 +91,9 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         skipped_ticks: 0,
         last_delta_bytes: 0,
         last_snapshot_bytes: 0,
+        encodes_last_tick: 0,
+        views_last_tick: 0,
+        encodes_per_tick: 0.0,
         members: Vec::new(),
         recent_chat: Vec::new(),
         summary: serde_json::Value::Null,
@@ -134,6 +137,8 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
         counters: init.counters,
         overruns: 0,
         skipped_ticks: 0,
+        views: (0, 0),
+        encodes_avg: 0.0,
         created,
         tick_us: hdrhistogram::Histogram::new_with_bounds(1, 10_000_000, 2)
             .expect("static histogram bounds"),

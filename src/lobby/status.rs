@@ -29,6 +29,8 @@ pub(crate) struct MemberStatus {
     pub inputs_dropped: u64,
     /// Time in this lobby, ms.
     pub in_lobby_ms: u64,
+    /// The view this member is sent: `world`, `team:N`, `no_team` or `player:N`.
+    pub view: String,
 }
 
 pub(crate) use super::core::ChatLine;
@@ -55,6 +57,12 @@ pub(crate) struct LobbyStatus {
     /// Bytes of the last delta and snapshot encoded.
     pub last_delta_bytes: usize,
     pub last_snapshot_bytes: usize,
+    /// State messages encoded by the last tick that sent state (one per distinct view and
+    /// protocol; 1 when all members see the same), and the distinct views.
+    pub encodes_last_tick: u64,
+    pub views_last_tick: u64,
+    /// Encodes per state tick, smoothed (EWMA, gain 1/16).
+    pub encodes_per_tick: f64,
     pub members: Vec<MemberStatus>,
     /// The most recent chat lines, oldest first.
     pub recent_chat: Vec<ChatLine>,

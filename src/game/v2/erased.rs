@@ -66,6 +66,8 @@ pub trait DynGame: Send {
     fn step(&mut self, ctx: &mut MatchCtx);
     /// Write the state into `out` (cleared); the driver calls `finish` after.
     fn view(&self, out: &mut View) -> Result<(), ViewError>;
+    /// [`Game::scope`].
+    fn scope(&self, ctx: &MatchCtx, out: &mut super::scope::Scopes);
     /// Scores for `results` when the time is up.
     fn scores(&self) -> Vec<(u32, i64)>;
     /// Filter a chat line.
@@ -188,6 +190,10 @@ impl<G: Game> DynGame for Erased<G> {
 
     fn view(&self, out: &mut View) -> Result<(), ViewError> {
         self.game.view(out)
+    }
+
+    fn scope(&self, ctx: &MatchCtx, out: &mut super::scope::Scopes) {
+        self.game.scope(ctx, out)
     }
 
     fn scores(&self) -> Vec<(u32, i64)> {

@@ -10,6 +10,7 @@ use super::ctx::{
     GameFault, JoinRefusal, MatchCtx, MatchEnd, Phase, PlayerRecord, Refusal, Reply, To,
 };
 use super::erased::{DynGame, SetupError, build};
+use super::scope::{self, Scopes, Teams, ViewKey};
 use crate::game::GameSettings;
 use serde::Serialize;
 use std::marker::PhantomData;
@@ -214,9 +215,26 @@ impl<G: Game> GameHarness<G> {
         Ok(all)
     }
 
-    /// The state after the last tick, as a client holds it.
+    /// The whole world after the last tick (what the operator's spectator sees).
     pub fn view(&self) -> &View {
         &self.view
+    }
+
+    /// What `player` sees after the last tick: the world as the game's [`Game::scope`]
+    /// scopes it for that player, exactly as the lobby projects it (issue 16).
+    pub fn view_of(&self, player: u32) -> View {
+        let mut scopes = Scopes::default();
+        self.game.scope(&self.ctx, &mut scopes);
+        scopes.finish();
+        let teams = Teams::new(self.ctx.players().iter().filter_map(|p| Some((p.id, p.team?))));
+        let key = if scope::scoped(self.view.layout(), &scopes) {
+            ViewKey::Player(player)
+        } else {
+            ViewKey::World
+        };
+        let mut out = View::new(self.view.layout().clone());
+        scope::project(&self.view, &scopes, &teams, key, &mut out);
+        out
     }
 
     /// How the match ended, once it has.

@@ -101,6 +101,7 @@
 mod ctx;
 mod erased;
 mod harness;
+pub mod scope;
 #[cfg(test)]
 mod tests;
 
@@ -194,8 +195,15 @@ pub trait Game: Sized + Send + 'static {
     fn start(&mut self, _ctx: &mut MatchCtx) {}
     /// Advance one tick. Called in every phase; [`MatchCtx::phase`] tells which.
     fn step(&mut self, ctx: &mut MatchCtx);
-    /// Write the state clients see into `out` (already cleared), in any id order.
+    /// Write the state clients see into `out` (already cleared), in any id order: the whole
+    /// world; [`Game::scope`] says who sees which part of it.
     fn view(&self, out: &mut schema::View) -> Result<(), schema::ViewError>;
+    /// Who sees what, on the ticks that send state, after [`Game::view`]: set the audience
+    /// and owner of entities that are not everyone's ([`scope::Scopes::set`]) and each
+    /// player's interest set ([`scope::Scopes::show`]); `out` is empty. The default scopes
+    /// nothing: every entity is everyone's, and a player's own entity (its id) is its own
+    /// for `private` fields. The lobby encodes once per distinct view (see [`scope`]).
+    fn scope(&self, _ctx: &MatchCtx, _out: &mut scope::Scopes) {}
     /// Scores for `results` when the match's time is up.
     fn scores(&self) -> Vec<(u32, i64)>;
     /// Filter or rewrite a chat line; `None` drops it.

@@ -26,7 +26,7 @@ impl<L: Link> Core<L> {
         if m.commands_pending >= MAX_PENDING_COMMANDS {
             let msg = format!("at most {MAX_PENDING_COMMANDS} commands may wait for a tick");
             let code = codes::TOO_MANY_COMMANDS;
-            if let Ok(b) = self.fan.enc.command_err(frame.id, code, &msg) {
+            if let Ok(b) = self.fan.n.enc.command_err(frame.id, code, &msg) {
                 m.link.send(b);
             }
             return;
@@ -51,15 +51,17 @@ impl<L: Link> Core<L> {
             let result = self.game.command(&mut self.ctx, player, &frame);
             applied += 1;
             let bytes = match result {
-                Ok(reply) => self.fan.enc.command_ok_raw(frame.id, reply.bytes()),
-                Err(r) => match self.fan.enc.command_err(frame.id, &r.code, &r.message) {
+                Ok(reply) => self.fan.n.enc.command_ok_raw(frame.id, reply.bytes()),
+                Err(r) => match self.fan.n.enc.command_err(frame.id, &r.code, &r.message) {
                     Ok(b) => b,
                     // A code that is not snake_case is a game fault (recorded by the game
                     // API); the client still gets its one answer.
-                    Err(_) => match self.fan.enc.command_err(frame.id, "internal", "game error") {
-                        Ok(b) => b,
-                        Err(_) => continue,
-                    },
+                    Err(_) => {
+                        match self.fan.n.enc.command_err(frame.id, "internal", "game error") {
+                            Ok(b) => b,
+                            Err(_) => continue,
+                        }
+                    }
                 },
             };
             self.members[i].send(&bytes);

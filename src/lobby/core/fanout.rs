@@ -1,23 +1,17 @@
-//! Per-tick state for members: diff once, encode once per protocol version in use, send the
-//! same `Bytes` to every member of that version.
-//!
-//! The lobby's state is a typed v2 [`View`]. While protocol-1 members are connected to a
-//! game that has a v1 form, the view is also converted to a v1 [`WorldView`] and diffed
-//! and encoded in v1 once more; a lobby without v1 members pays nothing for them.
+//! A lobby's members and how each gets its state message (the streams they follow, diffed
+//! and encoded once per view and protocol, are in `core/streams.rs`).
 //!
 //! A member whose queue is full is never waited for: it is marked for resync and skips
 //! deltas (which would not apply without the ones it missed) until its queue has room again,
 //! then gets the roster, the lobby state and a snapshot, and continues with deltas.
 
 use super::{Delivery, Link, Name};
-use crate::game::compat::to_v1_view;
 use crate::game::v2::PlayerRecord;
+use crate::game::v2::scope::ViewKey;
 use bytes::Bytes;
 use std::collections::VecDeque;
-use std::sync::Arc;
 use std::time::Duration;
-use tickwave_protocol::v2::{self, Encoder, InputFrame, Layout, View};
-use tickwave_protocol::{Delta, WorldView, encode_delta, encode_snapshot};
+use tickwave_protocol::v2::InputFrame;
 
 /// Inputs a member may have waiting for the next tick; older ones are dropped past this.
 pub(crate) const MAX_PENDING_INPUTS: usize = 32;
@@ -78,6 +72,11 @@ pub(crate) struct Member<L> {
     /// Chat lines waiting for queue room (see `lobby/core/chat.rs`).
     pub(crate) chat_backlog: VecDeque<Bytes>,
     pub(crate) chat_dropped: u64,
+    /// The view this member gets this tick (set at each fan-out).
+    pub(crate) key: ViewKey,
+    /// The stream whose last state this member holds (`None`: none yet); a delta of another
+    /// stream would not apply, so a change of key sends a snapshot (`core/streams.rs`).
+    pub(crate) follows: Option<ViewKey>,
 }
 
 impl<L: Link> Member<L> {
@@ -106,6 +105,8 @@ impl<L: Link> Member<L> {
             joined,
             chat_backlog: VecDeque::new(),
             chat_dropped: 0,
+            key: ViewKey::World,
+            follows: None,
         }
     }
 
@@ -149,122 +150,6 @@ pub(crate) enum Sent {
     Closed,
     /// Still lagging and not enough room yet.
     Skipped,
-}
-
-/// This tick's state message for each protocol version, encoded when a member needs it.
-#[derive(Default)]
-pub(crate) struct Frames {
-    pub(crate) v1: Option<Bytes>,
-    pub(crate) v2: Option<Bytes>,
-}
-
-impl Frames {
-    pub(crate) fn get(&self, protocol: u32) -> Option<&Bytes> {
-        if protocol == 1 { self.v1.as_ref() } else { self.v2.as_ref() }
-    }
-}
-
-/// The v1 forms of the last and current views, kept only while v1 members are connected.
-#[derive(Default)]
-struct V1Views {
-    prev: WorldView,
-    cur: WorldView,
-    delta: Delta,
-    /// The tick `prev` is the view of; when it is not the last sent tick (no v1 member
-    /// then), `prev` is converted again from the v2 view of that tick.
-    prev_tick: Option<u64>,
-    /// Whether `cur` holds this tick's view.
-    cur_ready: bool,
-}
-
-/// Scratch space reused every tick, so a steady tick allocates only the encoded bytes.
-pub(crate) struct Fanout {
-    pub(crate) prev: View,
-    pub(crate) cur: View,
-    delta: v2::Delta,
-    pub(crate) enc: Encoder,
-    v1: V1Views,
-    pub(crate) acks: Vec<(u32, u64)>,
-    /// The tick of the last state sent (`prev`'s): the `base` of the next delta, which spans
-    /// several ticks when the mode sends less often than it ticks.
-    pub(crate) sent_tick: u64,
-    /// Bytes of the last encoded delta and snapshot, for metrics and the closing figures.
-    pub(crate) last_delta_len: usize,
-    pub(crate) last_snapshot_len: usize,
-}
-
-impl Fanout {
-    pub(crate) fn new(layout: Arc<Layout>) -> Self {
-        Fanout {
-            prev: View::new(layout.clone()),
-            cur: View::new(layout),
-            delta: v2::Delta::new(),
-            enc: Encoder::new(),
-            v1: V1Views::default(),
-            acks: Vec::new(),
-            sent_tick: 0,
-            last_delta_len: 0,
-            last_snapshot_len: 0,
-        }
-    }
-
-    /// Diff `cur` against `prev` and encode the delta once per protocol that `need`s it.
-    pub(crate) fn encode_deltas(&mut self, tick: u64, need: [bool; 2]) -> Frames {
-        let mut f = Frames::default();
-        if need[1] {
-            self.prev.diff_into(&self.cur, &mut self.delta);
-            let b = self.enc.delta(tick, self.sent_tick, &self.acks, &self.delta);
-            self.last_delta_len = b.len();
-            f.v2 = Some(b);
-        }
-        if need[0] {
-            self.v1_cur();
-            if self.v1.prev_tick != Some(self.sent_tick) {
-                to_v1_view(&self.prev, &mut self.v1.prev);
-            }
-            let v = &mut self.v1;
-            v.prev.diff_into(&v.cur, &mut v.delta);
-            let b = encode_delta(tick, self.sent_tick, &self.acks, &v.delta);
-            if !need[1] {
-                self.last_delta_len = b.len();
-            }
-            f.v1 = Some(b);
-        }
-        f
-    }
-
-    fn v1_cur(&mut self) {
-        if !self.v1.cur_ready {
-            to_v1_view(&self.cur, &mut self.v1.cur);
-            self.v1.cur_ready = true;
-        }
-    }
-
-    pub(crate) fn encode_snapshot(&mut self, tick: u64, protocol: u32) -> Bytes {
-        let b = if protocol == 1 {
-            self.v1_cur();
-            encode_snapshot(tick, &self.acks, &self.v1.cur)
-        } else {
-            self.enc.snapshot(tick, &self.acks, &self.cur)
-        };
-        self.last_snapshot_len = b.len();
-        b
-    }
-
-    /// The current view (of `tick`) becomes the base of the next diff.
-    pub(crate) fn rotate(&mut self, tick: u64) {
-        self.sent_tick = tick;
-        std::mem::swap(&mut self.prev, &mut self.cur);
-        self.cur.clear();
-        let v = &mut self.v1;
-        if v.cur_ready {
-            std::mem::swap(&mut v.prev, &mut v.cur);
-            v.prev_tick = Some(tick);
-        } else {
-            v.prev_tick = None;
-        }
-        v.cur_ready = false;
-    }
 }
 
 /// Send this tick's delta to an up-to-date member.

@@ -7,13 +7,15 @@
 //! lobby. The v1 ring stored 4-byte fields packed (about half); the typed slots are what
 //! lets one ring serve every field type and both protocols.
 
+use crate::game::v2::scope::Scopes;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tickwave_protocol::v2::{Layout, View};
 
 pub(super) struct History {
-    /// (tick, view), oldest first.
-    ring: VecDeque<(u64, View)>,
+    /// (tick, world view, the game's scopes of that tick), oldest first: a resumed player's
+    /// view at any kept tick is projected from them again (issue 16).
+    ring: VecDeque<(u64, View, Scopes)>,
     cap: usize,
     layout: Arc<Layout>,
 }
@@ -27,25 +29,26 @@ impl History {
         self.ring.len()
     }
 
-    /// Keep this tick's view, reusing the oldest buffers once the ring is full.
-    pub(super) fn remember(&mut self, tick: u64, view: &View) {
-        let mut kept = if self.ring.len() == self.cap {
-            self.ring.pop_front().map(|(_, v)| v).unwrap_or_else(|| View::new(self.layout.clone()))
-        } else {
-            View::new(self.layout.clone())
-        };
+    /// Keep this tick's view and scopes, reusing the oldest buffers once the ring is full.
+    pub(super) fn remember(&mut self, tick: u64, view: &View, scopes: &Scopes) {
+        let (mut kept, mut kept_scopes) = match self.ring.len() == self.cap {
+            true => self.ring.pop_front().map(|(_, v, s)| (v, s)),
+            false => None,
+        }
+        .unwrap_or_else(|| (View::new(self.layout.clone()), Scopes::default()));
         kept.copy_from(view);
-        self.ring.push_back((tick, kept));
+        kept_scopes.copy_from(scopes);
+        self.ring.push_back((tick, kept, kept_scopes));
     }
 
     /// The newest tick kept.
     pub(super) fn latest(&self) -> Option<u64> {
-        self.ring.back().map(|(t, _)| *t)
+        self.ring.back().map(|(t, _, _)| *t)
     }
 
-    /// The view of `tick`, if it is still kept.
-    pub(super) fn view(&self, tick: u64) -> Option<&View> {
-        self.ring.iter().find(|(t, _)| *t == tick).map(|(_, v)| v)
+    /// The view and scopes of `tick`, if still kept.
+    pub(super) fn get(&self, tick: u64) -> Option<(&View, &Scopes)> {
+        self.ring.iter().find(|(t, _, _)| *t == tick).map(|(_, v, s)| (v, s))
     }
 }
 
@@ -76,13 +79,16 @@ mod tests {
         let layout = Arc::new(Layout::new(schema).unwrap());
         let mut h = History::new(4, layout.clone());
         for t in 1..=10u64 {
-            h.remember(t, &view(&layout, t as i64));
+            let mut scopes = Scopes::default();
+            scopes.show(2, t as u32);
+            h.remember(t, &view(&layout, t as i64), &scopes);
         }
         assert_eq!(h.len(), 4);
         assert_eq!(h.latest(), Some(10));
-        assert!(h.view(6).is_none(), "older than the ring");
+        assert!(h.get(6).is_none(), "older than the ring");
         for t in 7..=10u64 {
-            let got = h.view(t).unwrap();
+            let (got, scopes) = h.get(t).unwrap();
+            assert_eq!(scopes.interest(2).collect::<Vec<_>>(), [t as u32]);
             assert!(got.diff(&view(&layout, t as i64)).is_empty(), "tick {t}");
             assert_eq!(
                 got.get(2).unwrap().field("name"),

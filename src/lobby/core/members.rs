@@ -223,27 +223,31 @@ impl<L: Link> Core<L> {
         link.send(self.match_found(player, protocol));
         link.send(self.lobby_state_bytes());
         // Catch-up delta: from the client's tick to the last tick everyone was sent; only if
-        // that tick can be one of ours (see `Member::has_state`).
-        let base = last_tick.filter(|_| had_state).and_then(|t| Some((t, self.recent.view(t)?)));
-        let cur = self.recent.latest().and_then(|t| Some((t, self.recent.view(t)?)));
-        if let (Some((base_tick, base_view)), Some((cur_tick, cur_view))) = (base, cur) {
+        // that tick can be one of ours (see `Member::has_state`). Both ends are the views
+        // this player had: projected again from the kept world and scopes.
+        let base = last_tick.filter(|_| had_state).and_then(|t| Some((t, self.recent.get(t)?)));
+        let cur = self.recent.latest().and_then(|t| Some((t, self.recent.get(t)?)));
+        if let (Some((base_tick, base)), Some((cur_tick, cur))) = (base, cur) {
+            let (key, from, to) = self.fan.views_of(player, base, cur);
             // Holding the latest tick already, the client just continues with the next delta.
             let caught_up = base_tick == cur_tick || {
                 let b = if protocol == 1 {
-                    let (mut from, mut to) = (WorldView::new(), WorldView::new());
-                    to_v1_view(base_view, &mut from);
-                    to_v1_view(cur_view, &mut to);
-                    encode_delta(cur_tick, base_tick, &self.fan.acks, &from.diff(&to))
+                    let (mut a, mut b) = (WorldView::new(), WorldView::new());
+                    to_v1_view(&from, &mut a);
+                    to_v1_view(&to, &mut b);
+                    encode_delta(cur_tick, base_tick, &self.fan.acks, &a.diff(&b))
                 } else {
-                    let delta = base_view.diff(cur_view);
+                    let delta = from.diff(&to);
                     v2::encode_delta(cur_tick, base_tick, &self.fan.acks, &delta)
                 };
                 link.send(b) == Delivery::Sent
             };
             if caught_up {
+                self.fan.seed(key, cur_tick, &to);
                 let m = &mut self.members[i];
                 m.needs_resync = false;
                 m.fresh = false;
+                m.follows = Some(key);
             }
         }
         tracing::info!(player, caught_up = !self.members[i].needs_resync, "player resumed");

@@ -34,6 +34,7 @@ mod chat;
 mod fanout;
 mod history;
 mod members;
+mod streams;
 #[cfg(test)]
 mod tests;
 mod tick;
@@ -45,11 +46,11 @@ pub(crate) use fanout::Member;
 use crate::game::Built;
 use crate::game::v2::{DynGame, MatchCtx};
 use bytes::Bytes;
-use fanout::Fanout;
 use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+use streams::Fanout;
 use tickwave_protocol::v2::{CommandFrame, InputFrame, Layout, View};
 use tickwave_protocol::{self as proto, EntityKindSchema, ErrorCode, ServerMessage};
 
@@ -166,6 +167,11 @@ pub struct TickStats {
     pub state_bytes: u64,
     /// Members whose queue was full this tick (each will be resynced).
     pub lagging: u64,
+    /// State messages encoded this tick (deltas and snapshots, per distinct view and
+    /// protocol): 1 when every member sees the same thing.
+    pub encodes: u64,
+    /// Distinct views the members followed this tick.
+    pub views: u64,
     /// The tick got as far as a view and fan-out ([`Core::last_view`] is this tick's).
     pub viewed: bool,
 }
@@ -308,14 +314,21 @@ impl<L: Link> Core<L> {
 
     /// The view of the last tick that got as far as its fan-out.
     pub fn last_view(&self) -> &View {
-        &self.fan.prev
+        self.fan.prev()
+    }
+
+    /// What `player` was sent at the last tick that got as far as its fan-out: the world
+    /// as the game scoped it for that player (issue 16). The world itself when the game
+    /// scopes nothing.
+    pub fn view_of(&self, player: u32) -> View {
+        self.fan.view_of(player)
     }
 
     /// [`Core::last_view`] in its protocol-1 form (empty when the game has none).
     pub fn last_view_v1(&self) -> proto::WorldView {
         let mut v = proto::WorldView::new();
         if self.v1_schema.is_some() {
-            crate::game::compat::to_v1_view(&self.fan.prev, &mut v);
+            crate::game::compat::to_v1_view(self.fan.prev(), &mut v);
         }
         v
     }
@@ -324,7 +337,7 @@ impl<L: Link> Core<L> {
     /// would send it (for the bench's byte sizes and for tests; the tick itself encodes one
     /// only when a member needs it).
     pub fn snapshot(&self) -> Bytes {
-        tickwave_protocol::v2::encode_snapshot(self.fan.sent_tick, &self.fan.acks, &self.fan.prev)
+        tickwave_protocol::v2::encode_snapshot(self.fan.sent_tick, &self.fan.acks, self.fan.prev())
     }
 
     /// Whether `tick` sends state. With `send_hz < tick_hz` the send ticks are spread as
@@ -337,12 +350,12 @@ impl<L: Link> Core<L> {
 
     /// Bytes of the last delta and snapshot encoded.
     pub fn last_delta_len(&self) -> usize {
-        self.fan.last_delta_len
+        self.fan.n.last_delta_len
     }
 
     /// Bytes of the last snapshot a resync sent.
     pub fn last_snapshot_len(&self) -> usize {
-        self.fan.last_snapshot_len
+        self.fan.n.last_snapshot_len
     }
 
     /// The recent chat lines, oldest first.

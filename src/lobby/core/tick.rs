@@ -76,7 +76,7 @@ impl<L: Link> Core<L> {
             .collect();
         scores.sort_by(|a, b| b.score.cmp(&a.score).then(a.player.cmp(&b.player)));
         let lobby = self.s.lobby;
-        let v2 = self.fan.enc.results(lobby, &scores, payload.as_deref());
+        let v2 = self.fan.n.enc.results(lobby, &scores, payload.as_deref());
         let v1 = proto::encode_server(&ServerMessage::Results { lobby, scores });
         let closed = proto::encode_server(&ServerMessage::LobbyClosed {
             lobby,
@@ -92,7 +92,7 @@ impl<L: Link> Core<L> {
 
     /// Keep this tick's view for catch-up deltas.
     fn remember(&mut self) {
-        self.recent.remember(self.tick, &self.fan.cur);
+        self.recent.remember(self.tick, &self.fan.world.cur, &self.fan.scopes);
     }
 
     /// One simulation tick: held seats, inputs, commands, phase, step, events, view, diff,
@@ -138,8 +138,9 @@ impl<L: Link> Core<L> {
             }
             return stats;
         }
-        self.fan.cur.clear();
-        if let Err(e) = self.game.view(&mut self.fan.cur).and_then(|()| self.fan.cur.finish()) {
+        let world = &mut self.fan.world.cur;
+        world.clear();
+        if let Err(e) = self.game.view(world).and_then(|()| world.finish()) {
             self.bad_view(e);
             return stats;
         }
@@ -156,17 +157,28 @@ impl<L: Link> Core<L> {
         stats
     }
 
-    /// Send this tick's state: one delta per protocol in use to members that are up to
-    /// date, a snapshot to those that need one.
+    /// Send this tick's state: the game says who sees what, each member is given the view
+    /// of its key, and each distinct view is diffed and encoded at most once per protocol in
+    /// use (`core/streams.rs`): a delta to members that hold its last state, a snapshot to
+    /// those that need one.
     fn fan_out(&mut self, stats: &mut TickStats) {
         let tick = self.tick;
-        let mut need = [false; 2];
-        for m in self.members.iter().filter(|m| m.connected && !m.needs_resync) {
-            need[usize::from(m.protocol != 1)] = true;
+        let fan = &mut self.fan;
+        fan.scopes.clear();
+        self.game.scope(&self.ctx, &mut fan.scopes);
+        fan.teams.refill(self.ctx.players().iter().filter_map(|p| Some((p.id, p.team?))));
+        fan.prepare();
+        for m in self.members.iter_mut().filter(|m| m.connected) {
+            m.key = fan.key_of(m.player);
+            fan.need(m.key);
+            if !m.needs_resync && (m.follows != Some(m.key) || !fan.holds(m.key, fan.sent_tick)) {
+                // Its view changed (or its stream was not sent last time): a delta of this
+                // stream would not apply to what it holds. A snapshot alone replaces it.
+                m.needs_resync = true;
+                m.fresh = true;
+            }
         }
-        let frames = self.fan.encode_deltas(tick, need);
         let mut prelude: Option<[Bytes; 2]> = None;
-        let mut snapshots: [Option<Bytes>; 2] = [None, None];
         let mut gone = Vec::new();
         let (mut deltas_sent, mut snapshots_sent, mut lagging) = (0u64, 0u64, 0u64);
         let mut bytes = 0u64;
@@ -174,35 +186,35 @@ impl<L: Link> Core<L> {
             if !self.members[i].connected {
                 continue;
             }
+            let (key, protocol) = (self.members[i].key, self.members[i].protocol);
             let resync = self.members[i].needs_resync;
+            let mut len = 0;
             let sent = if resync {
                 let pre = prelude
                     .get_or_insert_with(|| [self.roster_bytes(&[], &[]), self.lobby_state_bytes()]);
                 let fan = &mut self.fan;
                 let mut snap = |protocol: u32| {
-                    let slot = &mut snapshots[usize::from(protocol != 1)];
-                    slot.get_or_insert_with(|| fan.encode_snapshot(tick, protocol)).clone()
+                    let b = fan.snapshot(key, tick, protocol);
+                    len = b.len();
+                    b
                 };
                 fanout::send_resync(&mut self.members[i], pre.as_slice(), &mut snap)
             } else {
-                let m = &mut self.members[i];
-                match frames.get(m.protocol) {
-                    Some(delta) => fanout::send_delta(m, delta),
-                    None => Sent::Skipped,
-                }
+                let delta = self.fan.delta(key, tick, protocol);
+                len = delta.len();
+                fanout::send_delta(&mut self.members[i], &delta)
             };
-            let m = &self.members[i];
+            let m = &mut self.members[i];
             match sent {
                 Sent::Closed => gone.push(m.player),
-                Sent::Ok if resync => {
-                    snapshots_sent += 1;
-                    bytes += snapshots[usize::from(m.protocol != 1)]
-                        .as_ref()
-                        .map_or(0, |b| b.len() as u64);
-                }
                 Sent::Ok => {
-                    deltas_sent += 1;
-                    bytes += frames.get(m.protocol).map_or(0, |b| b.len() as u64);
+                    m.follows = Some(key);
+                    bytes += len as u64;
+                    if resync {
+                        snapshots_sent += 1;
+                    } else {
+                        deltas_sent += 1;
+                    }
                 }
                 Sent::Lagging => lagging += 1,
                 Sent::Skipped => {}
@@ -214,6 +226,8 @@ impl<L: Link> Core<L> {
         stats.state_messages = deltas_sent + snapshots_sent;
         stats.state_bytes = bytes;
         stats.lagging = lagging;
+        stats.encodes = u64::from(self.fan.n.encodes);
+        stats.views = self.fan.views() as u64;
         stats.viewed = true;
         self.remember();
         self.fan.rotate(tick);

@@ -10,6 +10,7 @@ mod phases;
 mod seats;
 mod send_rate;
 mod typed;
+mod views;
 
 use super::{Core, Delivery, Link, Output, Settings, TickStats};
 use crate::game::compat::V1Input;
