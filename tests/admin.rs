@@ -86,8 +86,11 @@ async fn lobby_views_reflect_real_players_and_kick_and_close_work() {
         assert!(p["jitter_ms"].as_f64().is_some());
         assert!(p["bytes_sent"].as_u64().unwrap() > 0);
         assert!(p["queue_depth"].as_u64().is_some());
+        assert_eq!(p["view"], "world", "a public game: everyone sees the world");
     }
     assert_eq!(d["summary"]["players"], 2, "the game's own summary");
+    assert_eq!(d["views_last_tick"], 1);
+    assert_eq!(d["encodes_last_tick"], 1, "one encode per tick for a public game");
     let (status, sess) =
         s.admin("GET", &format!("/admin/sessions/{}", wa.session), Some(VIEWER), None).await;
     assert_eq!((status, sess["lobby"].as_u64()), (200, Some(lobby)));

@@ -126,6 +126,10 @@ pub(super) fn lobby(ctx: &Ctx<'_>, id: Option<u64>) -> Response<Body> {
     out["recent_chat"] = serde_json::to_value(&l.recent_chat).unwrap_or(Value::Null);
     out["last_delta_bytes"] = json!(l.last_delta_bytes);
     out["last_snapshot_bytes"] = json!(l.last_snapshot_bytes);
+    // Per-player views (issue 16): how many distinct views this lobby encodes per tick.
+    out["encodes_last_tick"] = json!(l.encodes_last_tick);
+    out["views_last_tick"] = json!(l.views_last_tick);
+    out["encodes_per_tick"] = json!(l.encodes_per_tick);
     // The game's schema (as `match_found` of protocol 2 carries it), so a dashboard names
     // kinds, fields and globals from the game itself rather than from one game's constants.
     if let Some(h) = ctx.shared.directory.handle(l.id) {

@@ -295,3 +295,106 @@ pub fn project(world: &View, scopes: &Scopes, teams: &Teams, key: ViewKey, out: 
         Visibility::Shown { hide }
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+    use std::sync::Arc;
+    use tickwave_protocol::v2::Schema;
+
+    #[derive(Serialize, Default)]
+    struct Thing {
+        x: i32,
+        mine: i32,
+        ours: i32,
+    }
+
+    const G: u32 = FIRST_GAME_ENTITY_ID;
+
+    fn world() -> View {
+        let schema = Schema::builder()
+            .kind::<Thing>("thing", |k| k.private_owner("mine").private_team("ours"))
+            .build()
+            .unwrap();
+        let layout = Arc::new(Layout::new(schema).unwrap());
+        let k = layout.kind_id("thing").unwrap();
+        let mut v = View::new(layout);
+        for id in [1, 2, 3, G, G + 1, G + 2] {
+            v.push(id, k, &Thing { x: id as i32, mine: 10, ours: 20 }).unwrap();
+        }
+        v.finish().unwrap();
+        v
+    }
+
+    fn ids(v: &View) -> Vec<u32> {
+        v.entities().map(|e| e.id()).collect()
+    }
+
+    #[test]
+    fn the_last_set_wins_and_interest_sets_are_per_viewer() {
+        let mut s = Scopes::default();
+        s.set(G, Audience::Nobody, None);
+        s.set(5, Audience::All, None);
+        s.set(G, Audience::Team(1), Some(2));
+        s.show_all(3, [G + 2, G + 1, G + 1]);
+        s.show(1, G);
+        s.finish();
+        assert_eq!(s.scope(G), Scope { audience: Audience::Team(1), owner: Some(2) });
+        assert_eq!(s.scope(7), Scope::default_for(7), "unscoped: public, owned by its id");
+        assert_eq!(s.scope(G + 9).owner, None);
+        assert_eq!(s.interest(3).collect::<Vec<_>>(), [G + 1, G + 2]);
+        assert_eq!(s.interest(2).count(), 0);
+    }
+
+    #[test]
+    fn projection_follows_audience_interest_ownership_and_privacy() {
+        let w = world();
+        let teams = Teams::new([(1, 0), (2, 0), (3, 1)]);
+        let mut s = Scopes::default();
+        s.set(G, Audience::Team(0), None);
+        s.set(G + 1, Audience::Player(3), Some(3));
+        s.set(G + 2, Audience::Nobody, Some(1));
+        s.show(2, G + 2);
+        s.finish();
+        let mut out = View::new(w.layout().clone());
+        let see = |key, out: &mut View| {
+            project(&w, &s, &teams, key, out);
+            ids(out)
+        };
+        assert_eq!(see(ViewKey::Player(1), &mut out), [1, 2, 3, G, G + 2], "owner sees G+2");
+        assert_eq!(see(ViewKey::Player(2), &mut out), [1, 2, 3, G, G + 2], "interest");
+        assert_eq!(see(ViewKey::Player(3), &mut out), [1, 2, 3, G + 1]);
+        assert_eq!(see(ViewKey::Team(Some(0)), &mut out), [1, 2, 3, G]);
+        assert_eq!(see(ViewKey::World, &mut out), [1, 2, 3, G, G + 1, G + 2]);
+        project(&w, &s, &teams, ViewKey::Player(2), &mut out);
+        let f = |id: u32, name: &str| out.get(id).unwrap().field(name).unwrap().as_i64();
+        assert_eq!((f(2, "mine"), f(2, "ours")), (Some(10), Some(20)), "its own entity");
+        assert_eq!((f(1, "mine"), f(1, "ours")), (None, Some(20)), "a teammate's");
+        assert_eq!((f(3, "mine"), f(3, "ours")), (None, None), "an opponent's");
+        assert_eq!((f(G, "mine"), f(G, "ours")), (None, None), "nobody's: hidden from all");
+    }
+
+    #[test]
+    fn personal_views_are_only_where_a_player_sees_differently_from_its_team() {
+        let w = world();
+        let mut out = Vec::new();
+        // Every player owns its entity, whose `mine` field is owner-private: all personal.
+        let teams = Teams::new([(1, 0), (2, 0), (3, 1)]);
+        personal(&w, &Scopes::default(), &teams, &mut out);
+        assert_eq!(out, [1, 2, 3]);
+        // Player entities given to nobody in particular: no one is personal but player 3,
+        // which the game addresses an entity to.
+        let mut s = Scopes::default();
+        for id in [1, 2, 3] {
+            s.set(id, Audience::All, None);
+        }
+        s.set(G, Audience::Player(3), None);
+        s.finish();
+        personal(&w, &s, &teams, &mut out);
+        assert_eq!(out, [3]);
+        assert_eq!(key_of(1, &out, &teams), ViewKey::Team(Some(0)));
+        assert_eq!(key_of(3, &out, &teams), ViewKey::Player(3));
+        assert_eq!(key_of(9, &out, &teams), ViewKey::Team(None));
+    }
+}
