@@ -153,6 +153,8 @@ pub(crate) struct Fanout {
     /// Whether this tick's views differ between members at all.
     pub(crate) scoped: bool,
     personal: Vec<u32>,
+    /// Whether the schema has `private` fields (then views differ even unscoped).
+    private_fields: bool,
     pub(crate) n: Counts,
     pub(crate) acks: Vec<(u32, u64)>,
     /// The tick of the last state sent: the `base` of the next delta, which spans several
@@ -170,6 +172,7 @@ impl Fanout {
             teams: Teams::default(),
             scoped: false,
             personal: Vec::new(),
+            private_fields: scope::has_private_fields(&layout),
             n: Counts { enc: Encoder::new(), encodes: 0, last_delta_len: 0, last_snapshot_len: 0 },
             acks: Vec::new(),
             sent_tick: 0,
@@ -184,11 +187,12 @@ impl Fanout {
 
     /// After the game's `view` and `scope`: decide whether views differ this tick and find
     /// who has a view of its own. Then [`Fanout::key_of`] answers per member.
-    pub(crate) fn prepare(&mut self) {
+    pub(crate) fn prepare(&mut self, teams: impl IntoIterator<Item = (u32, u32)>) {
         self.n.encodes = 0;
         self.scopes.finish();
-        self.scoped = scope::scoped(&self.layout, &self.scopes);
+        self.scoped = self.private_fields || !self.scopes.is_empty();
         if self.scoped {
+            self.teams.refill(teams);
             scope::personal(&self.world.cur, &self.scopes, &self.teams, &mut self.personal);
         }
     }

@@ -166,8 +166,7 @@ impl<L: Link> Core<L> {
         let fan = &mut self.fan;
         fan.scopes.clear();
         self.game.scope(&self.ctx, &mut fan.scopes);
-        fan.teams.refill(self.ctx.players().iter().filter_map(|p| Some((p.id, p.team?))));
-        fan.prepare();
+        fan.prepare(self.ctx.players().iter().filter_map(|p| Some((p.id, p.team?))));
         for m in self.members.iter_mut().filter(|m| m.connected) {
             m.key = fan.key_of(m.player);
             fan.need(m.key);
