@@ -288,9 +288,10 @@ pub fn project(world: &View, scopes: &Scopes, teams: &Teams, key: ViewKey, out: 
         }
         let f = e.fields();
         let mut hide = f.private_mask(Privacy::Owner);
-        let teammate = team.is_some() && s.owner.is_some_and(|o| teams.of(o) == team);
-        if !teammate {
-            hide |= f.private_mask(Privacy::Team);
+        let team_mask = f.private_mask(Privacy::Team);
+        // The owner's team is looked up only for kinds that have team fields.
+        if team_mask != 0 && !(team.is_some() && s.owner.is_some_and(|o| teams.of(o) == team)) {
+            hide |= team_mask;
         }
         Visibility::Shown { hide }
     });
