@@ -72,6 +72,16 @@ impl<'a> Out<'a> {
         Out(buf)
     }
 
+    /// Continue writing at the end of `buf` (a fragment after the ones already there).
+    pub(crate) fn append(buf: &'a mut ByteBuf) -> Self {
+        Out(buf)
+    }
+
+    /// Bytes written to the buffer so far.
+    pub(crate) fn len(&self) -> usize {
+        self.0.as_slice().len()
+    }
+
     /// The message as an exactly sized `Bytes`: one allocation, no spare capacity held by the
     /// session queues that carry it, and the scratch buffer stays for the next message.
     pub(crate) fn to_bytes(&self) -> Bytes {
@@ -126,7 +136,7 @@ impl<'a> Out<'a> {
         self.0.as_mut_vec().extend_from_slice(b);
     }
 
-    fn acks(&mut self, acks: &[(u32, u64)]) {
+    pub(crate) fn acks(&mut self, acks: &[(u32, u64)]) {
         self.map(acks.len());
         for (player, seq) in acks {
             self.uint(u64::from(*player));
@@ -159,7 +169,7 @@ impl<'a> Out<'a> {
         }
     }
 
-    fn vals(&mut self, vals: &[Val], arena: &[u8]) {
+    pub(crate) fn vals(&mut self, vals: &[Val], arena: &[u8]) {
         self.array(vals.len());
         for v in vals {
             self.val(*v, arena);

@@ -71,6 +71,7 @@ mod decode;
 mod delta;
 mod encode;
 mod input;
+mod layered;
 mod layout;
 mod msg;
 mod project;
@@ -95,6 +96,7 @@ pub use input::{
     CommandFrame, CommandRefusal, FieldError, FieldFault, FieldValues, InputError, InputFrame,
     RefusalCode, codes, decode_command, decode_input,
 };
+pub use layered::{LayerDiff, SharedDelta};
 pub use layout::{CommandId, EventId, Fields, KindId, Layout};
 pub use msg::MatchFound;
 pub use project::Visibility;

@@ -251,6 +251,62 @@ pub fn key_of(player: u32, personal: &[u32], teams: &Teams) -> ViewKey {
     }
 }
 
+/// What `player` sees differently from its team's view (the entities its team's view lacks
+/// and its own entities whose private fields the team does not see), into `out` in id
+/// order: the top of its layered view (`tickwave_protocol::v2::LayerDiff`), which is
+/// usually a few entities (the opponents near it) where its whole view is its team's and
+/// those. `ids` is scratch. Costs one pass over the scoped entities plus the candidates.
+pub fn extras(
+    world: &View,
+    scopes: &Scopes,
+    teams: &Teams,
+    player: u32,
+    ids: &mut Vec<u32>,
+    out: &mut View,
+) {
+    let team = teams.of(player);
+    ids.clear();
+    ids.extend(scopes.interest(player));
+    for (id, s) in &scopes.entities {
+        if s.owner == Some(player) || s.audience == Audience::Player(player) {
+            ids.push(*id);
+        }
+    }
+    if player < FIRST_GAME_ENTITY_ID
+        && scopes.entities.binary_search_by_key(&player, |e| e.0).is_err()
+    {
+        ids.push(player);
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    out.clear();
+    for &id in ids.iter() {
+        let Some(e) = world.get(id) else { continue };
+        let s = scopes.scope(id);
+        let f = e.fields();
+        let in_team = match s.audience {
+            Audience::All => true,
+            Audience::Team(t) => team == Some(t),
+            Audience::Player(_) | Audience::Nobody => false,
+        };
+        let base_hide = {
+            let mut hide = f.private_mask(Privacy::Owner);
+            let team_mask = f.private_mask(Privacy::Team);
+            if team_mask != 0 && !(team.is_some() && s.owner.is_some_and(|o| teams.of(o) == team)) {
+                hide |= team_mask;
+            }
+            hide
+        };
+        let owner = s.owner == Some(player);
+        if in_team && !(owner && base_hide & f.hideable_mask() != 0) {
+            continue; // exactly as in its team's view
+        }
+        out.push_from(world, id, if owner { 0 } else { base_hide });
+    }
+    // Pushed in id order: nothing to sort, no id twice.
+    let _ = out.finish();
+}
+
 /// Project the world into what `key` sees, reusing `out`'s buffers. Hidden values are never
 /// copied (see [`View::project_into`]).
 pub fn project(world: &View, scopes: &Scopes, teams: &Teams, key: ViewKey, out: &mut View) {

@@ -243,7 +243,7 @@ impl<L: Link> Core<L> {
                 link.send(b) == Delivery::Sent
             };
             if caught_up {
-                self.fan.seed(key, cur_tick, &to);
+                self.fan.seed(key, protocol, cur_tick, &to, cur);
                 let m = &mut self.members[i];
                 m.needs_resync = false;
                 m.fresh = false;

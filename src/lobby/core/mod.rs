@@ -33,6 +33,7 @@
 mod chat;
 mod fanout;
 mod history;
+mod layers;
 mod members;
 mod streams;
 #[cfg(test)]

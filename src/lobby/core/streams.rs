@@ -12,11 +12,12 @@
 //! new stream instead. Streams no member needs this tick are dropped, so a lobby holds at
 //! most one per connected member plus the world.
 
+use super::layers::Layer;
 use crate::game::compat::to_v1_view;
 use crate::game::v2::scope::{self, Scopes, Teams, ViewKey};
 use bytes::Bytes;
 use std::sync::Arc;
-use tickwave_protocol::v2::{self, Encoder, Layout, View};
+use tickwave_protocol::v2::{self, Encoder, Layout, SharedDelta, View};
 use tickwave_protocol::{Delta, WorldView, encode_delta, encode_snapshot};
 
 /// The v1 forms of a stream's last and current views, kept only while v1 members follow it.
@@ -39,12 +40,19 @@ pub(crate) struct Stream {
     /// The tick of `prev` (the last state sent on this stream); `None`: nothing sent yet.
     pub(crate) prev_tick: Option<u64>,
     delta: v2::Delta,
+    /// Whether `delta` holds this tick's v2 diff.
+    diffed: bool,
+    /// That diff encoded entry by entry, for the layers on this stream (`core/layers.rs`).
+    shared: SharedDelta,
+    shared_ready: bool,
     v1: V1Views,
     /// This tick's delta and snapshot per protocol (index 0: v1, 1: v2), encoded once.
     deltas: [Option<Bytes>; 2],
     snapshots: [Option<Bytes>; 2],
     /// Whether a member needs this stream this tick.
     used: bool,
+    /// Whether a member follows it this tick (not only layers on it).
+    direct: bool,
 }
 
 fn slot(protocol: u32) -> usize {
@@ -58,10 +66,14 @@ impl Stream {
             cur: View::new(layout),
             prev_tick: None,
             delta: v2::Delta::new(),
+            diffed: false,
+            shared: SharedDelta::new(),
+            shared_ready: false,
             v1: V1Views::default(),
             deltas: [None, None],
             snapshots: [None, None],
             used: false,
+            direct: false,
         }
     }
 
@@ -87,7 +99,7 @@ impl Stream {
             v.prev.diff_into(&v.cur, &mut v.delta);
             encode_delta(tick, base, acks, &v.delta)
         } else {
-            self.prev.diff_into(&self.cur, &mut self.delta);
+            self.v2_diff();
             n.enc.delta(tick, base, acks, &self.delta)
         };
         n.encodes += 1;
@@ -112,6 +124,24 @@ impl Stream {
         b
     }
 
+    /// This tick's v2 diff, computed once.
+    fn v2_diff(&mut self) {
+        if !self.diffed {
+            self.prev.diff_into(&self.cur, &mut self.delta);
+            self.diffed = true;
+        }
+    }
+
+    /// This tick's v2 diff encoded entry by entry, once, for the layers on this stream.
+    pub(crate) fn shared(&mut self) -> &SharedDelta {
+        if !self.shared_ready {
+            self.v2_diff();
+            self.shared.fill(&self.delta);
+            self.shared_ready = true;
+        }
+        &self.shared
+    }
+
     /// `cur` (of `tick`) becomes the base of the next diff.
     fn rotate(&mut self, tick: u64) {
         self.prev_tick = Some(tick);
@@ -127,7 +157,10 @@ impl Stream {
         v.cur_ready = false;
         self.deltas = [None, None];
         self.snapshots = [None, None];
+        self.diffed = false;
+        self.shared_ready = false;
         self.used = false;
+        self.direct = false;
     }
 }
 
@@ -147,6 +180,9 @@ pub(crate) struct Fanout {
     pub(crate) world: Stream,
     /// One stream per distinct view members need, sorted by key (never `World`).
     classes: Vec<(ViewKey, Stream)>,
+    /// The personal views of protocol-2 members, layered on their team's stream, sorted by
+    /// player (`core/layers.rs`).
+    layers: Vec<(u32, Layer)>,
     /// What the game's `scope` set this tick.
     pub(crate) scopes: Scopes,
     pub(crate) teams: Teams,
@@ -163,11 +199,26 @@ pub(crate) struct Fanout {
     layout: Arc<Layout>,
 }
 
+impl Counts {
+    /// Count a message built by a layer (`new`: not a cached copy).
+    fn count(&mut self, new: bool, b: &Bytes, snapshot: bool) {
+        if new {
+            self.encodes += 1;
+            if snapshot {
+                self.last_snapshot_len = b.len();
+            } else {
+                self.last_delta_len = b.len();
+            }
+        }
+    }
+}
+
 impl Fanout {
     pub(crate) fn new(layout: Arc<Layout>) -> Self {
         Fanout {
             world: Stream::new(layout.clone()),
             classes: Vec::new(),
+            layers: Vec::new(),
             scopes: Scopes::default(),
             teams: Teams::default(),
             scoped: false,
@@ -207,7 +258,43 @@ impl Fanout {
     }
 
     /// Mark `key`'s stream as needed this tick, projecting the world into it the first time.
-    pub(crate) fn need(&mut self, key: ViewKey) {
+    /// A protocol-2 member's personal view is a layer on its team's stream, which is needed
+    /// (and projected) with it.
+    pub(crate) fn need(&mut self, key: ViewKey, protocol: u32) {
+        let ViewKey::Player(p) = key else {
+            return self.need_stream(key, true);
+        };
+        if protocol == 1 {
+            return self.need_stream(key, true);
+        }
+        let team = ViewKey::Team(self.teams.of(p));
+        self.need_stream(team, false);
+        let i = self.layer_index(p, team);
+        let l = &mut self.layers[i].1;
+        if !l.used {
+            l.used = true;
+            l.fill(&self.world.cur, &self.scopes, &self.teams, p);
+        }
+    }
+
+    /// The layer of `player` on `team`, created (empty, holding nothing) if missing or on
+    /// another team.
+    fn layer_index(&mut self, player: u32, team: ViewKey) -> usize {
+        match self.layers.binary_search_by_key(&player, |l| l.0) {
+            Ok(i) => {
+                if self.layers[i].1.team != team {
+                    self.layers[i].1 = Layer::new(self.layout.clone(), team);
+                }
+                i
+            }
+            Err(i) => {
+                self.layers.insert(i, (player, Layer::new(self.layout.clone(), team)));
+                i
+            }
+        }
+    }
+
+    fn need_stream(&mut self, key: ViewKey, direct: bool) {
         if key == ViewKey::World {
             return;
         }
@@ -219,28 +306,48 @@ impl Fanout {
             }
         };
         let s = &mut self.classes[i].1;
+        s.direct |= direct;
         if !s.used {
             s.used = true;
             scope::project(&self.world.cur, &self.scopes, &self.teams, key, &mut s.cur);
         }
     }
 
-    /// Whether `key`'s stream last sent the state of `tick` (so its delta applies to what a
-    /// member that followed it holds).
-    pub(crate) fn holds(&self, key: ViewKey, tick: u64) -> bool {
-        let prev_tick = if key == ViewKey::World {
-            self.world.prev_tick
-        } else {
-            match self.classes.binary_search_by_key(&key, |c| c.0) {
-                Ok(i) => self.classes[i].1.prev_tick,
-                Err(_) => None,
-            }
-        };
-        prev_tick == Some(tick)
+    fn stream_tick(&self, key: ViewKey) -> Option<u64> {
+        if key == ViewKey::World {
+            return self.world.prev_tick;
+        }
+        let i = self.classes.binary_search_by_key(&key, |c| c.0).ok()?;
+        self.classes[i].1.prev_tick
+    }
+
+    fn layer(&self, player: u32) -> Option<&Layer> {
+        let i = self.layers.binary_search_by_key(&player, |l| l.0).ok()?;
+        Some(&self.layers[i].1)
+    }
+
+    /// Whether the stream a member of `key` and `protocol` follows last sent the state of
+    /// `tick` (so its delta applies to what the member holds). A layer needs its team's
+    /// stream to hold that tick too.
+    pub(crate) fn holds(&self, key: ViewKey, protocol: u32, tick: u64) -> bool {
+        match key {
+            ViewKey::Player(p) if protocol != 1 => self.layer(p).is_some_and(|l| {
+                l.prev_tick == Some(tick) && self.stream_tick(l.team) == Some(tick)
+            }),
+            _ => self.stream_tick(key) == Some(tick),
+        }
     }
 
     /// This tick's delta of `key`'s stream (needed first).
     pub(crate) fn delta(&mut self, key: ViewKey, tick: u64, protocol: u32) -> Bytes {
+        if let ViewKey::Player(p) = key
+            && protocol != 1
+        {
+            let (team, l) = team_and_layer(&mut self.world, &mut self.classes, &mut self.layers, p);
+            let (b, new) = l.delta(team, &mut self.n.enc, tick, &self.acks);
+            self.n.count(new, &b, false);
+            return b;
+        }
         stream_mut(&mut self.world, &mut self.classes, key).delta(
             tick,
             &self.acks,
@@ -251,6 +358,14 @@ impl Fanout {
 
     /// This tick's snapshot of `key`'s stream (needed first).
     pub(crate) fn snapshot(&mut self, key: ViewKey, tick: u64, protocol: u32) -> Bytes {
+        if let ViewKey::Player(p) = key
+            && protocol != 1
+        {
+            let (team, l) = team_and_layer(&mut self.world, &mut self.classes, &mut self.layers, p);
+            let (b, new) = l.snapshot(team, &mut self.n.enc, tick, &self.acks);
+            self.n.count(new, &b, true);
+            return b;
+        }
         stream_mut(&mut self.world, &mut self.classes, key).snapshot(
             tick,
             &self.acks,
@@ -259,10 +374,26 @@ impl Fanout {
         )
     }
 
-    /// Start `key`'s stream at `tick` with `view` (a resumed member that was caught up with
-    /// one delta to it), unless the stream already holds that tick.
-    pub(crate) fn seed(&mut self, key: ViewKey, tick: u64, view: &View) {
-        if key == ViewKey::World || self.holds(key, tick) {
+    /// Start the stream a resumed member follows at `tick` (it was caught up to it with one
+    /// delta): `view` is its whole view then, `world` and `scopes` that tick's kept ones.
+    /// Nothing to do when the stream already holds that tick.
+    pub(crate) fn seed(
+        &mut self,
+        key: ViewKey,
+        protocol: u32,
+        tick: u64,
+        view: &View,
+        (world, scopes): (&View, &Scopes),
+    ) {
+        if key == ViewKey::World || self.holds(key, protocol, tick) {
+            return;
+        }
+        if let ViewKey::Player(p) = key
+            && protocol != 1
+        {
+            let team = ViewKey::Team(self.teams.of(p));
+            let i = self.layer_index(p, team);
+            self.layers[i].1.seed(world, scopes, &self.teams, p, tick);
             return;
         }
         let i = match self.classes.binary_search_by_key(&key, |c| c.0) {
@@ -285,6 +416,14 @@ impl Fanout {
         self.classes.retain_mut(|(_, s)| {
             if s.used {
                 s.rotate(tick);
+                true
+            } else {
+                false
+            }
+        });
+        self.layers.retain_mut(|(_, l)| {
+            if l.used {
+                l.rotate(tick);
                 true
             } else {
                 false
@@ -328,7 +467,12 @@ impl Fanout {
 
     /// Distinct views (streams) members followed this tick.
     pub(crate) fn views(&self) -> usize {
-        if self.scoped { self.classes.iter().filter(|c| c.1.used).count() } else { 1 }
+        if !self.scoped {
+            return 1;
+        }
+        // A team stream that only carries layers is not a view anyone is sent.
+        self.layers.iter().filter(|l| l.1.used).count()
+            + self.classes.iter().filter(|c| c.1.direct).count()
     }
 }
 
@@ -345,4 +489,16 @@ fn stream_mut<'a>(
         Ok(i) => &mut classes[i].1,
         Err(_) => unreachable!("stream {key:?} was not needed this tick"),
     }
+}
+
+/// `player`'s layer and the team stream under it (both needed this tick).
+fn team_and_layer<'a>(
+    world: &'a mut Stream,
+    classes: &'a mut [(ViewKey, Stream)],
+    layers: &'a mut [(u32, Layer)],
+    player: u32,
+) -> (&'a mut Stream, &'a mut Layer) {
+    let i = layers.binary_search_by_key(&player, |l| l.0).expect("layer needed this tick");
+    let l = &mut layers[i].1;
+    (stream_mut(world, classes, l.team), l)
 }
