@@ -217,6 +217,13 @@ pub(crate) fn json(status: StatusCode, value: &impl serde::Serialize) -> Respons
     r
 }
 
+/// A response whose body is JSON already serialized (a spectator frame).
+pub(crate) fn json_text(status: StatusCode, body: &[u8]) -> Response<Body> {
+    let mut r = json(status, &());
+    *r.body_mut() = Full::new(Bytes::copy_from_slice(body));
+    r
+}
+
 /// `{"error": code, "message": ...}` with a status: the shape of every admin error.
 pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response<Body> {
     json(status, &serde_json::json!({ "error": code, "message": message }))
@@ -350,7 +357,12 @@ async fn route(
         }
         (&Method::GET, ["admin", "lobbies"]) => api::lobbies(&ctx, req.uri().query()),
         (&Method::GET, ["admin", "lobbies", i]) => api::lobby(&ctx, id(i)),
-        (&Method::GET, ["admin", "lobbies", i, "watch"]) => spectate::watch(req, &shared, id(i)),
+        (&Method::GET, ["admin", "lobbies", i, "watch"]) => {
+            spectate::watch(req, &shared, id(i)).await
+        }
+        (&Method::GET, ["admin", "lobbies", i, "view"]) => {
+            spectate::view(&shared, id(i), req.uri().query()).await
+        }
         (&Method::POST, ["admin", "lobbies", i, "close"]) => {
             let i = id(i);
             match body_json(req).await {

@@ -1,9 +1,14 @@
 //! The spectator stream: `GET /admin/lobbies/{id}/watch` upgrades to a WebSocket that sends
 //! the lobby's visible state as JSON text frames (about 10 per second). Frames come from a
 //! `watch` channel: a slow spectator skips frames instead of queueing them.
+//!
+//! With `?player=N` the frames are what that player sees (issue 16), and
+//! `GET /admin/lobbies/{id}/view?player=N` answers that view once. Both ask the lobby
+//! through its mailbox, which projects the view only while someone asks.
 
 use super::AdminCtx;
 use super::{Body, error};
+use crate::link::ViewReply;
 use futures_util::{SinkExt, StreamExt};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderValue};
@@ -16,13 +21,77 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-pub(super) fn watch(
+/// How long the lobby may take to answer a view request (it answers between ticks).
+const VIEW_TIMEOUT: Duration = Duration::from_secs(2);
+
+fn no_lobby() -> Response<Body> {
+    error(StatusCode::NOT_FOUND, "no_such_lobby", "no live lobby with that id")
+}
+
+/// The `player` of the query: `Ok(None)` without one, `Err` (400) when it is not a player id.
+fn player_param(query: Option<&str>) -> Result<Option<u32>, Response<Body>> {
+    let Some(v) = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("player="))) else {
+        return Ok(None);
+    };
+    v.parse().map(Some).map_err(|_| {
+        error(StatusCode::BAD_REQUEST, "bad_query", "player must be a player id (an integer)")
+    })
+}
+
+/// Ask lobby `id` for `player`'s view; the errors are the responses to give.
+async fn ask(
+    shared: &AdminCtx,
+    id: Option<u64>,
+    player: u32,
+    stream: bool,
+) -> Result<ViewReply, Response<Body>> {
+    let lobby = id.and_then(|id| shared.directory.handle(id)).ok_or_else(no_lobby)?;
+    let Some(rx) = lobby.view_of(player, stream) else {
+        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"));
+    };
+    match tokio::time::timeout(VIEW_TIMEOUT, rx).await {
+        Ok(Ok(ViewReply::NoSuchPlayer)) => {
+            Err(error(StatusCode::NOT_FOUND, "no_such_player", "no member with that id here"))
+        }
+        Ok(Ok(ViewReply::TooMany)) => Err(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_views",
+            "too many players' views are watched in this lobby; close one",
+        )),
+        Ok(Ok(reply)) => Ok(reply),
+        // The lobby ended before answering.
+        Ok(Err(_)) => Err(no_lobby()),
+        Err(_) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "busy", "the lobby did not answer")),
+    }
+}
+
+/// `GET /admin/lobbies/{id}/view?player=N`: what player N was sent at the last state tick,
+/// in the spectator frame's shape with `"view": "player:N"`.
+pub(super) async fn view(
+    shared: &AdminCtx,
+    id: Option<u64>,
+    query: Option<&str>,
+) -> Response<Body> {
+    let player = match player_param(query) {
+        Ok(Some(p)) => p,
+        Ok(None) => return error(StatusCode::BAD_REQUEST, "bad_query", "?player=N is required"),
+        Err(r) => return r,
+    };
+    match ask(shared, id, player, false).await {
+        Ok(ViewReply::Frame(f)) => super::json_text(StatusCode::OK, f.as_bytes()),
+        Ok(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected answer"),
+        Err(r) => r,
+    }
+}
+
+pub(super) async fn watch(
     mut req: Request<Incoming>,
     shared: &Arc<AdminCtx>,
     id: Option<u64>,
 ) -> Response<Body> {
-    let Some(mut frames) = id.and_then(|id| shared.directory.spectate(id)) else {
-        return error(StatusCode::NOT_FOUND, "no_such_lobby", "no live lobby with that id");
+    let player = match player_param(req.uri().query()) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
         return error(
@@ -30,6 +99,17 @@ pub(super) fn watch(
             "upgrade_required",
             "this route is a WebSocket",
         );
+    };
+    let mut frames = match player {
+        None => match id.and_then(|id| shared.directory.spectate(id)) {
+            Some(f) => f,
+            None => return no_lobby(),
+        },
+        Some(p) => match ask(shared, id, p, true).await {
+            Ok(ViewReply::Stream(f)) => f,
+            Ok(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected"),
+            Err(r) => return r,
+        },
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     let shutdown = shared.shutdown.clone();

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
 use tickwave_protocol::v2::{CommandFrame, InputFrame, Layout};
-use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::TrySendError;
+use tokio::sync::{mpsc, oneshot, watch};
 
 /// How sessions and the matchmaker reach a lobby. Its methods are the lobby's whole
 /// interface: each queues one message without waiting (a full mailbox refuses it).
@@ -94,6 +94,19 @@ impl LobbyHandle {
         self.tx.try_send(LobbyMsg::Close { reason }).is_ok()
     }
 
+    /// An operator asks for `player`'s view (admin `view?player=N`, or `watch?player=N` with
+    /// `stream`); the answer comes on the returned channel. `None`: the mailbox is full or
+    /// the lobby gone.
+    pub(crate) fn view_of(
+        &self,
+        player: u32,
+        stream: bool,
+    ) -> Option<oneshot::Receiver<ViewReply>> {
+        let (reply, rx) = oneshot::channel();
+        self.tx.try_send(LobbyMsg::View { player, stream, reply }).ok()?;
+        Some(rx)
+    }
+
     /// A chat line the session has checked; false when the mailbox is full.
     pub(crate) fn chat(&self, player: u32, text: String) -> bool {
         self.tx.try_send(LobbyMsg::Chat { player, text }).is_ok()
@@ -146,6 +159,26 @@ pub(crate) enum LobbyMsg {
         player: u32,
         text: String,
     },
+    /// An operator asks what one player sees (see [`LobbyHandle::view_of`]).
+    View {
+        player: u32,
+        stream: bool,
+        reply: oneshot::Sender<ViewReply>,
+    },
+}
+
+/// The lobby's answer to [`LobbyMsg::View`]: frames are the spectator frame's JSON
+/// (`"view": "player:N"`).
+#[derive(Debug)]
+pub(crate) enum ViewReply {
+    /// The player's view now (a one-off request).
+    Frame(Arc<str>),
+    /// The player's view now and at every spectator frame after, while it is a member.
+    Stream(watch::Receiver<Arc<str>>),
+    /// The player has no seat in this lobby.
+    NoSuchPlayer,
+    /// Too many players' views are watched in this lobby already.
+    TooMany,
 }
 
 const _: () =

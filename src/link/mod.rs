@@ -19,7 +19,7 @@ mod matchmaking;
 mod session;
 
 pub(crate) use inbox::InputInbox;
-pub(crate) use lobby::{LobbyHandle, LobbyMsg, LobbySeats};
+pub(crate) use lobby::{LobbyHandle, LobbyMsg, LobbySeats, ViewReply};
 pub(crate) use matchmaker::{MatchmakerHandle, MmRequest, Ticket};
 pub(crate) use matchmaking::{BoxFuture, Claims, LostSeat, Matchmaking, Refusal};
 pub(crate) use session::{

@@ -9,23 +9,23 @@
 
 use super::clock::TickClock;
 use super::core::{Core, Delivery, Failure, Link, Output};
+use super::spectator::{self, FrameMeta, PlayerViews};
 use super::status::{Directory, LobbyStatus, MemberStatus, SpectatorFrame};
 use super::{SPECTATE_EVERY, STATUS_EVERY};
 use crate::config::ModeConfig;
 use crate::counters::Counters;
 use crate::game::v2::PlayerRecord;
 use crate::link::{
-    LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionLink, Ticket, inbox,
-    send_error,
+    LobbyHandle, LobbyMsg, LobbySeats, MatchmakerHandle, Outbound, SessionLink, Ticket, ViewReply,
+    inbox, send_error,
 };
 use bytes::Bytes;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 use tickwave_protocol::ErrorCode;
-use tickwave_protocol::v2::ValueRef;
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
 impl Link for SessionLink {
@@ -77,6 +77,8 @@ pub(super) struct Actor {
     pub(super) tick_us: hdrhistogram::Histogram<u32>,
     pub(super) status_tx: watch::Sender<Arc<LobbyStatus>>,
     pub(super) spectate: Arc<watch::Sender<SpectatorFrame>>,
+    /// The player views operators watch (none: nothing projected for them).
+    pub(super) player_views: PlayerViews,
     /// Told when members or the phase change (see [`Directory::changed`]).
     pub(super) directory: Arc<Directory>,
     pub(super) metrics: LobbyMetrics,
@@ -236,11 +238,13 @@ impl Actor {
             // EWMA, gain 1/16: steady enough to read in the dashboard.
             self.encodes_avg += (stats.encodes as f64 - self.encodes_avg) / 16.0;
         }
-        if stats.viewed
-            && self.core.tick_count() % SPECTATE_EVERY == 0
-            && self.spectate.receiver_count() > 0
-        {
-            self.publish_spectator_frame();
+        if stats.viewed && self.core.tick_count() % SPECTATE_EVERY == 0 {
+            if self.spectate.receiver_count() > 0 {
+                self.publish_spectator_frame();
+            }
+            if !self.player_views.is_empty() {
+                self.publish_player_frames();
+            }
         }
         self.apply_outputs();
     }
@@ -269,6 +273,7 @@ impl Actor {
             }
             LobbyMsg::Close { reason } => self.core.close(&reason),
             LobbyMsg::Drain => self.core.drain(),
+            LobbyMsg::View { player, stream, reply } => self.view_request(player, stream, reply),
         }
         self.apply_outputs();
     }
@@ -391,44 +396,49 @@ impl Actor {
         self.status_tx.send_replace(Arc::new(status));
     }
 
-    /// The view of the tick just run as JSON with named fields, serialized once for every
-    /// spectator.
-    fn publish_spectator_frame(&mut self) {
-        let view = self.core.last_view();
-        let entities: Vec<serde_json::Value> = view
-            .entities()
-            .map(|e| {
-                let f = e.fields();
-                let fields: serde_json::Map<_, _> =
-                    e.values().enumerate().map(|(i, v)| (f.name(i).to_owned(), json(v))).collect();
-                serde_json::json!({ "id": e.id(), "kind": e.kind_name(), "fields": fields })
-            })
-            .collect();
-        let g = view.layout().globals();
-        let globals: serde_json::Map<_, _> =
-            view.globals().enumerate().map(|(i, v)| (g.name(i).to_owned(), json(v))).collect();
-        let frame = serde_json::json!({
-            "lobby": self.handle.id,
-            "tick": self.core.tick_count(),
-            "state": self.core.phase(),
-            "game": self.core.game_name(),
-            // The operator sees everything, hidden fields and entities included.
-            "view": "world",
-            "entities": entities,
-            "globals": globals,
-        });
-        self.spectate.send_replace(frame.to_string().into());
+    /// Where the spectator frames of this tick come from.
+    fn frame_meta(&self) -> FrameMeta<'_> {
+        FrameMeta {
+            lobby: self.handle.id,
+            tick: self.core.tick_count(),
+            state: self.core.phase(),
+            game: self.core.game_name(),
+        }
     }
-}
 
-/// A state value as JSON for the spectator frame (`null` for a hidden value).
-fn json(v: ValueRef<'_>) -> serde_json::Value {
-    match v {
-        ValueRef::Nil => serde_json::Value::Null,
-        ValueRef::Bool(b) => b.into(),
-        ValueRef::Int(i) => i.into(),
-        ValueRef::F32(x) => f64::from(x).into(),
-        ValueRef::F64(x) => x.into(),
-        ValueRef::Str(s) => s.into(),
+    /// The view of the tick just run as JSON with named fields, serialized once for every
+    /// spectator. The operator sees everything, hidden fields and entities included.
+    fn publish_spectator_frame(&mut self) {
+        let frame = spectator::frame(self.core.last_view(), &self.frame_meta(), "world");
+        self.spectate.send_replace(frame);
+    }
+
+    /// `player`'s view of the last state tick as a spectator frame.
+    fn player_frame(&self, player: u32) -> SpectatorFrame {
+        let label = format!("player:{player}");
+        spectator::frame(&self.core.view_of(player), &self.frame_meta(), &label)
+    }
+
+    /// The frames of the player views being watched (members only: a watched player that
+    /// left ends its watchers' stream).
+    fn publish_player_frames(&mut self) {
+        let mut views = std::mem::take(&mut self.player_views);
+        views.publish(|p| self.core.is_member(p).then(|| self.player_frame(p)));
+        self.player_views = views;
+    }
+
+    /// An operator asks what `player` sees: once, or as a stream of frames.
+    fn view_request(&mut self, player: u32, stream: bool, reply: oneshot::Sender<ViewReply>) {
+        let answer = if !self.core.is_member(player) {
+            ViewReply::NoSuchPlayer
+        } else if stream {
+            let mut views = std::mem::take(&mut self.player_views);
+            let r = views.subscribe(player, || self.player_frame(player));
+            self.player_views = views;
+            r.map_or(ViewReply::TooMany, ViewReply::Stream)
+        } else {
+            ViewReply::Frame(self.player_frame(player))
+        };
+        let _ = reply.send(answer);
     }
 }

@@ -21,6 +21,7 @@
 mod actor;
 pub(crate) mod clock;
 pub(crate) mod core;
+mod spectator;
 pub(crate) mod status;
 
 use crate::config::{ChatLimits, ModeConfig};
@@ -144,6 +145,7 @@ pub(crate) fn spawn(init: LobbyInit) -> (LobbyHandle, Arc<LobbySeats>) {
             .expect("static histogram bounds"),
         status_tx,
         spectate,
+        player_views: spectator::PlayerViews::default(),
         directory: directory.clone(),
         metrics: actor::LobbyMetrics::new(),
     };
