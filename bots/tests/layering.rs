@@ -39,7 +39,7 @@ const SWARM_LAYERS: &[&[&str]] = &[
     // The fast wire readers: connection, frames, MessagePack, message sorting, state view.
     &["net"],
     // Measurement and policy.
-    &["behaviour", "chat", "config", "game", "games", "record", "stats", "track"],
+    &["behaviour", "chat", "config", "game", "games", "record", "stats", "track", "views"],
     // One bot, and what the bots of a shard share.
     &["bot", "ctx"],
     // Orchestration: a thread of bots, the collector, the live progress line.

@@ -10,6 +10,7 @@ use super::progress::Progress;
 use super::record::BotRecord;
 use super::shard::{self, ShardMsg, ShardPlan};
 use super::stats::{Interval, Point, Totals};
+use super::views::ViewTotals;
 use crate::sys;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub(crate) struct Collected {
     pub(crate) series: Vec<Point>,
     pub(crate) totals: Totals,
     pub(crate) games: GameTotals,
+    pub(crate) views: ViewTotals,
     pub(crate) records: Vec<BotRecord>,
     /// (seconds since start, CPU seconds of this process) once a second.
     pub(crate) cpu: Vec<(f64, f64)>,
@@ -95,6 +97,7 @@ fn collect(
         series: Vec::new(),
         totals: Totals::new(),
         games: GameTotals::default(),
+        views: ViewTotals::default(),
         records: Vec::new(),
         cpu: vec![(0.0, cpu0.as_secs_f64())],
         started_unix_s: 0,
@@ -128,10 +131,11 @@ fn collect(
                     c.series.push(point);
                 }
             }
-            Ok(ShardMsg::Done { totals, games, records }) => {
+            Ok(ShardMsg::Done { totals, games, views, records }) => {
                 done += 1;
                 c.totals.merge(&totals);
                 c.games.merge(&games);
+                c.views.merge(&views);
                 c.records.extend(records);
             }
             Ok(ShardMsg::Failed(e)) => {

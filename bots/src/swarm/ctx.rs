@@ -7,6 +7,7 @@ use super::games::GameTotals;
 use super::net::conn::Target;
 use super::net::view::Scratch;
 use super::stats::{Gauges, ShardStats};
+use super::views::ViewTotals;
 use crate::client::ClientError;
 use crate::tls::CertCheck;
 use std::cell::{Cell, RefCell};
@@ -23,6 +24,8 @@ pub(crate) struct ShardCtx {
     pub(crate) stats: RefCell<ShardStats>,
     /// Results, commands and events of the shard's bots.
     pub(crate) games: RefCell<GameTotals>,
+    /// Every state message checked against the bot's own view.
+    pub(crate) views: RefCell<ViewTotals>,
     /// Decoding space for state messages, shared by the shard's bots.
     pub(crate) scratch: RefCell<Scratch>,
     /// When bots stop, microseconds since start; moves earlier on Ctrl-C.
@@ -52,6 +55,7 @@ impl ShardCtx {
             start_tokio: tokio::time::Instant::from_std(start),
             stats: RefCell::new(ShardStats::new(window)),
             games: RefCell::default(),
+            views: RefCell::default(),
             scratch: RefCell::default(),
             window,
             nodes: RefCell::default(),

@@ -32,7 +32,8 @@
 //! 3. Measurement and policy: [`stats`], `track` (input-to-ack), [`record`] (per bot),
 //!    [`behaviour`], `chat` (when chat lines are due), `game` (what a protocol-2 bot sends:
 //!    inputs fitted to the schema, connect4 turns, the fallback for unknown games), `games`
-//!    (what protocol-2 games add to the measurements: results, commands, events), `config`.
+//!    (what protocol-2 games add to the measurements: results, commands, events), `views`
+//!    (every state message checked against the bot's own view), `config`.
 //! 4. Bots: `ctx` (what the bots of a shard share) and `bot`.
 //! 5. Orchestration: `shard` (a thread of bots), `collector`, `progress`.
 //! 6. The outcome: [`report`], [`slo`], [`chart`], and `run`.
@@ -62,6 +63,7 @@ mod shard;
 pub mod slo;
 pub mod stats;
 mod track;
+pub mod views;
 
 pub use behaviour::{Behaviour, BehaviourMix};
 pub use cli::{SwarmArgs, parse_duration, run_cli};

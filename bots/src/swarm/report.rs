@@ -4,6 +4,7 @@ use super::config::Settings;
 use super::games::Games;
 use super::record::BotRecord;
 use super::stats::HistSummary;
+use super::views::Views;
 use crate::sys::Machine;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -36,6 +37,10 @@ pub struct Report {
     /// Matches ended with `results`, and protocol 2's commands and events.
     #[serde(default)]
     pub games: Games,
+    /// Every state message checked against the bot's own view (issue 16): failures by kind
+    /// fail the run.
+    #[serde(default)]
+    pub views: Views,
     /// Cluster mode with several `--url`s: bots whose node was lost under them.
     #[serde(default)]
     pub node_loss: NodeLoss,
@@ -374,6 +379,7 @@ impl Report {
             );
         }
         self.games.table(&mut o);
+        self.views.table(&mut o);
         let e = &self.errors;
         let kinds: Vec<String> =
             e.by_kind.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();

@@ -12,6 +12,7 @@ use super::report::{
 };
 use super::slo;
 use super::stats::{self, ErrorKind, HistSummary};
+use super::views::Views;
 use crate::sys;
 use std::sync::Arc;
 
@@ -141,6 +142,7 @@ fn build_report(cfg: &SwarmConfig, c: Collected) -> Report {
             churns: t.churns,
         },
         games: Games::of(&c.games),
+        views: Views::of(&c.views),
         node_loss: NodeLoss::of(&c.records),
         bot_process: BotProcess {
             threads: cfg.threads,

@@ -10,6 +10,7 @@ use super::games::GameTotals;
 use super::net::conn::Target;
 use super::record::BotRecord;
 use super::stats::{Interval, Totals};
+use super::views::ViewTotals;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -22,8 +23,16 @@ const STOP_GRACE: Duration = Duration::from_secs(3);
 
 /// Messages from shards to the collector.
 pub(crate) enum ShardMsg {
-    Second { index: u64, interval: Box<Interval> },
-    Done { totals: Box<Totals>, games: Box<GameTotals>, records: Vec<BotRecord> },
+    Second {
+        index: u64,
+        interval: Box<Interval>,
+    },
+    Done {
+        totals: Box<Totals>,
+        games: Box<GameTotals>,
+        views: Box<ViewTotals>,
+        records: Vec<BotRecord>,
+    },
     Failed(String),
 }
 
@@ -131,5 +140,6 @@ async fn shard_main(p: ShardPlan) {
         .collect();
     let totals = Box::new(std::mem::replace(&mut ctx.stats.borrow_mut().totals, Totals::new()));
     let games = Box::new(std::mem::take(&mut *ctx.games.borrow_mut()));
-    let _ = p.tx.send(ShardMsg::Done { totals, games, records });
+    let views = Box::new(std::mem::take(&mut *ctx.views.borrow_mut()));
+    let _ = p.tx.send(ShardMsg::Done { totals, games, views, records });
 }

@@ -30,6 +30,9 @@ pub fn evaluate(report: &Report, slo: &Slo) -> Vec<SloCheck> {
     if let Some(limit) = slo.min_delivery {
         check("delivery", ">=", limit, report.delivery.ratio);
     }
+    // Always: a state message that does not apply to a bot's own view is a server bug
+    // (issue 16), whatever else the run measures.
+    check("view_failures", "<=", 0.0, Some(report.views.failed as f64));
     out
 }
 
@@ -58,7 +61,7 @@ mod tests {
         let slo =
             Slo { max_p99_ms: Some(50.0), max_error_rate: Some(0.01), min_delivery: Some(0.99) };
         let good = evaluate(&report(40.0, 0.0, Some(0.995)), &slo);
-        assert_eq!(good.len(), 3);
+        assert_eq!(good.len(), 4, "the three given and view_failures");
         assert_eq!(exit_code(&good), 0);
         for bad in [
             report(51.0, 0.0, Some(1.0)),
@@ -70,7 +73,16 @@ mod tests {
             assert_eq!(c.iter().filter(|c| !c.ok).count(), 1, "{c:?}");
             assert_eq!(exit_code(&c), EXIT_SLO_VIOLATED);
         }
-        // No SLO given: nothing to violate.
+        // No SLO given: only the view check, which a clean run passes.
         assert_eq!(exit_code(&evaluate(&report(1e9, 1.0, None), &Slo::default())), 0);
+        // A state message that did not apply to a bot's view fails any run.
+        let mut r = report(10.0, 0.0, Some(1.0));
+        r.views.failed = 1;
+        for slo in [Slo::default(), slo] {
+            let c = evaluate(&r, &slo);
+            let bad: Vec<_> = c.iter().filter(|c| !c.ok).map(|c| c.name.as_str()).collect();
+            assert_eq!(bad, ["view_failures"]);
+            assert_eq!(exit_code(&c), EXIT_SLO_VIOLATED);
+        }
     }
 }

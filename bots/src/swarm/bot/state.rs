@@ -7,25 +7,30 @@ use crate::state::{Applied, StateCheck};
 use crate::swarm::config::Protocol;
 use crate::swarm::net::view::ViewError;
 use crate::swarm::stats::{ErrorKind, PHASE_SLOTS, record};
+use crate::swarm::views::ViewFailure;
 
 /// Why a state message (of either version) was not applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum StateFault {
     /// Its bytes do not decode; the state held stays valid.
     Decode,
-    /// It does not fit the state held: the kind of error counted.
-    Check(ErrorKind),
+    /// It does not fit the state held: the kind of error counted, and of view failure.
+    Check(ErrorKind, ViewFailure),
 }
 
 impl From<ViewError> for StateFault {
     fn from(e: ViewError) -> Self {
+        let failure = ViewFailure::of_v1(&e);
         match e {
             ViewError::Decode(_) => StateFault::Decode,
-            ViewError::Check(c) => StateFault::Check(match c {
-                StateCheck::BaseMismatch { .. } => ErrorKind::BaseMismatch,
-                StateCheck::Backwards { .. } => ErrorKind::TickBackwards,
-                StateCheck::Apply(_) => ErrorKind::DeltaApply,
-            }),
+            ViewError::Check(c) => StateFault::Check(
+                match c {
+                    StateCheck::BaseMismatch { .. } => ErrorKind::BaseMismatch,
+                    StateCheck::Backwards { .. } => ErrorKind::TickBackwards,
+                    StateCheck::Apply(_) => ErrorKind::DeltaApply,
+                },
+                failure,
+            ),
         }
     }
 }
@@ -68,14 +73,22 @@ impl Bot {
             Err(e) => {
                 tracing::debug!(bot = self.id, error = ?e, "state message refused");
                 drop((st, rec));
+                let mut views = ctx.views.borrow_mut();
+                views.refused += 1;
                 match e {
                     // Undecodable bytes are counted every time; the state held stays valid.
-                    StateFault::Decode => self.error(ErrorKind::Decode),
-                    StateFault::Check(kind) if !self.desynced => {
+                    StateFault::Decode => {
+                        views.failures[ViewFailure::Undecodable as usize] += 1;
+                        drop(views);
+                        self.error(ErrorKind::Decode);
+                    }
+                    StateFault::Check(kind, failure) if !self.desynced => {
+                        views.failures[failure as usize] += 1;
+                        drop(views);
                         self.desynced = true;
                         self.error(kind);
                     }
-                    StateFault::Check(_) => {}
+                    StateFault::Check(..) => {}
                 }
                 return;
             }

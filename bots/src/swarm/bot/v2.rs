@@ -13,9 +13,10 @@ use crate::swarm::games::{Outcome, bump};
 use crate::swarm::net::conn::Conn;
 use crate::swarm::rng::Rng;
 use crate::swarm::stats::ErrorKind;
+use crate::swarm::views::{ViewFailure, has_private_fields, hidden_in};
 use tickwave_protocol::v2::{
-    CommandOutcome, CommandResultMsg, DeltaMsg, EventMsg, MatchFound, SnapshotMsg, WireError,
-    decode_delta, decode_snapshot,
+    CommandOutcome, CommandResultMsg, Delta, DeltaMsg, EventMsg, MatchFound, SnapshotMsg,
+    WireError, decode_delta, decode_snapshot,
 };
 
 /// A decoded protocol-2 state message.
@@ -36,11 +37,13 @@ impl StateMsg {
 
 impl From<StateCheckV2> for StateFault {
     fn from(e: StateCheckV2) -> Self {
-        StateFault::Check(match e {
+        let failure = ViewFailure::of_v2(&e);
+        let kind = match e {
             StateCheckV2::BaseMismatch { .. } => ErrorKind::BaseMismatch,
             StateCheckV2::Backwards { .. } => ErrorKind::TickBackwards,
             StateCheckV2::Apply(_) => ErrorKind::DeltaApply,
-        })
+        };
+        StateFault::Check(kind, failure)
     }
 }
 
@@ -60,9 +63,25 @@ impl Bot {
             self.ctx.stats.borrow_mut().count(now, |c| c.state_msgs += 1);
             return;
         };
+        // What the message did to the view, counted when it applied (issue 16).
+        let private = has_private_fields(play.state.view.layout());
+        let hidden = |d: &Delta| if private { hidden_in(d) } else { 0 };
         let applied = match decoded {
-            Ok(StateMsg::Snapshot(m)) => play.state.apply_snapshot(&m).map_err(StateFault::from),
-            Ok(StateMsg::Delta(m)) => play.state.apply_delta(&m).map_err(StateFault::from),
+            Ok(StateMsg::Snapshot(m)) => {
+                play.state.apply_snapshot(&m).map_err(StateFault::from).inspect(|_| {
+                    self.ctx.views.borrow_mut().applied(hidden(&m.state), 0, 0);
+                })
+            }
+            Ok(StateMsg::Delta(m)) => {
+                play.state.apply_delta(&m).map_err(StateFault::from).inspect(|_| {
+                    let d = &m.delta;
+                    self.ctx.views.borrow_mut().applied(
+                        hidden(d),
+                        d.added().len(),
+                        d.removed().len(),
+                    );
+                })
+            }
             Err(e) => {
                 tracing::debug!(bot = self.id, error = %e, "undecodable state message");
                 Err(StateFault::Decode)
