@@ -22,13 +22,14 @@
 import { closeLobby, drainServer, sendNotice, updateNoticeCount, wireDialog } from './actions.js';
 import { TOKEN_KEY, showLogin, signIn, signOut } from './api.js';
 import { arena, renderScoreboard } from './arena.js';
-import { selectFromHash, selectLobby } from './detail.js';
+import { initViewSelect, selectFromHash, selectLobby } from './detail.js';
 import { $ } from './dom.js';
 import { refreshSoon } from './panels.js';
 import { S } from './state.js';
 
 function init() {
   arena.init();
+  initViewSelect();
   wireDialog();
   renderScoreboard();
 

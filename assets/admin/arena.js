@@ -2,6 +2,8 @@
 // the map, interpolated, players with trails; `column`/`row` entities on a board), the
 // scoreboard, the legend of the lobby's own kinds and its globals beside it. Kinds, fields
 // and globals come from the lobby's schema (S.schema) and the frames, not one game's names.
+// The frames are the world or one member's view (spectator.setView): the map draws exactly
+// what the frames hold, marks the member whose view it is, and rings players by `team`.
 
 import { drawBoard, renderEntityTable } from './board.js';
 import { renderPlayerScores } from './detail.js';
@@ -14,6 +16,8 @@ import { S } from './state.js';
 // `x`/`y` ranges nor the game summary say otherwise.
 const ARENA_DEFAULT_SIZE = 10000;
 const TRAIL_POINTS = 24;
+// Ring colours of players by a numeric `team` field (team 0, 1, ...).
+const TEAM_COLORS = ['#ff5f87', '#46d3c1', '#f5c542', '#c084fc'];
 
 export const arena = {
   canvas: null,
@@ -30,6 +34,8 @@ export const arena = {
   raf: 0,
   statusText: '',
   dpr: 1,
+  viewer: null, // the member whose view the frames are, or null for the world
+  viewOf: '', // the `view` label of the last frame
 
   init() {
     this.canvas = $('arena');
@@ -52,11 +58,21 @@ export const arena = {
     this.requestDraw();
   },
 
-  reset() {
+  /** Forget the frames (another lobby, or another view of this one: `viewer`). */
+  clearFrames(viewer = null) {
     this.prev = this.cur = null;
     this.frames = 0;
     this.frameTimes = [];
     this.trails.clear();
+    this.viewer = viewer;
+    this.viewOf = '';
+    const c = this.canvas;
+    if (c) Object.assign(c.dataset, { tick: '0', drawnTick: '0', frames: '0', players: '0', pickups: '0', entities: '0', viewOf: '' });
+    this.requestDraw();
+  },
+
+  reset() {
+    this.clearFrames(null);
     this.names = new Map();
     this.size = ARENA_DEFAULT_SIZE;
     const c = this.canvas;
@@ -107,6 +123,8 @@ export const arena = {
     ds.pickups = String(pickups);
     ds.state = String(f.state ?? '');
     ds.entities = String(byId.size);
+    this.viewOf = String(f.view ?? 'world');
+    ds.viewOf = this.viewOf;
     renderScoreboard();
     renderLegend();
     renderGlobals();
@@ -267,6 +285,23 @@ export const arena = {
       ctx.lineWidth = (e.fields.boost ? 2.5 : 1.25) * dpr;
       ctx.strokeStyle = e.fields.boost ? '#ffffff' : 'rgba(0,0,0,.55)';
       ctx.stroke();
+      if (isNum(e.fields.team)) {
+        ctx.beginPath();
+        ctx.arc(cx, cy, pr + 2.5 * dpr, 0, Math.PI * 2);
+        ctx.lineWidth = 2 * dpr;
+        ctx.strokeStyle = TEAM_COLORS[Math.abs(e.fields.team) % TEAM_COLORS.length];
+        ctx.stroke();
+      }
+      if (e.id === this.viewer) {
+        // The member whose view this is: a white ring and a crosshair.
+        ctx.beginPath();
+        ctx.arc(cx, cy, pr + 6 * dpr, 0, Math.PI * 2);
+        ctx.lineWidth = 2 * dpr;
+        ctx.strokeStyle = '#ffffff';
+        ctx.setLineDash([4 * dpr, 3 * dpr]);
+        ctx.stroke();
+        ctx.setLineDash([]);
+      }
       const name = this.names.get(e.id) ?? (typeof e.fields.name === 'string' ? e.fields.name : `#${e.id}`);
       const label = isNum(e.fields.score) ? `${name} · ${e.fields.score}` : name;
       ctx.font = `600 ${11 * dpr}px system-ui, sans-serif`;
@@ -286,7 +321,8 @@ export const arena = {
     ctx.textAlign = 'left';
     ctx.textBaseline = 'top';
     ctx.font = `600 ${11 * dpr}px ui-monospace, Menlo, Consolas, monospace`;
-    const info = `tick ${cur.tick ?? '?'} · ${cur.state ?? ''} · ${this.fps().toFixed(1)} fps`;
+    const seen = this.viewer === null ? 'world' : `view of ${this.names.get(this.viewer) ?? `#${this.viewer}`}`;
+    const info = `tick ${cur.tick ?? '?'} · ${cur.state ?? ''} · ${this.fps().toFixed(1)} fps · ${seen}`;
     const iw = ctx.measureText(info).width;
     ctx.fillStyle = 'rgba(7, 11, 18, .8)';
     ctx.fillRect(pad + 6 * dpr, pad + 6 * dpr, iw + 12 * dpr, 18 * dpr);

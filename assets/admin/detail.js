@@ -1,5 +1,6 @@
 // The selected lobby: its stats, players and recent chat (from the API), with the live
-// arena beside them (spectator.js, arena.js).
+// arena beside them (spectator.js, arena.js). The map shows the world or, picked in the view
+// select, exactly what one member is sent; each member's row says which view it follows.
 
 import { kickPlayer } from './actions.js';
 import { arena } from './arena.js';
@@ -44,7 +45,7 @@ export function selectFromHash() {
 }
 
 function renderDetailPlaceholders() {
-  for (const id of ['d-players', 'd-tick', 'd-ticktime', 'd-tickmax', 'd-overruns', 'd-bytes', 'd-age', 'd-fps']) {
+  for (const id of ['d-players', 'd-tick', 'd-ticktime', 'd-tickmax', 'd-overruns', 'd-bytes', 'd-encodes', 'd-age', 'd-fps']) {
     setText($(id), '–');
     $(id).className = '';
   }
@@ -58,6 +59,40 @@ function renderDetailPlaceholders() {
   $('chat-list').replaceChildren();
   delete $('chat-list').dataset.sig;
   $('players-empty').hidden = true;
+  syncViewSelect([]);
+}
+
+/** The view select: the world, then one option per member; the stream follows a change. */
+export function initViewSelect() {
+  $('view-select').addEventListener('change', (ev) => {
+    const v = ev.target.value;
+    spectator.setView(v === '' ? null : Number(v));
+    showViewLabel();
+  });
+}
+
+function showViewLabel() {
+  const label = $('view-label');
+  const personal = spectator.view !== null;
+  setText(label, spectator.label());
+  label.dataset.personal = String(personal);
+}
+
+/** Options for `players` (sorted); a watched member that left puts the map back on the world. */
+function syncViewSelect(players) {
+  const sel = $('view-select');
+  const want = [['', 'World (everything)'], ...players.map((p) => [String(p.player), `${p.name} #${p.player}${p.view ? ` · ${p.view}` : ''}`])];
+  const sig = want.map((o) => o.join('\u0001')).join('\u0000');
+  if (sel.dataset.sig !== sig) {
+    sel.dataset.sig = sig;
+    sel.replaceChildren(...want.map(([value, text]) => el('option', { value, text })));
+  }
+  const watched = spectator.view === null ? '' : String(spectator.view);
+  if (watched !== '' && !players.some((p) => String(p.player) === watched)) {
+    spectator.setView(null);
+  }
+  sel.value = spectator.view === null ? '' : String(spectator.view);
+  showViewLabel();
 }
 
 export function renderDetail() {
@@ -91,6 +126,14 @@ export function renderDetail() {
   setText($('d-overruns'), `${fmtInt(d.overruns)} / ${fmtInt(d.skipped_ticks)}`);
   $('d-overruns').className = (d.overruns || 0) + (d.skipped_ticks || 0) > 0 ? 'warn' : '';
   setText($('d-bytes'), `${fmtBytes(d.last_delta_bytes)} / ${fmtBytes(d.last_snapshot_bytes)}`);
+  // Per-player views: one encode per distinct view and protocol (1 when all see the same).
+  const enc = $('d-encodes');
+  if (isNum(d.encodes_last_tick)) {
+    const avg = isNum(d.encodes_per_tick) ? ` (avg ${d.encodes_per_tick.toFixed(1)})` : '';
+    setText(enc, `${fmtInt(d.encodes_last_tick)} / ${fmtInt(d.views_last_tick)}${avg}`);
+    enc.dataset.encodes = String(d.encodes_last_tick);
+    enc.dataset.views = String(d.views_last_tick);
+  } else setText(enc, '–');
   setText($('d-age'), fmtDuration(d.age_ms));
 
   // The game's own summary, whatever keys it has.
@@ -116,6 +159,7 @@ export function renderDetail() {
   syncPlayerHead();
   syncRows($('player-rows'), players, (p) => p.session, playerRowCreate, playerRowUpdate);
   $('players-empty').hidden = players.length > 0;
+  syncViewSelect(players);
 
   renderChat(d.recent_chat);
 }
@@ -138,9 +182,9 @@ function mapSize(sum) {
   return arena.size;
 }
 
-// Fixed columns: player, session, RTT, jitter, input lag, queue, sent, resync/drop (0..7);
-// then one a field of the game's `player` kind; then time in lobby and the actions.
-const NET_COLS = 8;
+// Fixed columns: player, session, RTT, jitter, input lag, queue, sent, resync/drop, view
+// (0..8); then one a field of the game's `player` kind; then time in lobby and the actions.
+const NET_COLS = 9;
 let gameCols = []; // the `player` kind's field names the header shows
 
 /** Rebuilds the header (and so the rows) when the `player` kind's fields change. */
@@ -203,6 +247,8 @@ function playerRowUpdate(tr, p) {
   c[6].title = `${fmtInt(p.messages_sent)} messages`;
   const rd = (p.resyncs || 0) + (p.inputs_dropped || 0);
   setCell(c[7], `${fmtInt(p.resyncs)} / ${fmtInt(p.inputs_dropped)}`, `num ${rd > 0 ? 'warn' : 'dim'}`);
+  setCell(c[8], p.view ?? '–', 'view-cell');
+  c[8].dataset.view = p.view ?? '';
   updateGameCells(tr);
   setCell(c[NET_COLS + gameCols.length], fmtDuration(p.in_lobby_ms), 'num');
   const kick = tr.lastElementChild.querySelector('button');

@@ -12,27 +12,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { SHOTS, WAIT, contextOptions, launchBrowser, login as loginAt, need } from './helpers.mjs';
 
 const ADMIN_URL = need('ADMIN_URL');
 const GAME_URL = need('GAME_URL');
 const OPERATOR = need('OPERATOR_TOKEN');
 const VIEWER = need('VIEWER_TOKEN');
 const BOTS = Number(process.env.BOTS || 3);
-const SHOTS = process.env.SCREENSHOT_DIR || 'target/dashboard';
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-const WAIT = 20_000;
-
-function need(name) {
-  const v = process.env[name];
-  if (!v) throw new Error(`${name} is not set (run tests/dashboard/run.sh)`);
-  return v;
-}
 
 let browser;
 let op; // the operator's page, shared by the tests below in order
 const pageErrors = [];
-const contextOptions = { ignoreHTTPSErrors: true, viewport: { width: 1440, height: 1000 }, deviceScaleFactor: 1 };
 
 // Every page of the dashboard gets a fresh context (own storage). The dashboard declares a
 // strict Content-Security-Policy itself (a <meta> in index.html); a violation would show up as
@@ -43,21 +33,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   // playwright gives the browser a fresh temporary user-data-dir, and every context has its
   // own storage (the viewer below does not see the operator's sessionStorage).
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--ignore-certificate-errors',
-    ],
-  });
+  browser = await launchBrowser();
   op = await (await dashboardContext()).newPage();
   watch(op, 'operator');
 });
@@ -74,12 +50,7 @@ function watch(page, who) {
   });
 }
 
-async function login(page, token) {
-  await page.goto(`${ADMIN_URL}/`, { waitUntil: 'domcontentloaded' });
-  await page.locator('#token').waitFor({ state: 'visible', timeout: WAIT });
-  await page.fill('#token', token);
-  await page.click('#login-submit');
-}
+const login = (page, token) => loginAt(page, ADMIN_URL, token);
 
 /** The arena lobby row with `n` players (the bots' lobby). */
 const botLobbyRow = (page, n = BOTS) => page.locator(`#lobby-rows tr[data-mode="arena"][data-players="${n}"]`).first();
@@ -167,6 +138,11 @@ test('lobby detail: player table shows every bot\'s RTT and the arena is drawn l
   assert.deepEqual(cols, ['score', 'boost'], 'player columns from the schema (x/y are on the map)');
   assert.equal(await op.locator('#arena').getAttribute('data-view'), 'map');
   assert.equal(await op.locator('#entities-section').isVisible(), false, 'every arena entity is on the map');
+  // The arena hides nothing: every member follows the world, one encode per tick.
+  await op.waitForFunction(() => document.getElementById('d-encodes').dataset.views === '1', null, { timeout: WAIT });
+  const views = await op.locator('#player-rows td.view-cell').evaluateAll((tds) => tds.map((t) => t.textContent));
+  assert.deepEqual(views, Array(BOTS).fill('world'));
+  assert.equal(await op.locator('#arena').getAttribute('data-view-of'), 'world');
   await op.waitForTimeout(1200); // let trails build up for the picture
   await op.screenshot({ path: join(SHOTS, 'dashboard.png'), fullPage: true });
 });

@@ -2,14 +2,18 @@
 # Real-browser test of the admin dashboard (assets/admin).
 #
 # Installs Debian's Chromium (when missing and root) and the Node test driver
-# (playwright-core, no browser download), builds the server and the bots, starts the
-# server on free ports with a short-countdown arena mode, starts 3 bots, and runs
-# tests/dashboard/dashboard.test.mjs with `node --test`. Screenshots (and, on failure, the
+# (playwright-core, no browser download), builds the server (as examples/scouts: the server
+# with one more game, whose players have views of their own) and the bots, starts the server
+# on free ports with a short-countdown arena mode and a scouts mode, starts 3 bots in the
+# arena and a swarm of 6 protocol-2 bots in scouts, and runs tests/dashboard/views.test.mjs
+# and tests/dashboard/dashboard.test.mjs with `node --test` (one file at a time; the drain at
+# the end of dashboard.test.mjs leaves the running scouts lobby alone). Screenshots (and, on failure, the
 # server and bot logs) go to target/dashboard/. Prints "dashboard: N passed, M failed".
 #
 #   tests/dashboard/run.sh
 #
 # Environment: CHROMIUM (browser binary, default /usr/bin/chromium), BOTS (default 3),
+# SCOUTS (bots in the scouts lobby, default 6),
 # SKIP_BUILD=1 uses the binaries already in target/debug, KEEP_TMP=1 keeps the temporary
 # directory. The dashboard is compiled into tickwave (rust-embed), so the server must be
 # built from this tree for the test to see its assets/admin.
@@ -20,6 +24,7 @@ cd "$ROOT"
 HERE="$ROOT/tests/dashboard"
 OUT="$ROOT/target/dashboard"
 BOTS="${BOTS:-3}"
+SCOUTS="${SCOUTS:-6}"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
 STARTED=$(date +%s)
 
@@ -55,12 +60,15 @@ say "installing the test driver (playwright-core, no browser download)"
 if [ "${SKIP_BUILD:-0}" = 1 ]; then
   say "SKIP_BUILD=1: using the existing target/debug binaries"
 else
-  say "building tickwave and tickwave-bots"
-  cargo build --quiet -p tickwave --bin tickwave -p tickwave-bots --bin tickwave-bots ||
+  say "building the server (examples/scouts) and tickwave-bots"
+  cargo build --quiet -p tickwave --example scouts -p tickwave-bots --bin tickwave-bots ||
     die "cargo build failed"
 fi
-for bin in tickwave tickwave-bots; do
-  [ -x "target/debug/$bin" ] || die "target/debug/$bin missing"
+TARGET="${CARGO_TARGET_DIR:-target}"
+SERVER_BIN="$TARGET/debug/examples/scouts"
+BOTS_BIN="$TARGET/debug/tickwave-bots"
+for bin in "$SERVER_BIN" "$BOTS_BIN"; do
+  [ -x "$bin" ] || die "$bin missing"
 done
 
 # --- server and bots -------------------------------------------------------------------
@@ -117,10 +125,21 @@ fill_timeout_ms = 0
 backfill = false
 match_length_ms = 900000
 tick_hz = 10
+
+# examples/scouts.rs: two teams, each scout's view of its own (views.test.mjs).
+[[mode]]
+name = "scouts"
+game = "scouts"
+max_players = 6
+min_players = 6
+countdown_ms = 0
+fill_timeout_ms = 0
+match_length_ms = 900000
+tick_hz = 20
 EOF
 
 say "starting the server"
-NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" target/debug/tickwave \
+NO_COLOR=1 RUST_LOG="${RUST_LOG:-info}" "$SERVER_BIN" \
   --listen 127.0.0.1:0 --admin-listen 127.0.0.1:0 \
   --admin-token "$OPERATOR_TOKEN" --viewer-token "$VIEWER_TOKEN" \
   --data-dir "$TMP/data" --modes "$TMP/modes.toml" \
@@ -140,10 +159,15 @@ done
 say "game wss://$GAME/ws, admin https://$ADMIN/"
 
 for n in $(seq 1 "$BOTS"); do
-  target/debug/tickwave-bots client --insecure --url "wss://$GAME/ws" --name "bot$n" --seconds 60 \
+  "$BOTS_BIN" client --insecure --url "wss://$GAME/ws" --name "bot$n" --seconds 60 \
     >"$TMP/bot$n.log" 2>&1 &
   PIDS+=($!)
 done
+
+# A lobby of scouts: a protocol-2 swarm, random valid inputs (the bots do not know the game).
+"$BOTS_BIN" swarm --insecure --url "wss://$GAME/ws" --mode scouts --bots "$SCOUTS" --ramp 100 \
+  --duration 150s --progress none >"$TMP/scouts.log" 2>&1 &
+PIDS+=($!)
 
 # --- the browser test ------------------------------------------------------------------
 mkdir -p "$OUT"
@@ -151,11 +175,11 @@ rm -f "$OUT"/*.png "$OUT"/*.log
 say "running the browser test"
 set +e
 ADMIN_URL="https://$ADMIN" GAME_URL="wss://$GAME/ws" OPERATOR_TOKEN="$OPERATOR_TOKEN" VIEWER_TOKEN="$VIEWER_TOKEN" \
-  BOTS="$BOTS" SCREENSHOT_DIR="$OUT" CHROMIUM="$CHROMIUM" \
+  BOTS="$BOTS" SCOUTS="$SCOUTS" SCREENSHOT_DIR="$OUT" CHROMIUM="$CHROMIUM" \
   timeout 150 node --test --test-concurrency=1 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$TMP/result.tap" \
-  "$HERE/dashboard.test.mjs"
+  "$HERE/views.test.mjs" "$HERE/dashboard.test.mjs"
 CODE=$?
 set -e
 
@@ -165,6 +189,7 @@ PASS="${PASS:-0}"
 FAIL="${FAIL:-0}"
 if [ "$CODE" != 0 ] && [ "$FAIL" = 0 ]; then FAIL=1; fi # crashed or timed out
 [ -f "$OUT/dashboard.png" ] && say "screenshot: $OUT/dashboard.png"
+[ -f "$OUT/dashboard-views.png" ] && say "screenshot of a player's view: $OUT/dashboard-views.png"
 say "took $(($(date +%s) - STARTED)) s"
 echo "dashboard: $PASS passed, $FAIL failed"
 [ "$CODE" = 0 ] && [ "$FAIL" = 0 ]
