@@ -28,40 +28,62 @@ fn no_lobby() -> Response<Body> {
     error(StatusCode::NOT_FOUND, "no_such_lobby", "no live lobby with that id")
 }
 
-/// The `player` of the query: `Ok(None)` without one, `Err` (400) when it is not a player id.
-fn player_param(query: Option<&str>) -> Result<Option<u32>, Response<Body>> {
-    let Some(v) = query.and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("player="))) else {
-        return Ok(None);
-    };
-    v.parse().map(Some).map_err(|_| {
-        error(StatusCode::BAD_REQUEST, "bad_query", "player must be a player id (an integer)")
-    })
+fn bad_player() -> Response<Body> {
+    error(StatusCode::BAD_REQUEST, "bad_query", "player must be a player id (an integer)")
 }
 
-/// Ask lobby `id` for `player`'s view; the errors are the responses to give.
+/// The `player` of the query: `Ok(None)` without one, `Err` when it is not a player id.
+fn player_param(query: Option<&str>) -> Result<Option<u32>, std::num::ParseIntError> {
+    query
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("player=")))
+        .map(str::parse)
+        .transpose()
+}
+
+/// Why a view request got no view.
+enum Refused {
+    NoLobby,
+    Busy,
+    NoPlayer,
+    TooMany,
+}
+
+impl Refused {
+    fn response(self) -> Response<Body> {
+        match self {
+            Refused::NoLobby => no_lobby(),
+            Refused::Busy => {
+                error(StatusCode::SERVICE_UNAVAILABLE, "busy", "the lobby did not answer; retry")
+            }
+            Refused::NoPlayer => {
+                error(StatusCode::NOT_FOUND, "no_such_player", "no member with that id here")
+            }
+            Refused::TooMany => error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too_many_views",
+                "too many players' views are watched in this lobby; close one",
+            ),
+        }
+    }
+}
+
+/// Ask lobby `id` for `player`'s view.
 async fn ask(
     shared: &AdminCtx,
     id: Option<u64>,
     player: u32,
     stream: bool,
-) -> Result<ViewReply, Response<Body>> {
-    let lobby = id.and_then(|id| shared.directory.handle(id)).ok_or_else(no_lobby)?;
-    let Some(rx) = lobby.view_of(player, stream) else {
-        return Err(error(StatusCode::SERVICE_UNAVAILABLE, "busy", "lobby mailbox full; retry"));
-    };
+) -> Result<ViewReply, Refused> {
+    let lobby = id.and_then(|id| shared.directory.handle(id)).ok_or(Refused::NoLobby)?;
+    // A full mailbox, or a lobby that does not answer in time (it answers between ticks).
+    let rx = lobby.view_of(player, stream).ok_or(Refused::Busy)?;
     match tokio::time::timeout(VIEW_TIMEOUT, rx).await {
-        Ok(Ok(ViewReply::NoSuchPlayer)) => {
-            Err(error(StatusCode::NOT_FOUND, "no_such_player", "no member with that id here"))
-        }
-        Ok(Ok(ViewReply::TooMany)) => Err(error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "too_many_views",
-            "too many players' views are watched in this lobby; close one",
-        )),
+        Ok(Ok(ViewReply::NoSuchPlayer)) => Err(Refused::NoPlayer),
+        Ok(Ok(ViewReply::TooMany)) => Err(Refused::TooMany),
         Ok(Ok(reply)) => Ok(reply),
         // The lobby ended before answering.
-        Ok(Err(_)) => Err(no_lobby()),
-        Err(_) => Err(error(StatusCode::SERVICE_UNAVAILABLE, "busy", "the lobby did not answer")),
+        Ok(Err(_)) => Err(Refused::NoLobby),
+        Err(_) => Err(Refused::Busy),
     }
 }
 
@@ -75,12 +97,12 @@ pub(super) async fn view(
     let player = match player_param(query) {
         Ok(Some(p)) => p,
         Ok(None) => return error(StatusCode::BAD_REQUEST, "bad_query", "?player=N is required"),
-        Err(r) => return r,
+        Err(_) => return bad_player(),
     };
     match ask(shared, id, player, false).await {
         Ok(ViewReply::Frame(f)) => super::json_text(StatusCode::OK, f.as_bytes()),
         Ok(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected answer"),
-        Err(r) => r,
+        Err(r) => r.response(),
     }
 }
 
@@ -89,9 +111,8 @@ pub(super) async fn watch(
     shared: &Arc<AdminCtx>,
     id: Option<u64>,
 ) -> Response<Body> {
-    let player = match player_param(req.uri().query()) {
-        Ok(p) => p,
-        Err(r) => return r,
+    let Ok(player) = player_param(req.uri().query()) else {
+        return bad_player();
     };
     let Some(key) = req.headers().get(header::SEC_WEBSOCKET_KEY).cloned() else {
         return error(
@@ -108,7 +129,7 @@ pub(super) async fn watch(
         Some(p) => match ask(shared, id, p, true).await {
             Ok(ViewReply::Stream(f)) => f,
             Ok(_) => return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "unexpected"),
-            Err(r) => return r,
+            Err(r) => return r.response(),
         },
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
