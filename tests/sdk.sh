@@ -81,7 +81,8 @@ export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 (cd protocol/ts && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "== build: server and bots (debug), golden generator, SDK and demo bundle"
-cargo build -q -p tickwave --bin tickwave -p tickwave-bots --bin tickwave-bots
+# examples/scouts: the server with a game of per-player views (protocol/ts/test/views.test.mjs).
+cargo build -q -p tickwave --bin tickwave --example scouts -p tickwave-bots --bin tickwave-bots
 # golden-gen is its own workspace; sharing target/ reuses the dependencies already built.
 CARGO_TARGET_DIR="$root/target" cargo build -q --manifest-path protocol/ts/golden-gen/Cargo.toml
 gen="$root/target/debug/tickwave-golden-gen"

@@ -9,6 +9,8 @@ import { fileURLToPath } from "node:url";
 
 export const repoRoot = fileURLToPath(new URL("../../../../", import.meta.url));
 export const serverBin = process.env.TICKWAVE_BIN ?? join(repoRoot, "target/debug/tickwave");
+/** The server plus examples/scouts.rs, a game with per-player views (`cargo build --example scouts`). */
+export const scoutsBin = process.env.TICKWAVE_SCOUTS_BIN ?? join(repoRoot, "target/debug/examples/scouts");
 
 /**
  * Modes for tests: an arena lobby starts 200 ms after two players are in and runs two
@@ -36,16 +38,17 @@ fill_timeout_ms = 0
 /**
  * Start the server; resolves once it logs its listening address. `stop()` ends it.
  * Output is kept and printed if the test fails to start it. `listen` for a pre-picked port
- * (a cluster node must know its public URL before it starts).
+ * (a cluster node must know its public URL before it starts). `bin`: another server binary
+ * (`scoutsBin`: the server with the scouts game of examples/scouts.rs).
  */
-export async function startServer({ modes = TEST_MODES, env = {}, args = [], listen = "127.0.0.1:0" } = {}) {
-  if (!existsSync(serverBin)) {
-    throw new Error(`${serverBin} is missing: run \`cargo build --bin tickwave\` first (tests/sdk.sh does)`);
+export async function startServer({ modes = TEST_MODES, env = {}, args = [], listen = "127.0.0.1:0", bin = serverBin } = {}) {
+  if (!existsSync(bin)) {
+    throw new Error(`${bin} is missing: run \`cargo build --bin tickwave --example scouts\` first (tests/sdk.sh does)`);
   }
   const dir = mkdtempSync(join(tmpdir(), "tickwave-sdk-"));
   writeFileSync(join(dir, "modes.toml"), modes);
   const proc = spawn(
-    serverBin,
+    bin,
     ["--listen", listen, "--data-dir", dir, "--modes", join(dir, "modes.toml"), ...args],
     {
       cwd: repoRoot,
