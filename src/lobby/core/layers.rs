@@ -103,6 +103,18 @@ impl Layer {
         (b, true)
     }
 
+    /// Whether the member's view at the last sent tick was its team's alone.
+    pub(crate) fn top_is_empty(&self) -> bool {
+        self.top_prev.is_empty()
+    }
+
+    /// Start at `tick` holding nothing of its own: a member that followed its team's
+    /// stream until then holds exactly the base.
+    pub(crate) fn start_empty(&mut self, tick: u64) {
+        self.top_prev.clear();
+        self.prev_tick = Some(tick);
+    }
+
     pub(crate) fn rotate(&mut self, tick: u64) {
         std::mem::swap(&mut self.top_prev, &mut self.top_cur);
         self.top_cur.clear();

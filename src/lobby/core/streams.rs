@@ -277,6 +277,51 @@ impl Fanout {
         }
     }
 
+    /// The stream a member follows this tick, and whether its delta applies to what the
+    /// member holds (else it gets a snapshot). `key` is the member's view now, `follows`
+    /// the stream it followed. A protocol-2 member moving between its team's stream and a
+    /// layer on it needs no snapshot: a layer that held nothing of its own *is* the team's
+    /// view, and a new layer starts empty on it. A layer that still held entities of its own
+    /// stays one tick more, while its top empties.
+    pub(crate) fn follow(
+        &mut self,
+        player: u32,
+        key: ViewKey,
+        follows: Option<ViewKey>,
+        protocol: u32,
+    ) -> (ViewKey, bool) {
+        let sent = self.sent_tick;
+        if protocol != 1 {
+            match (follows, key) {
+                (Some(me @ ViewKey::Player(p)), ViewKey::Team(_)) if p == player => {
+                    let team_held = self.stream_tick(key) == Some(sent);
+                    if let Some(l) = self.layer(p)
+                        && l.team == key
+                        && l.prev_tick == Some(sent)
+                        && team_held
+                    {
+                        let next = if l.top_is_empty() { key } else { me };
+                        self.need(next, protocol);
+                        return (next, true);
+                    }
+                }
+                (Some(team @ ViewKey::Team(_)), ViewKey::Player(p))
+                    if p == player
+                        && ViewKey::Team(self.teams.of(p)) == team
+                        && self.stream_tick(team) == Some(sent) =>
+                {
+                    let i = self.layer_index(p, team);
+                    self.layers[i].1.start_empty(sent);
+                    self.need(key, protocol);
+                    return (key, true);
+                }
+                _ => {}
+            }
+        }
+        self.need(key, protocol);
+        (key, follows == Some(key) && self.holds(key, protocol, sent))
+    }
+
     /// The layer of `player` on `team`, created (empty, holding nothing) if missing or on
     /// another team.
     fn layer_index(&mut self, player: u32, team: ViewKey) -> usize {

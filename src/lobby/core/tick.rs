@@ -168,10 +168,10 @@ impl<L: Link> Core<L> {
         self.game.scope(&self.ctx, &mut fan.scopes);
         fan.prepare(self.ctx.players().iter().filter_map(|p| Some((p.id, p.team?))));
         for m in self.members.iter_mut().filter(|m| m.connected) {
-            m.key = fan.key_of(m.player);
-            fan.need(m.key, m.protocol);
-            let held = fan.holds(m.key, m.protocol, fan.sent_tick);
-            if !m.needs_resync && (m.follows != Some(m.key) || !held) {
+            let key = fan.key_of(m.player);
+            let (key, continues) = fan.follow(m.player, key, m.follows, m.protocol);
+            m.key = key;
+            if !m.needs_resync && !continues {
                 // Its view changed (or its stream was not sent last time): a delta of this
                 // stream would not apply to what it holds. A snapshot alone replaces it.
                 m.needs_resync = true;
