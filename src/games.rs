@@ -11,3 +11,6 @@
 
 #[path = "../games/connect4/src/lib.rs"]
 pub mod connect4;
+
+#[path = "../games/battleship/src/lib.rs"]
+pub mod battleship;

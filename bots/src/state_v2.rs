@@ -105,6 +105,8 @@ pub enum GameShape {
     ArenaV2,
     /// A `drop` command and a `disc` kind (connect4).
     Connect4,
+    /// A `fire` command and a `ship_cell` kind (battleship).
+    Battleship,
     /// A v1 game played over protocol 2: the compat schema's input, `dx` and `dy` (floats)
     /// and optionally `action` (bool), and no command.
     V1Compat,
@@ -125,6 +127,8 @@ impl GameShape {
         };
         if layout.command_id("drop").is_some() && layout.kind_id("disc").is_some() {
             GameShape::Connect4
+        } else if layout.command_id("fire").is_some() && layout.kind_id("ship_cell").is_some() {
+            GameShape::Battleship
         } else if has("aim") && has("fire") && has("dash") {
             GameShape::ArenaV2
         } else if float("dx")

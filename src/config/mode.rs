@@ -84,8 +84,9 @@ impl ModeConfig {
     /// The built-in modes: `arena` (16 players; the arena on game API v2 with aim, fire and
     /// dash, protocol 2 only) and `arena_v2` (the same, its transitional name); `arena_v1`
     /// (16 players) and `duel` (2 players, no backfill) of the v1 arena, which protocol-1
-    /// clients can play; and `connect4` (2 players, turn-based at 10 Hz, 15 minutes: 42
-    /// turns of at most 20 s fit).
+    /// clients can play; `connect4` (2 players, turn-based at 10 Hz, 15 minutes: 42
+    /// turns of at most 20 s fit); and `battleship` (the same shape: 2 players, 10 Hz,
+    /// 15 minutes, hidden fleets).
     pub fn defaults() -> Vec<ModeConfig> {
         vec![
             ModeConfig::default(),
@@ -112,6 +113,18 @@ impl ModeConfig {
             ModeConfig {
                 name: "connect4".into(),
                 game: "connect4".into(),
+                max_players: 2,
+                min_players: 2,
+                fill_timeout_ms: 0,
+                backfill: false,
+                match_length_ms: 900_000,
+                tick_hz: 10,
+                seat_grace_ms: 30_000,
+                ..ModeConfig::default()
+            },
+            ModeConfig {
+                name: "battleship".into(),
+                game: "battleship".into(),
                 max_players: 2,
                 min_players: 2,
                 fill_timeout_ms: 0,

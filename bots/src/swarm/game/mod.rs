@@ -4,6 +4,8 @@
 //! - the arena on game API v2 and v1 games played over protocol 2 ([`steer`]): the
 //!   behaviours' movement, plus aim, fire and dash where the input has them;
 //! - connect4 ([`turns`]): a `drop` when it is the bot's turn, one at a time;
+//! - battleship ([`battleship`]): a `fire` at an untried cell when it is the bot's turn,
+//!   hunting around its hits;
 //! - any other game: random valid values for every declared input field ([`input`]) and,
 //!   now and then, one of its declared commands with random valid arguments ([`commands`]),
 //!   so a studio's own game can be load-tested.
@@ -11,6 +13,7 @@
 //! Every message is written by [`input::Plan`] in the types and limits the schema declares,
 //! into a buffer the caller reuses.
 
+mod battleship;
 mod commands;
 mod input;
 mod pack;
@@ -22,6 +25,7 @@ pub(crate) use turns::Answered;
 use crate::state_v2::{GameShape, LocalStateV2};
 use crate::swarm::behaviour::Policy;
 use crate::swarm::rng::Rng;
+use battleship::Salvo;
 use commands::Commands;
 use input::{Plan, Val};
 use std::sync::Arc;
@@ -33,6 +37,7 @@ use turns::Turns;
 enum Brain {
     Steer(Box<Steer>),
     Turns(Box<Turns>),
+    Salvo(Box<Salvo>),
     Random(Box<Commands>),
 }
 
@@ -70,6 +75,7 @@ impl GamePlay {
                 Brain::Steer(Box::new(Steer::new(&layout, &input)))
             }
             GameShape::Connect4 => Brain::Turns(Box::new(Turns::new(&layout, plays, think_us))),
+            GameShape::Battleship => Brain::Salvo(Box::new(Salvo::new(&layout, plays, think_us))),
             GameShape::Other => Brain::Random(Box::new(Commands::new(&layout, plays))),
         };
         let mut vals = Vec::with_capacity(input.fields.len());
@@ -80,7 +86,7 @@ impl GamePlay {
     /// Whether the bot sends `input`s at all: not for a game without input fields, and not
     /// for connect4, which is played by commands.
     pub(crate) fn sends_inputs(&self) -> bool {
-        !self.input.is_empty() && !matches!(self.brain, Brain::Turns(_))
+        !self.input.is_empty() && !matches!(self.brain, Brain::Turns(_) | Brain::Salvo(_))
     }
 
     /// Write the next `input` (sequence number `seq`) into `out`.
@@ -98,7 +104,7 @@ impl GamePlay {
                 s.next(policy, &mut self.rng, input_hz, me, &self.state.view, &mut self.vals);
             }
             Brain::Random(_) => self.input.random(&mut self.rng, &mut self.vals),
-            Brain::Turns(_) => self.input.defaults(&mut self.vals),
+            Brain::Turns(_) | Brain::Salvo(_) => self.input.defaults(&mut self.vals),
         }
         self.input.input(seq, self.state.tick, &self.vals, out);
     }
@@ -110,6 +116,10 @@ impl GamePlay {
             Brain::Turns(t) => {
                 let tie = self.rng.next_u64();
                 t.on_state(&self.state.view, me, now_us, tie, out)
+            }
+            Brain::Salvo(s) => {
+                let tie = self.rng.next_u64();
+                s.on_state(&self.state.view, me, now_us, tie, out)
             }
             Brain::Random(c) => c.on_state(&mut self.rng, now_us, out),
             Brain::Steer(_) => false,
@@ -126,6 +136,7 @@ impl GamePlay {
     ) -> Option<Answered> {
         match &mut self.brain {
             Brain::Turns(t) => t.on_result(id, refusal, now_us),
+            Brain::Salvo(s) => s.on_result(id, refusal, now_us),
             Brain::Random(c) => c.on_result(id, now_us),
             Brain::Steer(_) => None,
         }
@@ -135,6 +146,7 @@ impl GamePlay {
     pub(crate) fn on_resume(&mut self) {
         match &mut self.brain {
             Brain::Turns(t) => t.on_resume(),
+            Brain::Salvo(s) => s.on_resume(),
             Brain::Random(c) => c.on_resume(),
             Brain::Steer(_) => {}
         }
