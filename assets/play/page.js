@@ -25,7 +25,13 @@ export const exposed = (window.tickwave = {
    * players, refusals: [codes], events: [{name, data}], result }`; kept after the match.
    */
   c4: null,
-  /** The in-page connect4 bot: `{ player, state, moves }`, or null. */
+  /**
+   * Battleship: `{ tick, turn, deadlineTick, msLeft, me, opponent, mine, enemy (100 cell
+   * marks each, bslogic.js), leaks (unhit enemy ship cells ever in one state: must stay 0),
+   * players, sunk, refusals: [codes], events: [{name, data}], winner, result }`.
+   */
+  bs: null,
+  /** The in-page bot (connect4 or battleship): `{ player, state, moves }`, or null. */
   bot: null,
   /** Smoothed RTT in ms from the server's `rtt` reports. */
   rtt: null,
@@ -152,6 +158,8 @@ const REFUSALS = {
   bad_column: "No such column",
   not_running: "The match has not started yet",
   game_over: "The game is decided",
+  already_fired: "You already fired there",
+  out_of_range: "That cell is off the board",
 };
 
 let refusalTimer;

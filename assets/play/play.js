@@ -1,5 +1,6 @@
 // The Tickwave browser demo: pick one of the server's modes, play it (the arenas with keys,
-// mouse or touch; connect4 by clicking columns, also against an in-page bot), chat.
+// mouse or touch; connect4 by clicking columns, battleship by clicking cells, both also
+// against an in-page bot), chat.
 //
 // Everything about the connection (handshake, state from deltas, input numbering, commands,
 // reconnect and resume) is the SDK's (tickwave.js, built from protocol/ts). This page only
@@ -8,11 +9,14 @@
 //
 // This file loads the SDK and wires the client to the page; page.js holds the shared state
 // and the page around the game (chat, notices, events, status); views.js picks the view of a
-// lobby from its schema: arena.js (with arena-input.js) or connect4.js; c4bot.js is the
-// in-page connect4 bot. Those only define things; nothing runs before the SDK has loaded.
+// lobby from its schema: arena.js (with arena-input.js), connect4.js or battleship.js;
+// c4bot.js and bsbot.js are the in-page bots. Those only define things; nothing runs before
+// the SDK has loaded.
 
 import * as arena from "./arena.js";
-import { startBot, stopBots } from "./c4bot.js";
+import * as battleship from "./battleship.js";
+import * as bsbot from "./bsbot.js";
+import * as c4bot from "./c4bot.js";
 import * as connect4 from "./connect4.js";
 import {
   $,
@@ -46,9 +50,13 @@ try {
 }
 
 const url = `${location.protocol === "http:" ? "ws" : "wss"}://${location.host}/ws`;
-const VIEWS = { arena, connect4 };
-/** The mode the bot button plays (PROTOCOL.md §6.2). */
-const BOT_MODE = "connect4";
+const VIEWS = { arena, connect4, battleship };
+/** The modes an in-page bot plays, each with its button on the join form. */
+const BOTS = {
+  connect4: { bot: c4bot, button: "vs-bot" },
+  battleship: { bot: bsbot, button: "vs-bot-bs" },
+};
+const stopBots = () => Object.values(BOTS).forEach((b) => b.bot.stopBots());
 const seenChat = new Set();
 /** What "Play again" repeats: `{ mode, bot }` of the last match. */
 let lastGame = null;
@@ -190,7 +198,7 @@ function fillModes(modes) {
   const picker = $("mode");
   const want = modes.includes(picker.value) ? picker.value : modes.includes("arena") ? "arena" : modes[0];
   picker.replaceChildren(...modes.map((m) => new Option(m, m, m === want, m === want)));
-  $("vs-bot").hidden = !modes.includes(BOT_MODE);
+  for (const [mode, b] of Object.entries(BOTS)) $(b.button).hidden = !modes.includes(mode);
 }
 
 /** Show the lobby with the view its schema calls for. */
@@ -198,6 +206,7 @@ function enterView(view, mode) {
   game.view?.leave?.();
   exposed.view = view;
   if (view.name !== "connect4") exposed.c4 = null;
+  if (view.name !== "battleship") exposed.bs = null;
   game.view = VIEWS[view.name] ?? null;
   $("subtitle").textContent = mode;
   $("game").dataset.view = view.name;
@@ -257,9 +266,9 @@ function showResult(r) {
       return li;
     }),
   );
-  if (exposed.c4) exposed.c4.result = { ...(r.payload ?? {}), scores: r.scores };
-  // Over the board's top edge for connect4 (the final board stays in sight), centred else.
-  $("result").classList.toggle("compact", exposed.view?.name === "connect4");
+  for (const rec of [exposed.c4, exposed.bs]) if (rec) rec.result = { ...(r.payload ?? {}), scores: r.scores };
+  // Over the board's top edge for the board games (the final boards stay in sight), centred else.
+  $("result").classList.toggle("compact", ["connect4", "battleship"].includes(exposed.view?.name));
   game.view?.hud(); // the turn bar and the side panel say it at once
   $("result").hidden = false;
   $("result").dataset.winner = String(r.payload?.winner ?? "");
@@ -268,7 +277,7 @@ function showResult(r) {
 
 $("again").addEventListener("click", () => {
   $("result").hidden = true;
-  if (lastGame?.bot) playBot();
+  if (lastGame?.bot) playBot(lastGame.mode);
   else join(lastGame?.mode ?? $("mode").value);
 });
 $("to-modes").addEventListener("click", () => {
@@ -307,21 +316,22 @@ async function join(mode) {
   }
 }
 
-/** A private connect4 lobby, and a bot in this page that joins it by its code. */
-async function playBot() {
+/** A private lobby of `mode`, and a bot in this page that joins it by its code. */
+async function playBot(mode) {
   const name = chosenName();
   if (!name) return showJoin("Enter a name first.");
   showJoin("Setting up a table…");
-  $("find").disabled = $("vs-bot").disabled = true;
-  lastGame = { mode: BOT_MODE, bot: true };
+  const buttons = [$("find"), ...Object.values(BOTS).map((b) => $(b.button))];
+  for (const b of buttons) b.disabled = true;
+  lastGame = { mode, bot: true };
   stopBots();
   try {
     const client = await ensureClient(name);
     if (client.place === "queued") client.cancelMatch(); // the bot's table instead
-    const m = await client.createPrivate(BOT_MODE);
+    const m = await client.createPrivate(mode);
     system("A bot is joining your table…");
     exposed.bot = { player: null, state: "connecting", moves: 0 };
-    await startBot({
+    await BOTS[mode].bot.startBot({
       Tickwave,
       url,
       code: m.code,
@@ -331,7 +341,7 @@ async function playBot() {
     if (game.client?.place === "lobby") system(`The bot could not join: ${e.message}`);
     else setJoinStatus(`Could not start: ${e.message}`);
   } finally {
-    $("find").disabled = $("vs-bot").disabled = false;
+    for (const b of buttons) b.disabled = false;
   }
 }
 
@@ -339,7 +349,7 @@ $("join").addEventListener("submit", (ev) => {
   ev.preventDefault();
   join($("mode").value);
 });
-$("vs-bot").addEventListener("click", () => playBot());
+for (const [mode, b] of Object.entries(BOTS)) $(b.button).addEventListener("click", () => playBot(mode));
 // Connect as soon as there is a name, so that the picker lists the server's modes.
 $("name").addEventListener("change", () => {
   const name = $("name").value.trim();
@@ -399,6 +409,7 @@ function frame() {
 wireChat();
 arena.wireInput();
 connect4.wireInput();
+battleship.wireInput();
 requestAnimationFrame(frame);
 exposed.ready = true;
 document.documentElement.dataset.ready = "true";

@@ -11,6 +11,10 @@ export function viewOf(schema) {
   if (disc && hasFields(disc, "column", "row", "player") && schema.commands.some((c) => c.name === "drop")) {
     return { name: "connect4" };
   }
+  const cell = kind("ship_cell");
+  if (cell && hasFields(cell, "owner", "x", "y", "hit") && schema.commands.some((c) => c.name === "fire")) {
+    return { name: "battleship" };
+  }
   const player = kind("player");
   if (player && hasFields(player, "x", "y")) {
     const input = new Set(schema.input.map((f) => f.name));

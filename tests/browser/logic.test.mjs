@@ -1,5 +1,6 @@
 // The demo page's pure logic, in node (no browser, no server): which view a schema gets
-// (assets/play/views.js) and the connect4 board and in-page bot (assets/play/c4logic.js).
+// (assets/play/views.js) and the connect4 board and in-page bot (assets/play/c4logic.js);
+// battleship's logic is in bslogic.test.mjs.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -39,6 +40,21 @@ const CONNECT4 = {
   events: [],
 };
 
+const BATTLESHIP = {
+  kinds: [
+    { kind: "ship_cell", fields: [f("owner", "i64"), f("x", "i32"), f("y", "i32"), f("hit", "bool")] },
+    { kind: "shot", fields: [f("shooter", "i64"), f("x", "i32"), f("y", "i32"), f("hit", "bool")] },
+    { kind: "player", fields: [f("ships_left", "i32"), f("shots", "i32")] },
+  ],
+  globals: [f("turn", "i64"), f("turn_deadline_tick", "i64")],
+  input: [],
+  commands: [
+    { name: "fire", args: [f("x", "i32"), f("y", "i32")] },
+    { name: "place", args: [f("ship", "i32"), f("x", "i32"), f("y", "i32"), f("vertical", "bool")] },
+  ],
+  events: [{ name: "shot", fields: [f("player", "i64"), f("x", "i32"), f("y", "i32"), f("result", "str")] }],
+};
+
 test("the view follows the schema, not the mode name", () => {
   const v1 = viewOf(V1_ARENA);
   assert.equal(v1.name, "arena");
@@ -51,6 +67,9 @@ test("the view follows the schema, not the mode name", () => {
   assert.deepEqual([v2.aim, v2.fire, v2.dash, v2.action, v2.move], [true, true, true, false, true]);
 
   assert.equal(viewOf(CONNECT4).name, "connect4");
+  assert.equal(viewOf(BATTLESHIP).name, "battleship");
+  // Ship cells without the fire command are not battleship.
+  assert.equal(viewOf({ ...BATTLESHIP, commands: [] }).name, "unknown");
   // A disc kind without the drop command is not connect4; a schema without positions is unknown.
   assert.equal(viewOf({ ...CONNECT4, commands: [] }).name, "unknown");
   assert.equal(viewOf(null).name, "none");
