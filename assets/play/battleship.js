@@ -15,6 +15,7 @@ const canvas = $("arena");
 const FLASH_MS = 700;
 let hover = null; // the enemy cell under the pointer: { x, y }
 let flash = null; // the latest shot, for a short ring: { board, x, y, at }
+let last = null; // the latest shot in words: { text, color }
 
 function active() {
   return exposed.view?.name === "battleship";
@@ -65,6 +66,7 @@ export function wireInput() {
 export function enter() {
   hover = null;
   flash = null;
+  last = null;
   const empty = new Array(SIZE * SIZE).fill("");
   exposed.bs = {
     tick: 0, turn: 0, deadlineTick: 0, msLeft: 0, me: exposed.player, opponent: 0, mine: empty, enemy: empty,
@@ -120,7 +122,9 @@ export function onEvent(e) {
   flash = { board, x: d.x, y: d.y, at: performance.now() };
   const what = { miss: "miss", hit: "hit!", sunk: "hit and sunk!" }[d.result] ?? d.result;
   const cls = d.result === "miss" ? "move" : mine ? "good" : "bad";
-  eventLine(`${nameOf(d.player)} fired at ${cellName(d.x, d.y)}: ${what}`, cls);
+  const text = `${nameOf(d.player)} fired at ${cellName(d.x, d.y)}: ${what}`;
+  eventLine(text, cls);
+  last = { text, color: d.result === "miss" ? COLORS.text : mine ? "#6ee7a0" : COLORS.hit };
 }
 
 /** The result's words from `results.payload` ({winner, reason}). */
@@ -177,12 +181,14 @@ export function hud() {
     name.className = "who";
     name.textContent = `${p.id === exposed.player ? `${game.names.get(p.id)?.name ?? "you"} (you)` : nameOf(p.id)}`;
     const info = document.createElement("strong");
-    info.textContent = `${p.ships_left} ships · ${p.shots} shots${bs.turn === p.id && !finished() ? " · to fire" : ""}`;
+    info.textContent = `${plural(p.ships_left, "ship")} · ${plural(p.shots, "shot")}`;
     li.append(name, info);
     return li;
   });
   $("scores").replaceChildren(...rows);
 }
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 
 const COLORS = {
   water: "#10213d",
@@ -258,7 +264,13 @@ export function draw(ctx, W) {
     }
     drawFleet(ctx, board, bs, left, top + SIZE * c + c * 0.8, c);
   }
-  drawLegend(ctx, W, g.mine.top + SIZE * c + c * 2.6, c);
+  drawLegend(ctx, W, g.mine.top + SIZE * c + c * 2.9, c);
+  // The latest shot in words, large, under it all.
+  if (last) {
+    ctx.fillStyle = last.color;
+    ctx.font = `600 ${Math.round(c * 0.7)}px system-ui, sans-serif`;
+    ctx.fillText(last.text, W / 2, W - c * 1.6);
+  }
 }
 
 function drawMark(ctx, mark, x, y, c) {
@@ -314,6 +326,12 @@ function drawFleet(ctx, board, bs, left, top, c) {
     }
     x += len * unit + unit * 0.7;
   }
+  const afloat = FLEET.length - (bs?.sunk[board].lengths.length ?? 0);
+  ctx.fillStyle = COLORS.text;
+  ctx.font = `${Math.round(c * 0.45)}px system-ui, sans-serif`;
+  ctx.textAlign = "left";
+  ctx.fillText(board === "mine" ? `${plural(afloat, "ship")} afloat` : `${plural(afloat, "ship")} to sink`, left, top + unit + c * 0.6);
+  ctx.textAlign = "center";
 }
 
 function drawLegend(ctx, W, top, c) {

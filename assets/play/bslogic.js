@@ -177,7 +177,7 @@ export function chooseShot(enemy, random = Math.random) {
  */
 export function layout(W) {
   const cell = W / 23;
-  const top = W * 0.2;
+  const top = W * 0.23;
   return { cell, mine: { left: cell * 1.2, top }, enemy: { left: W - cell * 10.6, top } };
 }
 

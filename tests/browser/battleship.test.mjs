@@ -3,7 +3,7 @@
 // the enemy's waters, with the server's refusals shown inline (`already_fired`,
 // `not_your_turn`), the `shot` events listed, and "Play again". The test watches every state
 // the page's client gets and asserts that no enemy ship cell ever came before it was hit
-// (the server's per-player views). Saves target/browser/battleship.png.
+// (the server's per-player views). Saves target/browser/battleship.png (the end) and battleship-playing.png.
 //
 // Needs what demo.test.mjs needs (tests/sdk.sh prepares it). TICKWAVE_DEMO_DIR=assets/play
 // serves the checkout's page instead of the one built into the binary.
@@ -126,6 +126,16 @@ test("battleship against the in-page bot: clicked to results, refusals inline, n
       await clickCell(page, "enemy", free % SIZE, Math.floor(free / SIZE));
       await page.waitForSelector('#refusal[data-code="not_your_turn"]:not([hidden])');
       seen.add("not_your_turn");
+    }
+    if (clicks === 12 && !(await bs(page)).result) {
+      // Mid-game, the pointer over an untried cell of the enemy's waters.
+      await page.waitForFunction((m) => window.tickwave.bs.turn === m, me);
+      const free = (await bs(page)).enemy.lastIndexOf("");
+      const r = await page.$eval("#arena", (el) => el.getBoundingClientRect().toJSON());
+      const g = layout(r.width);
+      await page.mouse.move(r.left + g.enemy.left + ((free % SIZE) + 0.5) * g.cell, r.top + g.enemy.top + (Math.floor(free / SIZE) + 0.5) * g.cell);
+      await page.waitForTimeout(100);
+      await page.screenshot({ path: join(SHOTS, "battleship-playing.png") });
     }
     assert.ok(clicks <= 100, "a board has 100 cells");
   }
