@@ -101,6 +101,7 @@
 mod ctx;
 mod erased;
 mod harness;
+pub mod interest;
 pub mod scope;
 #[cfg(test)]
 mod tests;
