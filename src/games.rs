@@ -14,3 +14,6 @@ pub mod connect4;
 
 #[path = "../games/battleship/src/lib.rs"]
 pub mod battleship;
+
+#[path = "../games/fog/src/lib.rs"]
+pub mod fog;

@@ -85,8 +85,9 @@ impl ModeConfig {
     /// dash, protocol 2 only) and `arena_v2` (the same, its transitional name); `arena_v1`
     /// (16 players) and `duel` (2 players, no backfill) of the v1 arena, which protocol-1
     /// clients can play; `connect4` (2 players, turn-based at 10 Hz, 15 minutes: 42
-    /// turns of at most 20 s fit); and `battleship` (the same shape: 2 players, 10 Hz,
-    /// 15 minutes, hidden fleets).
+    /// turns of at most 20 s fit); `battleship` (the same shape: 2 players, 10 Hz,
+    /// 15 minutes, hidden fleets); and `fog` (64 players in two teams, opponents seen only
+    /// within a radius; otherwise the arena's defaults).
     pub fn defaults() -> Vec<ModeConfig> {
         vec![
             ModeConfig::default(),
@@ -132,6 +133,12 @@ impl ModeConfig {
                 match_length_ms: 900_000,
                 tick_hz: 10,
                 seat_grace_ms: 30_000,
+                ..ModeConfig::default()
+            },
+            ModeConfig {
+                name: "fog".into(),
+                game: "fog".into(),
+                max_players: 64,
                 ..ModeConfig::default()
             },
         ]

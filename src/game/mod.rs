@@ -139,8 +139,8 @@ impl Default for GameRegistry {
     /// The built-in games: `arena` (the arena on game API v2, settings
     /// [`arena_v2::ArenaSettings`]; also registered as `arena_v2`, its name while it was
     /// new, so modes files that say so keep working), `arena_v1` (the arena of game API v1,
-    /// [`arena::ArenaConfig`], which protocol-1 clients can play), `connect4` and
-    /// `battleship`.
+    /// [`arena::ArenaConfig`], which protocol-1 clients can play), `connect4`,
+    /// `battleship` and `fog`.
     fn default() -> Self {
         let mut r = GameRegistry { games: HashMap::new(), checks: HashMap::new() };
         r.register_with_settings("arena_v1", |s, c: arena::ArenaConfig| {
@@ -150,6 +150,7 @@ impl Default for GameRegistry {
         r.register_game_as::<arena_v2::Arena>("arena_v2");
         r.register_game::<crate::games::connect4::Connect4>();
         r.register_game::<crate::games::battleship::Battleship>();
+        r.register_game::<crate::games::fog::Fog>();
         r
     }
 }
