@@ -107,6 +107,8 @@ pub enum GameShape {
     Connect4,
     /// A `fire` command and a `ship_cell` kind (battleship).
     Battleship,
+    /// Players with a `team` and input `mx`, `my`, `aim`, `fire` (fog, issue 16).
+    Fog,
     /// A v1 game played over protocol 2: the compat schema's input, `dx` and `dy` (floats)
     /// and optionally `action` (bool), and no command.
     V1Compat,
@@ -129,6 +131,8 @@ impl GameShape {
             GameShape::Connect4
         } else if layout.command_id("fire").is_some() && layout.kind_id("ship_cell").is_some() {
             GameShape::Battleship
+        } else if float("mx") && float("my") && float("aim") && has("fire") && teams(layout) {
+            GameShape::Fog
         } else if has("aim") && has("fire") && has("dash") {
             GameShape::ArenaV2
         } else if float("dx")
@@ -141,6 +145,11 @@ impl GameShape {
             GameShape::Other
         }
     }
+}
+
+/// Whether the schema's `player` kind has a `team` field.
+fn teams(layout: &Layout) -> bool {
+    layout.kind_id("player").is_some_and(|k| layout.kind(k).index_of("team").is_some())
 }
 
 /// Columns and rows of a connect4 board (games/connect4/src/board.rs; `board[row][column]`,

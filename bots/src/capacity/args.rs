@@ -87,19 +87,19 @@ pub struct CapacityArgs {
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub input_hz: u32,
     /// The game the benchmark mode runs (a registered game of the server: `arena` (the
-    /// typed arena), `arena_v1` (the v1 arena, for protocol 1), `connect4`, or a studio's
-    /// own); the mode gets the game's name.
+    /// typed arena), `arena_v1` (the v1 arena, for protocol 1), `connect4`, `fog`, or a
+    /// studio's own); the mode gets the game's name.
     #[arg(long, default_value = "arena")]
     pub game: String,
-    /// Protocol version the bots speak (passed to the swarm): 2 or 1. `arena`, `arena_v2`
-    /// and `connect4` need 2 (protocol 1 plays `arena_v1`).
+    /// Protocol version the bots speak (passed to the swarm): 2 or 1. `arena`, `arena_v2`,
+    /// `connect4` and `fog` need 2 (protocol 1 plays `arena_v1`).
     #[arg(long, value_enum, default_value = "2")]
     pub protocol: Protocol,
     /// Turn-based games: how long each bot thinks before a move (passed to the swarm's
     /// `--think`; 0 moves at once, which measures lobby churn more than play).
     #[arg(long, default_value = "0s", value_parser = parse_duration)]
     pub think: Duration,
-    /// Players per lobby (default 16; 2 for connect4, a game of two).
+    /// Players per lobby (default 16; 2 for connect4, a game of two; 64 for fog).
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub lobby_size: Option<u32>,
     /// Tick rate of the mode (default 30; 10 for connect4, its built-in mode's rate: a turn
@@ -152,7 +152,11 @@ impl CapacityArgs {
 
     /// Players per lobby: `--lobby-size`, else the game's own size.
     pub(crate) fn lobby(&self) -> u32 {
-        self.lobby_size.unwrap_or(if self.game == "connect4" { 2 } else { 16 })
+        self.lobby_size.unwrap_or(match self.game.as_str() {
+            "connect4" => 2,
+            "fog" => 64,
+            _ => 16,
+        })
     }
 
     /// The mode's tick rate: `--tick-hz`, else the game's own.
@@ -177,7 +181,9 @@ impl CapacityArgs {
         // Not `arena`: on servers before the typed arena became the default (the A side of an
         // A/B run against an old binary) `arena` is the v1 game. A current server answers
         // protocol 1 on `arena` with `mode_needs_protocol`, which the run reports.
-        if self.protocol == Protocol::V1 && ["arena_v2", "connect4"].contains(&self.game.as_str()) {
+        if self.protocol == Protocol::V1
+            && ["arena_v2", "connect4", "fog"].contains(&self.game.as_str())
+        {
             return Err(CapacityError::Setup(format!(
                 "--game {} needs --protocol 2: protocol 1 cannot play it",
                 self.game

@@ -6,6 +6,7 @@
 //! - connect4 ([`turns`]): a `drop` when it is the bot's turn, one at a time;
 //! - battleship ([`battleship`]): a `fire` at an untried cell when it is the bot's turn,
 //!   hunting around its hits;
+//! - fog ([`fog`]): move toward the middle, aim at the nearest opponent in sight, fire;
 //! - any other game: random valid values for every declared input field ([`input`]) and,
 //!   now and then, one of its declared commands with random valid arguments ([`commands`]),
 //!   so a studio's own game can be load-tested.
@@ -15,6 +16,7 @@
 
 mod battleship;
 mod commands;
+mod fog;
 mod input;
 mod pack;
 mod steer;
@@ -39,6 +41,7 @@ enum Brain {
     Turns(Box<Turns>),
     Salvo(Box<Salvo>),
     Random(Box<Commands>),
+    Fog(Box<fog::FogBot>),
 }
 
 /// One protocol-2 match as a bot plays it: the typed state, checked like v1's, and what the
@@ -76,6 +79,10 @@ impl GamePlay {
             }
             GameShape::Connect4 => Brain::Turns(Box::new(Turns::new(&layout, plays, think_us))),
             GameShape::Battleship => Brain::Salvo(Box::new(Salvo::new(&layout, plays, think_us))),
+            GameShape::Fog => match fog::FogBot::new(&layout) {
+                Some(f) => Brain::Fog(Box::new(f)),
+                None => Brain::Random(Box::new(Commands::new(&layout, plays))),
+            },
             GameShape::Other => Brain::Random(Box::new(Commands::new(&layout, plays))),
         };
         let mut vals = Vec::with_capacity(input.fields.len());
@@ -103,6 +110,10 @@ impl GamePlay {
                 self.input.defaults(&mut self.vals);
                 s.next(policy, &mut self.rng, input_hz, me, &self.state.view, &mut self.vals);
             }
+            Brain::Fog(f) => {
+                self.input.defaults(&mut self.vals);
+                f.next(policy, &mut self.rng, input_hz, me, &self.state.view, &mut self.vals);
+            }
             Brain::Random(_) => self.input.random(&mut self.rng, &mut self.vals),
             Brain::Turns(_) | Brain::Salvo(_) => self.input.defaults(&mut self.vals),
         }
@@ -122,7 +133,7 @@ impl GamePlay {
                 s.on_state(&self.state.view, me, now_us, tie, out)
             }
             Brain::Random(c) => c.on_state(&mut self.rng, now_us, out),
-            Brain::Steer(_) => false,
+            Brain::Steer(_) | Brain::Fog(_) => false,
         }
     }
 
@@ -138,7 +149,7 @@ impl GamePlay {
             Brain::Turns(t) => t.on_result(id, refusal, now_us),
             Brain::Salvo(s) => s.on_result(id, refusal, now_us),
             Brain::Random(c) => c.on_result(id, now_us),
-            Brain::Steer(_) => None,
+            Brain::Steer(_) | Brain::Fog(_) => None,
         }
     }
 
@@ -148,7 +159,7 @@ impl GamePlay {
             Brain::Turns(t) => t.on_resume(),
             Brain::Salvo(s) => s.on_resume(),
             Brain::Random(c) => c.on_resume(),
-            Brain::Steer(_) => {}
+            Brain::Steer(_) | Brain::Fog(_) => {}
         }
     }
 }
