@@ -130,20 +130,6 @@ pub(super) fn units(v: i32) -> i32 {
 }
 
 impl Fog {
-    /// The team of `player`, if seated.
-    pub fn team_of(&self, player: u32) -> Option<u32> {
-        self.index(player).map(|i| self.players[i].team)
-    }
-
-    /// The ids `player` sees beyond its team (opponents and their shots within the
-    /// radius, with hysteresis), sorted: its interest set after the last tick.
-    pub fn in_sight(&self, player: u32) -> &[u32] {
-        match self.team_of(player) {
-            Some(t) => self.grids[1 - t as usize].last(player),
-            None => &[],
-        }
-    }
-
     pub(super) fn index(&self, player: u32) -> Option<usize> {
         self.players.binary_search_by_key(&player, |p| p.id).ok()
     }
