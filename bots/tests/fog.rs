@@ -43,6 +43,12 @@ fn fog_bots_play_a_lobby_and_every_state_applies_to_their_own_view() {
     assert!(r.traffic.inputs_sent > 500 && r.traffic.inputs_acked > 500, "{table}");
     assert!(r.delivery.ratio.is_some_and(|d| d > 0.9), "{table}");
     assert_eq!(r.games.commands_sent, 0, "fog has no commands");
+    // Every state message was checked against the bot's own view and applied; entities
+    // (shots, opponents coming near) entered and left the views.
+    let v = &r.views;
+    assert_eq!((v.failed, v.refused), (0, 0), "{table}");
+    assert!(v.applied > 24 * 100, "{table}");
+    assert!(v.entered > 0 && v.left > 0, "{table}");
 }
 
 /// `--game fog`: the generated mode runs fog in lobbies of 64 (its own size), one step of
