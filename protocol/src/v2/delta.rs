@@ -128,7 +128,7 @@ impl Delta {
         &self.values[start..end]
     }
 
-    fn push_entity(&mut self, layout: &Layout, store: &Store, h: &Header) {
+    pub(crate) fn push_entity(&mut self, layout: &Layout, store: &Store, h: &Header) {
         let f = layout.kind(KindId(h.kind));
         let offset = self.values.len() as u32;
         for (i, slot) in store.entity_slots(h, f.len()).iter().enumerate() {
@@ -205,7 +205,7 @@ impl std::fmt::Debug for Values<'_> {
 
 /// The mask of fields that differ, pushing the new values (or `Nil` for hidden) to `out`.
 #[allow(clippy::too_many_arguments)]
-fn diff_fields(
+pub(crate) fn diff_fields(
     f: &Fields,
     a: &[u64],
     a_hidden: u32,

@@ -14,7 +14,7 @@
 //! id neither `E` touched, and, for the ids either tick's `E` holds, the diff of what the
 //! player saw of them then and sees now (`E`'s entity, else `B`'s, else nothing).
 
-use super::delta::Delta;
+use super::delta::{Changed, Delta, diff_fields};
 use super::encode::{Encoder, Out};
 use super::layout::KindId;
 use super::value::copy_slot;
@@ -255,20 +255,15 @@ impl View {
 /// the entries for them. Reused tick after tick.
 #[derive(Debug)]
 pub struct LayerDiff {
-    old: View,
-    new: View,
     touched: Vec<u32>,
     own: Delta,
 }
 
 impl LayerDiff {
-    pub fn new(layout: Arc<super::layout::Layout>) -> Self {
-        LayerDiff {
-            old: View::new(layout.clone()),
-            new: View::new(layout),
-            touched: Vec::new(),
-            own: Delta::new(),
-        }
+    /// The layout is the views'; kept in the signature so callers need not change when
+    /// the scratch grows.
+    pub fn new(_layout: Arc<super::layout::Layout>) -> Self {
+        LayerDiff { touched: Vec::new(), own: Delta::new() }
     }
 
     /// The entries of the ids that `top_prev` or `top_cur` hold, from what the layered view
@@ -300,17 +295,45 @@ impl LayerDiff {
             };
             self.touched.push(id);
         }
-        self.old.clear();
-        self.new.clear();
+        // Diff each touched id straight from the views that hold it (no copies): what the
+        // layered view showed then (the top's entity, else the base's) and shows now.
+        let d = &mut self.own;
+        d.clear();
+        let layout = &*base_cur.layout;
+        let find = |v: &'_ View, id: u32| {
+            let i = v.live.headers.binary_search_by_key(&id, |h| h.id).ok()?;
+            Some(v.live.headers[i])
+        };
         for &id in &self.touched {
-            if !self.old.push_from(top_prev, id, 0) {
-                self.old.push_from(base_prev, id, 0);
-            }
-            if !self.new.push_from(top_cur, id, 0) {
-                self.new.push_from(base_cur, id, 0);
+            let old = match find(top_prev, id) {
+                Some(h) => Some((top_prev, h)),
+                None => find(base_prev, id).map(|h| (base_prev, h)),
+            };
+            let new = match find(top_cur, id) {
+                Some(h) => Some((top_cur, h)),
+                None => find(base_cur, id).map(|h| (base_cur, h)),
+            };
+            match (old, new) {
+                (None, None) => {}
+                (Some(_), None) => d.removed.push(id),
+                (None, Some((v, y))) => d.push_entity(layout, &v.live, &y),
+                (Some((_, x)), Some((vb, y))) if x.kind != y.kind => {
+                    d.removed.push(id);
+                    d.push_entity(layout, &vb.live, &y);
+                }
+                (Some((va, x)), Some((vb, y))) => {
+                    let f = layout.kind(KindId(y.kind));
+                    let n = f.len();
+                    let offset = d.values.len() as u32;
+                    let (xs, ys) = (va.live.entity_slots(&x, n), vb.live.entity_slots(&y, n));
+                    let (aa, ba) = (&va.live.arena, &vb.live.arena);
+                    let mask = diff_fields(f, xs, x.hidden, aa, ys, y.hidden, ba, d);
+                    if mask != 0 {
+                        d.changed.push(Changed { id, mask, offset });
+                    }
+                }
             }
         }
-        self.old.diff_into(&self.new, &mut self.own);
     }
 
     /// The ids touched, ascending.
