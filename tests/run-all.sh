@@ -29,7 +29,7 @@ cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo doc (no broken links in the server's public surface and the protocol crate)"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tickwave -p tickwave-protocol -p tickwave-connect4
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p tickwave -p tickwave-protocol -p tickwave-connect4 -p tickwave-battleship -p tickwave-fog
 # Each stage has a time limit, so a hung test fails the run with its stage's name instead of
 # running into CI's limit with no verdict. Limits are several times a 2-core machine's time.
 stage() {

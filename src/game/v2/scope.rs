@@ -110,7 +110,7 @@ impl Scopes {
         self.interest.clone_from(&other.interest);
     }
 
-    /// The scope of entity `id` (after [`Scopes::finish`]).
+    /// The scope of entity `id` (the lobby sorts the scopes before any lookup).
     pub fn scope(&self, id: u32) -> Scope {
         match self.entities.binary_search_by_key(&id, |e| e.0) {
             Ok(i) => self.entities[i].1,
@@ -118,7 +118,7 @@ impl Scopes {
         }
     }
 
-    /// The interest set of `viewer`, sorted (after [`Scopes::finish`]).
+    /// The interest set of `viewer`, sorted (the lobby sorts the scopes before any lookup).
     pub fn interest(&self, viewer: u32) -> impl Iterator<Item = u32> + '_ {
         let from = self.interest.partition_point(|&(v, _)| v < viewer);
         self.interest[from..].iter().take_while(move |&&(v, _)| v == viewer).map(|&(_, id)| id)
