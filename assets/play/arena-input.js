@@ -130,7 +130,10 @@ function intent(v) {
   if (len > 1) (dx /= len), (dy /= len);
   const r = (n) => Math.round(n * 100) / 100; // the server rounds to hundredths anyway
   const out = {};
-  if (v.move) (out.dx = r(dx)), (out.dy = r(dy));
+  if (v.move) {
+    const [kx, ky] = v.moveKeys || ["dx", "dy"];
+    (out[kx] = r(dx)), (out[ky] = r(dy));
+  }
   const primary = held.has("primary") || primaryButton;
   if (v.action) out.action = primary;
   if (v.aim) {

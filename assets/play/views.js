@@ -26,7 +26,9 @@ export function viewOf(schema) {
       fire: input.has("fire"),
       dash: input.has("dash"),
       action: input.has("action"),
-      move: input.has("dx") && input.has("dy"),
+      // Movement as `dx`/`dy` (the arenas) or `mx`/`my` (fog).
+      move: (input.has("dx") && input.has("dy")) || (input.has("mx") && input.has("my")),
+      moveKeys: input.has("dx") && input.has("dy") ? ["dx", "dy"] : ["mx", "my"],
       input: [...input],
     };
   }

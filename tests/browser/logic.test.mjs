@@ -66,6 +66,21 @@ test("the view follows the schema, not the mode name", () => {
   assert.deepEqual(v2.range, { min: 0, max: 100 }, "the declared bounds");
   assert.deepEqual([v2.aim, v2.fire, v2.dash, v2.action, v2.move], [true, true, true, false, true]);
 
+  assert.deepEqual(v2.moveKeys, ["dx", "dy"]);
+
+  // fog: i32 positions on its map, moves with mx/my, aims and fires.
+  const fog = viewOf({
+    kinds: [{ kind: "player", fields: [f("x", "i32", { min: 0, max: 120 }), f("y", "i32", { min: 0, max: 120 }), f("team", "i32")] }],
+    globals: [],
+    input: [f("mx", "f32"), f("my", "f32"), f("aim", "f32"), { name: "fire", type: "bool" }],
+    commands: [],
+    events: [],
+  });
+  assert.equal(fog.name, "arena");
+  assert.deepEqual([fog.aim, fog.fire, fog.dash, fog.move], [true, true, false, true]);
+  assert.deepEqual(fog.moveKeys, ["mx", "my"]);
+  assert.deepEqual(fog.range, { min: 0, max: 120 });
+
   assert.equal(viewOf(CONNECT4).name, "connect4");
   assert.equal(viewOf(BATTLESHIP).name, "battleship");
   // Ship cells without the fire command are not battleship.
